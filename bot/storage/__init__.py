@@ -1,0 +1,28 @@
+"""SQLite storage: the database (WAL, migrations, transactions, backups) and the repositories built on it."""
+
+from bot.storage.database import (
+    BackupError,
+    Clock,
+    Database,
+    MigrationError,
+    SchemaTooNewError,
+    StorageError,
+)
+from bot.storage.idempotency import IdempotencyKeys
+from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from bot.storage.preferences import ChannelPreferences, UserPreferences
+
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "BackupError",
+    "ChannelPreferences",
+    "Clock",
+    "Database",
+    "IdempotencyKeys",
+    "Migration",
+    "MigrationError",
+    "SchemaTooNewError",
+    "StorageError",
+    "UserPreferences",
+]
