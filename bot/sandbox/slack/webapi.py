@@ -1,0 +1,161 @@
+"""The Web API methods the bot calls, answered from the stand-in's `Workspace` with Slack's shapes and errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.sandbox.slack.workspace import JSON, SlackError, Workspace
+
+# Arrays and objects that form-encoded calls carry as JSON strings (slack_sdk sends both kinds of body).
+_JSON_ARGUMENTS = ("blocks", "attachments", "view", "unfurls", "metadata")
+
+Method = Callable[[JSON], Awaitable[JSON]]
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One Web API call as the stand-in saw it (arguments decoded, token left out) and what it answered."""
+
+    method: str
+    args: JSON
+    status: int
+    response: JSON
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response.get("ok"))
+
+
+def decode_arguments(raw: dict[str, Any]) -> JSON:
+    args = {key: value for key, value in raw.items() if key != "token"}
+    for name in _JSON_ARGUMENTS:
+        value = args.get(name)
+        if isinstance(value, str):
+            try:
+                args[name] = json.loads(value)
+            except json.JSONDecodeError:
+                raise SlackError(f"invalid_{name}") from None
+    return args
+
+
+def _required(args: JSON, name: str) -> str:
+    value = args.get(name)
+    if value in (None, ""):
+        raise SlackError("channel_not_found" if name == "channel" else "invalid_arguments")
+    return str(value)
+
+
+def _text(args: JSON) -> str:
+    return str(args.get("text") or "")
+
+
+class WebApi:
+    def __init__(self, workspace: Workspace, *, bot_name: str, connections_url: Callable[[], str]) -> None:
+        self._workspace = workspace
+        self._bot_name = bot_name
+        self._connections_url = connections_url
+        self.bot_methods: dict[str, Method] = {
+            "auth.test": self.auth_test,
+            "chat.postMessage": self.chat_post_message,
+            "chat.update": self.chat_update,
+            "chat.postEphemeral": self.chat_post_ephemeral,
+            "chat.delete": self.chat_delete,
+            "chat.unfurl": self.chat_unfurl,
+            "views.open": self.views_open,
+            "views.update": self.views_update,
+            "views.push": self.views_push,
+            "users.info": self.users_info,
+            "conversations.info": self.conversations_info,
+        }
+        self.app_methods: dict[str, Method] = {"apps.connections.open": self.apps_connections_open}
+
+    async def auth_test(self, _: JSON) -> JSON:
+        ws = self._workspace
+        return {
+            "url": f"https://{ws.team_domain}.slack.com/",
+            "team": ws.team_name,
+            "user": self._bot_name,
+            "team_id": ws.team_id,
+            "user_id": ws.bot_user_id,
+            "bot_id": ws.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    async def chat_post_message(self, args: JSON) -> JSON:
+        channel = _required(args, "channel")
+        thread_ts = args.get("thread_ts")
+        message = self._workspace.post(
+            channel=channel,
+            author=self._workspace.bot_user_id,
+            text=_text(args),
+            blocks=args.get("blocks"),
+            source="chat.postMessage",
+            thread_ts=str(thread_ts) if thread_ts else None,
+            metadata=args.get("metadata"),
+        )
+        return {"channel": channel, "ts": message.ts, "message": message.to_api()}
+
+    async def chat_update(self, args: JSON) -> JSON:
+        channel = _required(args, "channel")
+        message = self._workspace.own_message(channel, _required(args, "ts"), refusal="cant_update_message")
+        self._workspace.replace(message, text=_text(args), blocks=args.get("blocks"))
+        return {"channel": channel, "ts": message.ts, "text": message.text, "message": message.to_api()}
+
+    async def chat_post_ephemeral(self, args: JSON) -> JSON:
+        channel = _required(args, "channel")
+        thread_ts = args.get("thread_ts")
+        message = self._workspace.post(
+            channel=channel,
+            author=self._workspace.bot_user_id,
+            text=_text(args),
+            blocks=args.get("blocks"),
+            source="chat.postEphemeral",
+            thread_ts=str(thread_ts) if thread_ts else None,
+            visible_to=_required(args, "user"),
+        )
+        return {"message_ts": message.ts}
+
+    async def chat_delete(self, args: JSON) -> JSON:
+        channel = _required(args, "channel")
+        message = self._workspace.own_message(channel, _required(args, "ts"), refusal="cant_delete_message")
+        self._workspace.delete(message)
+        return {"channel": channel, "ts": message.ts}
+
+    async def chat_unfurl(self, args: JSON) -> JSON:
+        unfurls = args.get("unfurls")
+        if not isinstance(unfurls, dict) or not unfurls:
+            raise SlackError("missing_unfurls")
+        channel = _required(args, "channel")
+        message = self._workspace.message(channel, _required(args, "ts"))
+        self._workspace.set_unfurls(message, unfurls)
+        return {}
+
+    async def views_open(self, args: JSON) -> JSON:
+        opened = self._workspace.open_view(trigger_id=args.get("trigger_id"), view=args.get("view"))
+        return {"view": opened.view}
+
+    async def views_push(self, args: JSON) -> JSON:
+        pushed = self._workspace.push_view(trigger_id=args.get("trigger_id"), view=args.get("view"))
+        return {"view": pushed.view}
+
+    async def views_update(self, args: JSON) -> JSON:
+        updated = self._workspace.update_view(
+            view_id=args.get("view_id"),
+            external_id=args.get("external_id"),
+            view_hash=args.get("hash"),
+            view=args.get("view"),
+        )
+        return {"view": updated.view}
+
+    async def users_info(self, args: JSON) -> JSON:
+        user = self._workspace.user(_required(args, "user"))
+        return {"user": user.to_api(team_id=self._workspace.team_id, now=self._workspace.clock())}
+
+    async def conversations_info(self, args: JSON) -> JSON:
+        return {"channel": self._workspace.channel_info(_required(args, "channel"))}
+
+    async def apps_connections_open(self, _: JSON) -> JSON:
+        return {"url": self._connections_url()}
