@@ -1,0 +1,53 @@
+"""How fast does the bot ack a slash command? Prints client-observed round-trip percentiles.
+
+    .venv/bin/python -m bench.ack_latency [--requests 500]
+
+The bot runs exactly as in production (build_runtime + create_web_app under uvicorn) against the Slack stand-in,
+and each request is a correctly signed `/pscale help`, answered in the ack. The figure includes the loopback HTTP
+round trip, signature verification, parsing and rendering the help message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.sandbox.slack.payloads import Actor
+from tests.support.bot import SIGNING_SECRET, run_bot
+from tests.support.slack import serve_slack_standin, slash_command
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--text", default="help")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data, serve_slack_standin() as slack, run_bot(
+        slack=slack, data_dir=Path(data)
+    ) as bot, httpx.Client() as http:
+        url = f"{bot.base_url}/slack/events"
+        response_url = slack.new_response_url(channel=Actor().channel_id, user=Actor().user_id)
+        for _ in range(20):  # warm up connections and code paths
+            request = slash_command(signing_secret=SIGNING_SECRET, text=args.text, response_url=response_url)
+            http.post(url, content=request.body, headers=request.headers)
+        samples = []
+        for _ in range(args.requests):
+            request = slash_command(signing_secret=SIGNING_SECRET, text=args.text, response_url=response_url)
+            started = time.perf_counter()
+            response = http.post(url, content=request.body, headers=request.headers)
+            samples.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"unexpected status {response.status_code}: {response.text}")
+    samples.sort()
+    cuts = statistics.quantiles(samples, n=100)
+    print(f"/pscale {args.text}: {len(samples)} sequential signed requests, ack round trip over loopback HTTP")
+    print(f"  p50 {cuts[49]:.2f} ms   p95 {cuts[94]:.2f} ms   p99 {cuts[98]:.2f} ms   max {samples[-1]:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Prometheus metrics, one registry per running bot (tests start many bots in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.slack_requests = Counter(
+            "pscale_bot_slack_requests",
+            "Requests to /slack/events by outcome (accepted, unauthorized, too_large, wrong_team).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.slack_ack_seconds = Histogram(
+            "pscale_bot_slack_ack_seconds",
+            "Time from receiving a Slack request to answering it (the ack).",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0),
+            registry=self.registry,
+        )
+        self.commands = Counter(
+            "pscale_bot_commands",
+            "Slash commands by command and outcome.",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,58 @@
+"""The `/pscale` listener: ack within milliseconds, then run the follow-up and deliver its reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
+from bot.metrics import Metrics
+from bot.render.errors import too_slow, unexpected_error
+from bot.render.message import Message
+from bot.tasks import TaskTracker
+
+log = logging.getLogger(__name__)
+
+# CONTRACT §4: every command gets its final reply within 15 s; keep a margin for the response_url POST itself.
+FINAL_REPLY_SECONDS = 14
+
+
+def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: TaskTracker, metrics: Metrics) -> None:
+    @app.command("/pscale")
+    async def pscale(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        request = CommandRequest(
+            team_id=str(command.get("team_id", "")),
+            user_id=str(command.get("user_id", "")),
+            channel_id=str(command.get("channel_id", "")),
+            text=str(command.get("text", "")),
+            trigger_id=command.get("trigger_id"),
+        )
+        accepted = dispatcher.accept(request)
+        await ack(**accepted.ack.to_response()) if accepted.ack else await ack()
+        metrics.commands.labels(accepted.command, "accepted").inc()
+        if accepted.followup is not None:
+            tasks.spawn(_deliver(accepted.followup, respond), name=f"command {accepted.command}")
+
+
+async def _deliver(followup: FollowUp, respond: AsyncRespond) -> None:
+    try:
+        async with asyncio.timeout(FINAL_REPLY_SECONDS):
+            message = await followup()
+    except TimeoutError:
+        message = too_slow(FINAL_REPLY_SECONDS)
+    except Exception:
+        reference = secrets.token_hex(4)
+        log.exception("command follow-up failed (reference %s)", reference)
+        message = unexpected_error(reference)
+    await send_response(respond, message)
+
+
+async def send_response(respond: AsyncRespond, message: Message) -> None:
+    try:
+        await respond(**message.to_response())
+    except Exception as error:  # an expired or used-up response_url must not crash the task
+        log.warning("could not deliver a reply through response_url: %s", type(error).__name__)

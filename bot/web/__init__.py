@@ -1,0 +1,1 @@
+"""The one ASGI app: Slack's endpoint, health, readiness, metrics (and the OAuth and sandbox routes later)."""

@@ -1,0 +1,107 @@
+"""CONTRACT §1: the mode rules and "exit 2 with one line naming the variable", through the real entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.config import ConfigError, Mode, choose_mode, load_settings, require_for
+
+FULL_HTTP = {
+    "SLACK_BOT_TOKEN": "xoxb-1-test",
+    "SLACK_SIGNING_SECRET": "s3cr3t",
+    "PLANETSCALE_CLIENT_ID": "client",
+    "PLANETSCALE_CLIENT_SECRET": "client-secret",
+    "BOT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+}
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SLACK_", "PLANETSCALE_", "BOT_", "LOG_", "PORT"))
+    }
+    env.update(extra)
+    return env
+
+
+def _bot(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def _assert_config_exit(result: subprocess.CompletedProcess[str], variable: str) -> None:
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"pscale-bot: {variable} "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_without_signing_secret_exits_2_naming_it(tmp_path: Path) -> None:
+    env = _clean_env(**{k: v for k, v in FULL_HTTP.items() if k != "SLACK_SIGNING_SECRET"})
+    _assert_config_exit(_bot(["serve"], cwd=tmp_path, env=env), "SLACK_SIGNING_SECRET")
+
+
+def test_run_with_only_a_bot_token_is_not_the_sandbox(tmp_path: Path) -> None:
+    result = _bot(["run"], cwd=tmp_path, env=_clean_env(SLACK_BOT_TOKEN="xoxb-1-test"))
+    _assert_config_exit(result, "SLACK_SIGNING_SECRET")
+    assert "starting in http mode" in result.stderr
+    assert "sandbox" not in result.stderr
+
+
+def test_dotenv_in_the_working_directory_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\nSLACK_APP_TOKEN=xapp-1-test\n")
+    result = _bot(["run"], cwd=tmp_path, env=_clean_env())
+    assert "starting in socket mode" in result.stderr
+    _assert_config_exit(result, "PLANETSCALE_CLIENT_ID")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BOT_ENCRYPTION_KEYS", "not-a-fernet-key"),
+        ("PORT", "eighty"),
+        ("LOG_FORMAT", "xml"),
+        ("SLACK_API_URL", "ftp://example"),
+        ("SLACK_BOT_TOKEN", "xoxp-a-user-token"),
+    ],
+)
+def test_a_wrong_value_exits_2_naming_the_variable(tmp_path: Path, variable: str, value: str) -> None:
+    env = _clean_env(**{**FULL_HTTP, variable: value})
+    result = _bot(["serve"], cwd=tmp_path, env=env)
+    _assert_config_exit(result, variable)
+
+
+def test_secrets_never_appear_in_the_error_line(tmp_path: Path) -> None:
+    secret = "xoxp-super-secret-value"
+    result = _bot(["serve"], cwd=tmp_path, env=_clean_env(**{**FULL_HTTP, "SLACK_BOT_TOKEN": secret}))
+    _assert_config_exit(result, "SLACK_BOT_TOKEN")
+    assert secret not in result.stderr
+
+
+def test_mode_rules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "PLANETSCALE_", "BOT_")):
+            monkeypatch.delenv(name)
+    assert choose_mode(load_settings()).mode is Mode.SANDBOX
+    # Pointing at a Slack API URL is configuring too: never a silent sandbox.
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:1/api/")
+    assert choose_mode(load_settings()).mode is Mode.HTTP
+    with pytest.raises(ConfigError) as raised:
+        require_for(Mode.HTTP, load_settings())
+    assert raised.value.variable == "SLACK_BOT_TOKEN"
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    assert choose_mode(load_settings()).mode is Mode.SOCKET
+    # Only the database path or public URL set: still nothing Slack- or PlanetScale-specific, so the sandbox.
+    monkeypatch.delenv("SLACK_API_URL")
+    monkeypatch.delenv("SLACK_APP_TOKEN")
+    monkeypatch.setenv("BOT_DATABASE", str(tmp_path / "x.sqlite3"))
+    assert choose_mode(load_settings()).mode is Mode.SANDBOX

@@ -1,0 +1,51 @@
+"""Socket Mode: the same bolt app fed over a WebSocket; the non-Slack routes still answer on the port."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from bot.config import Mode
+from bot.sandbox.slack import SlackStandIn
+from tests.support.bot import run_bot
+from tests.support.slack import Actor
+
+
+def _slash_payload(text: str, response_url: str) -> dict[str, str]:
+    actor = Actor()
+    return {
+        "token": "unused-in-socket-mode",
+        "team_id": actor.team_id,
+        "team_domain": actor.team_domain,
+        "channel_id": actor.channel_id,
+        "channel_name": actor.channel_name,
+        "user_id": actor.user_id,
+        "user_name": actor.user_name,
+        "command": "/pscale",
+        "text": text,
+        "api_app_id": actor.api_app_id,
+        "response_url": response_url,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }
+
+
+async def test_a_slash_command_envelope_is_acked_with_the_answer(slack_standin: SlackStandIn, tmp_path: Path) -> None:
+    with run_bot(slack=slack_standin, data_dir=tmp_path, mode=Mode.SOCKET) as bot:
+        assert bot.runtime.slack_events is None  # no /slack/events in Socket Mode
+        await slack_standin.socket.wait_connected(timeout=10)
+        response_url = slack_standin.new_response_url(channel=Actor().channel_id, user=Actor().user_id)
+        envelope_id = await slack_standin.socket.send(
+            envelope_type="slash_commands", payload=_slash_payload("help branch", response_url)
+        )
+        ack = await slack_standin.socket.wait_ack(envelope_id, timeout=5)
+        assert ack["envelope_id"] == envelope_id
+        answer = ack["payload"]
+        assert answer["response_type"] == "ephemeral"
+        assert "branch create" in answer["text"] + str(answer.get("blocks"))
+
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{bot.base_url}/healthz")).status_code == 200
+            assert (await http.get(f"{bot.base_url}/readyz")).status_code == 200
+            # Slack never reaches this bot over HTTP in Socket Mode.
+            assert (await http.post(f"{bot.base_url}/slack/events", content=b"x")).status_code in (404, 405)
