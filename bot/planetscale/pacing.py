@@ -1,0 +1,101 @@
+"""Client-side pacing: the whole process stays under PlanetScale's 600 requests/minute, fairly across users.
+
+PlanetScale's limit is assumed to be shared by every user of the bot (one OAuth application), so one `Pacer`
+serves the whole process. It is a token bucket: `burst` requests may go at once, then tokens refill steadily.
+The refill rate is `(requests_per_minute - burst) / 60` per second, so even a full burst followed by a minute of
+steady sending stays within `requests_per_minute` in any 60-second window.
+
+When requests must wait, each user (the key passed to `acquire`) has a queue and the queues are served
+round-robin, one request per turn: a digest reading 300 pages for one user delays another user's single command
+by at most one turn per waiting user, not by 300 requests. A 429 from PlanetScale pauses everyone (`pause`), since
+the limit it reports is the shared one.
+
+A Pacer belongs to one event loop; clock and sleep are injectable so tests run on simulated time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
+
+__all__ = ["DEFAULT_BURST", "PLANETSCALE_REQUESTS_PER_MINUTE", "Pacer"]
+
+PLANETSCALE_REQUESTS_PER_MINUTE = 600  # reference/planetscale-api.md §4
+DEFAULT_BURST = 20
+TOKEN_EPSILON = 1e-9
+
+
+class Pacer:
+    def __init__(
+        self,
+        *,
+        requests_per_minute: int = PLANETSCALE_REQUESTS_PER_MINUTE,
+        burst: int = DEFAULT_BURST,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not 1 <= burst < requests_per_minute:
+            raise ValueError("burst must be at least 1 and below requests_per_minute")
+        self._rate = (requests_per_minute - burst) / 60.0  # tokens per second
+        self._burst = float(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._refilled_at = clock()
+        self._paused_until = 0.0
+        self._queues: dict[Hashable, deque[asyncio.Future[None]]] = {}
+        self._turns: deque[Hashable] = deque()  # keys with waiters, in round-robin order
+        self._dispatcher: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a turn (including ones whose callers gave up and are not yet swept)."""
+        return sum(len(queue) for queue in self._queues.values())
+
+    async def acquire(self, key: Hashable) -> None:
+        """Wait until `key` may send one request. Cancelling the wait gives the turn to the next request."""
+        if not self._turns and self._wait_seconds() == 0:
+            self._tokens -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = deque()
+            self._turns.append(key)
+        queue.append(future)
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="planetscale-pacer")
+        await future
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for `seconds` (PlanetScale said 429, with or without `Retry-After`)."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _wait_seconds(self) -> float:
+        """Seconds until one token is available (0 if now), after refilling; honours a pause."""
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._refilled_at) * self._rate)
+        self._refilled_at = now
+        # Within a rounding error of a whole token counts as one: waiting 1e-17 s would not move a float clock on.
+        token_wait = 0.0 if self._tokens >= 1 - TOKEN_EPSILON else (1 - self._tokens) / self._rate
+        return max(token_wait, self._paused_until - now, 0.0)
+
+    async def _dispatch(self) -> None:
+        while self._turns:
+            wait = self._wait_seconds()
+            if wait > 0:
+                await self._sleep(wait)
+                continue
+            key = self._turns.popleft()
+            queue = self._queues[key]
+            future = queue.popleft()
+            if queue:
+                self._turns.append(key)
+            else:
+                del self._queues[key]
+            if future.done():  # its caller gave up (cancelled): the token goes to the next turn
+                continue
+            self._tokens -= 1
+            future.set_result(None)

@@ -1,0 +1,93 @@
+"""The pacer on simulated time: the process stays under the limit, and one user's burst does not starve another."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable, Sequence
+
+import pytest
+
+from bot.planetscale import Pacer
+
+
+class SimulatedTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def grants_in_order(pacer: Pacer, keys: Sequence[Hashable], time: SimulatedTime) -> list[tuple[Hashable, float]]:
+    """Every key asks once (in this order, all at once); returns who was let through when."""
+    granted: list[tuple[Hashable, float]] = []
+
+    async def ask(key: Hashable) -> None:
+        await pacer.acquire(key)
+        granted.append((key, time.now))
+
+    await asyncio.gather(*(ask(key) for key in keys))
+    return granted
+
+
+async def test_one_users_burst_does_not_starve_another() -> None:
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=1, clock=time.clock, sleep=time.sleep)
+    granted = await grants_in_order(pacer, ["digest"] * 50 + ["bob"] * 3, time)
+    order = [key for key, _ in granted]
+    # The first digest request takes the one burst token; then the queues alternate.
+    assert order[:7] == ["digest", "digest", "bob", "digest", "bob", "digest", "bob"]
+    assert order[7:] == ["digest"] * 46
+
+
+async def test_the_process_never_exceeds_the_limit_in_any_minute() -> None:
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=20, clock=time.clock, sleep=time.sleep)
+    keys: list[Hashable] = [f"user-{index % 3}" for index in range(1500)]
+    times = [at for _, at in await grants_in_order(pacer, keys, time)]
+    assert len(times) == 1500
+    # Any 601 consecutive grants span at least a minute, i.e. no 60 s window holds more than 600.
+    assert min(times[index + 600] - times[index] for index in range(len(times) - 600)) >= 60 - 1e-9
+    # ...while still sending as fast as allowed: the first 20 at once, then (600 - 20) per minute.
+    assert times[19] == 0.0
+    assert times[-1] == pytest.approx((1500 - 20) * 60 / 580)
+
+
+async def test_requests_go_at_once_while_tokens_last() -> None:
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=5, clock=time.clock, sleep=time.sleep)
+    for _ in range(5):
+        await pacer.acquire("alice")
+    assert time.now == 0.0
+    await pacer.acquire("alice")
+    assert time.now == pytest.approx(60 / 595)
+
+
+async def test_pause_holds_everyone() -> None:
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=5, clock=time.clock, sleep=time.sleep)
+    pacer.pause(5.0)
+    granted = await grants_in_order(pacer, ["alice", "bob"], time)
+    assert [at for _, at in granted] == [5.0, 5.0]
+
+
+async def test_a_cancelled_wait_gives_its_turn_away() -> None:
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=1, clock=time.clock, sleep=time.sleep)
+    await pacer.acquire("alice")  # the only burst token
+    gave_up = asyncio.create_task(pacer.acquire("alice"))
+    await asyncio.sleep(0)
+    assert pacer.waiting == 1
+    gave_up.cancel()
+    await pacer.acquire("bob")
+    assert time.now == pytest.approx(60 / 599)  # bob got the next token, not one after the abandoned request
+    assert pacer.waiting == 0
+
+
+def test_burst_must_fit_under_the_limit() -> None:
+    with pytest.raises(ValueError, match="burst"):
+        Pacer(requests_per_minute=600, burst=600)
