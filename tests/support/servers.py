@@ -17,13 +17,23 @@ class _Server(uvicorn.Server):
         pass
 
 
-@contextmanager
-def serve_asgi(app: Any, *, host: str = "127.0.0.1", lifespan: str = "on") -> Iterator[str]:
-    """Serve `app` on an ephemeral port in a background thread; yields its base URL (no trailing slash)."""
+def bind_loopback(host: str = "127.0.0.1") -> socket.socket:
+    """A socket bound to an ephemeral port, for an app that must know its own URL before it is built (the OAuth
+    redirect URI): read the port from it, build the app, then `serve_asgi(app, sock=it)`. No race for the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
-    port = sock.getsockname()[1]
+    return sock
+
+
+@contextmanager
+def serve_asgi(
+    app: Any, *, host: str = "127.0.0.1", lifespan: str = "on", sock: socket.socket | None = None
+) -> Iterator[str]:
+    """Serve `app` on an ephemeral port (or on `sock`, from `bind_loopback`) in a background thread; yields its base
+    URL (no trailing slash)."""
+    sock = sock or bind_loopback(host)
+    host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False)
     server = _Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)

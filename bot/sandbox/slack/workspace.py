@@ -265,6 +265,17 @@ class Workspace:
             raise SlackError("channel_not_found")  # Slack hides private conversations the bot is not in
         return channel.to_api(created=self._created)
 
+    def _direct_message_with(self, user_id: str) -> SlackChannel:
+        """The bot's DM with `user_id` (the app's Messages tab), opened on first use as `chat.postMessage` does."""
+        dm_id = "D" + user_id.removeprefix("U")
+        with self.lock:
+            existing = self._channels.get(dm_id)
+            if existing is not None:
+                return existing
+        return self.add_channel(
+            SlackChannel(id=dm_id, name=user_id, is_im=True, bot_is_member=True, members={user_id})
+        )
+
     def _postable_channel(self, channel_id: str) -> SlackChannel:
         channel = self.channel(channel_id)
         if not channel.bot_is_member:
@@ -303,6 +314,8 @@ class Workspace:
         if len(text) > MAX_MESSAGE_TEXT:
             raise SlackError("msg_too_long")
         with self.lock:
+            # Like Slack, a user id as the channel means the bot's direct message with that user.
+            channel = self._direct_message_with(channel).id if channel in self._users else channel
             target = self._postable_channel(channel) if check_membership else self.channel(channel)
             if visible_to is not None:
                 self.user(visible_to)

@@ -1,0 +1,40 @@
+"""Each Slack user's own PlanetScale OAuth grant: linking, encrypted storage, refresh, unlinking.
+
+Start with `service.AccountLinking` (what commands and the web routes use) and `tokens.TokenRefresher` (why a
+refresh happens once per user at a time, across processes).
+"""
+
+from bot.linking.crypto import SecretBox, UndecryptableSecret
+from bot.linking.flow import FailureReason, Linked, LinkFailed, LinkFlow
+from bot.linking.grants import Grant, GrantStore, RotationReport, TokenSet, Unreadable
+from bot.linking.oauth import InvalidGrant, OAuthApp, PlanetScaleOAuth, TokenEndpointFailure
+from bot.linking.ports import UserNotifier
+from bot.linking.service import CALLBACK_PATH, START_PATH, AccountLinking, oauth_app, rotate_encryption_keys
+from bot.linking.tokens import LinkRequired, TokenRefresher, UserTokens
+
+__all__ = [
+    "CALLBACK_PATH",
+    "START_PATH",
+    "AccountLinking",
+    "FailureReason",
+    "Grant",
+    "GrantStore",
+    "InvalidGrant",
+    "LinkFailed",
+    "LinkFlow",
+    "LinkRequired",
+    "Linked",
+    "OAuthApp",
+    "PlanetScaleOAuth",
+    "RotationReport",
+    "SecretBox",
+    "TokenEndpointFailure",
+    "TokenRefresher",
+    "TokenSet",
+    "UndecryptableSecret",
+    "Unreadable",
+    "UserNotifier",
+    "UserTokens",
+    "oauth_app",
+    "rotate_encryption_keys",
+]

@@ -1,0 +1,188 @@
+"""Account linking as the rest of the bot sees it: one object, built once per process by the runtime.
+
+    linking = AccountLinking.build(database=db, keys=settings.encryption_keys(), app=oauth_app(settings),
+                                   planetscale=client, notifier=notifier, public_url=settings.public_url())
+    linking.has_active_grant(team, user)      # ack path: local read only
+    linking.link_prompt(team, user)           # ack path: issues a one-time ticket
+    linking.token_provider(team, user)        # for PlanetScaleClient.as_user
+    await linking.whoami(team, user) / logout(team, user) / forget_users(team, users)
+    linking.flow                              # the browser part, for bot/web/oauth_pages.py
+
+No Slack and no HTTP server in here: Slack is reached only through the `UserNotifier` port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Collection
+from typing import Literal
+from urllib.parse import urlencode
+
+from bot.config import Settings
+from bot.linking.crypto import SecretBox
+from bot.linking.flow import FRESH_TOKEN_RETRY_SECONDS, LinkFlow, Sleep
+from bot.linking.grants import Grant, GrantStore, RotationReport
+from bot.linking.oauth import OAuthApp, PlanetScaleOAuth
+from bot.linking.ports import UserNotifier
+from bot.linking.tickets import LINK_TTL_SECONDS, LinkTickets, OAuthStates
+from bot.linking.tokens import TokenRefresher, UserTokens
+from bot.planetscale import PlanetScaleClient
+from bot.render import linking as render
+from bot.render.message import Message
+from bot.storage import Clock, Database
+
+log = logging.getLogger(__name__)
+
+START_PATH = "/oauth/planetscale/start"
+CALLBACK_PATH = "/oauth/planetscale/callback"
+WHOAMI_ORGANIZATION_LIMIT = 100
+
+
+def oauth_app(settings: Settings, *, port: int | None = None) -> OAuthApp:
+    """The OAuth application described by the settings (CONTRACT §2); the redirect URI follows `BOT_PUBLIC_URL`."""
+    secret = settings.planetscale_client_secret
+    return OAuthApp(
+        client_id=settings.planetscale_client_id or "",
+        client_secret=secret.get_secret_value() if secret is not None else "",
+        redirect_uri=settings.public_url(port) + CALLBACK_PATH,
+        scopes=tuple(settings.scopes()),
+        authorize_url=settings.planetscale_authorize_url,
+        token_url=settings.planetscale_token_url,
+        revoke_url=settings.planetscale_revoke_url,
+    )
+
+
+class AccountLinking:
+    def __init__(
+        self,
+        *,
+        grants: GrantStore,
+        tickets: LinkTickets,
+        refresher: TokenRefresher,
+        flow: LinkFlow,
+        planetscale: PlanetScaleClient,
+        public_url: str,
+    ) -> None:
+        self._grants = grants
+        self._tickets = tickets
+        self._refresher = refresher
+        self.flow = flow
+        self._planetscale = planetscale
+        self._public_url = public_url.rstrip("/")
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        database: Database,
+        keys: Collection[str],
+        app: OAuthApp,
+        planetscale: PlanetScaleClient,
+        notifier: UserNotifier,
+        public_url: str,
+        oauth: PlanetScaleOAuth | None = None,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+        fresh_token_retry_seconds: float = FRESH_TOKEN_RETRY_SECONDS,
+    ) -> AccountLinking:
+        """Everything linking needs, from the database, the keys and the OAuth app. `oauth`, `clock`, and the
+        fresh token's retry delay and `sleep` (it only waits there) are for tests."""
+        grants = GrantStore(database, SecretBox(list(keys)), clock=clock)
+        client = oauth or PlanetScaleOAuth(app)
+
+        async def tell_to_link_again(grant: Grant) -> None:
+            if not grants.claim_relink_notice(grant.team_id, grant.user_id):
+                return
+            try:
+                await notifier.notify_user(team_id=grant.team_id, user_id=grant.user_id, message=render.relink_needed())
+            except Exception as failure:  # the next command shows the link prompt anyway
+                log.warning("could not tell Slack user %s/%s to link again: %r", grant.team_id, grant.user_id, failure)
+
+        refresher = TokenRefresher(grants=grants, oauth=client, on_dead=tell_to_link_again, clock=clock)
+        tickets = LinkTickets(database, clock=clock)
+        flow = LinkFlow(
+            tickets=tickets,
+            states=OAuthStates(database, clock=clock),
+            grants=grants,
+            oauth=client,
+            refresher=refresher,
+            planetscale=planetscale,
+            notifier=notifier,
+            fresh_token_retry_seconds=fresh_token_retry_seconds,
+            sleep=sleep,
+        )
+        return cls(
+            grants=grants,
+            tickets=tickets,
+            refresher=refresher,
+            flow=flow,
+            planetscale=planetscale,
+            public_url=public_url,
+        )
+
+    # ----- the ack path: local reads and writes only ------------------------------------------------------------
+
+    def has_active_grant(self, team_id: str, user_id: str) -> bool:
+        return self._grants.active_grant(team_id, user_id) is not None
+
+    def link_prompt(self, team_id: str, user_id: str) -> Message:
+        ticket = self._tickets.issue(team_id, user_id)
+        url = f"{self._public_url}{START_PATH}?{urlencode({'t': ticket})}"
+        return render.link_prompt(url=url, minutes=LINK_TTL_SECONDS // 60)
+
+    def token_provider(self, team_id: str, user_id: str) -> UserTokens:
+        return self._refresher.provider(team_id, user_id)
+
+    # ----- commands ---------------------------------------------------------------------------------------------
+
+    async def whoami(self, team_id: str, user_id: str) -> Message:
+        """The PlanetScale user, organizations, granted scopes and since when. PlanetScale errors propagate (the
+        dispatcher renders them; `Unauthorized` becomes the link prompt)."""
+        grant = self._grants.active_grant(team_id, user_id)
+        if grant is None:
+            return self.link_prompt(team_id, user_id)
+        api = self._planetscale.as_user(self.token_provider(team_id, user_id), user_key=(team_id, user_id))
+        user = await api.users.current()
+        organizations = await api.organizations.list_all(limit=WHOAMI_ORGANIZATION_LIMIT)
+        return render.whoami(
+            render.WhoAmI(
+                planetscale_name=user.display_name or user.name or grant.planetscale_user_name,
+                planetscale_email=user.email,
+                organizations=[organization.name for organization in organizations],
+                scopes=grant.scopes,
+                linked_since=grant.created_at,
+            )
+        )
+
+    async def logout(self, team_id: str, user_id: str) -> Message:
+        """Delete the grant, then revoke both its tokens (revoking one does not revoke the other)."""
+        removed = self._grants.delete(team_id, user_id)
+        if removed is None:
+            return render.nothing_linked()
+        if not isinstance(removed, Grant):
+            return render.unlinked_unreadable()
+        revoked = await self._refresher.revoke_quietly(removed.access_token, removed.refresh_token)
+        log.info("Slack user %s/%s unlinked PlanetScale (tokens revoked: %s)", team_id, user_id, revoked)
+        return render.unlinked(removed.planetscale_user_name, revoked=revoked)
+
+    async def forget_users(self, team_id: str, user_ids: Collection[str] | Literal["all"]) -> int:
+        """Slack said these users (or, after `app_uninstalled`, everyone in the workspace) are gone: revoke and
+        delete their grants. Returns how many grants were removed."""
+        removed = self._grants.delete_users(team_id, user_ids)
+        await asyncio.gather(
+            *(
+                self._refresher.revoke_quietly(grant.access_token, grant.refresh_token)
+                for grant in removed
+                if isinstance(grant, Grant)
+            )
+        )
+        if removed:
+            log.info("forgot %d PlanetScale grant(s) of workspace %s", len(removed), team_id)
+        return len(removed)
+
+
+def rotate_encryption_keys(database: Database, keys: Collection[str]) -> RotationReport:
+    """`pscale-bot keys rotate`: re-encrypt every stored grant under the first of `keys` (BOT_ENCRYPTION_KEYS)."""
+    return GrantStore(database, SecretBox(list(keys))).rotate_keys()
