@@ -12,6 +12,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bot.config import ConfigError, Mode, Settings, choose_mode, load_settings, require_for
+from bot.linking import rotate_encryption_keys
 from bot.logsetup import configure_logging
 from bot.runtime import build_runtime
 from bot.sandbox.app import build_sandbox_app
@@ -64,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.set_defaults(run=_sandbox)
 
+    keys = commands.add_parser("keys", help="manage BOT_ENCRYPTION_KEYS")
+    key_actions = keys.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
+    rotate = key_actions.add_parser("rotate", help="re-encrypt every stored secret with the first key")
+    rotate.set_defaults(run=_keys_rotate)
+
     backup = commands.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
     backup.add_argument("path", type=Path)
     backup.set_defaults(run=_backup)
@@ -114,8 +120,31 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    keys = settings.encryption_keys()
+    if not keys:
+        raise ConfigError("BOT_ENCRYPTION_KEYS", "is required to re-encrypt the stored secrets but is not set")
+    if not Path(settings.bot_database).is_file():
+        raise StorageError(f"{settings.bot_database} does not exist; there is nothing to re-encrypt")
+    database = Database.open(settings.bot_database)
+    try:
+        database.migrate()
+        report = rotate_encryption_keys(database, keys)
+    finally:
+        database.close()
+    print(f"re-encrypted {report.rotated} PlanetScale grant(s) with the first key of BOT_ENCRYPTION_KEYS")
+    if report.unreadable:
+        print(
+            f"pscale-bot: keys rotate: {report.unreadable} grant(s) opened with none of the keys in "
+            "BOT_ENCRYPTION_KEYS and were left as they are; those users must link again",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def _start(settings: Settings, *, mode: Mode, host: str, port: int) -> int:
-    runtime = build_runtime(settings, mode=mode)
+    runtime = build_runtime(settings, mode=mode, port=port)
     return _serve_app(create_web_app(runtime=runtime), host=host, port=port)
 
 

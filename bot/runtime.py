@@ -11,13 +11,24 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands.dispatch import CommandDispatcher
+from bot.commands.handlers import all_handlers
 from bot.config import Mode, Settings
+from bot.linking import AccountLinking, oauth_app
 from bot.metrics import Metrics
+from bot.planetscale import PlanetScaleClient
 from bot.slack.app import SlackIdentity, build_bolt_app, build_web_client
 from bot.slack.events_endpoint import SlackEventsEndpoint
+from bot.slack.port import WebApiSlackPort
 from bot.slack.socket_mode import SocketModeConnection
 from bot.slack.verify import SlackRequestVerifier
-from bot.storage import ChannelPreferences, Database
+from bot.storage import (
+    AuditLog,
+    ChannelPreferences,
+    Database,
+    IdempotencyKeys,
+    PendingCommands,
+    UserPreferences,
+)
 from bot.tasks import TaskTracker
 
 log = logging.getLogger(__name__)
@@ -36,6 +47,8 @@ class Runtime:
     slack_client: AsyncWebClient
     slack_events: SlackEventsEndpoint | None
     socket: SocketModeConnection | None
+    planetscale: PlanetScaleClient
+    linking: AccountLinking
 
     async def start(self) -> None:
         # In the background: Slack may be slow or (in the sandbox) served by this very process, not yet listening.
@@ -47,25 +60,49 @@ class Runtime:
         if self.socket is not None:
             await self.socket.close()
         await self.tasks.drain(grace_seconds=SHUTDOWN_DRAIN_SECONDS)
+        await self.planetscale.aclose()
         self.database.close()
 
 
-def build_runtime(settings: Settings, *, mode: Mode) -> Runtime:
+def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) -> Runtime:
+    """`port`: where this process listens, when it is not `PORT` (`serve --port`); it is part of the default
+    BOT_PUBLIC_URL and so of the OAuth redirect URI."""
     database = Database.open(settings.bot_database)
     database.migrate()
     metrics = Metrics()
     tasks = TaskTracker()
     identity = SlackIdentity()
     channels = ChannelPreferences(database)
-    dispatcher = CommandDispatcher(handlers={}, default_database=channels.default_database)
     bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     client = build_web_client(token=bot_token, base_url=settings.slack_api_url)
+    planetscale = PlanetScaleClient(base_url=settings.planetscale_api_url)
+    slack_port = WebApiSlackPort(client)
+    linking = AccountLinking.build(
+        database=database,
+        keys=settings.encryption_keys(),
+        app=oauth_app(settings, port=port),
+        planetscale=planetscale,
+        notifier=slack_port,
+        public_url=settings.public_url(port),
+    )
+    dispatcher = CommandDispatcher(
+        handlers=all_handlers(accounts=linking),
+        accounts=linking,
+        planetscale=planetscale,
+        slack=slack_port,
+        user_preferences=UserPreferences(database),
+        channel_preferences=channels,
+        pending=PendingCommands(database),
+        audit=AuditLog(database),
+    )
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt_app = build_bolt_app(
         client=client,
         signing_secret=signing_secret if mode is not Mode.SOCKET else None,
         identity=identity,
         dispatcher=dispatcher,
+        accounts=linking,
+        once=IdempotencyKeys(database),
         tasks=tasks,
         metrics=metrics,
     )
@@ -91,4 +128,6 @@ def build_runtime(settings: Settings, *, mode: Mode) -> Runtime:
         slack_client=client,
         slack_events=slack_events,
         socket=socket,
+        planetscale=planetscale,
+        linking=linking,
     )

@@ -7,12 +7,34 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import RunningBot, run_bot
 from tests.support.planetscale import planetscale
-from tests.support.slack import slack_standin
+from tests.support.slack import BOB, Actor, slack_standin
 
-__all__ = ["planetscale", "slack_standin"]
+__all__ = ["BOB_ACTOR", "planetscale", "slack_standin"]
+
+
+BOB_ACTOR = Actor(user_id=BOB.id, user_name=BOB.name)
+
+
+@pytest.fixture
+def demo_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
+    """The bot against the seeded PlanetScale world (`seed_demo`), with two linked Slack users: Alice (Slack
+    ALICE, `Actor()`) as PlanetScale admin Alice, and Bob (`BOB_ACTOR`) as admin Bob. Fails the test if the
+    PlanetScale stand-in served anything that breaks the spec."""
+    world = World()
+    demo = seed_demo(world)
+    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world) as running:
+        running.link(Actor(), planetscale_user_id=demo.admin.id)
+        running.link(BOB_ACTOR, planetscale_user_id=demo.second_admin.id)
+        assert running.planetscale is not None
+        running.planetscale.demo = demo
+        yield running
+        problems = running.planetscale.problems()
+    if problems:
+        pytest.fail("PlanetScale stand-in broke the spec:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

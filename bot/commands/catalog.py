@@ -118,6 +118,30 @@ ORG_FLAG = Flag(
 )
 
 
+# Commands that change PlanetScale, or what the bot does for a database; each run is written to the audit log.
+AUDITED_COMMANDS = frozenset(
+    {
+        "branch create",
+        "branch delete",
+        "deploy-request create",
+        "deploy-request review",
+        "deploy-request deploy",
+        "deploy-request apply",
+        "deploy-request cancel",
+        "deploy-request close",
+        "deploy-request revert",
+        "deploy-request skip-revert",
+        "deploy-request unblock",
+        "password create",
+        "password delete",
+        "digest subscribe",
+        "digest unsubscribe",
+        "watch",
+        "unwatch",
+    }
+)
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     """One command of the grammar."""
@@ -149,6 +173,10 @@ class CommandSpec:
     @property
     def group(self) -> str:
         return self.words[0]
+
+    @property
+    def audited(self) -> bool:
+        return self.key in AUDITED_COMMANDS
 
     @property
     def all_flags(self) -> tuple[Flag, ...]:

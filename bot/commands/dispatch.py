@@ -1,18 +1,27 @@
 """From a slash command's text to either an immediate answer or follow-up work — with no Slack and no HTTP here.
 
-The transport calls `accept` on the ack path, so it must be fast and do no network I/O: parsing, help and usage
-errors are answered in the ack itself; anything that needs PlanetScale becomes a follow-up coroutine that the
-transport runs after the ack and whose `Message` it delivers through `response_url`.
+The transport calls `accept` on the ack path, so it must be fast and do no network I/O: parsing, help, usage errors
+and the link prompt are answered in the ack itself (local SQLite reads only); anything that needs PlanetScale becomes
+a follow-up coroutine that the transport runs after the ack and whose `Message` it delivers through `response_url`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from bot.commands.context import Accounts, Caller, CommandContext, CommandHandler, OrganizationUnknown, SlackPort
 from bot.commands.grammar import Invocation, ParseFailure, parse
+from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
+from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
+from bot.render.errors import describe_target, planetscale_failure
 from bot.render.help import render_help, render_parse_failure
 from bot.render.message import Message
+from bot.storage import AuditLog, ChannelPreferences, PendingCommands, UserPreferences
+from bot.storage.pending import CONFIRMATION_SECONDS
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,7 @@ class CommandRequest:
     trigger_id: str | None = None
 
 
-FollowUp = Callable[[], Awaitable[Message]]
+FollowUp = Callable[[], Awaitable[Message | None]]
 
 
 @dataclass(frozen=True)
@@ -38,32 +47,147 @@ class Accepted:
     followup: FollowUp | None = None
 
 
-Handler = Callable[[CommandRequest, Invocation], Accepted]
-DefaultDatabaseLookup = Callable[[str, str], str | None]
+@dataclass(frozen=True)
+class CancelAnswer:
+    message: Message
+    # True: the question is settled and its message should be replaced; False: a refusal meant only for the clicker.
+    settled: bool
 
 
 class CommandDispatcher:
-    """Parses, answers help and usage errors, and routes each command to its handler."""
+    """Parses, answers help, usage errors and the link prompt, and runs each command's handler after the ack."""
 
     def __init__(
         self,
         *,
-        handlers: Mapping[str, Handler],
-        default_database: DefaultDatabaseLookup,
+        handlers: Mapping[str, CommandHandler],
+        accounts: Accounts,
+        planetscale: PlanetScaleClient,
+        slack: SlackPort,
+        user_preferences: UserPreferences,
+        channel_preferences: ChannelPreferences,
+        pending: PendingCommands,
+        audit: AuditLog,
     ) -> None:
         self._handlers = dict(handlers)
-        self._default_database = default_database
+        self._accounts = accounts
+        self._planetscale = planetscale
+        self._slack = slack
+        self._users = user_preferences
+        self._channels = channel_preferences
+        self._pending = pending
+        self._audit = audit
 
-    def accept(self, request: CommandRequest) -> Accepted:
-        parsed = parse(request.text, default_database=self._default_database(request.team_id, request.channel_id))
+    def accept(self, request: CommandRequest, *, confirmed: bool = False) -> Accepted:
+        default_database = self._channels.default_database(request.team_id, request.channel_id)
+        parsed = parse(request.text, default_database=default_database)
         if isinstance(parsed, ParseFailure):
             return Accepted(command="(usage error)", ack=render_parse_failure(parsed))
         if parsed.key == "help":
             return Accepted(command="help", ack=render_help(parsed.topic))
+        if parsed.key == "login":
+            return Accepted(command="login", ack=self._accounts.link_prompt(request.team_id, request.user_id))
         handler = self._handlers.get(parsed.key)
         if handler is None:
             return Accepted(command=parsed.key, ack=_not_available(parsed))
-        return handler(request, parsed)
+        if handler.needs_grant and not self._accounts.has_active_grant(request.team_id, request.user_id):
+            return Accepted(command=parsed.key, ack=self._accounts.link_prompt(request.team_id, request.user_id))
+        if parsed.spec.destructive and not confirmed:
+            return Accepted(command=parsed.key, ack=self._ask_to_confirm(request, parsed))
+
+        async def followup() -> Message | None:
+            return await self._run(handler, request, parsed)
+
+        return Accepted(command=parsed.key, followup=followup)
+
+    def _ask_to_confirm(self, request: CommandRequest, invocation: Invocation) -> Message:
+        pending_id = self._pending.park(
+            team_id=request.team_id, user_id=request.user_id, channel_id=request.channel_id, text=request.text
+        )
+        target = describe_target(invocation.values)
+        verb = invocation.spec.words[-1].capitalize()
+        return confirmation_prompt(
+            command_text=request.text.strip(),
+            summary=f"{verb} {target}?",
+            pending_id=pending_id,
+            minutes=CONFIRMATION_SECONDS // 60,
+        )
+
+    def confirm(self, pending_id: str, *, team_id: str, user_id: str, trigger_id: str | None = None) -> Accepted:
+        """The asker clicked `cmd_confirm`: run the parked command once (a double click finds nothing to run)."""
+        pending = self._pending.take(pending_id, team_id=team_id, user_id=user_id)
+        if pending is None:
+            parked = self._pending.peek(pending_id)
+            refusal = not_yours() if parked is not None and parked.user_id != user_id else expired()
+            return Accepted(command="(confirmation)", ack=refusal)
+        request = CommandRequest(
+            team_id=pending.team_id,
+            user_id=pending.user_id,
+            channel_id=pending.channel_id,
+            text=pending.text,
+            trigger_id=trigger_id,
+        )
+        return self.accept(request, confirmed=True)
+
+    def cancel(self, pending_id: str, *, team_id: str, user_id: str) -> CancelAnswer:
+        pending = self._pending.take(pending_id, team_id=team_id, user_id=user_id)
+        if pending is not None:
+            return CancelAnswer(cancelled(pending.text.strip()), settled=True)
+        parked = self._pending.peek(pending_id)
+        refusal = not_yours() if parked is not None and parked.user_id != user_id else expired()
+        return CancelAnswer(refusal, settled=False)
+
+    async def _run(
+        self, handler: CommandHandler, request: CommandRequest, invocation: Invocation
+    ) -> Message | None:
+        caller = Caller(team_id=request.team_id, user_id=request.user_id, channel_id=request.channel_id)
+        provider = self._accounts.token_provider(request.team_id, request.user_id)
+        context = CommandContext(
+            caller=caller,
+            invocation=invocation,
+            trigger_id=request.trigger_id,
+            planetscale=self._planetscale.as_user(provider, user_key=(request.team_id, request.user_id)),
+            slack=self._slack,
+            user_preferences=self._users,
+            channel_preferences=self._channels,
+        )
+        try:
+            reply = await handler.run(context)
+        except OrganizationUnknown as unknown:
+            return Message(text=f":thinking_face: {unknown}")
+        except Unauthorized:
+            # Refreshing did not help: the grant is gone (revoked in PlanetScale, or the refresh token died).
+            self._record(context, result="failed: PlanetScale no longer accepts the link")
+            return self._accounts.link_prompt(request.team_id, request.user_id)
+        except PlanetScaleError as error:
+            log.info("command %s: PlanetScale %s", invocation.key, error)
+            self._record(context, result=f"{'refused' if error.status and error.status < 500 else 'failed'}: "
+                         f"{error.status or 'no response'} {error.message}")
+            values: dict[str, object] = dict(invocation.values)
+            if context.known_organization is not None:
+                values["organization"] = context.known_organization
+            return planetscale_failure(error, values=values)
+        except Exception:
+            self._record(context, result="failed: internal error")
+            raise
+        self._record(context, result="ok")
+        return reply
+
+    def _record(self, context: CommandContext, *, result: str) -> None:
+        invocation = context.invocation
+        if not invocation.spec.audited:
+            return
+        values = invocation.values
+        database = values.get("database")
+        self._audit.record(
+            team_id=context.caller.team_id,
+            user_id=context.caller.user_id,
+            organization=context.known_organization,
+            database=str(database) if database is not None else None,
+            action=invocation.key,
+            target=describe_target(values),
+            result=result,
+        )
 
 
 def _not_available(invocation: Invocation) -> Message:

@@ -1,8 +1,35 @@
-"""Replies for failures the user did not cause: plain words, what happened, what to do. Never a traceback."""
+"""Replies for failures: plain words, what happened, whether anything changed, what to do. Never a traceback."""
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
+
+from bot.planetscale import (
+    ConnectionFailed,
+    Forbidden,
+    NotFound,
+    PlanetScaleError,
+    RateLimited,
+    ServerError,
+    Timeout,
+    Unauthorized,
+    Unprocessable,
+)
 from bot.render.message import Message
+
+# Which OAuth scope a path needs to be *read*; PlanetScale answers 404 when it is missing (reference §3).
+_READ_SCOPE_BY_SEGMENT = (
+    ("passwords", "organization:manage_passwords"),
+    ("deploy-requests", "organization:read_deploy_requests"),
+    ("deploy-queue", "organization:read_deploy_requests"),
+    ("branches", "organization:read_branches"),
+    ("webhooks", "organization:read_databases"),
+    ("databases", "organization:read_databases"),
+    ("organizations", "user:read_organizations"),
+)
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def unexpected_error(reference: str) -> Message:
@@ -21,3 +48,79 @@ def too_slow(seconds: int) -> Message:
             "it may still have happened: check with a `show` or `list` command before trying again."
         )
     )
+
+
+# Most specific first; the path placeholder each value fills, where it differs from the value's name.
+_TARGETS = (("number", "number"), ("password_id", "id"), ("branch", "branch"), ("database", "database"))
+
+
+def describe_target(values: Mapping[str, object], *, path_template: str | None = None) -> str:
+    """The most specific thing `values` name — "deploy request #7 of `shop`", "branch `dev` of `shop`" — restricted,
+    when a failed call's `path_template` is given, to what that path addresses."""
+    in_path = set(_PLACEHOLDER.findall(path_template)) if path_template is not None else None
+    database = values.get("database")
+    of_database = f" of `{database}`" if database else ""
+    for name, placeholder in _TARGETS:
+        value = values.get(name)
+        if value in (None, "") or (in_path is not None and placeholder not in in_path):
+            continue
+        if name == "number":
+            return f"deploy request #{value}{of_database}"
+        if name == "password_id":
+            return f"password `{value}`{of_database}"
+        if name == "branch":
+            return f"branch `{value}`{of_database}"
+        return f"database `{value}`"
+    organization = values.get("organization")
+    if organization and (in_path is None or "organization" in in_path):
+        return f"organization `{organization}`"
+    return "what you asked for"
+
+
+def _scope_for(path_template: str) -> str | None:
+    segments = path_template.split("/")
+    for segment, scope in _READ_SCOPE_BY_SEGMENT:
+        if segment in segments:
+            return scope
+    return None
+
+
+def _changed_note(error: PlanetScaleError) -> str:
+    if error.method == "GET":
+        return "Nothing was changed."
+    if isinstance(error, Timeout | ConnectionFailed) and not error.request_sent:
+        return "The request never reached PlanetScale, so nothing was changed."
+    if isinstance(error, Timeout | ConnectionFailed | ServerError):
+        return "It may or may not have happened: check with a `show` or `list` command before trying again."
+    return "Nothing was changed."
+
+
+def planetscale_failure(error: PlanetScaleError, *, values: Mapping[str, object]) -> Message:
+    """The reply for a PlanetScale call that failed; `values` are the command's arguments plus `organization`."""
+    target = describe_target(values, path_template=error.path)
+    changed = _changed_note(error)
+    said = f" PlanetScale said: “{error.message}”." if error.message else ""
+    if isinstance(error, NotFound):
+        scope = _scope_for(error.path)
+        scope_note = (
+            f" If it exists, your link may lack the `{scope}` scope: `/pscale login` links again." if scope else ""
+        )
+        text = f":mag: PlanetScale found no {target}, or your PlanetScale account cannot see it.{scope_note}"
+    elif isinstance(error, Forbidden):
+        text = f":no_entry: PlanetScale did not allow that for {target}.{said} Your role may not permit it. {changed}"
+    elif isinstance(error, Unprocessable):
+        text = f":no_entry: PlanetScale refused.{said} {changed}"
+    elif isinstance(error, RateLimited):
+        wait = f"{math.ceil(error.retry_after)} s" if error.retry_after else "a minute"
+        text = f":traffic_light: PlanetScale is rate-limiting requests; try again in {wait}. {changed}"
+    elif isinstance(error, Unauthorized):
+        text = ":key: PlanetScale no longer accepts your link. Run `/pscale login` to link your account again."
+    elif isinstance(error, Timeout):
+        text = f":hourglass: PlanetScale did not answer in time. {changed}"
+    elif isinstance(error, ConnectionFailed):
+        text = f":electric_plug: Could not reach PlanetScale. {changed}"
+    elif isinstance(error, ServerError):
+        text = f":warning: PlanetScale had an internal error ({error.status}). {changed}"
+    else:
+        text = f":warning: PlanetScale gave an answer the bot could not use.{said} {changed}"
+    return Message(text=text.strip())

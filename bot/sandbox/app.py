@@ -16,14 +16,17 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from bot.config import Mode, Settings
+from bot.linking import CALLBACK_PATH
 from bot.runtime import build_runtime
 from bot.sandbox.emulator import create_emulator_routes
 from bot.sandbox.planetscale import create_planetscale_api, demo_world
+from bot.sandbox.planetscale.oauth import ConsentPage, create_planetscale_oauth
 from bot.sandbox.slack import SlackChannel, SlackStandIn, SlackUser
 from bot.web.app import create_web_app
 
 DEFAULT_DATA_DIR = Path("pscale-bot-sandbox")
 KEY_FILE_NAME = "sandbox-encryption.key"
+OAUTH_MOUNT = "/_sandbox/planetscale-oauth"  # PlanetScale's OAuth server, with the consent page
 
 SANDBOX_TEAM_ID = "T0SANDBOX01"
 SANDBOX_CHANNEL = SlackChannel(id="C0GENERAL01", name="general", members=set())
@@ -64,14 +67,26 @@ def build_sandbox_app(*, port: int, settings: Settings) -> Starlette:
     )
     world, _people = demo_world()
     signing_secret = secrets.token_hex(32)
+    client_id, client_secret = "pscale-bot-sandbox", secrets.token_hex(16)
+    oauth = create_planetscale_oauth(
+        world,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=f"{base_url}{CALLBACK_PATH}",
+        consent=ConsentPage(),
+    )
+    oauth_url = f"{base_url}{OAUTH_MOUNT}/oauth"
     bot_settings = Settings(
         _env_file=None,
         slack_bot_token=slack.bot_token,
         slack_signing_secret=signing_secret,
         slack_api_url=slack.api_url,
         planetscale_api_url=f"{base_url}/_sandbox/planetscale/v1",
-        planetscale_client_id="pscale-bot-sandbox",
-        planetscale_client_secret=secrets.token_hex(16),
+        planetscale_authorize_url=f"{oauth_url}/authorize",
+        planetscale_token_url=f"{oauth_url}/token",
+        planetscale_revoke_url=f"{oauth_url}/revoke",
+        planetscale_client_id=client_id,
+        planetscale_client_secret=client_secret,
         bot_public_url=base_url,
         bot_database=str(database_path),
         bot_encryption_keys=load_or_create_key(database_path.parent / KEY_FILE_NAME),
@@ -83,6 +98,7 @@ def build_sandbox_app(*, port: int, settings: Settings) -> Starlette:
     stand_ins = [
         Mount("/_sandbox/slack", app=slack.app),
         Mount("/_sandbox/planetscale", app=create_planetscale_api(world)),
+        Mount(OAUTH_MOUNT, app=oauth),
     ]
     emulator = create_emulator_routes(
         slack=slack,

@@ -21,8 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands.dispatch import CommandDispatcher
 from bot.metrics import Metrics
+from bot.slack.actions import register_command_actions
 from bot.slack.commands import register_commands
-from bot.slack.events import register_events
+from bot.slack.events import ForgetsUsers, register_events
+from bot.storage import IdempotencyKeys
 from bot.tasks import TaskTracker
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,8 @@ def build_bolt_app(
     signing_secret: str | None,
     identity: SlackIdentity,
     dispatcher: CommandDispatcher,
+    accounts: ForgetsUsers,
+    once: IdempotencyKeys,
     tasks: TaskTracker,
     metrics: Metrics,
 ) -> AsyncApp:
@@ -96,5 +100,6 @@ def build_bolt_app(
         logger=logging.getLogger("slack_bolt"),
     )
     register_commands(app, dispatcher=dispatcher, tasks=tasks, metrics=metrics)
-    register_events(app)
+    register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
+    register_events(app, accounts=accounts, once=once, tasks=tasks)
     return app

@@ -35,10 +35,11 @@ def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: Ta
         await ack(**accepted.ack.to_response()) if accepted.ack else await ack()
         metrics.commands.labels(accepted.command, "accepted").inc()
         if accepted.followup is not None:
-            tasks.spawn(_deliver(accepted.followup, respond), name=f"command {accepted.command}")
+            tasks.spawn(run_followup(accepted.followup, respond), name=f"command {accepted.command}")
 
 
-async def _deliver(followup: FollowUp, respond: AsyncRespond) -> None:
+async def run_followup(followup: FollowUp, respond: AsyncRespond, *, replace_original: bool | None = None) -> None:
+    """Run slow work after the ack and deliver its reply; a failure or the deadline still gets a plain reply."""
     try:
         async with asyncio.timeout(FINAL_REPLY_SECONDS):
             message = await followup()
@@ -48,11 +49,15 @@ async def _deliver(followup: FollowUp, respond: AsyncRespond) -> None:
         reference = secrets.token_hex(4)
         log.exception("command follow-up failed (reference %s)", reference)
         message = unexpected_error(reference)
-    await send_response(respond, message)
+    if message is not None:
+        await send_response(respond, message, replace_original=replace_original)
 
 
-async def send_response(respond: AsyncRespond, message: Message) -> None:
+async def send_response(respond: AsyncRespond, message: Message, *, replace_original: bool | None = None) -> None:
+    body = message.to_response()
+    if replace_original is not None:
+        body["replace_original"] = replace_original
     try:
-        await respond(**message.to_response())
+        await respond(**body)
     except Exception as error:  # an expired or used-up response_url must not crash the task
         log.warning("could not deliver a reply through response_url: %s", type(error).__name__)

@@ -46,9 +46,79 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
 """
 
+_AUDIT_AND_CONFIRMATIONS = """
+-- Every change made from Slack: who, what, when, result (`/pscale audit DB`). Never holds a secret.
+CREATE TABLE audit_log (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    team_id      TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    organization TEXT,
+    database     TEXT,
+    action       TEXT NOT NULL,
+    target       TEXT NOT NULL,
+    result       TEXT NOT NULL,
+    detail       TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX audit_log_by_database ON audit_log (team_id, database, at);
+
+-- A destructive command waiting for its asker's `cmd_confirm` click; consumed by one DELETE … RETURNING.
+CREATE TABLE pending_commands (
+    id         TEXT PRIMARY KEY NOT NULL,
+    team_id    TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+"""
+
+_ACCOUNT_LINKING = """
+-- One PlanetScale OAuth grant per Slack user. Tokens are Fernet ciphertexts (never plain text, CONTRACT §7); the
+-- refresh token sits in its own column so reading an access token never has to open it. `version` grows with every
+-- token write: refreshes compare-and-swap on it. `lease_*` make one process at a time refresh a user's tokens.
+CREATE TABLE planetscale_grants (
+    team_id               TEXT NOT NULL,
+    user_id               TEXT NOT NULL,
+    planetscale_user_id   TEXT NOT NULL,
+    planetscale_user_name TEXT NOT NULL,
+    scopes                TEXT NOT NULL,
+    access_token          TEXT NOT NULL,
+    refresh_token         TEXT,
+    expires_at            INTEGER,
+    created_at            INTEGER NOT NULL,
+    refreshed_at          INTEGER,
+    version               INTEGER NOT NULL DEFAULT 1,
+    status                TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'dead')),
+    relink_told           INTEGER NOT NULL DEFAULT 0,
+    lease_holder          TEXT,
+    lease_until           INTEGER,
+    PRIMARY KEY (team_id, user_id)
+) STRICT;
+
+-- `/pscale login` tickets and OAuth states: only a SHA-256 of each random value is kept; each is consumed by one
+-- DELETE … RETURNING, so two browsers (or a replay) can never both use one.
+CREATE TABLE link_tickets (
+    ticket_hash TEXT PRIMARY KEY NOT NULL,
+    team_id     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE oauth_states (
+    state_hash   TEXT PRIMARY KEY NOT NULL,
+    browser_hash TEXT NOT NULL,
+    team_id      TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    expires_at   INTEGER NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "preferences and idempotency keys", _FOUNDATION),
-    # next: Migration(2, "…", _SQL),
+    Migration(2, "audit log and pending confirmations", _AUDIT_AND_CONFIRMATIONS),
+    Migration(3, "PlanetScale grants, link tickets and OAuth states", _ACCOUNT_LINKING),
+    # next: Migration(4, "…", _SQL),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

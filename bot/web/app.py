@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime
+from bot.web.oauth_pages import create_oauth_routes
 
 
 def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
@@ -31,6 +32,7 @@ def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) 
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
+    routes.extend(create_oauth_routes(runtime.linking.flow, public_url=runtime.settings.public_url()))
     if runtime.slack_events is not None:
         routes.append(Route("/slack/events", runtime.slack_events.handle, methods=["POST"]))
     routes.extend(extra_routes)

@@ -11,6 +11,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.config import ConfigError, Mode, choose_mode, load_settings, require_for
+from bot.runtime import build_runtime
+from tests.support.oauth_browser import link_button_url
 
 FULL_HTTP = {
     "SLACK_BOT_TOKEN": "xoxb-1-test",
@@ -105,3 +107,16 @@ def test_mode_rules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SLACK_APP_TOKEN")
     monkeypatch.setenv("BOT_DATABASE", str(tmp_path / "x.sqlite3"))
     assert choose_mode(load_settings()).mode is Mode.SANDBOX
+
+
+def test_serve_port_is_part_of_the_default_public_url(tmp_path: Path) -> None:
+    settings = load_settings(
+        _env_file=None, **{name.lower(): value for name, value in FULL_HTTP.items()},
+        bot_database=str(tmp_path / "bot.sqlite3"),
+    )
+    runtime = build_runtime(settings, mode=Mode.HTTP, port=4321)
+    try:
+        start_url = link_button_url(runtime.linking.link_prompt("T1", "U1"))
+    finally:
+        runtime.database.close()
+    assert start_url.startswith("http://127.0.0.1:4321/oauth/planetscale/start?t=")

@@ -7,7 +7,7 @@ stand-ins). Requests reach it over HTTP with signatures made by slack_sdk's own 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,16 @@ import httpx
 from cryptography.fernet import Fernet
 
 from bot.config import Mode, Settings
+from bot.linking import CALLBACK_PATH
+from bot.render.message import Message
 from bot.runtime import Runtime, build_runtime
+from bot.sandbox.planetscale import World
+from bot.sandbox.planetscale.oauth import AutoApprove, ConsentMode, PlanetScaleOAuthServer
 from bot.sandbox.slack import SlackStandIn
 from bot.web.app import create_web_app
-from tests.support.servers import serve_asgi
+from tests.support.oauth_browser import Browser, link_button_url
+from tests.support.planetscale import ServedPlanetScale, serve_planetscale
+from tests.support.servers import bind_loopback, serve_asgi
 from tests.support.slack import Actor, SignedRequest, slash_command
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -31,6 +37,8 @@ class RunningBot:
     runtime: Runtime
     slack: SlackStandIn
     http: httpx.Client
+    planetscale: ServedPlanetScale | None = None
+    oauth: PlanetScaleOAuthServer | None = None
 
     def post_events(self, request: SignedRequest, **kwargs: Any) -> httpx.Response:
         return self.http.post(f"{self.base_url}/slack/events", content=request.body, headers=request.headers, **kwargs)
@@ -42,6 +50,19 @@ class RunningBot:
         return self.post_events(
             slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url, actor=who)
         )
+
+    def link(self, actor: Actor, *, planetscale_user_id: str) -> None:
+        """Link `actor`'s Slack account to a PlanetScale user through the real flow: `/pscale login`, the start
+        page, the OAuth stand-in approving as that user, the callback."""
+        if self.oauth is None:
+            raise RuntimeError("run_bot(planetscale=world) is needed to link accounts")
+        self.oauth.consent = AutoApprove(planetscale_user_id)
+        ack = self.command("login", actor=actor)
+        start_url = link_button_url(Message(text=ack.json()["text"], blocks=tuple(ack.json()["blocks"])))
+        with httpx.Client(timeout=10) as browser:
+            page = Browser(browser).link(start_url)
+        if page.status_code != 200:
+            raise AssertionError(f"linking {actor.user_id} failed: {page.status_code} {page.text[:300]}")
 
     def metric(self, name: str, **labels: str) -> float:
         value = self.runtime.metrics.registry.get_sample_value(name, labels)
@@ -64,7 +85,40 @@ def bot_settings(*, slack: SlackStandIn, data_dir: Path, mode: Mode = Mode.HTTP,
 
 
 @contextmanager
-def run_bot(*, slack: SlackStandIn, data_dir: Path, mode: Mode = Mode.HTTP, **overrides: Any) -> Iterator[RunningBot]:
-    runtime = build_runtime(bot_settings(slack=slack, data_dir=data_dir, mode=mode, **overrides), mode=mode)
-    with serve_asgi(create_web_app(runtime=runtime)) as base_url, httpx.Client(timeout=10) as http:
-        yield RunningBot(base_url=base_url, runtime=runtime, slack=slack, http=http)
+def run_bot(
+    *,
+    slack: SlackStandIn,
+    data_dir: Path,
+    mode: Mode = Mode.HTTP,
+    planetscale: World | None = None,
+    consent: ConsentMode | None = None,
+    **overrides: Any,
+) -> Iterator[RunningBot]:
+    """The bot on a loopback port that is also its BOT_PUBLIC_URL. With `planetscale`, that world is served by the
+    API stand-in and PlanetScale's OAuth stand-in (`consent` decides the authorize step; default: the world's first
+    user approves), and the bot's PLANETSCALE_* URLs point at them."""
+    sock = bind_loopback()
+    host, port = sock.getsockname()[:2]
+    overrides.setdefault("bot_public_url", f"http://{host}:{port}")
+    with ExitStack() as stack:
+        served_api = oauth = None
+        if planetscale is not None:
+            served_api = stack.enter_context(serve_planetscale(planetscale))
+            oauth = PlanetScaleOAuthServer(
+                planetscale,
+                client_id=overrides.setdefault("planetscale_client_id", "test-client"),
+                client_secret=overrides.setdefault("planetscale_client_secret", "test-client-secret"),
+                redirect_uri=overrides["bot_public_url"].rstrip("/") + CALLBACK_PATH,
+                consent=consent or AutoApprove(next(iter(planetscale.users))),
+            )
+            oauth_url = stack.enter_context(serve_asgi(oauth.app))
+            overrides.setdefault("planetscale_api_url", served_api.base_url)
+            overrides.setdefault("planetscale_authorize_url", f"{oauth_url}/oauth/authorize")
+            overrides.setdefault("planetscale_token_url", f"{oauth_url}/oauth/token")
+            overrides.setdefault("planetscale_revoke_url", f"{oauth_url}/oauth/revoke")
+        runtime = build_runtime(bot_settings(slack=slack, data_dir=data_dir, mode=mode, **overrides), mode=mode)
+        base_url = stack.enter_context(serve_asgi(create_web_app(runtime=runtime), sock=sock))
+        http = stack.enter_context(httpx.Client(timeout=10))
+        yield RunningBot(
+            base_url=base_url, runtime=runtime, slack=slack, http=http, planetscale=served_api, oauth=oauth
+        )

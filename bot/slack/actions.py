@@ -1,0 +1,54 @@
+"""Button clicks that belong to commands: the confirmation of destructive commands and the link button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.commands.dispatch import CommandDispatcher
+from bot.render.confirm import CANCEL_ACTION, CONFIRM_ACTION
+from bot.slack.commands import run_followup, send_response
+from bot.tasks import TaskTracker
+
+LINK_ACTION = "link_account"
+
+
+def _clicked_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value", ""))
+
+
+def _clicker(body: dict[str, Any]) -> tuple[str, str]:
+    user = body.get("user") or {}
+    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    return str(team), str(user.get("id", ""))
+
+
+def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: TaskTracker) -> None:
+    @app.action(CONFIRM_ACTION)
+    async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        team_id, user_id = _clicker(body)
+        accepted = dispatcher.confirm(
+            _clicked_value(body), team_id=team_id, user_id=user_id, trigger_id=body.get("trigger_id")
+        )
+        if accepted.ack is not None:
+            # A refusal (not yours, expired) goes to the clicker and leaves the question in place.
+            tasks.spawn(send_response(respond, accepted.ack, replace_original=False), name="confirm refusal")
+        if accepted.followup is not None:
+            tasks.spawn(
+                run_followup(accepted.followup, respond, replace_original=True), name=f"confirmed {accepted.command}"
+            )
+
+    @app.action(CANCEL_ACTION)
+    async def cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        team_id, user_id = _clicker(body)
+        answer = dispatcher.cancel(_clicked_value(body), team_id=team_id, user_id=user_id)
+        tasks.spawn(send_response(respond, answer.message, replace_original=answer.settled), name="confirm cancel")
+
+    @app.action(LINK_ACTION)
+    async def link_clicked(ack: AsyncAck) -> None:
+        # A URL button still sends an action payload; unacknowledged, Slack shows the clicker an error.
+        await ack()

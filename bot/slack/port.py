@@ -1,0 +1,69 @@
+"""`SlackPort` (and linking's `UserNotifier`) over the Web API: what the bot may ask of Slack."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.commands.context import ChannelAccess
+from bot.render.message import Message
+
+log = logging.getLogger(__name__)
+
+_INVITE = "Invite me with `/invite @pscale` in that channel, then try again."
+
+
+class WebApiSlackPort:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def post_message(self, *, channel: str, message: Message, thread_ts: str | None = None) -> str:
+        arguments = message.to_post(channel)
+        if thread_ts is not None:
+            arguments["thread_ts"] = thread_ts
+        response = await self._client.chat_postMessage(**arguments)
+        return str(response["ts"])
+
+    async def notify_user(self, *, team_id: str, user_id: str, message: Message) -> None:
+        """A direct message: `chat.postMessage` to the user id opens the app's DM with them."""
+        await self._client.chat_postMessage(**message.to_post(user_id))
+
+    async def update_message(self, *, channel: str, ts: str, message: Message) -> None:
+        await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=list(message.blocks))
+
+    async def open_modal(self, *, trigger_id: str, view: dict[str, Any]) -> str:
+        response = await self._client.views_open(trigger_id=trigger_id, view=view)
+        return str(response["view"]["id"])
+
+    async def update_modal(self, *, view_id: str, view: dict[str, Any]) -> None:
+        await self._client.views_update(view_id=view_id, view=view)
+
+    async def channel_access(self, channel: str) -> ChannelAccess:
+        """Can the bot post here? Public channels it is not in are fine (`chat:write.public`); private ones and DMs
+        are not, and `conversations.info` does not even find a private channel the bot is not in."""
+        try:
+            response = await self._client.conversations_info(channel=channel)
+        except SlackApiError as error:
+            code = error.response.get("error", "unknown")
+            if code in ("channel_not_found", "not_in_channel"):
+                return ChannelAccess(False, f"I can't post in this channel because I'm not in it. {_INVITE}")
+            log.warning("conversations.info failed: %s", code)
+            return ChannelAccess(False, f"Slack would not tell me about this channel ({code}).")
+        info = response.get("channel") or {}
+        if info.get("is_im") or info.get("is_mpim"):
+            return ChannelAccess(False, "I can't post in direct messages. Use the command in a channel instead.")
+        if info.get("is_private") and not info.get("is_member"):
+            return ChannelAccess(False, f"I can't post in this private channel because I'm not in it. {_INVITE}")
+        return ChannelAccess(True)
+
+    async def user_time_zone(self, user_id: str) -> str | None:
+        try:
+            response = await self._client.users_info(user=user_id)
+        except SlackApiError as error:
+            log.warning("users.info failed: %s", error.response.get("error", "unknown"))
+            return None
+        tz = (response.get("user") or {}).get("tz")
+        return str(tz) if tz else None
