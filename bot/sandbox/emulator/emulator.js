@@ -5,6 +5,8 @@
   const CONFIG = JSON.parse(document.getElementById("config").textContent);
   const POLL_MS = 600;
   const EMOJI = {
+    traffic_light: "\ud83d\udea5", thinking_face: "\ud83e\udd14", raised_hand: "\u270b", ok_hand: "\ud83d\udc4c",
+    electric_plug: "\ud83d\udd0c", bust_in_silhouette: "\ud83d\udc64",
     white_check_mark: "\u2705", heavy_check_mark: "\u2714\ufe0f", x: "\u274c", warning: "\u26a0\ufe0f",
     rocket: "\ud83d\ude80", hourglass: "\u231b", hourglass_flowing_sand: "\u23f3", lock: "\ud83d\udd12",
     key: "\ud83d\udd11", link: "\ud83d\udd17", tada: "\ud83c\udf89", eyes: "\ud83d\udc40", red_circle: "\ud83d\udd34",
