@@ -4,7 +4,8 @@
 
 The bot runs exactly as in production (build_runtime + create_web_app under uvicorn) against the Slack stand-in,
 and each request is a correctly signed `/pscale help`, answered in the ack. The figure includes the loopback HTTP
-round trip, signature verification, parsing and rendering the help message.
+round trip, signature verification, parsing and rendering the help message. Client and bot share one process (the
+bot on a server thread), so the figures are upper bounds of what a separate bot process answers.
 """
 
 from __future__ import annotations
