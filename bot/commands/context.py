@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from bot.commands.grammar import Invocation
 from bot.planetscale import PlanetScaleAPI, TokenProvider
 from bot.render.message import Message
-from bot.storage import ChannelPreferences, UserPreferences
+from bot.storage import AuditLog, ChannelPreferences, UserPreferences
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class CommandContext:
     slack: SlackPort
     user_preferences: UserPreferences
     channel_preferences: ChannelPreferences
+    audit: AuditLog
     _organization: str | None = field(default=None, repr=False)
 
     @property

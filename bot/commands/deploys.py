@@ -65,6 +65,30 @@ async def dr_show(ctx: CommandContext) -> Message:
     return render.deploy_request(org, db, _view(await ctx.planetscale.deploy_requests.get(org, db, number)))
 
 
+async def dr_diff(ctx: CommandContext) -> Message:
+    org = await ctx.organization()
+    db = ctx.invocation.text("database")
+    number = ctx.invocation.number("number")
+    request = await ctx.planetscale.deploy_requests.get(org, db, number)
+    page = await ctx.planetscale.deploy_requests.operations(org, db, number)
+    operations = [
+        render.OperationView(table=item.table_name, operation=item.operation_name, ddl=item.ddl_statement)
+        for item in page.data
+    ]
+    return render.diff(db, number, operations, html_url=request.html_url)
+
+
+async def dr_post(ctx: CommandContext) -> Message:
+    access = await ctx.slack.channel_access(ctx.caller.channel_id)
+    if not access.can_post:
+        return Message(text=f":no_entry: {access.reason}")
+    org = await ctx.organization()
+    db = ctx.invocation.text("database")
+    item = _view(await ctx.planetscale.deploy_requests.get(org, db, ctx.invocation.number("number")))
+    await ctx.slack.post_message(channel=ctx.caller.channel_id, message=render.deploy_request(org, db, item))
+    return Message(text=f":white_check_mark: Posted `{db}` #{item.number} in this channel.")
+
+
 async def dr_create(ctx: CommandContext) -> Message:
     if ctx.invocation.wants_modal:
         return Message(
@@ -132,6 +156,8 @@ HANDLERS: dict[str, CommandHandler] = {
     "deploy-request list": CommandHandler(run=dr_list),
     "deploy-request show": CommandHandler(run=dr_show),
     "deploy-request create": CommandHandler(run=dr_create),
+    "deploy-request diff": CommandHandler(run=dr_diff),
+    "deploy-request post": CommandHandler(run=dr_post),
     "deploy-request review": CommandHandler(run=dr_review),
     "deploy-request deploy": CommandHandler(run=_deploy),
     "deploy-request apply": _acting(

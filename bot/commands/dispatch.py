@@ -150,6 +150,7 @@ class CommandDispatcher:
             slack=self._slack,
             user_preferences=self._users,
             channel_preferences=self._channels,
+            audit=self._audit,
         )
         try:
             reply = await handler.run(context)

@@ -63,6 +63,42 @@ async def org_switch(ctx: CommandContext) -> Message:
     return render.org_switched(organization.name)
 
 
+async def org_show(ctx: CommandContext) -> Message:
+    name = ctx.invocation.optional_text("org") or await ctx.organization()
+    item = await ctx.planetscale.organizations.get(name)
+    default = ctx.user_preferences.default_org(ctx.caller.team_id, ctx.caller.user_id)
+    return render.organization(
+        item.name, plan=item.plan, databases=item.database_count, is_default=default == item.name
+    )
+
+
+async def channel_db(ctx: CommandContext) -> Message:
+    team, channel = ctx.caller.team_id, ctx.caller.channel_id
+    if ctx.invocation.flag("clear"):
+        return render.channel_database_cleared(ctx.channel_preferences.clear_default_database(team, channel))
+    name = ctx.invocation.optional_text("database")
+    if name is None:
+        current = ctx.channel_preferences.default_database(team, channel)
+        return Message(text=f"This channel's default database is `{current}`." if current else
+                       "This channel has no default database. Set one with `/pscale channel db DB`.")
+    database = await ctx.planetscale.databases.get(await ctx.organization(), name)  # it must exist for the asker
+    ctx.channel_preferences.set_default_database(team_id=team, channel_id=channel, database_name=database.name)
+    return render.channel_database_set(database.name)
+
+
+async def audit(ctx: CommandContext) -> Message:
+    org = await ctx.organization()
+    db = ctx.invocation.text("database")
+    await ctx.planetscale.databases.get(org, db)  # only someone who can read the database sees its audit
+    entries = ctx.audit.recent(team_id=ctx.caller.team_id, organization=org, database=db)
+    views = [
+        render.AuditView(at=entry.at, user_id=entry.user_id, action=entry.action, target=entry.target,
+                         result=entry.result)
+        for entry in entries
+    ]
+    return render.audit(org, db, views)
+
+
 async def database_list(ctx: CommandContext) -> Message:
     org = await ctx.organization()
     page = await ctx.planetscale.databases.list(org, per_page=SHOWN)
@@ -170,6 +206,9 @@ async def queue(ctx: CommandContext) -> Message:
 HANDLERS: dict[str, CommandHandler] = {
     "org list": CommandHandler(run=org_list),
     "org switch": CommandHandler(run=org_switch),
+    "org show": CommandHandler(run=org_show),
+    "channel db": CommandHandler(run=channel_db),
+    "audit": CommandHandler(run=audit),
     "database list": CommandHandler(run=database_list),
     "database show": CommandHandler(run=database_show),
     "branch list": CommandHandler(run=branch_list),

@@ -286,3 +286,71 @@ def deploy_queue(org: str, db: str, items: Sequence[QueueEntryView]) -> Message:
     ]
     footer = f"{len(items)} in the queue, in the order they will deploy." if items else "Nothing is queued."
     return _list_message(title=f"Deploy queue of {org}/{db}", lines=lines or ["The queue is empty."], footer=footer)
+
+
+def organization(item_name: str, *, plan: str | None, databases: int | None, is_default: bool) -> Message:
+    facts = [
+        ("Plan", escape(plan or "unknown")),
+        ("Databases", str(databases) if databases is not None else "unknown"),
+        ("Your default here", "yes" if is_default else "no (`/pscale org switch` makes it so)"),
+    ]
+    return _facts_message(title=f"Organization {item_name}", facts=facts, link=f"{APP_URL}/{item_name}")
+
+
+def channel_database_set(db: str) -> Message:
+    return Message(
+        text=f":white_check_mark: This channel now uses `{escape(db)}` when a command leaves out its database, "
+        f"e.g. `/pscale branch list`. `/pscale channel db --clear` undoes it."
+    )
+
+
+def channel_database_cleared(had_one: bool) -> Message:
+    if had_one:
+        return Message(text=":white_check_mark: This channel no longer has a default database.")
+    return Message(text="This channel had no default database; nothing changed.")
+
+
+@dataclass(frozen=True)
+class AuditView:
+    at: int
+    user_id: str
+    action: str
+    target: str
+    result: str
+
+
+def audit(org: str, db: str, entries: Sequence[AuditView]) -> Message:
+    lines = [
+        f"• <!date^{entry.at}^{{date_short_pretty}} {{time}}|{entry.at}> <@{entry.user_id}> `{escape(entry.action)}`"
+        f" {escape(entry.target)} — {escape(entry.result[:200])}"
+        for entry in entries
+    ]
+    footer = f"The {len(entries)} most recent changes made from Slack." if entries else "Nothing changed from Slack."
+    return _list_message(title=f"Changes to {org}/{db} made from Slack", lines=lines or ["None yet."], footer=footer)
+
+
+@dataclass(frozen=True)
+class OperationView:
+    table: str | None
+    operation: str | None
+    ddl: str | None
+
+
+DDL_SHOWN = 2500
+
+
+def diff(db: str, number: int, operations: Sequence[OperationView], *, html_url: str | None) -> Message:
+    blocks: list[Block] = [HeaderBlock(text=f"{db} #{number}: schema changes"[:150])]
+    for operation in operations[:40]:
+        ddl = operation.ddl or "(no DDL)"
+        cut = ddl if len(ddl) <= DDL_SHOWN else ddl[:DDL_SHOWN] + "\n… (truncated; see PlanetScale for all of it)"
+        title = f"*{escape(operation.operation or 'change')}* `{escape(operation.table or '?')}`"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{title}\n```{cut}```")))
+    if len(operations) > 40:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"and {len(operations) - 40} more changes")]))
+    if not operations:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="No schema changes.")))
+    if html_url:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"<{html_url}|Open in PlanetScale>")]))
+    text = f"{db} #{number}: {len(operations)} schema change(s)"
+    return Message(text=text, blocks=tuple(block.to_dict() for block in blocks))

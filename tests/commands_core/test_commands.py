@@ -155,3 +155,25 @@ async def test_deploy_request_create_posts_in_the_channel(demo_bot: RunningBot, 
     assert "posted in this channel" in reply
     posted = [m for m in slack_standin.messages(ALICE.channel_id) if "add-column" in m.text and m.visible_to is None]
     assert len(posted) == 1
+
+
+async def test_channel_default_database_is_used_when_one_argument_is_missing(demo_bot: RunningBot) -> None:
+    assert "now uses `shop`" in _all_text(await _reply(demo_bot, "channel db shop"))
+    assert "Branches of acme/shop" in _all_text(await _reply(demo_bot, "branch list"))
+    assert "no longer has a default" in _all_text(await _reply(demo_bot, "channel db --clear"))
+    unknown = _all_text(await _reply(demo_bot, "channel db nosuchdb"))
+    assert "`nosuchdb`" in unknown
+
+
+async def test_org_show_diff_post_and_audit(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    assert "Organization acme" in _all_text(await _reply(demo_bot, "org show"))
+    diff = _all_text(await _reply(demo_bot, "dr diff shop 1"))
+    assert "orders" in diff
+    assert "```" in diff
+    assert "Posted" in _all_text(await _reply(demo_bot, "dr post shop 1"))
+    in_channel = [message for message in slack_standin.messages(ALICE.channel_id) if message.visible_to is None]
+    assert any("#1" in message.text for message in in_channel)
+    await _reply(demo_bot, "branch create shop audited")
+    audit = _all_text(await _reply(demo_bot, "audit shop"))
+    assert "branch create" in audit
+    assert f"<@{ALICE.user_id}>" in audit
