@@ -1,0 +1,46 @@
+"""Any PlanetScale failure becomes a plain reply: hypothesis throws the whole error tree at the renderer."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.planetscale import ConnectionFailed, PlanetScaleError, Timeout
+from bot.planetscale.errors import error_for_status
+from bot.render.errors import planetscale_failure
+from bot.sandbox.planetscale import paths
+
+TEMPLATES = [value for name, value in vars(paths).items() if name.isupper() and isinstance(value, str)]
+VALUES = st.dictionaries(
+    st.sampled_from(["database", "branch", "number", "password_id", "organization", "name", "approve"]),
+    st.one_of(st.text(max_size=30), st.integers(), st.booleans()),
+    max_size=5,
+)
+
+
+@st.composite
+def errors(draw: st.DrawFn) -> PlanetScaleError:
+    method = draw(st.sampled_from(["GET", "POST", "PATCH", "DELETE"]))
+    path = draw(st.sampled_from(TEMPLATES))
+    message = draw(st.text(max_size=200))
+    kind = draw(st.sampled_from(["status", "timeout", "connection"]))
+    if kind == "timeout":
+        return Timeout(message, method=method, path=path, request_sent=draw(st.booleans()))
+    if kind == "connection":
+        return ConnectionFailed(message, method=method, path=path, request_sent=draw(st.booleans()))
+    status = draw(st.sampled_from([400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504]))
+    error_class = error_for_status(status)
+    return error_class(
+        message, method=method, path=path, status=status, code=draw(st.none() | st.text(max_size=20)),
+        retry_after=draw(st.none() | st.floats(min_value=0, max_value=3600)),
+    )
+
+
+@given(error=errors(), values=VALUES)
+def test_every_failure_gets_a_plain_reply(error: PlanetScaleError, values: dict[str, object]) -> None:
+    reply = planetscale_failure(error, values=values)
+    assert reply.text.strip()
+    assert "Traceback" not in reply.text
+    assert reply.visibility == "ephemeral"
+    if error.method == "GET":
+        assert "Nothing was changed" in reply.text or "no longer accepts" in reply.text or "found no" in reply.text
