@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.commands.context import CommandContext, CommandHandler
+from bot.commands.context import CommandContext, CommandHandler, open_create_modal
 from bot.planetscale import PlanetScaleAPI
 from bot.planetscale.models import DeployRequest
 from bot.render import resources as render
 from bot.render.message import Message
+from bot.render.modals import DR_CREATE
 
 SHOWN = 25
 
@@ -89,11 +90,9 @@ async def dr_post(ctx: CommandContext) -> Message:
     return Message(text=f":white_check_mark: Posted `{db}` #{item.number} in this channel.")
 
 
-async def dr_create(ctx: CommandContext) -> Message:
+async def dr_create(ctx: CommandContext) -> Message | None:
     if ctx.invocation.wants_modal:
-        return Message(
-            text="Give the database and branch: `/pscale deploy-request create DB BRANCH [--into BRANCH]`."
-        )
+        return await open_create_modal(ctx, DR_CREATE)
     access = await ctx.slack.channel_access(ctx.caller.channel_id)
     if not access.can_post:
         return Message(text=f":no_entry: {access.reason} Nothing was created.")

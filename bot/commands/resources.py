@@ -5,10 +5,11 @@ Lists read one page (what is shown) and report PlanetScale's total, so a 1,000-b
 
 from __future__ import annotations
 
-from bot.commands.context import CommandContext, CommandHandler
+from bot.commands.context import CommandContext, CommandHandler, open_create_modal
 from bot.planetscale.models import Branch, Database, Password
 from bot.render import resources as render
 from bot.render.message import Message
+from bot.render.modals import BRANCH_CREATE
 
 SHOWN = 25
 
@@ -125,11 +126,9 @@ async def branch_show(ctx: CommandContext) -> Message:
     return render.branch(org, db, _branch_view(item))
 
 
-async def branch_create(ctx: CommandContext) -> Message:
+async def branch_create(ctx: CommandContext) -> Message | None:
     if ctx.invocation.wants_modal:
-        return Message(
-            text="Give the database and the new branch's name: `/pscale branch create DB BRANCH [--from PARENT]`."
-        )
+        return await open_create_modal(ctx, BRANCH_CREATE)
     org = await ctx.organization()
     db = ctx.invocation.text("database")
     item = await ctx.planetscale.branches.create(

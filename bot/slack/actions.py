@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.commands.dispatch import CommandDispatcher
 from bot.render.confirm import CANCEL_ACTION, CONFIRM_ACTION
-from bot.slack.commands import run_followup, send_response
+from bot.slack.commands import responder, run_followup, send_response
 from bot.tasks import TaskTracker
 
 LINK_ACTION = "link_account"
@@ -38,7 +38,8 @@ def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, ta
             tasks.spawn(send_response(respond, accepted.ack, replace_original=False), name="confirm refusal")
         if accepted.followup is not None:
             tasks.spawn(
-                run_followup(accepted.followup, respond, replace_original=True), name=f"confirmed {accepted.command}"
+                run_followup(accepted.followup, responder(respond, replace_original=True)),
+                name=f"confirmed {accepted.command}",
             )
 
     @app.action(CANCEL_ACTION)

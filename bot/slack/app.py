@@ -24,6 +24,8 @@ from bot.metrics import Metrics
 from bot.slack.actions import register_command_actions
 from bot.slack.commands import register_commands
 from bot.slack.events import ForgetsUsers, register_events
+from bot.slack.modals import register_modals
+from bot.slack.port import WebApiSlackPort
 from bot.storage import IdempotencyKeys
 from bot.tasks import TaskTracker
 
@@ -101,5 +103,6 @@ def build_bolt_app(
     )
     register_commands(app, dispatcher=dispatcher, tasks=tasks, metrics=metrics)
     register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
+    register_modals(app, dispatcher=dispatcher, slack=WebApiSlackPort(client), tasks=tasks)
     register_events(app, accounts=accounts, once=once, tasks=tasks)
     return app

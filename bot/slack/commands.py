@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -35,10 +36,20 @@ def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: Ta
         await ack(**accepted.ack.to_response()) if accepted.ack else await ack()
         metrics.commands.labels(accepted.command, "accepted").inc()
         if accepted.followup is not None:
-            tasks.spawn(run_followup(accepted.followup, respond), name=f"command {accepted.command}")
+            tasks.spawn(run_followup(accepted.followup, responder(respond)), name=f"command {accepted.command}")
 
 
-async def run_followup(followup: FollowUp, respond: AsyncRespond, *, replace_original: bool | None = None) -> None:
+Deliver = Callable[[Message], Awaitable[None]]
+
+
+def responder(respond: AsyncRespond, *, replace_original: bool | None = None) -> Deliver:
+    async def deliver(message: Message) -> None:
+        await send_response(respond, message, replace_original=replace_original)
+
+    return deliver
+
+
+async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
     """Run slow work after the ack and deliver its reply; a failure or the deadline still gets a plain reply."""
     try:
         async with asyncio.timeout(FINAL_REPLY_SECONDS):
@@ -50,7 +61,7 @@ async def run_followup(followup: FollowUp, respond: AsyncRespond, *, replace_ori
         log.exception("command follow-up failed (reference %s)", reference)
         message = unexpected_error(reference)
     if message is not None:
-        await send_response(respond, message, replace_original=replace_original)
+        await deliver(message)
 
 
 async def send_response(respond: AsyncRespond, message: Message, *, replace_original: bool | None = None) -> None:

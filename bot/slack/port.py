@@ -31,6 +31,11 @@ class WebApiSlackPort:
         """A direct message: `chat.postMessage` to the user id opens the app's DM with them."""
         await self._client.chat_postMessage(**message.to_post(user_id))
 
+    async def post_ephemeral(self, *, channel: str, user: str, message: Message) -> None:
+        await self._client.chat_postEphemeral(
+            channel=channel, user=user, text=message.text, blocks=list(message.blocks) or None
+        )
+
     async def update_message(self, *, channel: str, ts: str, message: Message) -> None:
         await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=list(message.blocks))
 
