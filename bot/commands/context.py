@@ -70,7 +70,11 @@ class Accounts(Protocol):
     def token_provider(self, team_id: str, user_id: str) -> TokenProvider: ...
 
 
-class OrganizationUnknown(Exception):
+class CommandRefused(Exception):
+    """The command cannot go on for a reason the person can fix; the dispatcher replies with the text."""
+
+
+class OrganizationUnknown(CommandRefused):
     """No `--org`, no default org, and the account's orgs do not make the choice obvious; the text says what to do."""
 
 

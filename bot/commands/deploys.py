@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.commands.context import CommandContext, CommandHandler, open_create_modal
+from bot.commands.context import CommandContext, CommandHandler, CommandRefused, open_create_modal
 from bot.planetscale import PlanetScaleAPI
 from bot.planetscale.models import DeployRequest
 from bot.render import resources as render
@@ -33,10 +33,6 @@ def _view(item: DeployRequest) -> render.DeployRequestView:
     )
 
 
-class NoOpenDeployRequest(Exception):
-    pass
-
-
 async def _number(ctx: CommandContext, org: str, db: str) -> int:
     """NUMBER as given, or the open deploy request of a branch name (as the pscale CLI does)."""
     given = ctx.invocation.number_or_branch("number")
@@ -44,7 +40,7 @@ async def _number(ctx: CommandContext, org: str, db: str) -> int:
         return given
     page = await ctx.planetscale.deploy_requests.list(org, db, state="open", branch=given, per_page=1)
     if not page.data:
-        raise NoOpenDeployRequest(f"There is no open deploy request for branch `{given}` of `{db}`.")
+        raise CommandRefused(f"There is no open deploy request for branch `{given}` of `{db}`.")
     return page.data[0].number
 
 
@@ -59,10 +55,7 @@ async def dr_list(ctx: CommandContext) -> Message:
 async def dr_show(ctx: CommandContext) -> Message:
     org = await ctx.organization()
     db = ctx.invocation.text("database")
-    try:
-        number = await _number(ctx, org, db)
-    except NoOpenDeployRequest as missing:
-        return Message(text=f":mag: {missing}")
+    number = await _number(ctx, org, db)
     return render.deploy_request(org, db, _view(await ctx.planetscale.deploy_requests.get(org, db, number)))
 
 
@@ -143,10 +136,7 @@ def _acting(what: str, act: Action) -> CommandHandler:
 async def _deploy(ctx: CommandContext) -> Message:
     org = await ctx.organization()
     db = ctx.invocation.text("database")
-    try:
-        number = await _number(ctx, org, db)
-    except NoOpenDeployRequest as missing:
-        return Message(text=f":mag: {missing}")
+    number = await _number(ctx, org, db)
     result = await ctx.planetscale.deploy_requests.deploy(org, db, number, instant_ddl=ctx.invocation.flag("instant"))
     return render.deploy_request_done(what="Queued for deployment:", db=db, item=_view(result))
 

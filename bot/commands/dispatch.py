@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.commands.context import Accounts, Caller, CommandContext, CommandHandler, OrganizationUnknown, SlackPort
+from bot.commands.context import Accounts, Caller, CommandContext, CommandHandler, CommandRefused, SlackPort
 from bot.commands.grammar import Invocation, ParseFailure, parse
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
@@ -154,8 +154,8 @@ class CommandDispatcher:
         )
         try:
             reply = await handler.run(context)
-        except OrganizationUnknown as unknown:
-            return Message(text=f":thinking_face: {unknown}")
+        except CommandRefused as refused:
+            return Message(text=f":thinking_face: {refused}")
         except Unauthorized:
             # Refreshing did not help: the grant is gone (revoked in PlanetScale, or the refresh token died).
             self._record(context, result="failed: PlanetScale no longer accepts the link")

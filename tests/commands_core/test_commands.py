@@ -58,6 +58,9 @@ async def test_show_and_lists(demo_bot: RunningBot) -> None:
     assert "approval" in _all_text(await _reply(demo_bot, "database show shop")).lower()
     assert "add-orders-index" in _all_text(await _reply(demo_bot, "dr list shop"))
     assert "#1" in _all_text(await _reply(demo_bot, "dr show shop add-orders-index"))
+    assert "no open deploy request for branch `no-such-branch`" in _all_text(
+        await _reply(demo_bot, "dr deploy shop no-such-branch")
+    )
     assert "queue" in _all_text(await _reply(demo_bot, "queue shop")).lower()
 
 
