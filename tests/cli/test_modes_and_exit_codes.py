@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 
 from bot.config import ConfigError, Mode, choose_mode, load_settings, require_for
 from bot.runtime import build_runtime
+from bot.storage import ChannelPreferences, Database
 from tests.support.oauth_browser import link_button_url
 
 FULL_HTTP = {
@@ -120,3 +121,26 @@ def test_serve_port_is_part_of_the_default_public_url(tmp_path: Path) -> None:
     finally:
         runtime.database.close()
     assert start_url.startswith("http://127.0.0.1:4321/oauth/planetscale/start?t=")
+
+
+def test_backup_copies_a_live_database_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    database_file = tmp_path / "bot.sqlite3"
+    from_env = _clean_env(BOT_DATABASE=str(database_file))
+    missing = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
+    _assert_config_exit(missing, "BOT_DATABASE")
+    database = Database.open(database_file)
+    database.migrate()
+    ChannelPreferences(database).set_default_database(team_id="T1", channel_id="C1", database_name="shop")
+    try:
+        copied = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
+        assert copied.returncode == 0, copied.stderr
+        again = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
+        assert again.returncode == 2
+        assert "Traceback" not in again.stderr
+    finally:
+        database.close()
+    copy = Database.open(tmp_path / "copy.sqlite3")
+    try:
+        assert ChannelPreferences(copy).default_database("T1", "C1") == "shop"
+    finally:
+        copy.close()
