@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,11 @@ from tests.support.slack import Actor, block_actions, button_action
 ALICE = Actor()
 
 
-async def _reply(bot: RunningBot, text: str, *, actor: Actor = ALICE) -> dict[str, Any]:
+async def _reply(bot: RunningBot, text: str, *, actor: Actor = ALICE, timeout: float = 10) -> dict[str, Any]:
     since = len(bot.slack.response_posts)
     ack = bot.command(text, actor=actor)
     assert ack.status_code == 200, ack.text
-    post = await bot.slack.wait_response(since=since, timeout=10)
+    post = await bot.slack.wait_response(since=since, timeout=timeout)
     body: dict[str, Any] = post.body
     for block in body.get("blocks", []):
         Block.parse(block).validate_json()  # type: ignore[union-attr]
@@ -180,3 +181,25 @@ async def test_org_show_diff_post_and_audit(demo_bot: RunningBot, slack_standin:
     audit = _all_text(await _reply(demo_bot, "audit shop"))
     assert "branch create" in audit
     assert f"<@{ALICE.user_id}>" in audit
+
+
+async def test_a_hung_planetscale_still_gets_a_final_reply_within_15_seconds(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    demo_bot.planetscale.world.faults.hang(method="GET", path=paths.BRANCHES, seconds=60)
+    started = asyncio.get_running_loop().time()
+    try:
+        text = _all_text(await _reply(demo_bot, "branch list shop", timeout=16))
+    finally:
+        demo_bot.planetscale.world.faults.release()
+    assert asyncio.get_running_loop().time() - started < 15
+    assert "did not answer in time" in text
+    assert "Nothing was changed" in text
+
+
+async def test_a_failed_change_says_it_may_have_happened(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    demo_bot.planetscale.world.faults.error(method="POST", path=paths.BRANCHES, status=500, times=1)
+    text = _all_text(await _reply(demo_bot, "branch create shop flaky"))
+    assert "internal error (500)" in text
+    assert "may or may not have happened" in text
+    assert len(demo_bot.planetscale.calls("POST", paths.BRANCHES)) == 1  # a mutation is not retried after a 500
