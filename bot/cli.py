@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,9 +13,10 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bot.config import ConfigError, Mode, Settings, choose_mode, load_settings, require_for
+from bot.digests.service import RunReport
 from bot.linking import rotate_encryption_keys
 from bot.logsetup import configure_logging
-from bot.runtime import build_runtime
+from bot.runtime import Runtime, build_runtime
 from bot.sandbox.app import build_sandbox_app
 from bot.storage import BackupError, Database, StorageError
 from bot.web.app import create_web_app
@@ -64,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 inside a container; default 127.0.0.1)"
     )
     sandbox.set_defaults(run=_sandbox)
+
+    digest = commands.add_parser("digest", help="post the digests that are due now, then exit (for cron)")
+    digest.add_argument("--all", action="store_true", help="also post every subscription now (keeps the day's slot)")
+    digest.set_defaults(run=_digest)
 
     keys = commands.add_parser("keys", help="manage BOT_ENCRYPTION_KEYS")
     key_actions = keys.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
@@ -118,6 +124,27 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
         database.close()
     print(f"backed up {settings.bot_database} to {args.path}")
     return 0
+
+
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    choice = choose_mode(settings)
+    if choice.mode is Mode.SANDBOX:
+        raise ConfigError("SLACK_BOT_TOKEN", "is required to post digests (the sandbox schedules its own)")
+    require_for(choice.mode, settings)
+    report = asyncio.run(_post_digests(build_runtime(settings, mode=choice.mode), everything=args.all))
+    print(f"digests: {report.posted} posted, {len(report.failures)} not posted")
+    if report.failures:
+        print(f"pscale-bot: digest: not posted: {'; '.join(report.failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _post_digests(runtime: Runtime, *, everything: bool) -> RunReport:
+    try:
+        return await runtime.digests.run(everything=everything)
+    finally:
+        await runtime.planetscale.aclose()
+        runtime.database.close()
 
 
 def _keys_rotate(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,6 +5,7 @@ Nothing else constructs services; each mode (HTTP, Socket Mode, sandbox) is this
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.handlers import all_handlers
 from bot.config import Mode, Settings
+from bot.digests.service import DigestService
+from bot.digests.store import Subscriptions
 from bot.linking import AccountLinking, oauth_app
 from bot.metrics import Metrics
 from bot.planetscale import PlanetScaleClient
@@ -34,6 +37,7 @@ from bot.tasks import TaskTracker
 log = logging.getLogger(__name__)
 
 SHUTDOWN_DRAIN_SECONDS = 10.0
+SCHEDULE_SECONDS = 60.0
 
 
 @dataclass
@@ -49,14 +53,30 @@ class Runtime:
     socket: SocketModeConnection | None
     planetscale: PlanetScaleClient
     linking: AccountLinking
+    digests: DigestService
+    _schedule: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # In the background: Slack may be slow or (in the sandbox) served by this very process, not yet listening.
         self.tasks.spawn(self.identity.load(self.slack_client), name="slack identity")
+        self._schedule = asyncio.get_running_loop().create_task(self._run_schedule(), name="digest schedule")
         if self.socket is not None:
             await self.socket.connect()
 
+    async def _run_schedule(self) -> None:
+        """Post due digests once a minute; the slot claims make a concurrent cron `pscale-bot digest` harmless."""
+        while True:
+            try:
+                report = await self.digests.run()
+                if report.posted or report.failures:
+                    log.info("digests: %d posted, %d failed", report.posted, len(report.failures))
+            except Exception:
+                log.exception("digest run failed; trying again in a minute")
+            await asyncio.sleep(SCHEDULE_SECONDS)
+
     async def stop(self) -> None:
+        if self._schedule is not None:
+            self._schedule.cancel()
         if self.socket is not None:
             await self.socket.close()
         await self.tasks.drain(grace_seconds=SHUTDOWN_DRAIN_SECONDS)
@@ -85,8 +105,12 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         notifier=slack_port,
         public_url=settings.public_url(port),
     )
+    subscriptions = Subscriptions(database)
+    digests = DigestService(
+        subscriptions=subscriptions, accounts=linking, planetscale=planetscale, slack=slack_port
+    )
     dispatcher = CommandDispatcher(
-        handlers=all_handlers(accounts=linking),
+        handlers=all_handlers(accounts=linking, subscriptions=subscriptions),
         accounts=linking,
         planetscale=planetscale,
         slack=slack_port,
@@ -130,4 +154,5 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         socket=socket,
         planetscale=planetscale,
         linking=linking,
+        digests=digests,
     )

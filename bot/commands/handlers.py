@@ -5,11 +5,14 @@ from __future__ import annotations
 from bot.commands import deploys, resources
 from bot.commands.account import AccountService, account_handlers
 from bot.commands.context import CommandHandler
+from bot.commands.digests import digest_handlers
+from bot.digests.store import Subscriptions
 
 
-def all_handlers(*, accounts: AccountService) -> dict[str, CommandHandler]:
+def all_handlers(*, accounts: AccountService, subscriptions: Subscriptions) -> dict[str, CommandHandler]:
     handlers: dict[str, CommandHandler] = {}
-    for table in (account_handlers(accounts), resources.HANDLERS, deploys.HANDLERS):
+    tables = (account_handlers(accounts), resources.HANDLERS, deploys.HANDLERS, digest_handlers(subscriptions))
+    for table in tables:
         overlap = handlers.keys() & table.keys()
         if overlap:
             raise ValueError(f"commands registered twice: {sorted(overlap)}")

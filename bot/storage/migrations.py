@@ -114,11 +114,40 @@ CREATE TABLE oauth_states (
 ) STRICT;
 """
 
+_DIGESTS = """
+-- `/pscale digest subscribe DB`: one per (channel, org, database); subscribing again changes time, zone or owner.
+CREATE TABLE digest_subscriptions (
+    team_id    TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    org        TEXT NOT NULL,
+    database   TEXT NOT NULL,
+    owner_id   TEXT NOT NULL,
+    at_minute  INTEGER NOT NULL,
+    tz         TEXT NOT NULL,
+    daily      INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (team_id, channel_id, org, database)
+) STRICT;
+
+-- One scheduled digest per subscription per local date: claimed by one INSERT before posting, so two processes
+-- (the in-process schedule and a cron `pscale-bot digest`) never both post it.
+CREATE TABLE digest_slots (
+    team_id    TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    org        TEXT NOT NULL,
+    database   TEXT NOT NULL,
+    slot       TEXT NOT NULL,
+    claimed_at INTEGER NOT NULL,
+    posted_at  INTEGER,
+    PRIMARY KEY (team_id, channel_id, org, database, slot)
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "preferences and idempotency keys", _FOUNDATION),
     Migration(2, "audit log and pending confirmations", _AUDIT_AND_CONFIRMATIONS),
     Migration(3, "PlanetScale grants, link tickets and OAuth states", _ACCOUNT_LINKING),
-    # next: Migration(4, "…", _SQL),
+    Migration(4, "digest subscriptions and slots", _DIGESTS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

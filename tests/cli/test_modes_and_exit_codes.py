@@ -144,3 +144,7 @@ def test_backup_copies_a_live_database_and_refuses_to_overwrite(tmp_path: Path) 
         assert ChannelPreferences(copy).default_database("T1", "C1") == "shop"
     finally:
         copy.close()
+
+
+def test_digest_needs_a_real_configuration(tmp_path: Path) -> None:
+    _assert_config_exit(_bot(["digest"], cwd=tmp_path, env=_clean_env()), "SLACK_BOT_TOKEN")

@@ -1,0 +1,63 @@
+"""`/pscale digest subscribe|unsubscribe|list`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from bot.commands.context import CommandContext, CommandHandler, CommandRefused
+from bot.digests.schedule import Timing, next_moment
+from bot.digests.store import Subscription, Subscriptions
+from bot.render import digests as render
+from bot.render.message import Message
+
+DEFAULT_AT = time(9, 0)
+
+
+def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
+    async def subscribe(ctx: CommandContext) -> Message:
+        access = await ctx.slack.channel_access(ctx.caller.channel_id)
+        if not access.can_post:
+            raise CommandRefused(access.reason)
+        org = await ctx.organization()
+        db = (await ctx.planetscale.databases.get(org, ctx.invocation.text("database"))).name
+        tz = ctx.invocation.option("tz") or await ctx.slack.user_time_zone(ctx.caller.user_id) or "UTC"
+        timing = Timing(at=ctx.invocation.time_of_day("at") or DEFAULT_AT, tz=tz, daily=ctx.invocation.flag("daily"))
+        subscriptions.subscribe(
+            Subscription(ctx.caller.team_id, ctx.caller.channel_id, org, db, ctx.caller.user_id, timing)
+        )
+        at = timing.at.strftime("%H:%M")
+        notice = render.subscribed_notice(
+            user_id=ctx.caller.user_id, db=db, at=at, tz=tz, daily=timing.daily,
+            next_at=next_moment(timing, datetime.now(tz=UTC)),
+        )
+        await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
+        return Message(
+            text=f":white_check_mark: Subscribed. The digest of `{db}` is read with your PlanetScale access."
+        )
+
+    async def unsubscribe(ctx: CommandContext) -> Message:
+        org = await ctx.organization()
+        db = ctx.invocation.text("database")
+        removed = subscriptions.unsubscribe(
+            team_id=ctx.caller.team_id, channel_id=ctx.caller.channel_id, org=org, database=db
+        )
+        if not removed:
+            return Message(text=f"This channel has no digest of `{db}`; nothing changed.")
+        notice = render.unsubscribed_notice(user_id=ctx.caller.user_id, db=db)
+        access = await ctx.slack.channel_access(ctx.caller.channel_id)
+        if access.can_post:
+            await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
+        return Message(text=f":white_check_mark: Stopped this channel's digest of `{db}`.")
+
+    async def listing(ctx: CommandContext) -> Message:
+        items = subscriptions.in_channel(ctx.caller.team_id, ctx.caller.channel_id)
+        return render.subscriptions(
+            [(item.database, item.timing.at.strftime("%H:%M"), item.timing.tz, item.timing.daily, item.owner_id)
+             for item in items]
+        )
+
+    return {
+        "digest subscribe": CommandHandler(run=subscribe),
+        "digest unsubscribe": CommandHandler(run=unsubscribe),
+        "digest list": CommandHandler(run=listing, needs_grant=False),
+    }

@@ -1,0 +1,1 @@
+"""Daily digests: subscriptions, the schedule, and one collect pass per (grant, database) per run."""

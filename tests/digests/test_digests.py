@@ -1,0 +1,140 @@
+"""Digests over real HTTP: subscribing, the run with an injected clock, one post per slot, one read per
+(grant, database), a gone grant named, Slack's 429 honoured."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, time
+from typing import Any
+
+from bot.digests.schedule import Timing
+from bot.digests.service import DigestService
+from bot.digests.store import Subscription, Subscriptions
+from bot.planetscale import PlanetScaleClient
+from bot.sandbox.planetscale import paths
+from bot.sandbox.slack import SlackChannel, SlackStandIn
+from bot.slack.app import build_web_client
+from bot.slack.port import WebApiSlackPort
+from tests.conftest import BOB_ACTOR
+from tests.support.bot import RunningBot
+from tests.support.slack import Actor
+
+ALICE = Actor()
+# The seeded world's clock stands at Monday 2026-01-05 10:00 UTC (11:00 in Berlin): digests are due at 11:00 Berlin.
+DUE = datetime(2026, 1, 5, 10, 5, tzinfo=UTC)
+BEFORE = datetime(2026, 1, 5, 9, 55, tzinfo=UTC)
+BERLIN_11 = Timing(at=time(11, 0), tz="Europe/Berlin", daily=False)
+
+
+@asynccontextmanager
+async def service(bot: RunningBot, now: Callable[[], datetime]) -> AsyncIterator[DigestService]:
+    """A digest runner on this test's event loop, over the bot's database, grants and stand-ins (as cron runs it)."""
+    settings = bot.runtime.settings
+    assert settings.slack_bot_token is not None
+    async with PlanetScaleClient(base_url=settings.planetscale_api_url) as planetscale:
+        slack = build_web_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+        yield DigestService(
+            subscriptions=Subscriptions(bot.runtime.database), accounts=bot.runtime.linking,
+            planetscale=planetscale, slack=WebApiSlackPort(slack), now=now,
+        )
+
+
+def subscribe(bot: RunningBot, channel: str, *, owner: str = ALICE.user_id, database: str = "shop") -> None:
+    Subscriptions(bot.runtime.database).subscribe(
+        Subscription(ALICE.team_id, channel, "acme", database, owner, BERLIN_11)
+    )
+
+
+def digests_in(slack: SlackStandIn, channel: str) -> list[Any]:
+    return [m for m in slack.messages(channel) if m.text.startswith("Daily digest") or "could not be read" in m.text]
+
+
+async def test_subscribe_posts_a_notice_and_list_shows_it(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    since = len(slack_standin.response_posts)
+    demo_bot.command("digest subscribe shop --at 08:30 --tz Europe/Berlin")
+    await slack_standin.wait_response(since=since, timeout=10)
+    notice = [m for m in slack_standin.messages(ALICE.channel_id) if "subscribed this channel" in m.text]
+    assert len(notice) == 1
+    assert "weekdays at 08:30 Europe/Berlin" in notice[0].text
+    since = len(slack_standin.response_posts)
+    demo_bot.command("digest list")
+    listed = await slack_standin.wait_response(since=since, timeout=10)
+    assert "`shop`" in listed.body["text"]
+
+
+async def test_due_posts_once_grouped_and_not_before(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    subscribe(demo_bot, ALICE.channel_id)
+    async with service(demo_bot, lambda: BEFORE) as early:
+        assert (await early.run()).posted == 0
+    async with service(demo_bot, lambda: DUE) as first, service(
+        demo_bot, lambda: DUE
+    ) as second:
+        reports = await asyncio.gather(first.run(), second.run(), first.run())
+    assert sum(report.posted for report in reports) == 1
+    posted = digests_in(slack_standin, ALICE.channel_id)
+    assert len(posted) == 1
+    body = str(posted[0].blocks)
+    assert "Awaiting review" in body
+    assert "Deploy queue" in body
+
+
+async def test_all_posts_now_without_using_the_days_slot(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    subscribe(demo_bot, ALICE.channel_id)
+    async with service(demo_bot, lambda: BEFORE) as early:
+        assert (await early.run(everything=True)).posted == 1
+    async with service(demo_bot, lambda: DUE) as due:
+        assert (await due.run()).posted == 1
+    assert len(digests_in(slack_standin, ALICE.channel_id)) == 2
+
+
+async def test_one_read_per_grant_and_database(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    assert demo_bot.planetscale is not None
+    channels = [f"C0DIGEST{n:03d}" for n in range(6)]
+    for channel in channels:
+        slack_standin.add_channel(SlackChannel(id=channel, name=channel.lower(), members={ALICE.user_id}))
+        subscribe(demo_bot, channel)
+    before = len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS))
+    async with service(demo_bot, lambda: DUE) as runner:
+        report = await runner.run()
+    assert report.posted == len(channels)
+    assert len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == before + 1
+
+
+async def test_a_gone_grant_is_named_in_the_digest(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    subscribe(demo_bot, ALICE.channel_id, owner=BOB_ACTOR.user_id)
+    await demo_bot.runtime.linking.forget_users(BOB_ACTOR.team_id, [BOB_ACTOR.user_id])
+    async with service(demo_bot, lambda: DUE) as runner:
+        assert (await runner.run()).posted == 1
+    [message] = digests_in(slack_standin, ALICE.channel_id)
+    assert f"<@{BOB_ACTOR.user_id}>" in message.text
+    assert "/pscale login" in message.text
+
+
+async def test_a_slack_429_mid_run_is_waited_out(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    other = "C0DIGESTRL1"
+    slack_standin.add_channel(SlackChannel(id=other, name="rate-limited", members={ALICE.user_id}))
+    subscribe(demo_bot, ALICE.channel_id)
+    subscribe(demo_bot, other, database="analytics")
+    slack_standin.rate_limit("chat.postMessage", retry_after=1, times=1)
+    async with service(demo_bot, lambda: DUE) as runner:
+        report = await runner.run()
+    assert report.failures == []
+    assert report.posted == 2
+    assert any(call.status == 429 for call in slack_standin.calls)
+
+
+async def test_a_claim_left_by_a_crash_is_taken_again_later(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    subscribe(demo_bot, ALICE.channel_id)
+    clock = {"now": 1_795_000_000.0}
+    store = Subscriptions(demo_bot.runtime.database, clock=lambda: clock["now"])
+    [subscription] = store.all()
+    slot = DUE.date()
+    assert store.claim_slot(subscription, slot)  # claimed, then the process died before posting
+    assert not store.claim_slot(subscription, slot)
+    clock["now"] += 601
+    assert store.claim_slot(subscription, slot)
+    store.mark_posted(subscription, slot)
+    clock["now"] += 10_000
+    assert not store.claim_slot(subscription, slot)  # posted slots are never taken again
