@@ -138,3 +138,23 @@ async def test_a_claim_left_by_a_crash_is_taken_again_later(demo_bot: RunningBot
     store.mark_posted(subscription, slot)
     clock["now"] += 10_000
     assert not store.claim_slot(subscription, slot)  # posted slots are never taken again
+
+
+async def test_1000_subscriptions_over_100_databases_read_each_database_once(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    assert demo_bot.planetscale is not None
+    world = demo_bot.planetscale.world
+    store = Subscriptions(demo_bot.runtime.database)
+    for number in range(100):
+        world.add_database("acme", f"db-{number:03d}")
+        for copy in range(10):
+            channel = f"C{number:03d}{copy:02d}SCALE"
+            slack_standin.add_channel(SlackChannel(id=channel, name=channel.lower(), members={ALICE.user_id}))
+            store.subscribe(Subscription(ALICE.team_id, channel, "acme", f"db-{number:03d}", ALICE.user_id, BERLIN_11))
+    before = len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS))
+    async with service(demo_bot, lambda: DUE) as runner:
+        report = await runner.run()
+    assert report.failures == []
+    assert report.posted == 1000
+    assert len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == before + 100
