@@ -15,10 +15,12 @@ from starlette.applications import Starlette
 from bot.config import ConfigError, Mode, Settings, choose_mode, load_settings, require_for
 from bot.digests.service import RunReport
 from bot.linking import rotate_encryption_keys
+from bot.linking.crypto import SecretBox
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox.app import build_sandbox_app
 from bot.storage import BackupError, Database, StorageError
+from bot.watch.store import Watches
 from bot.web.app import create_web_app
 
 log = logging.getLogger("pscale_bot")
@@ -157,13 +159,18 @@ def _keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         database.migrate()
         report = rotate_encryption_keys(database, keys)
+        hooks_rotated, hooks_unreadable = Watches(database, SecretBox(keys)).rotate_keys()
     finally:
         database.close()
-    print(f"re-encrypted {report.rotated} PlanetScale grant(s) with the first key of BOT_ENCRYPTION_KEYS")
-    if report.unreadable:
+    print(
+        f"re-encrypted {report.rotated} PlanetScale grant(s) and {hooks_rotated} webhook secret(s) with the first "
+        "key of BOT_ENCRYPTION_KEYS"
+    )
+    if report.unreadable or hooks_unreadable:
         print(
-            f"pscale-bot: keys rotate: {report.unreadable} grant(s) opened with none of the keys in "
-            "BOT_ENCRYPTION_KEYS and were left as they are; those users must link again",
+            f"pscale-bot: keys rotate: {report.unreadable} grant(s) and {hooks_unreadable} webhook secret(s) opened "
+            "with none of the keys in BOT_ENCRYPTION_KEYS and were left as they are; those users must link again "
+            "and those databases be watched again",
             file=sys.stderr,
         )
         return 1

@@ -17,6 +17,7 @@ from bot.config import Mode, Settings
 from bot.digests.service import DigestService
 from bot.digests.store import Subscriptions
 from bot.linking import AccountLinking, oauth_app
+from bot.linking.crypto import SecretBox
 from bot.metrics import Metrics
 from bot.planetscale import PlanetScaleClient
 from bot.slack.app import SlackIdentity, build_bolt_app, build_web_client
@@ -33,6 +34,7 @@ from bot.storage import (
     UserPreferences,
 )
 from bot.tasks import TaskTracker
+from bot.watch.store import Watches
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class Runtime:
     planetscale: PlanetScaleClient
     linking: AccountLinking
     digests: DigestService
+    watches: Watches
+    slack_port: WebApiSlackPort
     _schedule: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -106,11 +110,14 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         public_url=settings.public_url(port),
     )
     subscriptions = Subscriptions(database)
+    watches = Watches(database, SecretBox(settings.encryption_keys()))
     digests = DigestService(
         subscriptions=subscriptions, accounts=linking, planetscale=planetscale, slack=slack_port
     )
     dispatcher = CommandDispatcher(
-        handlers=all_handlers(accounts=linking, subscriptions=subscriptions),
+        handlers=all_handlers(
+            accounts=linking, subscriptions=subscriptions, watches=watches, public_url=settings.public_url(port)
+        ),
         accounts=linking,
         planetscale=planetscale,
         slack=slack_port,
@@ -155,4 +162,6 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         planetscale=planetscale,
         linking=linking,
         digests=digests,
+        watches=watches,
+        slack_port=slack_port,
     )

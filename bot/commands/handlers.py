@@ -6,12 +6,22 @@ from bot.commands import deploys, resources
 from bot.commands.account import AccountService, account_handlers
 from bot.commands.context import CommandHandler
 from bot.commands.digests import digest_handlers
+from bot.commands.watch import watch_handlers
 from bot.digests.store import Subscriptions
+from bot.watch.store import Watches
 
 
-def all_handlers(*, accounts: AccountService, subscriptions: Subscriptions) -> dict[str, CommandHandler]:
+def all_handlers(
+    *, accounts: AccountService, subscriptions: Subscriptions, watches: Watches, public_url: str
+) -> dict[str, CommandHandler]:
     handlers: dict[str, CommandHandler] = {}
-    tables = (account_handlers(accounts), resources.HANDLERS, deploys.HANDLERS, digest_handlers(subscriptions))
+    tables = (
+        account_handlers(accounts),
+        resources.HANDLERS,
+        deploys.HANDLERS,
+        digest_handlers(subscriptions),
+        watch_handlers(watches, public_url=public_url),
+    )
     for table in tables:
         overlap = handlers.keys() & table.keys()
         if overlap:

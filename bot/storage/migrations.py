@@ -143,11 +143,29 @@ CREATE TABLE digest_slots (
 ) STRICT;
 """
 
+_WATCHES = """
+-- `/pscale watch DB`: one PlanetScale webhook per (workspace, org, database), delivered to one channel. The hook
+-- id in the URL is unguessable; the signing secret is sealed with BOT_ENCRYPTION_KEYS.
+CREATE TABLE watches (
+    hook_id                TEXT PRIMARY KEY NOT NULL,
+    team_id                TEXT NOT NULL,
+    channel_id             TEXT NOT NULL,
+    org                    TEXT NOT NULL,
+    database               TEXT NOT NULL,
+    planetscale_webhook_id TEXT NOT NULL,
+    sealed_secret          TEXT NOT NULL,
+    created_by             TEXT NOT NULL,
+    created_at             INTEGER NOT NULL,
+    UNIQUE (team_id, org, database)
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "preferences and idempotency keys", _FOUNDATION),
     Migration(2, "audit log and pending confirmations", _AUDIT_AND_CONFIRMATIONS),
     Migration(3, "PlanetScale grants, link tickets and OAuth states", _ACCOUNT_LINKING),
     Migration(4, "digest subscriptions and slots", _DIGESTS),
+    Migration(5, "watches (PlanetScale webhooks)", _WATCHES),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

@@ -11,8 +11,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.metrics import CONTENT_TYPE
+from bot.render.message import Message
 from bot.runtime import Runtime
+from bot.storage import IdempotencyKeys
 from bot.web.oauth_pages import create_oauth_routes
+from bot.web.webhooks import create_webhook_routes
 
 
 def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
@@ -32,6 +35,14 @@ def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) 
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
+    async def post_to_channel(channel: str, message: Message) -> None:
+        await runtime.slack_port.post_message(channel=channel, message=message)
+
+    routes.extend(
+        create_webhook_routes(
+            watches=runtime.watches, once=IdempotencyKeys(runtime.database), tasks=runtime.tasks, post=post_to_channel
+        )
+    )
     routes.extend(create_oauth_routes(runtime.linking.flow, public_url=runtime.settings.public_url()))
     if runtime.slack_events is not None:
         routes.append(Route("/slack/events", runtime.slack_events.handle, methods=["POST"]))

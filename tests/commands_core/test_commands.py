@@ -39,7 +39,9 @@ def _all_text(body: dict[str, Any]) -> str:
 
 def test_every_handler_is_a_command_of_the_catalog() -> None:
     keys = {spec.key for spec in CATALOG}
-    registered = set(all_handlers(accounts=None, subscriptions=None).keys())  # type: ignore[arg-type]
+    registered = set(
+        all_handlers(accounts=None, subscriptions=None, watches=None, public_url="https://x")  # type: ignore[arg-type]
+    )
     assert registered <= keys, registered - keys
 
 

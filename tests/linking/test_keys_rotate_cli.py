@@ -72,7 +72,7 @@ def test_keys_rotate_names_what_it_could_not_open_and_what_is_missing(tmp_path: 
     partial = _rotate(path, kept, tmp_path)
     assert partial.returncode == 1
     assert "re-encrypted 1 PlanetScale grant(s)" in partial.stdout
-    assert "1 grant(s) opened with none of the keys" in partial.stderr
+    assert "1 grant(s) and 0 webhook secret(s) opened with none of the keys" in partial.stderr
 
     missing = _rotate(path, None, tmp_path)
     assert missing.returncode == 2

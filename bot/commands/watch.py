@@ -1,0 +1,99 @@
+"""`/pscale watch DB` and `/pscale unwatch DB`: PlanetScale's deploy-request webhooks, delivered to this channel."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import secrets
+from urllib.parse import urlsplit
+
+from bot.commands.context import CommandContext, CommandHandler, CommandRefused
+from bot.planetscale import Forbidden, NotFound
+from bot.render.help import escape
+from bot.render.message import Message
+from bot.watch.store import Watch, Watches
+
+DEPLOY_REQUEST_EVENTS = (
+    "deploy_request.opened",
+    "deploy_request.queued",
+    "deploy_request.in_progress",
+    "deploy_request.pending_cutover",
+    "deploy_request.schema_applied",
+    "deploy_request.errored",
+    "deploy_request.reverted",
+    "deploy_request.closed",
+)
+WATCH_SCOPE = "organization:write_databases"
+
+
+def _deliverable(public_url: str) -> bool:
+    """PlanetScale delivers only to https; plain http is allowed for loopback (tests, the sandbox)."""
+    parts = urlsplit(public_url)
+    if parts.scheme == "https":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHandler]:
+    async def watch(ctx: CommandContext) -> Message:
+        if not _deliverable(public_url):
+            raise CommandRefused(
+                f"PlanetScale delivers webhooks only over https, and this bot's BOT_PUBLIC_URL is {public_url}. "
+                "Ask whoever runs the bot to serve it over https."
+            )
+        access = await ctx.slack.channel_access(ctx.caller.channel_id)
+        if not access.can_post:
+            raise CommandRefused(access.reason)
+        org = await ctx.organization()
+        db = ctx.invocation.text("database")
+        existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
+        if existing is not None:
+            return Message(text=f"`{escape(db)}` is already watched in <#{existing.channel_id}>. "
+                           "`/pscale unwatch` it there first to move it.")
+        hook_id = secrets.token_urlsafe(24)
+        try:
+            created = await ctx.planetscale.webhooks.create(
+                org, db, url=f"{public_url}/webhooks/planetscale/{hook_id}", events=list(DEPLOY_REQUEST_EVENTS)
+            )
+        except (Forbidden, NotFound) as refused:
+            raise CommandRefused(
+                f"PlanetScale would not create a webhook for `{escape(db)}` ({refused.status}). Watching needs "
+                f"the `{WATCH_SCOPE}` scope and the database administrator role; ask whoever runs the bot to add "
+                f"`{WATCH_SCOPE}` to PLANETSCALE_SCOPES, then `/pscale login` again."
+            ) from refused
+        if created.secret is None:
+            raise CommandRefused("PlanetScale created the webhook but sent no signing secret; `/pscale unwatch` it.")
+        watches.add(
+            Watch(hook_id, ctx.caller.team_id, ctx.caller.channel_id, org, db, created.id),
+            secret=created.secret.get_secret_value(),
+            created_by=ctx.caller.user_id,
+        )
+        notice = Message(
+            text=f"<@{ctx.caller.user_id}> is watching `{escape(db)}` here: deploy-request events will be posted "
+            "in this channel.",
+            visibility="in_channel",
+        )
+        await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
+        return Message(text=f":white_check_mark: Watching `{escape(db)}` in this channel.")
+
+    async def unwatch(ctx: CommandContext) -> Message:
+        org = await ctx.organization()
+        db = ctx.invocation.text("database")
+        existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
+        if existing is None:
+            return Message(text=f"`{escape(db)}` is not watched; nothing changed.")
+        with contextlib.suppress(NotFound):  # already gone in PlanetScale: forgetting it here is what is left
+            await ctx.planetscale.webhooks.delete(org, db, existing.planetscale_webhook_id)
+        watches.remove(existing.hook_id)
+        notice = Message(text=f"<@{ctx.caller.user_id}> stopped watching `{escape(db)}`.", visibility="in_channel")
+        if existing.channel_id == ctx.caller.channel_id:
+            await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
+        return Message(text=f":white_check_mark: Stopped watching `{escape(db)}`.")
+
+    return {"watch": CommandHandler(run=watch), "unwatch": CommandHandler(run=unwatch)}

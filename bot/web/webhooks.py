@@ -1,0 +1,74 @@
+"""`POST /webhooks/planetscale/{hook_id}`: PlanetScale's deliveries, verified, deduplicated, posted to the channel.
+
+PlanetScale wants a 2xx within 2 s, so the post to Slack happens after the answer, in a tracked task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.render.help import escape
+from bot.render.message import Message
+from bot.storage import IdempotencyKeys
+from bot.tasks import TaskTracker
+from bot.watch.store import Watches
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+Poster = Callable[[str, Message], Coroutine[Any, Any, None]]
+
+
+def delivery_message(payload: dict[str, object], *, database: str) -> Message | None:
+    resource = payload.get("resource")
+    event = str(payload.get("event", ""))
+    if not isinstance(resource, dict) or not event.startswith("deploy_request."):
+        return None
+    number = resource.get("number")
+    state = str(resource.get("deployment_state") or resource.get("state") or "").replace("_", " ")
+    link = resource.get("html_url")
+    title = f"`{escape(database)}` #{number} `{escape(str(resource.get('branch', '?')))}` → " \
+        f"`{escape(str(resource.get('into_branch', '?')))}`"
+    suffix = f" <{link}|Open in PlanetScale>" if isinstance(link, str) and link.startswith("https://") else ""
+    return Message(text=f"{title}: {escape(event.removeprefix('deploy_request.').replace('_', ' '))}"
+                   f" ({escape(state)}).{suffix}", visibility="in_channel")
+
+
+def create_webhook_routes(
+    *, watches: Watches, once: IdempotencyKeys, tasks: TaskTracker, post: Poster
+) -> list[Route]:
+    async def deliver(request: Request) -> Response:
+        found = watches.by_hook(request.path_params["hook_id"])
+        if found is None:
+            return JSONResponse({"error": "unknown webhook"}, status_code=404)
+        watch, secret = found
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "too large"}, status_code=413)
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.headers.get("x-planetscale-signature", "")):
+            return JSONResponse({"error": "invalid signature"}, status_code=401)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return JSONResponse({"error": "not JSON"}, status_code=400)
+        if not isinstance(payload, dict):
+            return JSONResponse({"error": "not an object"}, status_code=400)
+        raw = payload.get("resource")
+        resource = raw if isinstance(raw, dict) else {}
+        key = f"webhook:{watch.hook_id}:{payload.get('event')}:{resource.get('number')}:{resource.get('updated_at')}"
+        message = delivery_message(payload, database=watch.database)
+        if message is not None and once.claim_once(key):  # a replayed delivery posts nothing twice
+            tasks.spawn(post(watch.channel_id, message), name="webhook delivery")
+        return JSONResponse({"ok": True})
+
+    return [Route("/webhooks/planetscale/{hook_id}", deliver, methods=["POST"])]

@@ -1,0 +1,90 @@
+"""`/pscale watch DB` over real HTTP: the scope it needs, the webhook it creates, signed deliveries posted once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import DEFAULT_PLANETSCALE_SCOPES
+from bot.sandbox.planetscale import World, paths, seed_demo
+from bot.sandbox.slack import SlackStandIn
+from tests.support.bot import RunningBot, run_bot
+from tests.support.slack import Actor
+
+ALICE = Actor()
+
+
+@pytest.fixture
+def watching_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
+    world = World()
+    demo = seed_demo(world)
+    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
+    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world, planetscale_scopes=scopes) as bot:
+        bot.link(ALICE, planetscale_user_id=demo.admin.id)
+        yield bot
+
+
+async def _reply(bot: RunningBot, text: str) -> str:
+    since = len(bot.slack.response_posts)
+    bot.command(text)
+    post = await bot.slack.wait_response(since=since, timeout=10)
+    return str(post.body.get("text", ""))
+
+
+async def test_watch_without_the_scope_says_which(demo_bot: RunningBot) -> None:
+    text = await _reply(demo_bot, "watch shop")
+    assert "organization:write_databases" in text
+
+
+def _signed(secret: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"content-type": "application/json", "x-planetscale-signature": signature}
+
+
+async def test_watch_delivers_signed_events_once_and_unwatch_removes_it(
+    watching_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    bot = watching_bot
+    assert bot.planetscale is not None
+    assert "Watching `shop`" in await _reply(bot, "watch shop")
+    assert len(bot.planetscale.calls("POST", paths.WEBHOOKS)) == 1
+    watch = bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop")
+    assert watch is not None
+    found = bot.runtime.watches.by_hook(watch.hook_id)
+    assert found is not None
+    _, secret = found
+    assert secret.encode() not in Path(bot.runtime.settings.bot_database).read_bytes()
+
+    url = f"{bot.base_url}/webhooks/planetscale/{watch.hook_id}"
+    payload = {
+        "timestamp": 1767610000, "event": "deploy_request.queued", "organization": "acme", "database": "shop",
+        "resource": {"number": 3, "branch": "drop-legacy-coupons", "into_branch": "main",
+                     "deployment_state": "queued", "updated_at": "2026-01-05T10:00:00Z"},
+    }
+    body, headers = _signed(secret, payload)
+    assert bot.http.post(url, content=body, headers={**headers, "x-planetscale-signature": "0" * 64}).status_code == 401
+    assert bot.http.post(f"{url}x", content=body, headers=headers).status_code == 404
+    assert bot.http.post(url, content=body, headers=headers).status_code == 200
+    posted = await slack_standin.wait_call("chat.postMessage", where=lambda call: "#3" in str(call.args.get("text")))
+    assert "queued" in posted.args["text"]
+    assert bot.http.post(url, content=body, headers=headers).status_code == 200  # a replay
+    later = {**payload, "event": "deploy_request.in_progress",
+             "resource": {**payload["resource"], "deployment_state": "in_progress",  # type: ignore[dict-item]
+                          "updated_at": "2026-01-05T10:01:00Z"}}
+    later_body, later_headers = _signed(secret, later)
+    assert bot.http.post(url, content=later_body, headers=later_headers).status_code == 200
+    await slack_standin.wait_call("chat.postMessage", where=lambda call: "in progress" in str(call.args.get("text")))
+    queued = [m for m in slack_standin.messages(ALICE.channel_id) if "#3" in m.text and "(queued)" in m.text]
+    assert len(queued) == 1  # the replay, sent before the later event, posted nothing
+
+    assert "Stopped watching" in await _reply(bot, "unwatch shop")
+    assert bot.runtime.watches.by_hook(watch.hook_id) is None
+    assert len(bot.planetscale.calls("DELETE", paths.WEBHOOK)) == 1
+    assert bot.http.post(url, content=body, headers=headers).status_code == 404
