@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.commands.branches import BranchPickers
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.handlers import all_handlers
 from bot.config import Mode, Settings
@@ -132,6 +133,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         signing_secret=signing_secret if mode is not Mode.SOCKET else None,
         identity=identity,
         dispatcher=dispatcher,
+        pickers=BranchPickers(accounts=linking, planetscale=planetscale),
         accounts=linking,
         once=IdempotencyKeys(database),
         tasks=tasks,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import deploys, resources
+from bot.commands import audit, branches, channel, databases, deploys, orgs, passwords, queue
 from bot.commands.account import AccountService, account_handlers
 from bot.commands.context import CommandHandler
 from bot.commands.digests import digest_handlers
@@ -17,7 +17,13 @@ def all_handlers(
     handlers: dict[str, CommandHandler] = {}
     tables = (
         account_handlers(accounts),
-        resources.HANDLERS,
+        orgs.HANDLERS,
+        databases.HANDLERS,
+        channel.HANDLERS,
+        branches.HANDLERS,
+        passwords.HANDLERS,
+        audit.HANDLERS,
+        queue.HANDLERS,
         deploys.HANDLERS,
         digest_handlers(subscriptions),
         watch_handlers(watches, public_url=public_url),

@@ -1,4 +1,4 @@
-"""The create modals: what `branch create` and `deploy-request create` open when given no arguments."""
+"""The deploy-request create form (`dr create` with no arguments); the branch form lives in render/branches.py."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ DR_CREATE = "dr_create"
 
 # Block ids double as the command's words, so a submission turns back into the typed command it stands for.
 _FIELDS: dict[str, list[tuple[str, str, str, bool]]] = {
-    BRANCH_CREATE: [
-        ("database", "Database", "shop", False),
-        ("branch", "New branch name", "add-index", False),
-        ("from", "Branch from (optional; default: the database's default branch)", "main", True),
-    ],
     DR_CREATE: [
         ("database", "Database", "shop", False),
         ("branch", "Branch with the schema change", "add-index", False),
@@ -25,7 +20,7 @@ _FIELDS: dict[str, list[tuple[str, str, str, bool]]] = {
         ("notes", "Notes (optional)", "Adds an index on orders.user_id", True),
     ],
 }
-_TITLES = {BRANCH_CREATE: ("Create a branch", "Create"), DR_CREATE: ("Open a deploy request", "Open")}
+_TITLES = {DR_CREATE: ("Open a deploy request", "Open")}
 
 
 def create_modal(callback_id: str, *, channel_id: str, default_database: str | None) -> dict[str, Any]:
@@ -65,11 +60,11 @@ def submitted_values(state_values: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def command_text(callback_id: str, values: dict[str, str]) -> str:
+def command_text(values: dict[str, str]) -> str:
     """The `/pscale` text the submission stands for; quoted so notes with spaces stay one argument."""
-    words = ["branch create" if callback_id == BRANCH_CREATE else "deploy-request create"]
+    words = ["deploy-request create"]
     words += [_quoted(values.get("database", "")), _quoted(values.get("branch", ""))]
-    for flag in ("from", "into", "notes"):
+    for flag in ("into", "notes"):
         if flag in values:
             words.append(f"--{flag}={_quoted(values[flag])}")
     return " ".join(words)

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.commands.branches import BranchPickers
 from bot.commands.dispatch import CommandDispatcher
 from bot.metrics import Metrics
 from bot.slack.actions import register_command_actions
@@ -72,6 +73,7 @@ def build_bolt_app(
     signing_secret: str | None,
     identity: SlackIdentity,
     dispatcher: CommandDispatcher,
+    pickers: BranchPickers,
     accounts: ForgetsUsers,
     once: IdempotencyKeys,
     tasks: TaskTracker,
@@ -103,6 +105,6 @@ def build_bolt_app(
     )
     register_commands(app, dispatcher=dispatcher, tasks=tasks, metrics=metrics)
     register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
-    register_modals(app, dispatcher=dispatcher, slack=WebApiSlackPort(client), tasks=tasks)
+    register_modals(app, dispatcher=dispatcher, slack=WebApiSlackPort(client), tasks=tasks, pickers=pickers)
     register_events(app, accounts=accounts, once=once, tasks=tasks)
     return app

@@ -1,0 +1,123 @@
+"""`branch create` with no arguments: a form whose pickers load from PlanetScale, submitted as the typed command."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from bot.render.branches import DATABASE_PICKER, PARENT_PICKER
+from bot.sandbox.planetscale import paths
+from bot.sandbox.slack import SlackStandIn
+from tests.commands_resources.replies import ALICE, validate_view
+from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.slack import interaction, slash_command, view_submission
+
+
+async def _open_form(bot: RunningBot, slack: SlackStandIn) -> dict[str, Any]:
+    """`/pscale branch create`; returns the form as Slack shows it once the bot has filled in the org."""
+    since = len(slack.calls)
+    url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
+    request = slash_command(signing_secret=SIGNING_SECRET, text="branch create", response_url=url,
+                            trigger_id=slack.new_trigger_id(ALICE.user_id))
+    assert bot.post_events(request).status_code == 200
+    opened = await slack.wait_call("views.open", since=since)
+    assert opened.response["ok"], opened.response
+    validate_view(opened.args["view"])
+    assert opened.args["view"]["callback_id"] == "branch_create"
+    # Alice has no default org: the form opens at once, then views.update fills in the one PlanetScale names.
+    updated = await slack.wait_call("views.update", since=since)
+    assert updated.response["ok"], updated.response
+    validate_view(updated.args["view"])
+    view: dict[str, Any] = updated.response["view"]
+    assert json.loads(view["private_metadata"])["org"] == "acme"
+    return view
+
+
+def _options(bot: RunningBot, view: dict[str, Any], *, action_id: str, typed: str) -> list[str]:
+    payload = {
+        "type": "block_suggestion", "user": ALICE.user, "team": ALICE.team, "api_app_id": ALICE.api_app_id,
+        "action_id": action_id, "block_id": "x", "value": typed, "view": view, "container": {"type": "view"},
+    }
+    answer = bot.post_events(interaction(payload, signing_secret=SIGNING_SECRET))
+    assert answer.status_code == 200
+    return [option["value"] for option in answer.json()["options"]]
+
+
+async def _choose_database(bot: RunningBot, slack: SlackStandIn, view: dict[str, Any], name: str) -> dict[str, Any]:
+    since = len(slack.calls)
+    option = {"text": {"type": "plain_text", "text": name}, "value": name}
+    payload = {
+        "type": "block_actions", "user": ALICE.user, "team": ALICE.team, "api_app_id": ALICE.api_app_id,
+        "container": {"type": "view", "view_id": view["id"]}, "view": view, "trigger_id": "1.2.3",
+        "actions": [{"type": "external_select", "action_id": DATABASE_PICKER, "block_id": "database",
+                     "selected_option": option, "action_ts": "1.2"}],
+    }
+    assert bot.post_events(interaction(payload, signing_secret=SIGNING_SECRET)).status_code == 200
+    updated = await slack.wait_call("views.update", since=since)
+    assert updated.response["ok"], updated.response
+    validate_view(updated.args["view"])
+    redrawn: dict[str, Any] = updated.response["view"]
+    return redrawn
+
+
+def _state(database: str, branch: str, parent: str | None = None) -> dict[str, Any]:
+    def picked(action_id: str, value: str) -> dict[str, Any]:
+        return {action_id: {"type": "external_select",
+                            "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}}
+
+    values = {"database": picked(DATABASE_PICKER, database),
+              "branch": {"branch_create_name": {"type": "plain_text_input", "value": branch}}}
+    if parent is not None:
+        values["from"] = picked(PARENT_PICKER, parent)
+    return values
+
+
+async def test_the_form_offers_databases_then_their_branches_and_creates_the_branch(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    assert demo_bot.planetscale is not None
+    view = await _open_form(demo_bot, slack_standin)
+    assert "from" not in [block.get("block_id") for block in view["blocks"]]  # no parent picker before a database
+    before = len(demo_bot.planetscale.calls("GET", paths.DATABASES))
+    assert sorted(_options(demo_bot, view, action_id=DATABASE_PICKER, typed="")) == ["analytics", "shop"]
+    assert _options(demo_bot, view, action_id=DATABASE_PICKER, typed="sh") == ["shop"]
+    assert len(demo_bot.planetscale.calls("GET", paths.DATABASES)) == before + 2  # one read per options request
+
+    view = await _choose_database(demo_bot, slack_standin, view, "shop")
+    assert "from" in [block.get("block_id") for block in view["blocks"]]
+    assert "main" in _options(demo_bot, view, action_id=PARENT_PICKER, typed="")
+
+    since = len(slack_standin.calls)
+    submission = view_submission(signing_secret=SIGNING_SECRET, view=view,
+                                 state_values=_state("shop", "from-the-form", parent="main"))
+    answer = demo_bot.post_events(submission)
+    assert answer.status_code == 200
+    told = await slack_standin.wait_call("chat.postEphemeral", since=since, timeout=10)
+    assert "Created branch `from-the-form` of `shop` from `main`" in told.args["text"]
+    created = demo_bot.planetscale.calls("POST", paths.BRANCHES)
+    assert json.loads(created[-1].request_body) == {"name": "from-the-form", "parent_branch": "main"}
+
+
+async def test_a_bad_branch_name_is_shown_beside_its_field(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    view = await _open_form(demo_bot, slack_standin)
+    submission = view_submission(signing_secret=SIGNING_SECRET, view=view,
+                                 state_values=_state("shop", "has space/slash"))
+    answer = demo_bot.post_events(submission).json()
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == ["branch"]
+
+
+async def test_a_slow_planetscale_yields_no_options_within_the_budget(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    assert demo_bot.planetscale is not None
+    view = await _open_form(demo_bot, slack_standin)
+    demo_bot.planetscale.world.faults.hang(method="GET", path=paths.DATABASES, seconds=10)
+    started = time.monotonic()
+    try:
+        options = _options(demo_bot, view, action_id=DATABASE_PICKER, typed="")
+    finally:
+        demo_bot.planetscale.world.faults.release()
+    assert options == []
+    assert time.monotonic() - started < 2.5  # inside Slack's 3 s for the options ack
