@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cards.service import CardService
+from bot.cards.store import Cards
+from bot.cards.updates import CardUpdates
 from bot.commands.branches import BranchPickers
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.handlers import all_handlers
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_DRAIN_SECONDS = 10.0
 SCHEDULE_SECONDS = 60.0
+CARD_PASS_SECONDS = 2.0
 
 
 @dataclass
@@ -59,12 +63,15 @@ class Runtime:
     digests: DigestService
     watches: Watches
     slack_port: WebApiSlackPort
+    cards: CardService
     _schedule: asyncio.Task[None] | None = None
+    _reconciler: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # In the background: Slack may be slow or (in the sandbox) served by this very process, not yet listening.
         self.tasks.spawn(self.identity.load(self.slack_client), name="slack identity")
         self._schedule = asyncio.get_running_loop().create_task(self._run_schedule(), name="digest schedule")
+        self._reconciler = asyncio.get_running_loop().create_task(self._run_reconciler(), name="card reconciler")
         if self.socket is not None:
             await self.socket.connect()
 
@@ -79,9 +86,19 @@ class Runtime:
                 log.exception("digest run failed; trying again in a minute")
             await asyncio.sleep(SCHEDULE_SECONDS)
 
+    async def _run_reconciler(self) -> None:
+        """Keep cards current while PlanetScale moves their deploy requests along (also without webhooks)."""
+        while True:
+            try:
+                await self.cards.refresh_due()
+            except Exception:
+                log.exception("card refresh pass failed; trying again shortly")
+            await asyncio.sleep(CARD_PASS_SECONDS)
+
     async def stop(self) -> None:
-        if self._schedule is not None:
-            self._schedule.cancel()
+        for loop_task in (self._schedule, self._reconciler):
+            if loop_task is not None:
+                loop_task.cancel()
         if self.socket is not None:
             await self.socket.close()
         await self.tasks.drain(grace_seconds=SHUTDOWN_DRAIN_SECONDS)
@@ -115,9 +132,22 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     digests = DigestService(
         subscriptions=subscriptions, accounts=linking, planetscale=planetscale, slack=slack_port
     )
+    audit = AuditLog(database)
+    cards = CardService(
+        cards=Cards(database),
+        accounts=linking,
+        planetscale=planetscale,
+        slack=slack_port,
+        updates=CardUpdates(slack_port, tasks),
+        audit=audit,
+    )
     dispatcher = CommandDispatcher(
         handlers=all_handlers(
-            accounts=linking, subscriptions=subscriptions, watches=watches, public_url=settings.public_url(port)
+            accounts=linking,
+            subscriptions=subscriptions,
+            watches=watches,
+            cards=cards,
+            public_url=settings.public_url(port),
         ),
         accounts=linking,
         planetscale=planetscale,
@@ -125,7 +155,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         user_preferences=UserPreferences(database),
         channel_preferences=channels,
         pending=PendingCommands(database),
-        audit=AuditLog(database),
+        audit=audit,
     )
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt_app = build_bolt_app(
@@ -136,6 +166,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         pickers=BranchPickers(accounts=linking, planetscale=planetscale),
         accounts=linking,
         once=IdempotencyKeys(database),
+        cards=cards,
         tasks=tasks,
         metrics=metrics,
     )
@@ -166,4 +197,5 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         digests=digests,
         watches=watches,
         slack_port=slack_port,
+        cards=cards,
     )

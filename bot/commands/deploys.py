@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.cards.service import CardService
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused, open_create_modal
 from bot.planetscale import PlanetScaleAPI
 from bot.planetscale.models import DeployRequest
+from bot.render import card as render_card
 from bot.render import resources as render
 from bot.render.message import Message
 from bot.render.modals import DR_CREATE
@@ -72,41 +74,6 @@ async def dr_diff(ctx: CommandContext) -> Message:
     return render.diff(db, number, operations, html_url=request.html_url)
 
 
-async def dr_post(ctx: CommandContext) -> Message:
-    access = await ctx.slack.channel_access(ctx.caller.channel_id)
-    if not access.can_post:
-        return Message(text=f":no_entry: {access.reason}")
-    org = await ctx.organization()
-    db = ctx.invocation.text("database")
-    item = _view(await ctx.planetscale.deploy_requests.get(org, db, ctx.invocation.number("number")))
-    await ctx.slack.post_message(channel=ctx.caller.channel_id, message=render.deploy_request(org, db, item))
-    return Message(text=f":white_check_mark: Posted `{db}` #{item.number} in this channel.")
-
-
-async def dr_create(ctx: CommandContext) -> Message | None:
-    if ctx.invocation.wants_modal:
-        return await open_create_modal(ctx, DR_CREATE)
-    access = await ctx.slack.channel_access(ctx.caller.channel_id)
-    if not access.can_post:
-        return Message(text=f":no_entry: {access.reason} Nothing was created.")
-    org = await ctx.organization()
-    db = ctx.invocation.text("database")
-    branch = ctx.invocation.text("branch")
-    into = ctx.invocation.option("into")
-    if into is None:  # as the CLI: the branch's parent, else the database's default branch
-        parent = (await ctx.planetscale.branches.get(org, db, branch)).parent_branch
-        into = parent or (await ctx.planetscale.databases.get(org, db)).default_branch or "main"
-    auto_cutover = True if ctx.invocation.flag("enable-auto-apply") else None
-    if ctx.invocation.flag("disable-auto-apply"):
-        auto_cutover = False
-    created = await ctx.planetscale.deploy_requests.create(
-        org, db, branch=branch, into_branch=into, notes=ctx.invocation.option("notes"), auto_cutover=auto_cutover
-    )
-    view = _view(created)
-    await ctx.slack.post_message(channel=ctx.caller.channel_id, message=render.deploy_request(org, db, view))
-    return render.deploy_request_done(what="Opened and posted in this channel", db=db, item=view)
-
-
 async def dr_review(ctx: CommandContext) -> Message:
     org = await ctx.organization()
     db = ctx.invocation.text("database")
@@ -122,45 +89,98 @@ async def dr_review(ctx: CommandContext) -> Message:
 Action = Callable[[PlanetScaleAPI, str, str, int], Awaitable[DeployRequest]]
 
 
-def _acting(what: str, act: Action) -> CommandHandler:
-    async def run(ctx: CommandContext) -> Message:
+def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
+    """The deploy-request commands. Those that post do it as a live card; those that change a deploy request
+    redraw its cards afterwards, so a card never shows a state a command has already left behind."""
+
+    async def redraw_cards(ctx: CommandContext, org: str, db: str, number: int) -> None:
+        await cards.request_changed(team_id=ctx.caller.team_id, org=org, database=db, number=number)
+
+    async def dr_post(ctx: CommandContext) -> Message:
+        access = await ctx.slack.channel_access(ctx.caller.channel_id)
+        if not access.can_post:
+            return Message(text=f":no_entry: {access.reason}")
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         number = ctx.invocation.number("number")
-        result = await act(ctx.planetscale, org, db, number)
-        return render.deploy_request_done(what=what, db=db, item=_view(result))
+        view = await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=number)
+        return render_card.posted(database=db, number=view.number, link=view.html_url)
 
-    return CommandHandler(run=run)
+    async def dr_create(ctx: CommandContext) -> Message | None:
+        if ctx.invocation.wants_modal:
+            return await open_create_modal(ctx, DR_CREATE)
+        access = await ctx.slack.channel_access(ctx.caller.channel_id)
+        if not access.can_post:
+            return Message(text=f":no_entry: {access.reason} Nothing was created.")
+        org = await ctx.organization()
+        db = ctx.invocation.text("database")
+        branch = ctx.invocation.text("branch")
+        into = ctx.invocation.option("into")
+        if into is None:  # as the CLI: the branch's parent, else the database's default branch
+            parent = (await ctx.planetscale.branches.get(org, db, branch)).parent_branch
+            into = parent or (await ctx.planetscale.databases.get(org, db)).default_branch or "main"
+        auto_cutover = True if ctx.invocation.flag("enable-auto-apply") else None
+        if ctx.invocation.flag("disable-auto-apply"):
+            auto_cutover = False
+        created = await ctx.planetscale.deploy_requests.create(
+            org, db, branch=branch, into_branch=into, notes=ctx.invocation.option("notes"), auto_cutover=auto_cutover
+        )
+        await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=created.number)
+        return render.deploy_request_done(what="Opened and posted in this channel", db=db, item=_view(created))
 
+    async def dr_review(ctx: CommandContext) -> Message:
+        org = await ctx.organization()
+        db = ctx.invocation.text("database")
+        number = ctx.invocation.number("number")
+        comment = ctx.invocation.option("comment")
+        if ctx.invocation.flag("approve"):
+            await ctx.planetscale.deploy_requests.approve(org, db, number, comment=comment)
+            await redraw_cards(ctx, org, db, number)
+            return Message(text=f":white_check_mark: Approved `{db}` #{number}.")
+        await ctx.planetscale.deploy_requests.comment(org, db, number, body=comment or "")
+        return Message(text=f":speech_balloon: Commented on `{db}` #{number}.")
 
-async def _deploy(ctx: CommandContext) -> Message:
-    org = await ctx.organization()
-    db = ctx.invocation.text("database")
-    number = await _number(ctx, org, db)
-    result = await ctx.planetscale.deploy_requests.deploy(org, db, number, instant_ddl=ctx.invocation.flag("instant"))
-    return render.deploy_request_done(what="Queued for deployment:", db=db, item=_view(result))
+    def acting(what: str, act: Action) -> CommandHandler:
+        async def run(ctx: CommandContext) -> Message:
+            org = await ctx.organization()
+            db = ctx.invocation.text("database")
+            number = ctx.invocation.number("number")
+            result = await act(ctx.planetscale, org, db, number)
+            await redraw_cards(ctx, org, db, number)
+            return render.deploy_request_done(what=what, db=db, item=_view(result))
 
+        return CommandHandler(run=run)
 
-HANDLERS: dict[str, CommandHandler] = {
-    "deploy-request list": CommandHandler(run=dr_list),
-    "deploy-request show": CommandHandler(run=dr_show),
-    "deploy-request create": CommandHandler(run=dr_create),
-    "deploy-request diff": CommandHandler(run=dr_diff),
-    "deploy-request post": CommandHandler(run=dr_post),
-    "deploy-request review": CommandHandler(run=dr_review),
-    "deploy-request deploy": CommandHandler(run=_deploy),
-    "deploy-request apply": _acting(
-        "Applied the gated deploy of", lambda api, org, db, n: api.deploy_requests.apply_deploy(org, db, n)
-    ),
-    "deploy-request cancel": _acting(
-        "Cancelled the deployment of", lambda api, org, db, n: api.deploy_requests.cancel(org, db, n)
-    ),
-    "deploy-request close": _acting("Closed", lambda api, org, db, n: api.deploy_requests.close(org, db, n)),
-    "deploy-request revert": _acting("Reverting", lambda api, org, db, n: api.deploy_requests.revert(org, db, n)),
-    "deploy-request skip-revert": _acting(
-        "Skipped the revert window of", lambda api, org, db, n: api.deploy_requests.skip_revert(org, db, n)
-    ),
-    "deploy-request unblock": _acting(
-        "Completed the errored deployment of", lambda api, org, db, n: api.deploy_requests.complete_deploy(org, db, n)
-    ),
-}
+    async def deploy(ctx: CommandContext) -> Message:
+        org = await ctx.organization()
+        db = ctx.invocation.text("database")
+        number = await _number(ctx, org, db)
+        instant = ctx.invocation.flag("instant")
+        result = await ctx.planetscale.deploy_requests.deploy(org, db, number, instant_ddl=instant)
+        await redraw_cards(ctx, org, db, number)
+        return render.deploy_request_done(what="Queued for deployment:", db=db, item=_view(result))
+
+    return {
+        "deploy-request list": CommandHandler(run=dr_list),
+        "deploy-request show": CommandHandler(run=dr_show),
+        "deploy-request create": CommandHandler(run=dr_create),
+        "deploy-request diff": CommandHandler(run=dr_diff),
+        "deploy-request post": CommandHandler(run=dr_post),
+        "deploy-request review": CommandHandler(run=dr_review),
+        "deploy-request deploy": CommandHandler(run=deploy),
+        "deploy-request apply": acting(
+            "Applied the gated deploy of", lambda api, org, db, n: api.deploy_requests.apply_deploy(org, db, n)
+        ),
+        "deploy-request cancel": acting(
+            "Cancelled the deployment of", lambda api, org, db, n: api.deploy_requests.cancel(org, db, n)
+        ),
+        "deploy-request close": acting("Closed", lambda api, org, db, n: api.deploy_requests.close(org, db, n)),
+        "deploy-request revert": acting("Reverting", lambda api, org, db, n: api.deploy_requests.revert(org, db, n)),
+        "deploy-request skip-revert": acting(
+            "Skipped the revert window of", lambda api, org, db, n: api.deploy_requests.skip_revert(org, db, n)
+        ),
+        "deploy-request unblock": acting(
+            "Completed the errored deployment of",
+            lambda api, org, db, n: api.deploy_requests.complete_deploy(org, db, n),
+        ),
+    }

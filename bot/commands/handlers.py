@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bot.commands import audit, branches, channel, databases, deploys, orgs, passwords, queue
+from bot.cards.service import CardService
+from bot.commands import audit, branches, channel, databases, orgs, passwords, queue
 from bot.commands.account import AccountService, account_handlers
 from bot.commands.context import CommandHandler
+from bot.commands.deploys import deploy_handlers
 from bot.commands.digests import digest_handlers
 from bot.commands.watch import watch_handlers
 from bot.digests.store import Subscriptions
@@ -12,7 +14,12 @@ from bot.watch.store import Watches
 
 
 def all_handlers(
-    *, accounts: AccountService, subscriptions: Subscriptions, watches: Watches, public_url: str
+    *,
+    accounts: AccountService,
+    subscriptions: Subscriptions,
+    watches: Watches,
+    cards: CardService,
+    public_url: str,
 ) -> dict[str, CommandHandler]:
     handlers: dict[str, CommandHandler] = {}
     tables = (
@@ -24,7 +31,7 @@ def all_handlers(
         passwords.HANDLERS,
         audit.HANDLERS,
         queue.HANDLERS,
-        deploys.HANDLERS,
+        deploy_handlers(cards),
         digest_handlers(subscriptions),
         watch_handlers(watches, public_url=public_url),
     )

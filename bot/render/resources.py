@@ -12,6 +12,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.cards.states import state_label
 from bot.render.help import escape
 from bot.render.message import Message
 
@@ -109,7 +110,8 @@ def deploy_request_done(*, what: str, db: str, item: DeployRequestView) -> Messa
     link = f" <{item.html_url}|Open in PlanetScale>." if item.html_url else ""
     return Message(
         text=f":white_check_mark: {what} `{escape(db)}` #{item.number} (`{escape(item.branch)}` → "
-        f"`{escape(item.into_branch)}`). Now: {escape(item.deployment_state.replace('_', ' '))}.{link}"
+        f"`{escape(item.into_branch)}`). Now: "
+        f"{escape(state_label(state=item.state, deployment_state=item.deployment_state).lower())}.{link}"
     )
 
 

@@ -14,12 +14,12 @@ from bot.tasks import TaskTracker
 LINK_ACTION = "link_account"
 
 
-def _clicked_value(body: dict[str, Any]) -> str:
+def clicked_value(body: dict[str, Any]) -> str:
     actions = body.get("actions") or [{}]
     return str(actions[0].get("value", ""))
 
 
-def _clicker(body: dict[str, Any]) -> tuple[str, str]:
+def clicker(body: dict[str, Any]) -> tuple[str, str]:
     user = body.get("user") or {}
     team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
     return str(team), str(user.get("id", ""))
@@ -29,9 +29,9 @@ def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, ta
     @app.action(CONFIRM_ACTION)
     async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        team_id, user_id = _clicker(body)
+        team_id, user_id = clicker(body)
         accepted = dispatcher.confirm(
-            _clicked_value(body), team_id=team_id, user_id=user_id, trigger_id=body.get("trigger_id")
+            clicked_value(body), team_id=team_id, user_id=user_id, trigger_id=body.get("trigger_id")
         )
         if accepted.ack is not None:
             # A refusal (not yours, expired) goes to the clicker and leaves the question in place.
@@ -45,8 +45,8 @@ def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, ta
     @app.action(CANCEL_ACTION)
     async def cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        team_id, user_id = _clicker(body)
-        answer = dispatcher.cancel(_clicked_value(body), team_id=team_id, user_id=user_id)
+        team_id, user_id = clicker(body)
+        answer = dispatcher.cancel(clicked_value(body), team_id=team_id, user_id=user_id)
         tasks.spawn(send_response(respond, answer.message, replace_original=answer.settled), name="confirm cancel")
 
     @app.action(LINK_ACTION)

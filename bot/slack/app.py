@@ -19,10 +19,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cards.service import CardService
 from bot.commands.branches import BranchPickers
 from bot.commands.dispatch import CommandDispatcher
 from bot.metrics import Metrics
 from bot.slack.actions import register_command_actions
+from bot.slack.cards import register_card_actions
 from bot.slack.commands import register_commands
 from bot.slack.events import ForgetsUsers, register_events
 from bot.slack.modals import register_modals
@@ -76,6 +78,7 @@ def build_bolt_app(
     pickers: BranchPickers,
     accounts: ForgetsUsers,
     once: IdempotencyKeys,
+    cards: CardService,
     tasks: TaskTracker,
     metrics: Metrics,
 ) -> AsyncApp:
@@ -107,4 +110,5 @@ def build_bolt_app(
     register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
     register_modals(app, dispatcher=dispatcher, slack=WebApiSlackPort(client), tasks=tasks, pickers=pickers)
     register_events(app, accounts=accounts, once=once, tasks=tasks)
+    register_card_actions(app, cards=cards, tasks=tasks)
     return app

@@ -160,12 +160,49 @@ CREATE TABLE watches (
 ) STRICT;
 """
 
+_CARDS = """
+-- Live deploy-request cards. `reader_id` is the Slack user whose grant keeps the card current (the poster, else a
+-- linked user who clicked); NULL once nobody's is left. `version` is bumped whenever what the card shows changes
+-- state, and rides in every button's value, so a click on an older drawing is recognised. `snapshot` is the last
+-- view shown (JSON), drawn again when the card goes stale. `next_refresh_at` is when the reconciler reads it again
+-- (NULL: PlanetScale is not moving it along, so only a click, a command or a webhook will).
+CREATE TABLE cards (
+    card_id          TEXT PRIMARY KEY NOT NULL,
+    team_id          TEXT NOT NULL,
+    channel_id       TEXT NOT NULL,
+    ts               TEXT,
+    org              TEXT NOT NULL,
+    database         TEXT NOT NULL,
+    number           INTEGER NOT NULL,
+    reader_id        TEXT,
+    version          INTEGER NOT NULL,
+    fingerprint      TEXT NOT NULL,
+    snapshot         TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    refreshed_at     INTEGER NOT NULL,
+    next_refresh_at  INTEGER
+) STRICT;
+CREATE INDEX cards_by_request ON cards (team_id, org, database, number);
+CREATE INDEX cards_due ON cards (next_refresh_at) WHERE next_refresh_at IS NOT NULL;
+
+-- One row per click that changed (or is changing) a deploy request: claimed by one INSERT before PlanetScale is
+-- called, so a double click or two people clicking at once make one call; the loser is told who did it.
+CREATE TABLE card_clicks (
+    click_key  TEXT PRIMARY KEY NOT NULL,
+    card_id    TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    claimed_at INTEGER NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "preferences and idempotency keys", _FOUNDATION),
     Migration(2, "audit log and pending confirmations", _AUDIT_AND_CONFIRMATIONS),
     Migration(3, "PlanetScale grants, link tickets and OAuth states", _ACCOUNT_LINKING),
     Migration(4, "digest subscriptions and slots", _DIGESTS),
     Migration(5, "watches (PlanetScale webhooks)", _WATCHES),
+    Migration(6, "deploy-request cards and their clicks", _CARDS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

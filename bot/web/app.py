@@ -40,7 +40,8 @@ def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) 
 
     routes.extend(
         create_webhook_routes(
-            watches=runtime.watches, once=IdempotencyKeys(runtime.database), tasks=runtime.tasks, post=post_to_channel
+            watches=runtime.watches, once=IdempotencyKeys(runtime.database), tasks=runtime.tasks, post=post_to_channel,
+            cards=runtime.cards,
         )
     )
     routes.extend(create_oauth_routes(runtime.linking.flow, public_url=runtime.settings.public_url()))

@@ -1,6 +1,8 @@
-"""`POST /webhooks/planetscale/{hook_id}`: PlanetScale's deliveries, verified, deduplicated, posted to the channel.
+"""`POST /webhooks/planetscale/{hook_id}`: PlanetScale's deliveries, verified, deduplicated, shown in the channel.
 
-PlanetScale wants a 2xx within 2 s, so the post to Slack happens after the answer, in a tracked task.
+A deploy request with a card in the watched channel gets its card redrawn (the history goes in the card's thread);
+any other gets a one-line notice. PlanetScale wants a 2xx within 2 s, so all of that happens after the answer, in a
+tracked task.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.cards.service import CardService
 from bot.render.help import escape
 from bot.render.message import Message
 from bot.storage import IdempotencyKeys
 from bot.tasks import TaskTracker
-from bot.watch.store import Watches
+from bot.watch.store import Watch, Watches
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +47,29 @@ def delivery_message(payload: dict[str, object], *, database: str) -> Message | 
                    f" ({escape(state)}).{suffix}", visibility="in_channel")
 
 
+def _moment(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def create_webhook_routes(
-    *, watches: Watches, once: IdempotencyKeys, tasks: TaskTracker, post: Poster
+    *, watches: Watches, once: IdempotencyKeys, tasks: TaskTracker, post: Poster, cards: CardService
 ) -> list[Route]:
+    async def show(watch: Watch, resource: dict[str, Any], message: Message) -> None:
+        number = resource.get("number")
+        with_cards: set[str] = set()
+        if isinstance(number, int):
+            with_cards = await cards.request_changed(
+                team_id=watch.team_id, org=watch.org, database=watch.database, number=number,
+                updated_at=_moment(resource.get("updated_at")),
+            )
+        if watch.channel_id not in with_cards:
+            await post(watch.channel_id, message)
+
     async def deliver(request: Request) -> Response:
         found = watches.by_hook(request.path_params["hook_id"])
         if found is None:
@@ -68,7 +92,7 @@ def create_webhook_routes(
         key = f"webhook:{watch.hook_id}:{payload.get('event')}:{resource.get('number')}:{resource.get('updated_at')}"
         message = delivery_message(payload, database=watch.database)
         if message is not None and once.claim_once(key):  # a replayed delivery posts nothing twice
-            tasks.spawn(post(watch.channel_id, message), name="webhook delivery")
+            tasks.spawn(show(watch, resource, message), name="webhook delivery")
         return JSONResponse({"ok": True})
 
     return [Route("/webhooks/planetscale/{hook_id}", deliver, methods=["POST"])]

@@ -40,7 +40,9 @@ def _all_text(body: dict[str, Any]) -> str:
 def test_every_handler_is_a_command_of_the_catalog() -> None:
     keys = {spec.key for spec in CATALOG}
     registered = set(
-        all_handlers(accounts=None, subscriptions=None, watches=None, public_url="https://x")  # type: ignore[arg-type]
+        all_handlers(
+            accounts=None, subscriptions=None, watches=None, cards=None, public_url="https://x"  # type: ignore[arg-type]
+        )
     )
     assert registered <= keys, registered - keys
 

@@ -38,10 +38,8 @@ async def test_the_sandbox_answers_help_from_its_page(browser_page: Page, sandbo
     await expect(browser_page.get_by_text("branch create DB BRANCH", exact=False).first).to_be_visible()
 
 
-async def test_a_person_links_through_the_consent_page_and_whoami_answers(
-    browser_page: Page, sandbox_url: str
-) -> None:
-    await browser_page.goto(sandbox_url + "/")
+async def _link_as(browser_page: Page, person: str) -> None:
+    """`/pscale whoami`, the link button, the start page, PlanetScale's consent page signed in as `person`."""
     await _send(browser_page, "/pscale whoami")
     link_button = browser_page.locator("[data-action-id=link_account]").last
     await expect(link_button).to_be_visible()
@@ -50,9 +48,31 @@ async def test_a_person_links_through_the_consent_page_and_whoami_answers(
     start = await opened.value
     await start.wait_for_load_state()
     await start.get_by_role("button").first.click()  # "Continue to PlanetScale"
-    await start.get_by_label("Bob Builder", exact=False).check()
+    await start.get_by_label(person, exact=False).check()
     await start.get_by_role("button", name="Approve").click()
-    await expect(start.get_by_text("Bob Builder", exact=False).first).to_be_visible()
+    await expect(start.get_by_text(person, exact=False).first).to_be_visible()
     assert "/oauth/planetscale/callback" in start.url
+    await start.close()
+
+
+async def test_a_person_links_through_the_consent_page_and_whoami_answers(
+    browser_page: Page, sandbox_url: str
+) -> None:
+    await browser_page.goto(sandbox_url + "/")
+    await _link_as(browser_page, "Bob Builder")
     await _send(browser_page, "/pscale whoami")
     await expect(browser_page.get_by_text("bob@acme.example.com", exact=False)).to_be_visible()
+
+
+async def test_a_card_is_posted_approved_and_deployed_from_the_page(browser_page: Page, sandbox_url: str) -> None:
+    await browser_page.goto(sandbox_url + "/")
+    await _link_as(browser_page, "Bob Builder")
+    await _send(browser_page, "/pscale dr post shop 1")
+    approve = browser_page.locator("[data-action-id=dr_approve]").last
+    await expect(approve).to_be_visible()
+    await approve.click()
+    await expect(browser_page.get_by_text("Approved by Bob Builder", exact=False).first).to_be_visible()
+    await browser_page.locator("[data-action-id=dr_deploy]").last.click()
+    await browser_page.locator("#confirm-ok").click()  # Slack's own confirm dialog, as the emulator draws it
+    await expect(browser_page.get_by_text("Queued for deployment", exact=False).first).to_be_visible()
+    await expect(browser_page.locator("[data-action-id=dr_cancel]").last).to_be_visible()

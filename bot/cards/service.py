@@ -1,0 +1,379 @@
+"""Cards: post one, act on its buttons with the clicker's grant exactly once, and keep it current in place.
+
+A card is read with one grant: the poster's, else that of a linked user who clicked it; when nobody's is left it
+says it is stale. A click that changes the deploy request claims a key first (DESIGN.md, "Idempotency"): the card's
+id, the action and the version of the drawing that was clicked, so a double click or two people clicking at once
+make one PlanetScale call. Approvals are keyed by approver instead, since two admins approving is not a duplicate.
+After every click or observed change the same message is redrawn (through the shared `chat.update` budget) and
+the history goes in the card's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.cards.states import REFRESH_SECONDS, CardAction, is_valid, state_label
+from bot.cards.store import CardRecord, Cards
+from bot.cards.updates import CardUpdates
+from bot.commands.context import Accounts, Caller, SlackPort
+from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
+from bot.planetscale.models import DeployRequest
+from bot.render import card as render
+from bot.render.errors import describe_target, planetscale_failure
+from bot.render.message import Message
+from bot.render.resources import OperationView
+from bot.storage import AuditLog
+from bot.storage.database import Clock
+
+log = logging.getLogger(__name__)
+
+REVERT_WINDOW = timedelta(minutes=30)  # PlanetScale's documented revert window (reference §5)
+REFRESH_BATCH = 10
+RETRY_READ_SECONDS = 60.0
+STALE_REASON = (
+    "Nobody who posted or used this card has a PlanetScale link any more, so it is no longer updated. "
+    "Link with `/pscale login` and click Refresh."
+)
+# Changes PlanetScale makes on its own that are worth a line in the card's thread (the rest only redraw it).
+_NOTABLE = frozenset(
+    {"error", "pending_cutover", "complete_pending_revert", "complete", "complete_error", "complete_revert",
+     "complete_revert_error"}
+)
+
+
+@dataclass(frozen=True)
+class Click:
+    action: CardAction
+    value: str
+    team_id: str
+    user_id: str
+    channel_id: str
+
+
+async def read_view(
+    api: PlanetScaleAPI, *, org: str, database: str, number: int, card_id: str, version: int, now: datetime
+) -> render.CardView:
+    """Everything a card shows, in three reads made at once."""
+    results = await asyncio.gather(
+        api.deploy_requests.get(org, database, number),
+        api.deploy_requests.reviews(org, database, number),
+        api.deploy_requests.operations(org, database, number),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    request, reviews, operations = results
+    assert isinstance(request, DeployRequest)  # narrowing: the loop above raised any exception
+    approvers: list[str] = []
+    for review in getattr(reviews, "data", []):
+        name = review.actor.display_name if review.actor else None
+        if review.state == "approved" and name and name not in approvers:
+            approvers.append(name)
+    deployment = request.deployment
+    state = request.deployment_state
+    running = [
+        operation for operation in getattr(operations, "data", [])
+        if operation.state == "in_progress" and operation.progress_percentage is not None
+    ] if state in ("submitting", "in_progress") else []
+    progress = sum(op.progress_percentage or 0.0 for op in running) / len(running) if running else None
+    etas = [op.eta_seconds for op in running if op.eta_seconds is not None]
+    revert_deadline = None
+    if state == "complete_pending_revert":
+        applied = (deployment.cutover_at if deployment else None) or request.deployed_at
+        revert_deadline = applied + REVERT_WINDOW if applied else None
+    lint = tuple(
+        f"{error.get('table_name') or '?'}: {error.get('error_description') or error.get('lint_error') or 'lint error'}"
+        for error in (deployment.lint_errors if deployment else [])
+    )
+    return render.CardView(
+        card_id=card_id,
+        version=version,
+        database=database,
+        number=number,
+        branch=request.branch,
+        into_branch=request.into_branch,
+        state=request.state,
+        deployment_state=state,
+        approved=request.approved,
+        approved_by=tuple(approvers),
+        author=request.actor.display_name if request.actor else None,
+        notes=request.notes or None,
+        created_at=request.created_at,
+        html_url=request.html_url,
+        lint_errors=lint,
+        deploy_check_errors=deployment.deploy_check_errors if deployment else None,
+        operations=tuple(
+            render.CardOperation(table=op.table_name, operation=op.operation_name, ddl=op.ddl_statement)
+            for op in getattr(operations, "data", [])
+        ),
+        queue_position=len(deployment.preceding_deployments) + 1 if deployment and state == "queued" else None,
+        progress_percentage=progress,
+        eta_seconds=max(etas) if etas else None,
+        revert_deadline=revert_deadline,
+        gated=bool(deployment and deployment.auto_cutover is False),
+        as_of=now,
+        updated_at=request.updated_at,
+    )
+
+
+def fingerprint(view: render.CardView) -> str:
+    """The part of a card that, when it changes, makes older clicks stale. Progress and ETA are cosmetic."""
+    return json.dumps(
+        [view.state, view.deployment_state, view.approved, list(view.approved_by), view.stale is None]
+    )
+
+
+_Perform = Callable[[PlanetScaleAPI, str, str, int], Awaitable[object]]
+_PERFORM: dict[CardAction, _Perform] = {
+    CardAction.APPROVE: lambda api, org, db, n: api.deploy_requests.approve(org, db, n),
+    CardAction.DEPLOY: lambda api, org, db, n: api.deploy_requests.deploy(org, db, n),
+    CardAction.APPLY: lambda api, org, db, n: api.deploy_requests.apply_deploy(org, db, n),
+    CardAction.CANCEL: lambda api, org, db, n: api.deploy_requests.cancel(org, db, n),
+    CardAction.CLOSE: lambda api, org, db, n: api.deploy_requests.close(org, db, n),
+    CardAction.REVERT: lambda api, org, db, n: api.deploy_requests.revert(org, db, n),
+    CardAction.SKIP_REVERT: lambda api, org, db, n: api.deploy_requests.skip_revert(org, db, n),
+    CardAction.UNBLOCK: lambda api, org, db, n: api.deploy_requests.complete_deploy(org, db, n),
+}
+
+
+def _parse_value(value: str) -> tuple[str, int] | None:
+    card_id, _, version = value.partition(".")
+    if not card_id or not version.isdigit():
+        return None
+    return card_id, int(version)
+
+
+class CardService:
+    def __init__(
+        self,
+        *,
+        cards: Cards,
+        accounts: Accounts,
+        planetscale: PlanetScaleClient,
+        slack: SlackPort,
+        updates: CardUpdates,
+        audit: AuditLog,
+        clock: Clock = time.time,
+    ) -> None:
+        self._cards = cards
+        self._accounts = accounts
+        self._planetscale = planetscale
+        self._slack = slack
+        self._updates = updates
+        self._audit = audit
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), tz=UTC)
+
+    def _api(self, team_id: str, user_id: str) -> PlanetScaleAPI:
+        return self._planetscale.as_user(self._accounts.token_provider(team_id, user_id), user_key=(team_id, user_id))
+
+    # --- posting ---------------------------------------------------------------------------------------------------
+
+    async def post(
+        self, api: PlanetScaleAPI, *, caller: Caller, org: str, database: str, number: int
+    ) -> render.CardView:
+        """Post a new card for the deploy request in the caller's channel, read with the caller's grant."""
+        view = await read_view(
+            api, org=org, database=database, number=number, card_id=Cards.new_id(), version=1, now=self._now()
+        )
+        self._cards.add(
+            view=view, team_id=caller.team_id, channel_id=caller.channel_id, org=org, reader_id=caller.user_id,
+            fingerprint=fingerprint(view), refresh_in=REFRESH_SECONDS.get(view.deployment_state),
+        )
+        try:
+            ts = await self._slack.post_message(channel=caller.channel_id, message=render.card(view))
+        except BaseException:
+            self._cards.remove(view.card_id)
+            raise
+        self._cards.set_ts(view.card_id, ts)
+        return view
+
+    # --- clicks ----------------------------------------------------------------------------------------------------
+
+    async def click(self, click: Click) -> Message | None:
+        """Act on a button; returns what only the clicker should see (None when the card and thread say it all)."""
+        card = self._card_for(click)
+        if card is None:
+            return render.card_unknown()
+        if click.action is CardAction.REFRESH:
+            outcome = await self.refresh(card, clicker=click.user_id)
+            if isinstance(outcome, PlanetScaleError):
+                return planetscale_failure(outcome, values=_values(card))
+            return render.card_stale() if outcome == "stale" else None
+        if not self._accounts.has_active_grant(click.team_id, click.user_id):
+            return self._accounts.link_prompt(click.team_id, click.user_id)
+        parsed = _parse_value(click.value)
+        clicked_version = parsed[1] if parsed else 0
+        shown = card.snapshot
+        valid = is_valid(click.action, state=shown.state, deployment_state=shown.deployment_state)
+        if click.action is CardAction.APPROVE and valid:
+            # Keyed by approver, not by drawing: a second admin approving a card the first approval redrew is new.
+            key = f"approve:{card.team_id}:{card.org}:{card.database}:{card.number}:{click.user_id}"
+        elif clicked_version == card.version and valid:
+            key = f"{card.card_id}:{click.action.value}:{clicked_version}"
+        else:
+            await self.refresh(card, clicker=click.user_id)
+            current = self._cards.get(card.card_id) or card
+            label = state_label(state=current.snapshot.state, deployment_state=current.snapshot.deployment_state)
+            return render.card_moved_on(click.action, label=label)
+        claim = self._cards.claim_click(key, card_id=card.card_id, action=click.action.value, user_id=click.user_id)
+        if not claim.won:
+            return render.already_done(click.action, by_user_id=claim.by_user_id)
+        return await self._act(card, click, key)
+
+    async def _act(self, card: CardRecord, click: Click, key: str) -> Message | None:
+        try:
+            await _PERFORM[click.action](self._api(click.team_id, click.user_id), card.org, card.database, card.number)
+        except Unauthorized:
+            self._cards.release_click(key)
+            self._record(card, click, result="failed: PlanetScale no longer accepts the link")
+            return self._accounts.link_prompt(click.team_id, click.user_id)
+        except PlanetScaleError as error:
+            log.info("card click %s on %s #%d: %s", click.action.value, card.database, card.number, error)
+            # The card stays truthful: redraw it from PlanetScale, then let the click be tried again. If the call
+            # did go through after all, the redraw bumped the version and an identical click is recognised as stale.
+            await self.refresh(card, clicker=click.user_id)
+            self._cards.release_click(key)
+            kind = "refused" if error.status and error.status < 500 else "failed"
+            self._record(card, click, result=f"{kind}: {error.status or 'no response'} {error.message}")
+            return planetscale_failure(error, values=_values(card))
+        self._record(card, click, result="ok")
+        await self._thread_note(card, render.history_note(click.action, user_id=click.user_id))
+        await self.refresh(card, clicker=click.user_id, announce=False)
+        return None
+
+    def _card_for(self, click: Click) -> CardRecord | None:
+        parsed = _parse_value(click.value)
+        card = self._cards.get(parsed[0]) if parsed else None
+        if card is None or card.ts is None or card.team_id != click.team_id:
+            return None
+        return card
+
+    def _record(self, card: CardRecord, click: Click, *, result: str) -> None:
+        self._audit.record(
+            team_id=click.team_id,
+            user_id=click.user_id,
+            organization=card.org,
+            database=card.database,
+            action=f"card {click.action.value}",
+            target=describe_target(_values(card)),
+            result=result,
+        )
+
+    async def _thread_note(self, card: CardRecord, message: Message) -> None:
+        if card.ts is None:
+            return
+        try:
+            await self._slack.post_message(channel=card.channel_id, message=message, thread_ts=card.ts)
+        except Exception:  # a lost history line must not turn a done click into an error reply
+            log.warning("could not post to the thread of card %s", card.card_id, exc_info=True)
+
+    # --- the diff modal --------------------------------------------------------------------------------------------
+
+    async def show_diff(self, click: Click, *, trigger_id: str) -> Message | None:
+        """Open the modal first (a trigger id lives 3 s), then fill it with what the clicker's grant reads."""
+        card = self._card_for(click)
+        if card is None:
+            return render.card_unknown()
+        if not self._accounts.has_active_grant(click.team_id, click.user_id):
+            return self._accounts.link_prompt(click.team_id, click.user_id)
+        view_id = await self._slack.open_modal(
+            trigger_id=trigger_id, view=render.diff_loading(database=card.database, number=card.number)
+        )
+        api = self._api(click.team_id, click.user_id)
+        try:
+            page = await api.deploy_requests.operations(card.org, card.database, card.number)
+        except PlanetScaleError as error:
+            failure = planetscale_failure(error, values=_values(card))
+            view = render.diff_failed(database=card.database, number=card.number, message=failure)
+        else:
+            operations = [
+                OperationView(table=op.table_name, operation=op.operation_name, ddl=op.ddl_statement)
+                for op in page.data
+            ]
+            view = render.diff_modal(
+                database=card.database, number=card.number, operations=operations, html_url=card.snapshot.html_url
+            )
+        await self._slack.update_modal(view_id=view_id, view=view)
+        return None
+
+    # --- keeping cards current -------------------------------------------------------------------------------------
+
+    async def refresh(
+        self, card: CardRecord, *, clicker: str | None = None, announce: bool = True
+    ) -> PlanetScaleError | str | None:
+        """Read the deploy request again and redraw the card. Returns None when redrawn, "stale" when nobody's grant
+        can read it any more, or PlanetScale's error (the card is then left as it was)."""
+        readers = [user for user in dict.fromkeys((card.reader_id, clicker)) if user]
+        for reader in readers:
+            if not self._accounts.has_active_grant(card.team_id, reader):
+                continue
+            try:
+                view = await read_view(
+                    self._api(card.team_id, reader), org=card.org, database=card.database, number=card.number,
+                    card_id=card.card_id, version=card.version, now=self._now(),
+                )
+            except Unauthorized:
+                continue
+            except PlanetScaleError as error:
+                log.info("refreshing card %s: %s", card.card_id, error)
+                self._cards.postpone(card.card_id, seconds=RETRY_READ_SECONDS)
+                return error
+            await self._redraw(card, view, reader_id=reader, announce=announce)
+            return None
+        if card.snapshot.stale is None:
+            stale = dataclasses.replace(card.snapshot, stale=STALE_REASON, as_of=self._now())
+            await self._redraw(card, stale, reader_id=None, announce=False)
+        return "stale"
+
+    async def _redraw(self, card: CardRecord, view: render.CardView, *, reader_id: str | None, announce: bool) -> None:
+        if dataclasses.replace(view, as_of=card.snapshot.as_of) == card.snapshot:
+            view = card.snapshot  # nothing to show: keep "Updated …" truthful and spend none of the update budget
+            unchanged = True
+        else:
+            unchanged = False
+        version, changed = self._cards.save(
+            view, fingerprint=fingerprint(view), refresh_in=REFRESH_SECONDS.get(view.deployment_state),
+            reader_id=reader_id,
+        )
+        drawn = dataclasses.replace(view, version=version)
+        if card.ts is not None and not unchanged:
+            self._updates.submit(channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=changed)
+        moved = drawn.deployment_state != card.snapshot.deployment_state or drawn.state != card.snapshot.state
+        if announce and moved and (drawn.deployment_state in _NOTABLE or drawn.state == "closed"):
+            await self._thread_note(card, render.state_note(state=drawn.state, deployment_state=drawn.deployment_state))
+
+    async def refresh_due(self, *, limit: int = REFRESH_BATCH) -> int:
+        """One pass of the reconciler: the cards PlanetScale is moving along whose time to be read again has come."""
+        due = self._cards.due_for_refresh(limit=limit)
+        for card in due:
+            await self.refresh(card)
+        return len(due)
+
+    async def request_changed(
+        self, *, team_id: str, org: str, database: str, number: int, updated_at: datetime | None = None
+    ) -> set[str]:
+        """Something changed the deploy request (a command, a webhook delivery): redraw its cards, and return the
+        channels that have one. A delivery older than what a card last read is ignored."""
+        channels: set[str] = set()
+        for card in self._cards.of_request(team_id=team_id, org=org, database=database, number=number):
+            channels.add(card.channel_id)
+            shown = card.snapshot.updated_at
+            if updated_at is not None and shown is not None and updated_at <= shown:
+                continue
+            await self.refresh(card)
+        return channels
+
+
+def _values(card: CardRecord) -> dict[str, object]:
+    return {"organization": card.org, "database": card.database, "number": card.number}

@@ -1,0 +1,184 @@
+"""Cards and their clicks in SQLite. Read-compare-write happens in one `BEGIN IMMEDIATE` transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+
+from bot.render.card import CardView
+from bot.storage import Database
+from bot.storage.database import Clock
+
+_SNAPSHOT = TypeAdapter(CardView)
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    card_id: str
+    team_id: str
+    channel_id: str
+    ts: str | None
+    org: str
+    database: str
+    number: int
+    reader_id: str | None
+    version: int
+    refreshed_at: int
+    snapshot: CardView
+
+
+_SELECT = (
+    "SELECT card_id, team_id, channel_id, ts, org, database, number, reader_id, version, refreshed_at, snapshot"
+    " FROM cards"
+)
+
+
+def _record(row: tuple[object, ...]) -> CardRecord:
+    *head, snapshot = row
+    card_id, team_id, channel_id, ts, org, database, number, reader_id, version, refreshed_at = head
+    view = _SNAPSHOT.validate_json(str(snapshot))
+    return CardRecord(
+        card_id=str(card_id),
+        team_id=str(team_id),
+        channel_id=str(channel_id),
+        ts=str(ts) if ts is not None else None,
+        org=str(org),
+        database=str(database),
+        number=int(str(number)),
+        reader_id=str(reader_id) if reader_id is not None else None,
+        version=int(str(version)),
+        refreshed_at=int(str(refreshed_at)),
+        snapshot=dataclasses.replace(view, card_id=str(card_id), version=int(str(version))),
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of claiming a click: won, or who got there first."""
+
+    won: bool
+    by_user_id: str | None = None
+
+
+class Cards:
+    def __init__(self, database: Database, *, clock: Clock = time.time) -> None:
+        self._database = database
+        self._clock = clock
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_hex(8)
+
+    def add(
+        self, *, view: CardView, team_id: str, channel_id: str, org: str, reader_id: str, fingerprint: str,
+        refresh_in: float | None,
+    ) -> CardRecord:
+        now = int(self._clock())
+        with self._database.session() as sql:
+            sql.execute(
+                "INSERT INTO cards (card_id, team_id, channel_id, ts, org, database, number, reader_id, version,"
+                " next_refresh_at, refreshed_at, snapshot, fingerprint, created_at)"
+                " VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (view.card_id, team_id, channel_id, org, view.database, view.number, reader_id, view.version,
+                 self._due(refresh_in), now, _SNAPSHOT.dump_json(view).decode(), fingerprint, now),
+            )
+        found = self.get(view.card_id)
+        if found is None:  # pragma: no cover - the row was inserted a line above
+            raise RuntimeError("card vanished after insert")
+        return found
+
+    def set_ts(self, card_id: str, ts: str) -> None:
+        with self._database.session() as sql:
+            sql.execute("UPDATE cards SET ts = ? WHERE card_id = ?", (ts, card_id))
+
+    def remove(self, card_id: str) -> None:
+        with self._database.session() as sql:
+            sql.execute("DELETE FROM cards WHERE card_id = ?", (card_id,))
+
+    def get(self, card_id: str) -> CardRecord | None:
+        with self._database.session() as sql:
+            cursor: sqlite3.Cursor = sql.execute(_SELECT + " WHERE card_id = ?", (card_id,))
+            row = cursor.fetchone()
+        return _record(row) if row else None
+
+    def of_request(self, *, team_id: str, org: str, database: str, number: int) -> list[CardRecord]:
+        with self._database.session() as sql:
+            cursor: sqlite3.Cursor = sql.execute(
+                _SELECT + " WHERE team_id = ? AND org = ? AND database = ? AND number = ?"
+                " AND ts IS NOT NULL ORDER BY created_at",
+                (team_id, org, database, number),
+            )
+            rows = cursor.fetchall()
+        return [_record(row) for row in rows]
+
+    def _due(self, refresh_in: float | None) -> int | None:
+        return None if refresh_in is None else int(self._clock() + refresh_in)
+
+    def due_for_refresh(self, *, limit: int) -> list[CardRecord]:
+        """Posted cards whose time to be read again has come, that somebody can read, longest overdue first."""
+        with self._database.session() as sql:
+            cursor: sqlite3.Cursor = sql.execute(
+                _SELECT + " WHERE next_refresh_at <= ? AND reader_id IS NOT NULL AND ts IS NOT NULL"
+                " ORDER BY next_refresh_at LIMIT ?",
+                (int(self._clock()), limit),
+            )
+            rows = cursor.fetchall()
+        return [_record(row) for row in rows]
+
+    def save(
+        self, view: CardView, *, fingerprint: str, refresh_in: float | None, reader_id: str | None
+    ) -> tuple[int, bool]:
+        """Store what the card shows now. Returns (version, changed): the version goes up when `fingerprint` (the
+        state part of the view) differs from what was stored, so clicks on the older drawing are recognised."""
+        now = int(self._clock())
+        with self._database.transaction() as sql:
+            cursor: sqlite3.Cursor = sql.execute(
+                "SELECT version, fingerprint FROM cards WHERE card_id = ?", (view.card_id,)
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return view.version, False
+            version, stored = int(row[0]), str(row[1])
+            changed = stored != fingerprint
+            if changed:
+                version += 1
+            sql.execute(
+                "UPDATE cards SET version = ?, fingerprint = ?, next_refresh_at = ?, snapshot = ?, reader_id = ?,"
+                " refreshed_at = ? WHERE card_id = ?",
+                (version, fingerprint, self._due(refresh_in), _SNAPSHOT.dump_json(view).decode(), reader_id, now,
+                 view.card_id),
+            )
+        return version, changed
+
+    def postpone(self, card_id: str, *, seconds: float) -> None:
+        """Reading failed: leave the card as drawn and try again later, not on every reconciler pass."""
+        with self._database.session() as sql:
+            sql.execute(
+                "UPDATE cards SET next_refresh_at = ? WHERE card_id = ? AND next_refresh_at IS NOT NULL",
+                (self._due(seconds), card_id),
+            )
+
+    # --- clicks --------------------------------------------------------------------------------------------------
+
+    def claim_click(self, key: str, *, card_id: str, action: str, user_id: str) -> Claim:
+        """One INSERT decides the winner, across tasks and processes."""
+        with self._database.session() as sql:
+            cursor: sqlite3.Cursor = sql.execute(
+                "INSERT INTO card_clicks (click_key, card_id, action, user_id, claimed_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (click_key) DO NOTHING",
+                (key, card_id, action, user_id, int(self._clock())),
+            )
+            if cursor.rowcount == 1:
+                return Claim(won=True)
+            holder = sql.execute("SELECT user_id FROM card_clicks WHERE click_key = ?", (key,)).fetchone()
+        return Claim(won=False, by_user_id=str(holder[0]) if holder else None)
+
+    def release_click(self, key: str) -> None:
+        """PlanetScale refused, so nothing happened: the click may be tried again (after the cause is fixed)."""
+        with self._database.session() as sql:
+            sql.execute("DELETE FROM card_clicks WHERE click_key = ?", (key,))

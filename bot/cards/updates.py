@@ -1,0 +1,104 @@
+"""One `chat.update` budget shared by every card.
+
+Slack allows `chat.update` at tier 3, about 50 calls a minute per workspace. Many cards moving at once (a busy deploy
+queue, the reconciler's progress ticks) could spend it all on cosmetic changes while a click waits. So updates queue
+here: one pending update per message (the newest drawing replaces an older one not yet sent), state changes before
+cosmetic ones, and a token bucket paces the calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from slack_sdk.errors import SlackApiError
+
+from bot.render.message import Message
+from bot.tasks import TaskTracker
+
+log = logging.getLogger(__name__)
+
+PER_MINUTE = 50
+BURST = 10
+
+
+class MessageUpdater(Protocol):
+    async def update_message(self, *, channel: str, ts: str, message: Message) -> None: ...
+
+
+@dataclass
+class _Pending:
+    state_change: bool
+    order: int
+    message: Message
+
+
+class CardUpdates:
+    def __init__(
+        self,
+        slack: MessageUpdater,
+        tasks: TaskTracker,
+        *,
+        per_minute: float = PER_MINUTE,
+        burst: float = BURST,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._slack = slack
+        self._tasks = tasks
+        self._rate = per_minute / 60.0
+        self._burst = burst
+        self._tokens = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._refilled_at = clock()
+        self._pending: dict[tuple[str, str], _Pending] = {}
+        self._order = itertools.count()
+        self._drainer: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    @property
+    def waiting(self) -> int:
+        return len(self._pending)
+
+    def submit(self, *, channel: str, ts: str, message: Message, state_change: bool) -> None:
+        """Queue the newest drawing of a message. Returns at once; the call happens when the budget allows."""
+        key = (channel, ts)
+        earlier = self._pending.get(key)
+        self._pending[key] = _Pending(
+            state_change=state_change or (earlier is not None and earlier.state_change),
+            order=earlier.order if earlier is not None else next(self._order),
+            message=message,
+        )
+        if self._drainer is None or self._drainer.done():
+            self._drainer = self._tasks.spawn(self._drain(), name="card updates")
+
+    async def _drain(self) -> None:
+        while self._pending:
+            await self._take_token()
+            # Chosen after the wait, so a state change that arrived meanwhile goes before older cosmetic ones.
+            key = min(self._pending, key=lambda k: (not self._pending[k].state_change, self._pending[k].order))
+            pending = self._pending.pop(key)
+            channel, ts = key
+            try:
+                await self._slack.update_message(channel=channel, ts=ts, message=pending.message)
+                self.sent += 1
+            except SlackApiError as error:
+                log.warning("chat.update of a card failed: %s", error.response.get("error", "unknown"))
+            except OSError as error:
+                log.warning("chat.update of a card failed: %s", type(error).__name__)
+
+    async def _take_token(self) -> None:
+        while True:
+            now = self._clock()
+            self._tokens = min(self._burst, self._tokens + (now - self._refilled_at) * self._rate)
+            self._refilled_at = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await self._sleep((1 - self._tokens) / self._rate)

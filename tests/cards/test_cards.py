@@ -1,0 +1,224 @@
+"""Live deploy-request cards over real HTTP: signed clicks in, PlanetScale's stand-in and Slack's stand-in out."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+
+import httpx
+
+from bot.sandbox.planetscale import paths
+from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack.workspace import SlackChannel, SlackUser
+from tests.cards.support import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
+from tests.conftest import BOB_ACTOR
+from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.slack import Actor, block_actions, button_action
+
+CAROL = SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member")
+CAROL_ACTOR = Actor(user_id=CAROL.id, user_name=CAROL.name)
+DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
+DAVE_ACTOR = Actor(user_id=DAVE.id, user_name=DAVE.name)
+
+
+def _calls(bot: RunningBot, method: str, template: str) -> int:
+    assert bot.planetscale is not None
+    return len(bot.planetscale.calls(method, template))
+
+
+async def _ephemeral(bot: RunningBot, since: int, *, timeout: float = 10) -> str:
+    post = await bot.slack.wait_response(since=since, timeout=timeout)
+    assert post.body.get("replace_original") is False, post.body
+    assert post.body.get("response_type", "ephemeral") == "ephemeral"
+    return str(post.body["text"])
+
+
+async def test_post_approve_twice_and_deploy_update_the_same_message_and_its_thread(demo_bot: RunningBot) -> None:
+    card = await post_card(demo_bot, "dr post shop 1")
+    assert "shop #1 add-orders-index → main" in str(card.blocks)
+    assert "ALTER TABLE `orders` ADD INDEX" in str(card.blocks)  # the DDL of its operation
+    assert {"dr_approve", "dr_deploy", "dr_close", "dr_diff", "dr_refresh"} <= set(buttons(card))
+    assert not {"dr_apply", "dr_revert", "dr_cancel"} & set(buttons(card))
+    assert buttons(card)["dr_deploy"]["confirm"]  # Slack's own confirm dialog before deploying
+
+    reviews = _calls(demo_bot, "POST", paths.REVIEWS)
+    click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
+    card = await wait_card(demo_bot, card.ts, "Bob Builder")
+    # Alice clicks Approve on the card as it was drawn before Bob's approval: a second admin is not a duplicate.
+    click(demo_bot, card, "dr_approve", actor=ALICE)
+    card = await wait_card(demo_bot, card.ts, "Alice Admin")
+    assert _calls(demo_bot, "POST", paths.REVIEWS) == reviews + 2
+
+    deploys = _calls(demo_bot, "POST", paths.DEPLOY)
+    click(demo_bot, card, "dr_deploy", actor=ALICE)
+    card = await wait_card(demo_bot, card.ts, "Queued for deployment")
+    assert _calls(demo_bot, "POST", paths.DEPLOY) == deploys + 1
+    assert "dr_cancel" in buttons(card)
+    assert "dr_deploy" not in buttons(card)
+
+    notes = thread(demo_bot, card.ts)
+    assert f"Approved by <@{BOB_ACTOR.user_id}>." in notes
+    assert f"Approved by <@{ALICE.user_id}>." in notes
+    assert f"Added to the deploy queue by <@{ALICE.user_id}>." in notes
+    # History went into the thread: the channel itself holds only the card.
+    top_level = [m for m in demo_bot.slack.messages(ALICE.channel_id) if m.thread_ts in (None, m.ts)]
+    assert [m.ts for m in top_level if m.bot_id] == [card.ts]
+
+
+async def test_apply_a_gated_deploy_then_revert_within_the_window(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    world = demo_bot.planetscale.world
+    card = await post_card(demo_bot, "dr post analytics 2")  # events-rollup, gated, waiting in pending_cutover
+    assert buttons(card)["dr_apply"]["confirm"]
+
+    click(demo_bot, card, "dr_apply", actor=BOB_ACTOR)
+    card = await wait_card(demo_bot, card.ts, "Applying")
+    world.advance(world.timings.cutover_seconds + 1)
+    click(demo_bot, card, "dr_refresh", actor=BOB_ACTOR)
+    card = await wait_card(demo_bot, card.ts, "Can be reverted until")
+    assert {"dr_revert", "dr_skip_revert"} <= set(buttons(card))
+    assert buttons(card)["dr_revert"]["confirm"]
+
+    reverts = _calls(demo_bot, "POST", paths.REVERT)
+    click(demo_bot, card, "dr_revert", actor=ALICE)
+    card = await wait_card(demo_bot, card.ts, "Reverting")
+    assert _calls(demo_bot, "POST", paths.REVERT) == reverts + 1
+    world.advance(world.timings.revert_seconds + 1)
+    click(demo_bot, card, "dr_refresh", actor=ALICE)
+    card = await wait_card(demo_bot, card.ts, "Reverted")
+    assert not {"dr_revert", "dr_apply", "dr_deploy"} & set(buttons(card))
+
+    notes = thread(demo_bot, card.ts)
+    assert f"Applied the gated deploy by <@{BOB_ACTOR.user_id}>." in notes
+    assert "Now: Deployed; can still be reverted." in notes
+    assert f"Started the revert by <@{ALICE.user_id}>." in notes
+    assert "Now: Reverted." in notes
+
+
+async def test_concurrent_identical_clicks_make_one_call(demo_bot: RunningBot) -> None:
+    card = await post_card(demo_bot, "dr post shop 1")
+    click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
+    card = await wait_card(demo_bot, card.ts, "Bob Builder")
+    deploys = _calls(demo_bot, "POST", paths.DEPLOY)
+    since = len(demo_bot.slack.response_posts)
+    requests = [
+        click_request(demo_bot, card, "dr_deploy", actor=actor) for actor in (ALICE, BOB_ACTOR, ALICE, BOB_ACTOR)
+    ]
+
+    def send(request: object) -> int:
+        with httpx.Client(timeout=10) as client:
+            return client.post(f"{demo_bot.base_url}/slack/events", content=request.body,  # type: ignore[attr-defined]
+                               headers=request.headers).status_code  # type: ignore[attr-defined]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(send, requests)) == [200] * 4
+    answers = [await _ephemeral(demo_bot, since + index) for index in range(3)]
+    await wait_card(demo_bot, card.ts, "Queued for deployment")
+    assert _calls(demo_bot, "POST", paths.DEPLOY) == deploys + 1
+    assert all("Already done" in answer or "has changed since" in answer for answer in answers), answers
+    await asyncio.sleep(0.3)
+    assert len(demo_bot.slack.response_posts) == since + 3  # one ephemeral per losing click, none for the winner
+
+
+async def test_an_unlinked_clicker_gets_the_link_prompt_and_nothing_is_sent(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    demo_bot.slack.add_user(DAVE)
+    card = await post_card(demo_bot, "dr post shop 1")
+    before = len(demo_bot.planetscale.world.requests)
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_approve", actor=DAVE_ACTOR)
+    post = await demo_bot.slack.wait_response(since=since, timeout=10)
+    assert post.body.get("replace_original") is False
+    assert "link_account" in str(post.body.get("blocks"))
+    assert len(demo_bot.planetscale.world.requests) == before
+
+
+async def test_planetscale_refusals_reach_the_clicker_and_the_card_stays_truthful(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    world = demo_bot.planetscale.world
+    demo_bot.slack.add_user(CAROL)
+    demo_bot.link(CAROL_ACTOR, planetscale_user_id=demo_bot.planetscale.demo.member.id)
+    card = await post_card(demo_bot, "dr post shop 1")
+
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_approve", actor=CAROL_ACTOR)  # a member, not an admin
+    assert "Only organization administrators can approve" in await _ephemeral(demo_bot, since)
+
+    # Alice's own deploy request: PlanetScale refuses self-approval when the org has other admins.
+    world.create_branch("acme", "shop", name="alice-own", actor_id=demo_bot.planetscale.demo.admin.id)
+    world.change_schema("acme", "shop", "alice-own", table="t1", ddl="CREATE TABLE `t1` (`id` int)",
+                        create_sql="CREATE TABLE `t1` (`id` int, PRIMARY KEY (`id`))")
+    own = world.create_deploy_request("acme", "shop", actor_id=demo_bot.planetscale.demo.admin.id, branch="alice-own")
+    own_card = await post_card(demo_bot, f"dr post shop {own.number}")
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, own_card, "dr_approve", actor=ALICE)
+    assert "cannot approve your own deploy request" in await _ephemeral(demo_bot, since)
+    # Refused clicks are not "already done": once the reason is gone, the same person may click again.
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, own_card, "dr_approve", actor=ALICE)
+    assert "cannot approve your own deploy request" in await _ephemeral(demo_bot, since)
+    assert "Not approved yet" in str(message(demo_bot, own_card.ts).blocks)
+
+
+async def test_a_click_on_an_outdated_drawing_is_answered_not_sent(demo_bot: RunningBot) -> None:
+    card = await post_card(demo_bot, "dr post shop 1")
+    old_close = buttons(card)["dr_close"]
+    # Somebody closes it from the command line; the card is redrawn without the Close button.
+    confirm = demo_bot.command("dr close shop 1").json()  # destructive: the ack asks first
+    element = next(e for b in confirm["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"] == "cmd_confirm")
+    since = len(demo_bot.slack.response_posts)
+    demo_bot.post_events(block_actions(
+        signing_secret=SIGNING_SECRET, actions=[button_action(element, block_id="confirm_command")],
+        response_url=demo_bot.slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id),
+        message_ts="1.0", actor=ALICE, is_ephemeral=True,
+    ))
+    assert "Closed `shop` #1" in (await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"]
+    closed = await wait_card(demo_bot, card.ts, "Closed")
+    assert "dr_close" not in buttons(closed)
+
+    closes = _calls(demo_bot, "PATCH", paths.DEPLOY_REQUEST)
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_close", actor=BOB_ACTOR, drawn=old_close)  # Bob's Slack still showed the old card
+    assert "has changed since this card was drawn" in await _ephemeral(demo_bot, since)
+    assert _calls(demo_bot, "PATCH", paths.DEPLOY_REQUEST) == closes
+
+
+async def test_diff_opens_a_modal_with_all_of_the_ddl(demo_bot: RunningBot) -> None:
+    card = await post_card(demo_bot, "dr post shop 1")
+    since = len(demo_bot.slack.calls)
+    click(demo_bot, card, "dr_diff", actor=BOB_ACTOR)
+    opened = await demo_bot.slack.wait_call("views.open", since=since, timeout=10)
+    assert opened.ok, opened.response
+    updated = await demo_bot.slack.wait_call("views.update", since=since, timeout=10)
+    assert updated.ok, updated.response
+    assert "ADD INDEX `idx_user_created`" in str(updated.args["view"])
+
+
+async def test_a_card_nobody_can_read_says_so_and_comes_back_with_a_linked_clicker(demo_bot: RunningBot) -> None:
+    demo_bot.slack.add_user(DAVE)
+    card = await post_card(demo_bot, "dr post shop 1")
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("logout").status_code == 200  # Alice, whose grant the card reads with
+    await demo_bot.slack.wait_response(since=since, timeout=10)
+
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_refresh", actor=DAVE_ACTOR)  # Dave is not linked either
+    assert "/pscale login" in await _ephemeral(demo_bot, since)
+    stale = await wait_card(demo_bot, card.ts, "no longer updated")
+    assert {"dr_approve", "dr_deploy", "dr_close"}.isdisjoint(buttons(stale))
+
+    click(demo_bot, stale, "dr_refresh", actor=BOB_ACTOR)  # Bob is linked: the card reads with his grant now
+    fresh = await wait_card(demo_bot, card.ts, "Updated ")
+    assert "dr_approve" in buttons(fresh)
+
+
+async def test_a_card_is_refused_where_the_bot_cannot_post(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    slack_standin.add_channel(
+        SlackChannel(id="C0SECRET001", name="secret", is_private=True, bot_is_member=False, members={ALICE.user_id})
+    )
+    secret = Actor(channel_id="C0SECRET001", channel_name="secret")
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("dr post shop 1", actor=secret).status_code == 200
+    reply = await demo_bot.slack.wait_response(since=since, timeout=10)
+    assert "/invite" in reply.body["text"]

@@ -1,0 +1,88 @@
+"""Cards follow changes nobody clicked: PlanetScale moving a deployment along, webhook deliveries, commands."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_PLANETSCALE_SCOPES
+from bot.sandbox.planetscale import World, seed_demo
+from bot.sandbox.slack import SlackStandIn
+from tests.cards.support import ALICE, buttons, click, post_card, thread, wait_card
+from tests.conftest import BOB_ACTOR
+from tests.support.bot import RunningBot, run_bot
+
+
+async def test_a_running_deployment_redraws_its_card_without_a_click(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    world = demo_bot.planetscale.world
+    card = await post_card(demo_bot, "dr post analytics 2")  # gated, waiting to be applied
+    click(demo_bot, card, "dr_apply", actor=BOB_ACTOR)
+    await wait_card(demo_bot, card.ts, "Applying")
+    world.advance(world.timings.cutover_seconds + 1)
+    # The reconciler reads a card in a running state every few seconds; nobody clicks Refresh here.
+    card = await wait_card(demo_bot, card.ts, "Can be reverted until", timeout=20)
+    assert "dr_revert" in buttons(card)
+    assert "Now: Deployed; can still be reverted." in thread(demo_bot, card.ts)
+
+
+@pytest.fixture
+def watching_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
+    world = World()
+    demo = seed_demo(world)
+    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
+    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world, planetscale_scopes=scopes) as bot:
+        bot.link(ALICE, planetscale_user_id=demo.admin.id)
+        bot.link(BOB_ACTOR, planetscale_user_id=demo.second_admin.id)
+        assert bot.planetscale is not None
+        bot.planetscale.demo = demo
+        yield bot
+
+
+async def test_a_webhook_delivery_redraws_the_card_instead_of_posting_a_notice(watching_bot: RunningBot) -> None:
+    bot = watching_bot
+    assert bot.planetscale is not None
+    world = bot.planetscale.world
+    since = len(bot.slack.response_posts)
+    assert bot.command("watch shop").status_code == 200
+    assert "Watching `shop`" in (await bot.slack.wait_response(since=since, timeout=10)).body["text"]
+    watch = bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop")
+    assert watch is not None
+    found = bot.runtime.watches.by_hook(watch.hook_id)
+    assert found is not None
+    secret = found[1]
+    card = await post_card(bot, "dr post shop 1")
+
+    # Approved in PlanetScale's web app: only the webhook tells the bot.
+    world.review_deploy_request("acme", "shop", 1, actor_id=bot.planetscale.demo.second_admin.id, state="approved")
+    request = world.deploy_request_for(bot.planetscale.demo.admin.id, "acme", "shop", 1)
+    updated_at = datetime.fromtimestamp(request.updated_at, tz=UTC).isoformat()
+    payload = {
+        "timestamp": int(request.updated_at), "event": "deploy_request.opened", "organization": "acme",
+        "database": "shop",
+        "resource": {"type": "DeployRequest", "number": 1, "branch": "add-orders-index", "into_branch": "main",
+                     "deployment_state": "ready", "updated_at": updated_at},
+    }
+    body = json.dumps(payload).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    posts_before = len([call for call in bot.slack.calls if call.method == "chat.postMessage"])
+    response = bot.http.post(f"{bot.base_url}/webhooks/planetscale/{watch.hook_id}", content=body,
+                             headers={"content-type": "application/json", "x-planetscale-signature": signature})
+    assert response.status_code == 200
+    await wait_card(bot, card.ts, "Bob Builder")
+    posts = [call for call in bot.slack.calls if call.method == "chat.postMessage"][posts_before:]
+    assert posts == []  # the card shows it; no one-line notice on top
+
+
+async def test_a_command_redraws_the_cards_of_the_deploy_request_it_changed(demo_bot: RunningBot) -> None:
+    card = await post_card(demo_bot, "dr post shop 1")
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("dr review shop 1 --approve", actor=BOB_ACTOR).status_code == 200
+    assert "Approved" in (await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"]
+    await wait_card(demo_bot, card.ts, "Bob Builder")
