@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.config import DEFAULT_PLANETSCALE_SCOPES
 from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import RunningBot, run_bot
@@ -24,9 +27,23 @@ def demo_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot
     """The bot against the seeded PlanetScale world (`seed_demo`), with two linked Slack users: Alice (Slack
     ALICE, `Actor()`) as PlanetScale admin Alice, and Bob (`BOB_ACTOR`) as admin Bob. Fails the test if the
     PlanetScale stand-in served anything that breaks the spec."""
+    with _demo_bot(slack_standin, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def watching_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
+    """`demo_bot` whose links may also create webhooks (`/pscale watch` needs `organization:write_databases`)."""
+    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
+    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=scopes) as running:
+        yield running
+
+
+@contextmanager
+def _demo_bot(slack_standin: SlackStandIn, tmp_path: Path, **settings: Any) -> Iterator[RunningBot]:
     world = World()
     demo = seed_demo(world)
-    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world) as running:
+    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world, **settings) as running:
         running.link(Actor(), planetscale_user_id=demo.admin.id)
         running.link(BOB_ACTOR, planetscale_user_id=demo.second_admin.id)
         assert running.planetscale is not None

@@ -54,7 +54,6 @@ class Click:
     value: str
     team_id: str
     user_id: str
-    channel_id: str
 
 
 async def read_view(
@@ -265,7 +264,8 @@ class CardService:
             user_id=click.user_id,
             organization=card.org,
             database=card.database,
-            action=f"card {click.action.value}",
+            # Named as the command that does the same, so the audit reads alike whichever way a change was made.
+            action=f"deploy-request {click.action.value.removeprefix('dr_').replace('_', '-')} (card)",
             target=describe_target(_values(card)),
             result=result,
         )

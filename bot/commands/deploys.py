@@ -74,18 +74,6 @@ async def dr_diff(ctx: CommandContext) -> Message:
     return render.diff(db, number, operations, html_url=request.html_url)
 
 
-async def dr_review(ctx: CommandContext) -> Message:
-    org = await ctx.organization()
-    db = ctx.invocation.text("database")
-    number = ctx.invocation.number("number")
-    comment = ctx.invocation.option("comment")
-    if ctx.invocation.flag("approve"):
-        await ctx.planetscale.deploy_requests.approve(org, db, number, comment=comment)
-        return Message(text=f":white_check_mark: Approved `{db}` #{number}.")
-    await ctx.planetscale.deploy_requests.comment(org, db, number, body=comment or "")
-    return Message(text=f":speech_balloon: Commented on `{db}` #{number}.")
-
-
 Action = Callable[[PlanetScaleAPI, str, str, int], Awaitable[DeployRequest]]
 
 

@@ -18,8 +18,7 @@ from bot.tasks import TaskTracker
 def register_card_actions(app: AsyncApp, *, cards: CardService, tasks: TaskTracker) -> None:
     def click_of(action: CardAction, body: dict[str, Any]) -> Click:
         team_id, user_id = clicker(body)
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
-        return Click(action=action, value=clicked_value(body), team_id=team_id, user_id=user_id, channel_id=channel)
+        return Click(action=action, value=clicked_value(body), team_id=team_id, user_id=user_id)
 
     def listener(action: CardAction) -> None:
         @app.action(action.value)

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block
-
 from bot.sandbox.slack.workspace import StoredMessage
+from tests.commands_resources.replies import validate_blocks
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.slack import Actor, SignedRequest, block_actions, button_action
 
 ALICE = Actor()
-
-
-def validate_blocks(blocks: list[dict[str, Any]]) -> None:
-    assert len(blocks) <= 50
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()
 
 
 async def post_card(bot: RunningBot, text: str, *, actor: Actor = ALICE) -> StoredMessage:

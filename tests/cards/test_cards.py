@@ -64,6 +64,13 @@ async def test_post_approve_twice_and_deploy_update_the_same_message_and_its_thr
     top_level = [m for m in demo_bot.slack.messages(ALICE.channel_id) if m.thread_ts in (None, m.ts)]
     assert [m.ts for m in top_level if m.bot_id] == [card.ts]
 
+    # Every change made from the card is in the audit log, with who did it.
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("audit shop").status_code == 200
+    audit = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body)
+    assert "deploy-request deploy (card)" in audit
+    assert "deploy-request approve (card)" in audit
+
 
 async def test_apply_a_gated_deploy_then_revert_within_the_window(demo_bot: RunningBot) -> None:
     assert demo_bot.planetscale is not None

@@ -5,18 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-
-from bot.config import DEFAULT_PLANETSCALE_SCOPES
-from bot.sandbox.planetscale import World, seed_demo
-from bot.sandbox.slack import SlackStandIn
 from tests.cards.support import ALICE, buttons, click, post_card, thread, wait_card
 from tests.conftest import BOB_ACTOR
-from tests.support.bot import RunningBot, run_bot
+from tests.support.bot import RunningBot
 
 
 async def test_a_running_deployment_redraws_its_card_without_a_click(demo_bot: RunningBot) -> None:
@@ -30,19 +23,6 @@ async def test_a_running_deployment_redraws_its_card_without_a_click(demo_bot: R
     card = await wait_card(demo_bot, card.ts, "Can be reverted until", timeout=20)
     assert "dr_revert" in buttons(card)
     assert "Now: Deployed; can still be reverted." in thread(demo_bot, card.ts)
-
-
-@pytest.fixture
-def watching_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
-    world = World()
-    demo = seed_demo(world)
-    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
-    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world, planetscale_scopes=scopes) as bot:
-        bot.link(ALICE, planetscale_user_id=demo.admin.id)
-        bot.link(BOB_ACTOR, planetscale_user_id=demo.second_admin.id)
-        assert bot.planetscale is not None
-        bot.planetscale.demo = demo
-        yield bot
 
 
 async def test_a_webhook_delivery_redraws_the_card_instead_of_posting_a_notice(watching_bot: RunningBot) -> None:

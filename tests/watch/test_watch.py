@@ -5,29 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bot.config import DEFAULT_PLANETSCALE_SCOPES
-from bot.sandbox.planetscale import World, paths, seed_demo
+from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
-from tests.support.bot import RunningBot, run_bot
+from tests.support.bot import RunningBot
 from tests.support.slack import Actor
 
 ALICE = Actor()
-
-
-@pytest.fixture
-def watching_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
-    world = World()
-    demo = seed_demo(world)
-    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
-    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world, planetscale_scopes=scopes) as bot:
-        bot.link(ALICE, planetscale_user_id=demo.admin.id)
-        yield bot
 
 
 async def _reply(bot: RunningBot, text: str) -> str:
