@@ -133,12 +133,13 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         subscriptions=subscriptions, accounts=linking, planetscale=planetscale, slack=slack_port
     )
     audit = AuditLog(database)
+    card_store = Cards(database)
     cards = CardService(
-        cards=Cards(database),
+        cards=card_store,
         accounts=linking,
         planetscale=planetscale,
         slack=slack_port,
-        updates=CardUpdates(slack_port, tasks),
+        updates=CardUpdates(slack_port, tasks, on_gone=card_store.forget_message),
         audit=audit,
     )
     dispatcher = CommandDispatcher(

@@ -96,6 +96,11 @@ class Cards:
         with self._database.session() as sql:
             sql.execute("UPDATE cards SET ts = ? WHERE card_id = ?", (ts, card_id))
 
+    def forget_message(self, channel_id: str, ts: str) -> None:
+        """The card's message was deleted (or its channel archived): nothing is left to keep current."""
+        with self._database.session() as sql:
+            sql.execute("DELETE FROM cards WHERE channel_id = ? AND ts = ?", (channel_id, ts))
+
     def remove(self, card_id: str) -> None:
         with self._database.session() as sql:
             sql.execute("DELETE FROM cards WHERE card_id = ?", (card_id,))

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 PER_MINUTE = 50
 BURST = 10
+# chat.update errors that mean the message will never take an update again (deleted, or its channel gone).
+GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived"})
 
 
 class MessageUpdater(Protocol):
@@ -48,8 +50,11 @@ class CardUpdates:
         burst: float = BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_gone: Callable[[str, str], None] | None = None,
     ) -> None:
+        """`on_gone(channel, ts)` hears of a message that can no longer be updated, so its card can be dropped."""
         self._slack = slack
+        self._on_gone = on_gone
         self._tasks = tasks
         self._rate = per_minute / 60.0
         self._burst = burst
@@ -89,7 +94,10 @@ class CardUpdates:
                 await self._slack.update_message(channel=channel, ts=ts, message=pending.message)
                 self.sent += 1
             except SlackApiError as error:
-                log.warning("chat.update of a card failed: %s", error.response.get("error", "unknown"))
+                code = str(error.response.get("error", "unknown"))
+                log.warning("chat.update of a card failed: %s", code)
+                if code in GONE and self._on_gone is not None:
+                    self._on_gone(channel, ts)
             except OSError as error:
                 log.warning("chat.update of a card failed: %s", type(error).__name__)
 

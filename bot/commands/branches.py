@@ -1,4 +1,5 @@
-"""`branch list|show|create|delete`, and the create form (`branch create` with no arguments) with its pickers.
+"""`branch list|show|create|delete`, the create form (`branch create` with no arguments), and the pickers that
+both create forms (`branch create`, `deploy-request create`) load their database and branch menus from.
 
 Lists read one page — the one shown — and report PlanetScale's total, so a 1,000-branch database costs one request.
 """
@@ -7,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from bot.commands.context import Accounts, CommandContext, CommandHandler, OrganizationUnknown
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError
-from bot.planetscale.models import Branch, CountedPage, Database
+from bot.planetscale.models import Branch
 from bot.render import branches as render
+from bot.render import modals
 from bot.render.message import Message
 
 log = logging.getLogger(__name__)
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 SHOWN = 25
 # An options request is answered in its ack, which Slack waits 3 s for: one read, cut off well before that.
 OPTIONS_BUDGET_SECONDS = 1.5
+# How long the pickers remember a person's only organization, for a form opened without one (see BranchPickers).
+ORGANIZATION_MEMORY_SECONDS = 600.0
 
 
 def _branch_view(item: Branch) -> render.BranchView:
@@ -53,7 +58,7 @@ async def branch_show(ctx: CommandContext) -> Message:
 
 async def branch_create(ctx: CommandContext) -> Message | None:
     if ctx.invocation.wants_modal:
-        return await _open_form(ctx)
+        return await open_picker_form(ctx, modals.BRANCH_CREATE)
     org = await ctx.organization()
     db = ctx.invocation.text("database")
     item = await ctx.planetscale.branches.create(
@@ -82,9 +87,15 @@ HANDLERS: dict[str, CommandHandler] = {
 # --- the create form --------------------------------------------------------------------------------------------
 
 
-async def _open_form(ctx: CommandContext) -> Message | None:
+async def open_picker_form(ctx: CommandContext, callback_id: str) -> Message | None:
+    """`branch create` / `deploy-request create` with no arguments: the form, with the channel's database chosen.
+    Its submission comes back as the typed command would (bot/slack/modals.py)."""
     if ctx.trigger_id is None:
-        return Message(text="Slack sent no way to open a form here; use `/pscale branch create DB BRANCH` instead.")
+        return Message(
+            text="Slack sent no way to open a form here; give the arguments instead "
+            f"(`/pscale help {ctx.invocation.key}`)."
+        )
+    draw = _PICKER_FORMS[callback_id]
     known_org = ctx.invocation.org or ctx.user_preferences.default_org(ctx.caller.team_id, ctx.caller.user_id)
     form = render.BranchForm(
         channel_id=ctx.caller.channel_id,
@@ -92,20 +103,35 @@ async def _open_form(ctx: CommandContext) -> Message | None:
         database=ctx.invocation.optional_text("database"),  # the channel's default database, if it has one
     )
     # A trigger_id lives 3 s: open the form before anything that may call PlanetScale, then fill in the org.
-    view_id = await ctx.slack.open_modal(trigger_id=ctx.trigger_id, view=render.branch_create_form(form))
+    view_id = await ctx.slack.open_modal(trigger_id=ctx.trigger_id, view=draw(form))
     if known_org is None:
         try:
             org = await ctx.organization()
         except OrganizationUnknown as unknown:
             await ctx.slack.update_modal(view_id=view_id, view=render.form_notice(str(unknown)))
             return None
-        await ctx.slack.update_modal(view_id=view_id, view=render.branch_create_form(replace(form, organization=org)))
+        await ctx.slack.update_modal(view_id=view_id, view=draw(replace(form, organization=org)))
     return None
 
 
-def form_with_database(private_metadata: str, database: str | None) -> dict[str, Any]:
-    """The form again after a database was chosen: now with a picker of that database's branches."""
-    return render.branch_create_form(replace(render.form_of(private_metadata), database=database))
+def _dr_create_form(form: render.BranchForm) -> dict[str, Any]:
+    return modals.dr_create_form(channel_id=form.channel_id, organization=form.organization, database=form.database)
+
+
+# The forms with pickers, by callback id; they share `BranchForm` as their private_metadata.
+_PICKER_FORMS: dict[str, Callable[[render.BranchForm], dict[str, Any]]] = {
+    modals.BRANCH_CREATE: render.branch_create_form,
+    modals.DR_CREATE: _dr_create_form,
+}
+
+
+def form_with_database(callback_id: str, private_metadata: str, database: str | None) -> dict[str, Any] | None:
+    """The form again after a database was chosen: now with menus of that database's branches (None: a view that
+    is not one of the picker forms)."""
+    draw = _PICKER_FORMS.get(callback_id)
+    if draw is None:
+        return None
+    return draw(replace(render.form_of(private_metadata), database=database))
 
 
 def _quoted(value: str) -> str:
@@ -130,15 +156,21 @@ def form_channel(private_metadata: str) -> str:
 
 
 class BranchPickers:
-    """Options for the form's pickers: ONE PlanetScale read each, as the person typing, within a hard budget.
+    """Options for both create forms' menus: ONE PlanetScale read each, as the person typing, within a hard budget.
 
     A failure or a slow PlanetScale yields no options rather than an error: an options answer has no room for one,
     and Slack shows "no results" while the form stays usable.
+
+    A form opened without its organization (`deploy-request create` opens before anything calls PlanetScale, and
+    fills in no org afterwards) gets it here as the command will: the person's only organization. That costs a
+    second read inside the same budget the first time; the answer is remembered, so typing in a menu stays one
+    read per request.
     """
 
     def __init__(self, *, accounts: Accounts, planetscale: PlanetScaleClient) -> None:
         self._accounts = accounts
         self._planetscale = planetscale
+        self._only_organizations: dict[tuple[str, str], tuple[str, float]] = {}
 
     def _as(self, team_id: str, user_id: str) -> PlanetScaleAPI | None:
         if not self._accounts.has_active_grant(team_id, user_id):
@@ -149,30 +181,57 @@ class BranchPickers:
     async def databases(self, *, team_id: str, user_id: str, private_metadata: str, typed: str) -> list[dict[str, Any]]:
         form = render.form_of(private_metadata)
         api = self._as(team_id, user_id)
-        if api is None or form.organization is None:
+        if api is None:
             return []
-        read = api.databases.list(form.organization, q=typed.strip() or None, per_page=render.MAX_OPTIONS)
-        return await self._names(read, what="databases")
 
-    async def parent_branches(
-        self, *, team_id: str, user_id: str, private_metadata: str, typed: str
-    ) -> list[dict[str, Any]]:
+        async def names() -> list[str]:
+            organization = await self._organization(api, form, who=(team_id, user_id))
+            if organization is None:
+                return []
+            page = await api.databases.list(organization, q=typed.strip() or None, per_page=render.MAX_OPTIONS)
+            return [item.name for item in page.data]
+
+        return await self._within_budget(names(), what="databases")
+
+    async def branches(self, *, team_id: str, user_id: str, private_metadata: str, typed: str) -> list[dict[str, Any]]:
+        """The branches of the form's database: to branch off, to deploy, or to deploy into."""
         form = render.form_of(private_metadata)
         api = self._as(team_id, user_id)
-        if api is None or form.organization is None or form.database is None:
+        if api is None or form.database is None:
             return []
-        read = api.branches.list(
-            form.organization, form.database, q=typed.strip() or None, per_page=render.MAX_OPTIONS
-        )
-        return await self._names(read, what="branches")
+        database = form.database
 
-    async def _names(
-        self, read: Awaitable[CountedPage[Database] | CountedPage[Branch]], *, what: str
-    ) -> list[dict[str, Any]]:
+        async def names() -> list[str]:
+            organization = await self._organization(api, form, who=(team_id, user_id))
+            if organization is None:
+                return []
+            page = await api.branches.list(organization, database, q=typed.strip() or None, per_page=render.MAX_OPTIONS)
+            return [item.name for item in page.data]
+
+        return await self._within_budget(names(), what="branches")
+
+    async def _organization(
+        self, api: PlanetScaleAPI, form: render.BranchForm, *, who: tuple[str, str]
+    ) -> str | None:
+        if form.organization is not None:
+            return form.organization
+        now = time.monotonic()
+        remembered = self._only_organizations.get(who)
+        if remembered is not None and remembered[1] > now:
+            return remembered[0]
+        page = await api.organizations.list(per_page=2)
+        if len(page.data) != 1:
+            return None  # none, or several: the command will ask which (`--org`, `org switch`); a menu cannot
+        only = page.data[0].name
+        self._only_organizations = {key: kept for key, kept in self._only_organizations.items() if kept[1] > now}
+        self._only_organizations[who] = (only, now + ORGANIZATION_MEMORY_SECONDS)
+        return only
+
+    async def _within_budget(self, names: Awaitable[list[str]], *, what: str) -> list[dict[str, Any]]:
         try:
             async with asyncio.timeout(OPTIONS_BUDGET_SECONDS):
-                page = await read
+                found = await names
         except (TimeoutError, PlanetScaleError) as error:
             log.info("form picker: no %s to offer (%s)", what, type(error).__name__)
             return []
-        return render.picker_options([item.name for item in page.data])
+        return render.picker_options(found)

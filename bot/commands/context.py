@@ -16,7 +16,6 @@ from typing import Any, Protocol
 from bot.commands.grammar import Invocation
 from bot.planetscale import PlanetScaleAPI, TokenProvider
 from bot.render.message import Message
-from bot.render.modals import create_modal
 from bot.storage import AuditLog, ChannelPreferences, UserPreferences
 
 
@@ -131,13 +130,3 @@ class CommandHandler:
     # Most commands act on PlanetScale as the asker; without a grant they get the link prompt instead.
     needs_grant: bool = True
 
-
-async def open_create_modal(ctx: CommandContext, callback_id: str) -> Message | None:
-    """`branch create` / `deploy-request create` with no arguments: the form, pre-filled with the channel's database.
-    Its submission comes back as the typed command would (bot/slack/modals.py)."""
-    if ctx.trigger_id is None:
-        return Message(text="Slack sent no way to open a form here; give the arguments on the command line instead.")
-    default = ctx.channel_preferences.default_database(ctx.caller.team_id, ctx.caller.channel_id)
-    view = create_modal(callback_id, channel_id=ctx.caller.channel_id, default_database=default)
-    await ctx.slack.open_modal(trigger_id=ctx.trigger_id, view=view)
-    return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.cards.service import CardService
-from bot.commands.context import CommandContext, CommandHandler, CommandRefused, open_create_modal
+from bot.commands.branches import open_picker_form
+from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.planetscale import PlanetScaleAPI
 from bot.planetscale.models import DeployRequest
 from bot.render import card as render_card
@@ -96,7 +97,7 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
 
     async def dr_create(ctx: CommandContext) -> Message | None:
         if ctx.invocation.wants_modal:
-            return await open_create_modal(ctx, DR_CREATE)
+            return await open_picker_form(ctx, DR_CREATE)
         access = await ctx.slack.channel_access(ctx.caller.channel_id)
         if not access.can_post:
             return Message(text=f":no_entry: {access.reason} Nothing was created.")

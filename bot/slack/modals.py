@@ -1,14 +1,15 @@
 """The create forms: submissions validated in the ack (errors shown on the form), then run as the typed command.
 
-`branch create` has pickers: its database and parent-branch menus load their options here (an options request's
-ack IS the option list, so it may make one PlanetScale read, capped by `BranchPickers`), and choosing a database
-redraws the form with that database's branches to branch off (`views.update`, after the ack).
+`branch create` and `deploy-request create` have pickers: their database and branch menus load their options here,
+one listener keyed by the menu's action id (an options request's ack IS the option list, so it may make one
+PlanetScale read, capped by `BranchPickers`), and choosing a database redraws the form with menus of that
+database's branches (`views.update`, after the ack).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
@@ -16,23 +17,43 @@ from bot.commands import branches
 from bot.commands.dispatch import CommandDispatcher, CommandRequest
 from bot.commands.grammar import ParseFailure, parse
 from bot.render import branches as branch_form
+from bot.render import modals as forms
 from bot.render.message import Message
-from bot.render.modals import BRANCH_CREATE, DR_CREATE, command_text, submitted_values
 from bot.slack.commands import run_followup
 from bot.slack.port import WebApiSlackPort
 from bot.tasks import TaskTracker
 
 
-def _chosen_values(state_values: dict[str, Any]) -> dict[str, str]:
-    """Each block's entry, whether typed (`value`) or picked from a menu (`selected_option.value`)."""
-    values: dict[str, str] = {}
-    for block_id, actions in state_values.items():
-        for action in (actions or {}).values():
-            picked = (action.get("selected_option") or {}).get("value") if isinstance(action, dict) else None
-            entry = picked if picked is not None else (action or {}).get("value")
-            if entry is not None and str(entry).strip():
-                values[block_id] = str(entry).strip()
-    return values
+class OptionSource(Protocol):
+    """A `BranchPickers` list: the options one menu offers to what the person has typed so far."""
+
+    def __call__(
+        self, *, team_id: str, user_id: str, private_metadata: str, typed: str
+    ) -> Awaitable[list[dict[str, Any]]]: ...
+
+
+def _option_sources(pickers: branches.BranchPickers) -> dict[str, OptionSource]:
+    """Which list each menu offers, by its action id, across both forms."""
+    return {
+        branch_form.DATABASE_PICKER: pickers.databases,
+        forms.DR_DATABASE_PICKER: pickers.databases,
+        branch_form.PARENT_PICKER: pickers.branches,
+        forms.DR_BRANCH_PICKER: pickers.branches,
+        forms.DR_INTO_PICKER: pickers.branches,
+    }
+
+
+# The database menus: choosing one redraws its form with that database's branches.
+_DATABASE_PICKERS = (branch_form.DATABASE_PICKER, forms.DR_DATABASE_PICKER)
+
+
+def _problem_field(problem: str, values: dict[str, str]) -> str:
+    """The field a grammar complaint is about: the one whose entry it quotes, else the one it names."""
+    for field, entry in values.items():
+        if f"`{entry}`" in problem:
+            return field
+    lowered = problem.lower()
+    return "branch" if "branch" in lowered and "database" not in lowered else "database"
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:
@@ -48,13 +69,12 @@ def register_modals(
     tasks: TaskTracker,
     pickers: branches.BranchPickers,
 ) -> None:
-    async def run_submitted(ack: AsyncAck, body: dict[str, Any], *, text: str, channel: str, form: str) -> None:
+    async def run_submitted(
+        ack: AsyncAck, body: dict[str, Any], *, text: str, values: dict[str, str], channel: str, form: str
+    ) -> None:
         parsed = parse(text)
         if isinstance(parsed, ParseFailure):
-            # Show the problem beside the field it names (the grammar's messages say "database" or "branch").
-            problem = parsed.problem.lower()
-            field = "branch" if "branch" in problem and "database" not in problem else "database"
-            await ack(response_action="errors", errors={field: parsed.problem[:150]})
+            await ack(response_action="errors", errors={_problem_field(parsed.problem, values): parsed.problem[:150]})
             return
         await ack()
         team_id, user_id = _who(body)
@@ -70,23 +90,32 @@ def register_modals(
         if accepted.followup is not None:
             tasks.spawn(run_followup(accepted.followup, to_the_person), name=f"form {form}")
 
-    @app.view(BRANCH_CREATE)
+    @app.view(forms.BRANCH_CREATE)
     async def branch_create_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         metadata = str(view.get("private_metadata") or "")
-        values = _chosen_values((view.get("state") or {}).get("values") or {})
+        values = forms.submitted_values((view.get("state") or {}).get("values") or {})
         text = branches.form_command(metadata, values)
-        await run_submitted(ack, body, text=text, channel=branches.form_channel(metadata), form=BRANCH_CREATE)
+        channel = branches.form_channel(metadata)
+        await run_submitted(ack, body, text=text, values=values, channel=channel, form=forms.BRANCH_CREATE)
 
-    @app.view(DR_CREATE)
+    @app.view(forms.DR_CREATE)
     async def dr_create_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = submitted_values((view.get("state") or {}).get("values") or {})
-        channel = str(json.loads(view.get("private_metadata") or "{}").get("channel", ""))
-        await run_submitted(ack, body, text=command_text(values), channel=channel, form=DR_CREATE)
+        metadata = str(view.get("private_metadata") or "")
+        values = forms.submitted_values((view.get("state") or {}).get("values") or {})
+        errors = forms.dr_create_errors(values)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        text = forms.command_text(values)
+        channel = branches.form_channel(metadata)
+        await run_submitted(ack, body, text=text, values=values, channel=channel, form=forms.DR_CREATE)
 
-    @app.block_suggestion(branch_form.DATABASE_PICKER)
-    async def database_options(ack: AsyncAck, body: dict[str, Any]) -> None:
+    option_sources = _option_sources(pickers)
+
+    async def picker_options(ack: AsyncAck, body: dict[str, Any]) -> None:
+        load = option_sources[str(body.get("action_id"))]
         team_id, user_id = _who(body)
-        options = await pickers.databases(
+        options = await load(
             team_id=team_id,
             user_id=user_id,
             private_metadata=str((body.get("view") or {}).get("private_metadata") or ""),
@@ -94,22 +123,19 @@ def register_modals(
         )
         await ack(options=options)
 
-    @app.block_suggestion(branch_form.PARENT_PICKER)
-    async def parent_options(ack: AsyncAck, body: dict[str, Any]) -> None:
-        team_id, user_id = _who(body)
-        options = await pickers.parent_branches(
-            team_id=team_id,
-            user_id=user_id,
-            private_metadata=str((body.get("view") or {}).get("private_metadata") or ""),
-            typed=str(body.get("value") or ""),
-        )
-        await ack(options=options)
+    for action_id in option_sources:
+        app.block_suggestion(action_id)(picker_options)
 
-    @app.block_action(branch_form.DATABASE_PICKER)
     async def database_chosen(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         view = body.get("view") or {}
         action = (body.get("actions") or [{}])[0]
         chosen = (action.get("selected_option") or {}).get("value")
-        redrawn = branches.form_with_database(str(view.get("private_metadata") or ""), chosen)
-        tasks.spawn(slack.update_modal(view_id=str(view.get("id", "")), view=redrawn), name="branch form redraw")
+        redrawn = branches.form_with_database(
+            str(view.get("callback_id") or ""), str(view.get("private_metadata") or ""), chosen
+        )
+        if redrawn is not None:
+            tasks.spawn(slack.update_modal(view_id=str(view.get("id", "")), view=redrawn), name="form redraw")
+
+    for action_id in _DATABASE_PICKERS:
+        app.block_action(action_id)(database_chosen)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
 
+from bot.cards.store import Cards
 from tests.cards.support import ALICE, buttons, click, post_card, thread, wait_card
 from tests.conftest import BOB_ACTOR
 from tests.support.bot import RunningBot
@@ -66,3 +68,24 @@ async def test_a_command_redraws_the_cards_of_the_deploy_request_it_changed(demo
     assert demo_bot.command("dr review shop 1 --approve", actor=BOB_ACTOR).status_code == 200
     assert "Approved" in (await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"]
     await wait_card(demo_bot, card.ts, "Bob Builder")
+
+
+async def test_a_deleted_card_is_forgotten(demo_bot: RunningBot) -> None:
+    card = await post_card(demo_bot, "dr post shop 1")
+    assert demo_bot.planetscale is not None
+    demo_bot.slack.workspace.delete(card)  # somebody deleted the message in Slack
+    world = demo_bot.planetscale.world  # and the deploy request changes, so the card is redrawn
+    world.review_deploy_request("acme", "shop", 1, actor_id=demo_bot.planetscale.demo.admin.id, state="approved")
+    click(demo_bot, card, "dr_refresh", actor=BOB_ACTOR)  # e.g. a click still in flight from an open client
+    await demo_bot.slack.wait_call(
+        "chat.update", where=lambda call: call.args.get("ts") == card.ts and not call.ok, timeout=10
+    )
+    card_id = buttons(card)["dr_approve"]["value"].split(".")[0]
+    for _ in range(100):  # the bot reads Slack's answer just after the stand-in recorded the call
+        if Cards(demo_bot.runtime.database).get(card_id) is None:
+            break
+        await asyncio.sleep(0.05)
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
+    answer = await demo_bot.slack.wait_response(since=since, timeout=10)
+    assert "no longer know this card" in answer.body["text"]

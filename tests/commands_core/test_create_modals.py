@@ -1,4 +1,6 @@
-"""`branch create` / `deploy-request create` with no arguments open a form; submitting it runs the command."""
+"""`branch create` with no arguments opens a form; submitting it runs the command.
+
+The forms' pickers are tested in tests/commands_resources/test_branch_form.py and test_dr_form.py."""
 
 from __future__ import annotations
 
@@ -45,12 +47,3 @@ async def test_branch_create_form_creates_the_branch(demo_bot: RunningBot, slack
     created = demo_bot.planetscale.calls("POST", paths.BRANCHES)
     assert [record.status for record in created] == [201]
 
-
-async def test_a_bad_name_is_shown_on_the_form(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
-    view = await _open(demo_bot, slack_standin, "dr create")
-    assert view["callback_id"] == "dr_create"
-    submission = view_submission(signing_secret=SIGNING_SECRET, view=view,
-                                 state_values=_state(database="shop", branch="has space/slash"))
-    answer = demo_bot.post_events(submission).json()
-    assert answer["response_action"] == "errors"
-    assert "branch" in answer["errors"]

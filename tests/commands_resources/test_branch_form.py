@@ -14,17 +14,20 @@ from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.slack import interaction, slash_command, view_submission
 
 
-async def _open_form(bot: RunningBot, slack: SlackStandIn) -> dict[str, Any]:
-    """`/pscale branch create`; returns the form as Slack shows it once the bot has filled in the org."""
+async def open_form(
+    bot: RunningBot, slack: SlackStandIn, *, text: str = "branch create", callback_id: str = "branch_create"
+) -> dict[str, Any]:
+    """`/pscale branch create` (or `text`, another form with pickers); returns the form as Slack shows it once the
+    bot has filled in the org."""
     since = len(slack.calls)
     url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
-    request = slash_command(signing_secret=SIGNING_SECRET, text="branch create", response_url=url,
+    request = slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=url,
                             trigger_id=slack.new_trigger_id(ALICE.user_id))
     assert bot.post_events(request).status_code == 200
     opened = await slack.wait_call("views.open", since=since)
     assert opened.response["ok"], opened.response
     validate_view(opened.args["view"])
-    assert opened.args["view"]["callback_id"] == "branch_create"
+    assert opened.args["view"]["callback_id"] == callback_id
     # Alice has no default org: the form opens at once, then views.update fills in the one PlanetScale names.
     updated = await slack.wait_call("views.update", since=since)
     assert updated.response["ok"], updated.response
@@ -34,7 +37,11 @@ async def _open_form(bot: RunningBot, slack: SlackStandIn) -> dict[str, Any]:
     return view
 
 
-def _options(bot: RunningBot, view: dict[str, Any], *, action_id: str, typed: str) -> list[str]:
+# The helpers below serve the deploy-request form's tests too (test_dr_form.py): both forms share their pickers.
+
+
+def options_offered(bot: RunningBot, view: dict[str, Any], *, action_id: str, typed: str) -> list[str]:
+    """The values a menu of `view` offers when the person has typed `typed` (an options request, signed)."""
     payload = {
         "type": "block_suggestion", "user": ALICE.user, "team": ALICE.team, "api_app_id": ALICE.api_app_id,
         "action_id": action_id, "block_id": "x", "value": typed, "view": view, "container": {"type": "view"},
@@ -44,14 +51,16 @@ def _options(bot: RunningBot, view: dict[str, Any], *, action_id: str, typed: st
     return [option["value"] for option in answer.json()["options"]]
 
 
-async def _choose_database(bot: RunningBot, slack: SlackStandIn, view: dict[str, Any], name: str) -> dict[str, Any]:
+async def choose_database(
+    bot: RunningBot, slack: SlackStandIn, view: dict[str, Any], name: str, *, action_id: str = DATABASE_PICKER
+) -> dict[str, Any]:
+    """Pick `name` in the form's database menu; returns the form as Slack shows it once the bot has redrawn it."""
     since = len(slack.calls)
-    option = {"text": {"type": "plain_text", "text": name}, "value": name}
     payload = {
         "type": "block_actions", "user": ALICE.user, "team": ALICE.team, "api_app_id": ALICE.api_app_id,
         "container": {"type": "view", "view_id": view["id"]}, "view": view, "trigger_id": "1.2.3",
-        "actions": [{"type": "external_select", "action_id": DATABASE_PICKER, "block_id": "database",
-                     "selected_option": option, "action_ts": "1.2"}],
+        "actions": [{"type": "external_select", "action_id": action_id, "block_id": "database",
+                     "selected_option": _option(name), "action_ts": "1.2"}],
     }
     assert bot.post_events(interaction(payload, signing_secret=SIGNING_SECRET)).status_code == 200
     updated = await slack.wait_call("views.update", since=since)
@@ -61,11 +70,16 @@ async def _choose_database(bot: RunningBot, slack: SlackStandIn, view: dict[str,
     return redrawn
 
 
-def _state(database: str, branch: str, parent: str | None = None) -> dict[str, Any]:
-    def picked(action_id: str, value: str) -> dict[str, Any]:
-        return {action_id: {"type": "external_select",
-                            "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}}
+def _option(value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": value}, "value": value}
 
+
+def picked(action_id: str, value: str) -> dict[str, Any]:
+    """A block's state once `value` was chosen in its menu (`action_id`), as a view submission carries it."""
+    return {action_id: {"type": "external_select", "selected_option": _option(value)}}
+
+
+def _state(database: str, branch: str, parent: str | None = None) -> dict[str, Any]:
     values = {"database": picked(DATABASE_PICKER, database),
               "branch": {"branch_create_name": {"type": "plain_text_input", "value": branch}}}
     if parent is not None:
@@ -77,16 +91,16 @@ async def test_the_form_offers_databases_then_their_branches_and_creates_the_bra
     demo_bot: RunningBot, slack_standin: SlackStandIn
 ) -> None:
     assert demo_bot.planetscale is not None
-    view = await _open_form(demo_bot, slack_standin)
+    view = await open_form(demo_bot, slack_standin)
     assert "from" not in [block.get("block_id") for block in view["blocks"]]  # no parent picker before a database
     before = len(demo_bot.planetscale.calls("GET", paths.DATABASES))
-    assert sorted(_options(demo_bot, view, action_id=DATABASE_PICKER, typed="")) == ["analytics", "shop"]
-    assert _options(demo_bot, view, action_id=DATABASE_PICKER, typed="sh") == ["shop"]
+    assert sorted(options_offered(demo_bot, view, action_id=DATABASE_PICKER, typed="")) == ["analytics", "shop"]
+    assert options_offered(demo_bot, view, action_id=DATABASE_PICKER, typed="sh") == ["shop"]
     assert len(demo_bot.planetscale.calls("GET", paths.DATABASES)) == before + 2  # one read per options request
 
-    view = await _choose_database(demo_bot, slack_standin, view, "shop")
+    view = await choose_database(demo_bot, slack_standin, view, "shop")
     assert "from" in [block.get("block_id") for block in view["blocks"]]
-    assert "main" in _options(demo_bot, view, action_id=PARENT_PICKER, typed="")
+    assert "main" in options_offered(demo_bot, view, action_id=PARENT_PICKER, typed="")
 
     since = len(slack_standin.calls)
     submission = view_submission(signing_secret=SIGNING_SECRET, view=view,
@@ -100,7 +114,7 @@ async def test_the_form_offers_databases_then_their_branches_and_creates_the_bra
 
 
 async def test_a_bad_branch_name_is_shown_beside_its_field(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
-    view = await _open_form(demo_bot, slack_standin)
+    view = await open_form(demo_bot, slack_standin)
     submission = view_submission(signing_secret=SIGNING_SECRET, view=view,
                                  state_values=_state("shop", "has space/slash"))
     answer = demo_bot.post_events(submission).json()
@@ -112,11 +126,11 @@ async def test_a_slow_planetscale_yields_no_options_within_the_budget(
     demo_bot: RunningBot, slack_standin: SlackStandIn
 ) -> None:
     assert demo_bot.planetscale is not None
-    view = await _open_form(demo_bot, slack_standin)
+    view = await open_form(demo_bot, slack_standin)
     demo_bot.planetscale.world.faults.hang(method="GET", path=paths.DATABASES, seconds=10)
     started = time.monotonic()
     try:
-        options = _options(demo_bot, view, action_id=DATABASE_PICKER, typed="")
+        options = options_offered(demo_bot, view, action_id=DATABASE_PICKER, typed="")
     finally:
         demo_bot.planetscale.world.faults.release()
     assert options == []

@@ -71,6 +71,9 @@ def test_org_wrong_input(demo_bot: RunningBot) -> None:
 
 async def test_database_list_counts_truthfully_from_one_request(demo_bot: RunningBot) -> None:
     assert demo_bot.planetscale is not None
+    seeded = everything(await reply(demo_bot, "db ls"))
+    assert "`shop`" in seeded
+    assert "`analytics`" in seeded
     for index in range(30):
         demo_bot.planetscale.world.add_database("acme", f"tenant-{index:02d}")
     before = _calls(demo_bot, "GET", paths.DATABASES)
@@ -95,7 +98,9 @@ async def test_channel_db_is_checked_stored_used_and_cleared(demo_bot: RunningBo
     unknown = everything(await reply(demo_bot, "channel db nosuchdb"))
     assert "found no database `nosuchdb`" in unknown
     assert channels.default_database(ALICE.team_id, ALICE.channel_id) is None
-    assert "may omit it" in everything(await reply(demo_bot, "channel db shop"))
+    chosen = everything(await reply(demo_bot, "channel db shop"))
+    assert "now uses `shop`" in chosen
+    assert "may omit it" in chosen
     assert channels.default_database(ALICE.team_id, ALICE.channel_id) == "shop"
     assert "Branches of acme/shop" in everything(await reply(demo_bot, "branch list"))
     assert "no longer has a default database (it was `shop`)" in everything(await reply(demo_bot, "channel db --clear"))
@@ -116,7 +121,9 @@ async def test_a_1000_branch_database_is_listed_truthfully_in_one_request(demo_b
     existing = len(world.database_for(alice.admin.id, "acme", "analytics").branches)
     world.add_many_branches("acme", "analytics", 1000 - existing)
     before = _calls(demo_bot, "GET", paths.BRANCHES)
-    text = everything(await reply(demo_bot, "branch list analytics"))
+    body = await reply(demo_bot, "branch list analytics")
+    assert body["response_type"] == "ephemeral"
+    text = everything(body)
     assert "Showing 25 of 1,000 branches" in text
     assert "https://app.planetscale.com/acme/analytics/branches|See them all in PlanetScale" in text
     assert _calls(demo_bot, "GET", paths.BRANCHES) == before + 1
@@ -166,6 +173,8 @@ async def test_a_new_password_is_shown_once_only_to_the_asker_and_kept_nowhere(
     text = everything(body)
     secret = text.split("DATABASE_PASSWORD=")[1].split("`")[0].strip()
     assert secret.startswith("pscale_pw_")
+    assert len(secret) >= len("pscale_pw_") + 8
+    assert any(secret in str(block.get("text")) for block in body["blocks"])  # shown, not only in the fallback text
     assert "*reader* password" in text  # the grammar's default role
     assert 'ssl={"rejectUnauthorized":true}' in text
     assert "DATABASE_HOST=" in text
