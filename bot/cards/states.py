@@ -109,6 +109,15 @@ def valid_actions(*, state: str, deployment_state: str) -> tuple[CardAction, ...
     return tuple(action for action, states in _VALID.items() if deployment_state in states)
 
 
+# Before the cutover: while a gated deploy's "waits for Apply changes" is still news.
+BEFORE_CUTOVER = frozenset({"pending", "ready", "queued", "submitting", "in_progress", "pending_cutover"})
+
+
+def awaits_review(*, state: str, deployment_state: str) -> bool:
+    """Whether approval still matters: "not approved yet" is noise on a deployed or closed deploy request."""
+    return state == "open" and deployment_state in _REVIEWABLE | {"queued"}
+
+
 def is_valid(action: CardAction, *, state: str, deployment_state: str) -> bool:
     return action not in CHANGING or action in valid_actions(state=state, deployment_state=deployment_state)
 

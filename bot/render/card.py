@@ -23,10 +23,18 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.cards.states import OPEN_IN_PLANETSCALE, PAST_TENSE, CardAction, state_label, valid_actions
+from bot.cards.states import (
+    BEFORE_CUTOVER,
+    OPEN_IN_PLANETSCALE,
+    PAST_TENSE,
+    CardAction,
+    awaits_review,
+    state_label,
+    valid_actions,
+)
 from bot.render.help import escape
 from bot.render.message import Message
-from bot.render.resources import SECTION_LIMIT, OperationView, diff, slack_date
+from bot.render.resources import SECTION_LIMIT, OperationView, diff, slack_ago, slack_date
 
 DDL_ON_CARD = 400  # characters of each operation's DDL on the card; the diff modal has all of it
 OPERATIONS_ON_CARD = 5
@@ -144,12 +152,13 @@ def _summary(view: CardView, label: str) -> str:
         lines.append(":white_check_mark: Approved by " + ", ".join(escape(name) for name in view.approved_by))
     elif view.approved:
         lines.append(":white_check_mark: Approved")
-    else:
+    elif awaits_review(state=view.state, deployment_state=view.deployment_state):
         lines.append(":hourglass_flowing_sand: Not approved yet")
-    opened = f"Opened {slack_date(view.created_at)}"
+    opened = f"Opened {slack_ago(view.created_at)}"
     if view.author:
         opened += f" by {escape(view.author)}"
-    lines.append(opened + (" · gated: waits for *Apply changes*" if view.gated else ""))
+    gated = view.gated and view.deployment_state in BEFORE_CUTOVER
+    lines.append(opened + (" · gated: waits for *Apply changes*" if gated else ""))
     if view.revert_deadline is not None and view.deployment_state == "complete_pending_revert":
         lines.append(f":rewind: Can be reverted until {slack_date(view.revert_deadline)}")
     return "\n".join(lines)

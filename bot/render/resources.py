@@ -27,6 +27,14 @@ def slack_date(moment: datetime | None) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
+def slack_ago(moment: datetime | None) -> str:
+    """"5 hours ago" in each reader's Slack, for ages; the fallback (old clients, notifications) is the UTC time."""
+    if moment is None:
+        return "at an unknown time"
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{ago}}|{fallback}>"
+
+
 def _count_line(*, shown: int, total: int | None, noun: str, link: str, plural: str | None = None) -> str:
     nouns = plural or f"{noun}s"
     if total is None or total <= shown:

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 
 import httpx
+import pytest
 
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
@@ -229,3 +230,38 @@ async def test_a_card_is_refused_where_the_bot_cannot_post(demo_bot: RunningBot,
     assert demo_bot.command("dr post shop 1", actor=secret).status_code == 200
     reply = await demo_bot.slack.wait_response(since=since, timeout=10)
     assert "/invite" in reply.body["text"]
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [(500, "may or may not have happened"), (429, "rate-limiting"), (403, "did not allow"), (404, "found no")],
+)
+async def test_a_failed_click_says_what_happened_and_can_be_tried_again(
+    demo_bot: RunningBot, status: int, said: str
+) -> None:
+    assert demo_bot.planetscale is not None
+    card = await post_card(demo_bot, "dr post shop 1")
+    click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
+    card = await wait_card(demo_bot, card.ts, "Bob Builder")
+    demo_bot.planetscale.world.faults.error(method="POST", path=paths.DEPLOY, status=status)  # retries run out
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_deploy", actor=ALICE)
+    assert said in await _ephemeral(demo_bot, since, timeout=14)
+    demo_bot.planetscale.world.faults.clear()
+    deploys = _calls(demo_bot, "POST", paths.DEPLOY)
+    click(demo_bot, card, "dr_deploy", actor=ALICE)  # the same drawing: the failed click did not use it up
+    await wait_card(demo_bot, card.ts, "Queued for deployment")
+    assert _calls(demo_bot, "POST", paths.DEPLOY) == deploys + 1
+
+
+async def test_a_click_planetscale_never_answers_still_gets_a_reply_in_time(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    card = await post_card(demo_bot, "dr post shop 1")
+    demo_bot.planetscale.world.faults.hang(method="POST", path=paths.REVIEWS, seconds=30)
+    since = len(demo_bot.slack.response_posts)
+    try:
+        click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
+        text = await _ephemeral(demo_bot, since, timeout=20)
+    finally:
+        demo_bot.planetscale.world.faults.release()
+    assert "did not answer in time" in text or "took too long" in text.lower(), text

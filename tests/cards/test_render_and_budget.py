@@ -101,6 +101,8 @@ def test_progress_queue_and_revert_window_are_shown() -> None:
     deployed = render.card(dataclasses.replace(BASE, deployment_state="complete_pending_revert",
                                                revert_deadline=deadline))
     assert f"<!date^{int(deadline.timestamp())}^" in str(deployed.blocks)
+    opened = int(BASE.created_at.timestamp()) if BASE.created_at else 0
+    assert f"Opened <!date^{opened}^{{ago}}|" in str(deployed.blocks)  # the age, in each reader's own words
 
 
 @given(
