@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_DRAIN_SECONDS = 10.0
 SCHEDULE_SECONDS = 60.0
 CARD_PASS_SECONDS = 2.0
+KEEP_IDEMPOTENCY_KEYS_SECONDS = 2 * 24 * 3600
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Runtime:
     watches: Watches
     slack_port: WebApiSlackPort
     cards: CardService
+    once: IdempotencyKeys
     _schedule: asyncio.Task[None] | None = None
     _reconciler: asyncio.Task[None] | None = None
 
@@ -75,10 +77,19 @@ class Runtime:
         if self.socket is not None:
             await self.socket.connect()
 
+    def housekeeping(self) -> None:
+        """Forget what is past any replay: Slack retries an event within the hour and a webhook delivery older than
+        what a card shows is ignored anyway, so two days of idempotency keys is plenty."""
+        pruned = self.once.prune_older_than(KEEP_IDEMPOTENCY_KEYS_SECONDS)
+        if pruned:
+            log.info("pruned %d old idempotency keys", pruned)
+
     async def _run_schedule(self) -> None:
-        """Post due digests once a minute; the slot claims make a concurrent cron `pscale-bot digest` harmless."""
+        """Once a minute: housekeeping, then the due digests (the slot claims make a concurrent cron
+        `pscale-bot digest` harmless)."""
         while True:
             try:
+                self.housekeeping()
                 report = await self.digests.run()
                 if report.posted or report.failures:
                     log.info("digests: %d posted, %d failed", report.posted, len(report.failures))
@@ -133,6 +144,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         subscriptions=subscriptions, accounts=linking, planetscale=planetscale, slack=slack_port
     )
     audit = AuditLog(database)
+    once = IdempotencyKeys(database)
     card_store = Cards(database)
     cards = CardService(
         cards=card_store,
@@ -166,7 +178,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         dispatcher=dispatcher,
         pickers=BranchPickers(accounts=linking, planetscale=planetscale),
         accounts=linking,
-        once=IdempotencyKeys(database),
+        once=once,
         cards=cards,
         tasks=tasks,
         metrics=metrics,
@@ -199,4 +211,5 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         watches=watches,
         slack_port=slack_port,
         cards=cards,
+        once=once,
     )

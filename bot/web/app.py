@@ -13,7 +13,6 @@ from starlette.routing import BaseRoute, Route
 from bot.metrics import CONTENT_TYPE
 from bot.render.message import Message
 from bot.runtime import Runtime
-from bot.storage import IdempotencyKeys
 from bot.web.oauth_pages import create_oauth_routes
 from bot.web.webhooks import create_webhook_routes
 
@@ -40,7 +39,7 @@ def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) 
 
     routes.extend(
         create_webhook_routes(
-            watches=runtime.watches, once=IdempotencyKeys(runtime.database), tasks=runtime.tasks, post=post_to_channel,
+            watches=runtime.watches, once=runtime.once, tasks=runtime.tasks, post=post_to_channel,
             cards=runtime.cards,
         )
     )
