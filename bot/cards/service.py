@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.cards.states import REFRESH_SECONDS, CardAction, is_valid, state_label
+from bot.cards.states import CardAction, is_valid, refresh_seconds, state_label
 from bot.cards.store import CardRecord, Cards
 from bot.cards.updates import CardUpdates
 from bot.commands.context import Accounts, Caller, SlackPort
@@ -120,6 +120,7 @@ async def read_view(
         gated=bool(deployment and deployment.auto_cutover is False),
         as_of=now,
         updated_at=request.updated_at,
+        instant_eligible=bool(deployment and deployment.instant_ddl_eligible),
     )
 
 
@@ -187,7 +188,7 @@ class CardService:
         )
         self._cards.add(
             view=view, team_id=caller.team_id, channel_id=caller.channel_id, org=org, reader_id=caller.user_id,
-            fingerprint=fingerprint(view), refresh_in=REFRESH_SECONDS.get(view.deployment_state),
+            fingerprint=fingerprint(view), refresh_in=_refresh_in(view),
         )
         try:
             ts = await self._slack.post_message(channel=caller.channel_id, message=render.card(view))
@@ -343,7 +344,7 @@ class CardService:
         else:
             unchanged = False
         version, changed = self._cards.save(
-            view, fingerprint=fingerprint(view), refresh_in=REFRESH_SECONDS.get(view.deployment_state),
+            view, fingerprint=fingerprint(view), refresh_in=_refresh_in(view),
             reader_id=reader_id,
         )
         drawn = dataclasses.replace(view, version=version)
@@ -373,6 +374,10 @@ class CardService:
                 continue
             await self.refresh(card)
         return channels
+
+
+def _refresh_in(view: render.CardView) -> float | None:
+    return refresh_seconds(state=view.state, deployment_state=view.deployment_state)
 
 
 def _values(card: CardRecord) -> dict[str, object]:

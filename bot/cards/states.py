@@ -59,12 +59,19 @@ PAST_TENSE: dict[CardAction, str] = {
     CardAction.UNBLOCK: "Unblocked the deploy queue",
 }
 
-# How soon a card is read again in the states where PlanetScale moves the deploy request along on its own: often
-# while a deployment runs (progress, ETA), rarely while it waits for a person (gated apply, the revert window, whose
-# end PlanetScale decides). Other states change only through people, which clicks, commands and webhooks report.
+# How soon a card is read again: often while a deployment runs (progress, ETA), every minute while it waits for a
+# person in a state whose end PlanetScale decides (gated apply, the revert window), and every few minutes while the
+# deploy request is open and waiting for review, because PlanetScale sends no webhook for an approval given in its
+# web app or CLI. Closed and finished deploy requests are not read again unless somebody asks.
 _RUNNING = 5.0
 _WAITING = 60.0
-REFRESH_SECONDS: dict[str, float] = {
+_IN_REVIEW = 300.0
+_REFRESH_SECONDS: dict[str, float] = {
+    "ready": _IN_REVIEW,
+    "no_changes": _IN_REVIEW,
+    "error": _IN_REVIEW,
+    "cancelled": _IN_REVIEW,
+    "complete_cancel": _IN_REVIEW,
     "pending": _RUNNING,
     "queued": 10.0,
     "submitting": _RUNNING,
@@ -100,6 +107,14 @@ STATE_LABELS: dict[str, str] = {
     "complete_revert": "Reverted",
     "complete_revert_error": "Revert failed; the deploy queue is blocked",
 }
+
+
+def refresh_seconds(*, state: str, deployment_state: str) -> float | None:
+    """How soon a card in this state is read again; None: only when somebody asks."""
+    seconds = _REFRESH_SECONDS.get(deployment_state)
+    if state == "closed" and seconds == _IN_REVIEW:
+        return None  # closed without deploying: nothing will move it any more
+    return seconds
 
 
 def valid_actions(*, state: str, deployment_state: str) -> tuple[CardAction, ...]:

@@ -107,6 +107,7 @@ class CardView:
     as_of: datetime
     stale: str | None = None
     updated_at: datetime | None = None  # PlanetScale's, of the deploy request: older webhook deliveries are ignored
+    instant_eligible: bool = False
 
     @property
     def title(self) -> str:
@@ -159,6 +160,13 @@ def _summary(view: CardView, label: str) -> str:
         opened += f" by {escape(view.author)}"
     gated = view.gated and view.deployment_state in BEFORE_CUTOVER
     lines.append(opened + (" · gated: waits for *Apply changes*" if gated else ""))
+    if view.instant_eligible and CardAction.DEPLOY in valid_actions(
+        state=view.state, deployment_state=view.deployment_state
+    ):
+        lines.append(
+            f":zap: Can deploy instantly: `/pscale dr deploy {escape(view.database)} {view.number} --instant` "
+            "(an instant deploy cannot be reverted)"
+        )
     if view.revert_deadline is not None and view.deployment_state == "complete_pending_revert":
         lines.append(f":rewind: Can be reverted until {slack_date(view.revert_deadline)}")
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
-from bot.cards.states import STATE_LABELS, CardAction, valid_actions
+from bot.cards.states import STATE_LABELS, CardAction, refresh_seconds, valid_actions
 from bot.cards.updates import CardUpdates
 from bot.render import card as render
 from bot.render.message import Message
@@ -101,6 +101,9 @@ def test_progress_queue_and_revert_window_are_shown() -> None:
     deployed = render.card(dataclasses.replace(BASE, deployment_state="complete_pending_revert",
                                                revert_deadline=deadline))
     assert f"<!date^{int(deadline.timestamp())}^" in str(deployed.blocks)
+    instant = str(render.card(dataclasses.replace(BASE, instant_eligible=True)).blocks)
+    assert "dr deploy shop 7 --instant" in instant
+    assert "--instant" not in str(render.card(dataclasses.replace(BASE, instant_eligible=True, state="closed")).blocks)
     opened = int(BASE.created_at.timestamp()) if BASE.created_at else 0
     assert f"Opened <!date^{opened}^{{ago}}|" in str(deployed.blocks)  # the age, in each reader's own words
 
@@ -154,3 +157,12 @@ async def test_the_budget_paces_updates_sends_state_changes_first_and_only_the_n
     # replaced by its 20% one before it was ever sent.
     assert slack.sent == [("3", "deployed"), ("1", "progress 20%"), ("2", "progress 50%")]
     assert now[0] == pytest.approx(2.0)
+
+
+def test_cards_are_read_again_while_something_can_still_change_them() -> None:
+    assert refresh_seconds(state="open", deployment_state="in_progress") == 5.0
+    assert refresh_seconds(state="open", deployment_state="complete_pending_revert") == 60.0
+    # PlanetScale sends no webhook for an approval given in its web app: open requests are re-read now and then.
+    assert refresh_seconds(state="open", deployment_state="ready") == 300.0
+    assert refresh_seconds(state="closed", deployment_state="ready") is None
+    assert refresh_seconds(state="closed", deployment_state="complete") is None
