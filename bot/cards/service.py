@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -144,6 +145,19 @@ _PERFORM: dict[CardAction, _Perform] = {
 }
 
 
+_LINK = re.compile(
+    r"^https://app\.planetscale\.com/(?P<org>[\w.-]+)/(?P<db>[\w.-]+)/deploy-requests/(?P<number>\d+)(?:[/?#].*)?$"
+)
+
+
+def deploy_request_link(url: str) -> tuple[str, str, int] | None:
+    """(org, database, number) of a link to a deploy request in PlanetScale's web app, else None."""
+    found = _LINK.match(url)
+    if found is None:
+        return None
+    return found["org"], found["db"], int(found["number"])
+
+
 def _parse_value(value: str) -> tuple[str, int] | None:
     card_id, _, version = value.partition(".")
     if not card_id or not version.isdigit():
@@ -197,6 +211,30 @@ class CardService:
             raise
         self._cards.set_ts(view.card_id, ts)
         return view
+
+    async def unfurl(self, *, team_id: str, channel_id: str, message_ts: str, user_id: str, url: str) -> None:
+        """Draw the deploy request a shared PlanetScale link points at as a live card in the link's unfurl, read with
+        the grant of the person who shared it. Nothing happens for anybody unlinked, or for a link their grant
+        cannot read: Slack then shows the link as it is."""
+        target = deploy_request_link(url)
+        if target is None or not self._accounts.has_active_grant(team_id, user_id):
+            return
+        org, database, number = target
+        try:
+            view = await read_view(
+                self._api(team_id, user_id), org=org, database=database, number=number, card_id=Cards.new_id(),
+                version=1, now=self._now(),
+            )
+        except PlanetScaleError as error:
+            log.info("not unfurling a deploy-request link: %s", error)
+            return
+        self._cards.add(
+            view=view, team_id=team_id, channel_id=channel_id, org=org, reader_id=user_id,
+            fingerprint=fingerprint(view), refresh_in=_refresh_in(view), unfurl=(message_ts, url),
+        )
+        self._updates.submit(
+            channel=channel_id, ts=message_ts, message=render.card(view), state_change=True, unfurl_url=url
+        )
 
     # --- clicks ----------------------------------------------------------------------------------------------------
 
@@ -349,7 +387,10 @@ class CardService:
         )
         drawn = dataclasses.replace(view, version=version)
         if card.ts is not None and not unchanged:
-            self._updates.submit(channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=changed)
+            self._updates.submit(
+                channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=changed,
+                unfurl_url=card.unfurl_url,
+            )
         moved = drawn.deployment_state != card.snapshot.deployment_state or drawn.state != card.snapshot.state
         if announce and moved and (drawn.deployment_state in _NOTABLE or drawn.state == "closed"):
             await self._thread_note(card, render.state_note(state=drawn.state, deployment_state=drawn.deployment_state))

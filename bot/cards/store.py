@@ -23,6 +23,7 @@ class CardRecord:
     team_id: str
     channel_id: str
     ts: str | None
+    unfurl_url: str | None
     org: str
     database: str
     number: int
@@ -33,20 +34,21 @@ class CardRecord:
 
 
 _SELECT = (
-    "SELECT card_id, team_id, channel_id, ts, org, database, number, reader_id, version, refreshed_at, snapshot"
-    " FROM cards"
+    "SELECT card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id, version, refreshed_at,"
+    " snapshot FROM cards"
 )
 
 
 def _record(row: tuple[object, ...]) -> CardRecord:
     *head, snapshot = row
-    card_id, team_id, channel_id, ts, org, database, number, reader_id, version, refreshed_at = head
+    card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id, version, refreshed_at = head
     view = _SNAPSHOT.validate_json(str(snapshot))
     return CardRecord(
         card_id=str(card_id),
         team_id=str(team_id),
         channel_id=str(channel_id),
         ts=str(ts) if ts is not None else None,
+        unfurl_url=str(unfurl_url) if unfurl_url is not None else None,
         org=str(org),
         database=str(database),
         number=int(str(number)),
@@ -76,15 +78,18 @@ class Cards:
 
     def add(
         self, *, view: CardView, team_id: str, channel_id: str, org: str, reader_id: str, fingerprint: str,
-        refresh_in: float | None,
+        refresh_in: float | None, unfurl: tuple[str, str] | None = None,
     ) -> CardRecord:
+        """A new card; `unfurl` is (message ts, url) when it is drawn as the unfurl of a link in that message."""
+        ts, unfurl_url = unfurl if unfurl is not None else (None, None)
         now = int(self._clock())
         with self._database.session() as sql:
             sql.execute(
-                "INSERT INTO cards (card_id, team_id, channel_id, ts, org, database, number, reader_id, version,"
-                " next_refresh_at, refreshed_at, snapshot, fingerprint, created_at)"
-                " VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (view.card_id, team_id, channel_id, org, view.database, view.number, reader_id, view.version,
+                "INSERT INTO cards (card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id,"
+                " version, next_refresh_at, refreshed_at, snapshot, fingerprint, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (view.card_id, team_id, channel_id, ts, unfurl_url, org, view.database, view.number, reader_id,
+                 view.version,
                  self._due(refresh_in), now, _SNAPSHOT.dump_json(view).decode(), fingerprint, now),
             )
         found = self.get(view.card_id)

@@ -32,6 +32,8 @@ GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message
 class MessageUpdater(Protocol):
     async def update_message(self, *, channel: str, ts: str, message: Message) -> None: ...
 
+    async def unfurl(self, *, channel: str, ts: str, url: str, message: Message) -> None: ...
+
 
 @dataclass
 class _Pending:
@@ -62,7 +64,8 @@ class CardUpdates:
         self._clock = clock
         self._sleep = sleep
         self._refilled_at = clock()
-        self._pending: dict[tuple[str, str], _Pending] = {}
+        # By (channel, ts, unfurled url or ""): a card is a message of its own, or the unfurl of a link in one.
+        self._pending: dict[tuple[str, str, str], _Pending] = {}
         self._order = itertools.count()
         self._drainer: asyncio.Task[None] | None = None
         self.sent = 0
@@ -71,9 +74,12 @@ class CardUpdates:
     def waiting(self) -> int:
         return len(self._pending)
 
-    def submit(self, *, channel: str, ts: str, message: Message, state_change: bool) -> None:
-        """Queue the newest drawing of a message. Returns at once; the call happens when the budget allows."""
-        key = (channel, ts)
+    def submit(
+        self, *, channel: str, ts: str, message: Message, state_change: bool, unfurl_url: str | None = None
+    ) -> None:
+        """Queue the newest drawing of a card. Returns at once; the call (`chat.update`, or `chat.unfurl` for the
+        unfurl of `unfurl_url`) happens when the budget allows."""
+        key = (channel, ts, unfurl_url or "")
         earlier = self._pending.get(key)
         self._pending[key] = _Pending(
             state_change=state_change or (earlier is not None and earlier.state_change),
@@ -89,17 +95,20 @@ class CardUpdates:
             # Chosen after the wait, so a state change that arrived meanwhile goes before older cosmetic ones.
             key = min(self._pending, key=lambda k: (not self._pending[k].state_change, self._pending[k].order))
             pending = self._pending.pop(key)
-            channel, ts = key
+            channel, ts, unfurl_url = key
             try:
-                await self._slack.update_message(channel=channel, ts=ts, message=pending.message)
+                if unfurl_url:
+                    await self._slack.unfurl(channel=channel, ts=ts, url=unfurl_url, message=pending.message)
+                else:
+                    await self._slack.update_message(channel=channel, ts=ts, message=pending.message)
                 self.sent += 1
             except SlackApiError as error:
                 code = str(error.response.get("error", "unknown"))
-                log.warning("chat.update of a card failed: %s", code)
+                log.warning("updating a card failed: %s", code)
                 if code in GONE and self._on_gone is not None:
                     self._on_gone(channel, ts)
             except OSError as error:
-                log.warning("chat.update of a card failed: %s", type(error).__name__)
+                log.warning("updating a card failed: %s", type(error).__name__)
 
     async def _take_token(self) -> None:
         while True:

@@ -24,7 +24,13 @@ class ForgetsUsers(Protocol):
     async def forget_users(self, team_id: str, user_ids: Collection[str] | Literal["all"]) -> int: ...
 
 
-def register_events(app: AsyncApp, *, accounts: ForgetsUsers, once: IdempotencyKeys, tasks: TaskTracker) -> None:
+class UnfurlsLinks(Protocol):
+    async def unfurl(self, *, team_id: str, channel_id: str, message_ts: str, user_id: str, url: str) -> None: ...
+
+
+def register_events(
+    app: AsyncApp, *, accounts: ForgetsUsers, unfurls: UnfurlsLinks, once: IdempotencyKeys, tasks: TaskTracker
+) -> None:
     def first_delivery(body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
         return not event_id or once.claim_once(f"slack-event:{event_id}")
@@ -50,6 +56,21 @@ def register_events(app: AsyncApp, *, accounts: ForgetsUsers, once: IdempotencyK
         if user.get("deleted") and user.get("id") and first_delivery(body):
             team_id = str(user.get("team_id") or body.get("team_id", ""))
             tasks.spawn(forget(team_id, [str(user["id"])], "user deactivated"), name="user_change")
+
+    @app.event("link_shared")
+    async def link_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Links still being typed (source "composer") have no message whose unfurl a card could keep updating.
+        if event.get("source") == "composer" or not event.get("message_ts") or not first_delivery(body):
+            return
+        team_id = str(body.get("team_id", ""))
+        for link in event.get("links") or []:
+            tasks.spawn(
+                unfurls.unfurl(
+                    team_id=team_id, channel_id=str(event.get("channel", "")), message_ts=str(event["message_ts"]),
+                    user_id=str(event.get("user", "")), url=str(link.get("url", "")),
+                ),
+                name="link_shared",
+            )
 
     # Registered last, so the listeners above match first.
     @app.event(re.compile(".*"))

@@ -39,6 +39,10 @@ class WebApiSlackPort:
     async def update_message(self, *, channel: str, ts: str, message: Message) -> None:
         await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=list(message.blocks))
 
+    async def unfurl(self, *, channel: str, ts: str, url: str, message: Message) -> None:
+        """Draw `message` as the unfurl of `url` in the message at (`channel`, `ts`); calling again redraws it."""
+        await self._client.chat_unfurl(channel=channel, ts=ts, unfurls={url: {"blocks": list(message.blocks)}})
+
     async def open_modal(self, *, trigger_id: str, view: dict[str, Any]) -> str:
         response = await self._client.views_open(trigger_id=trigger_id, view=view)
         return str(response["view"]["id"])

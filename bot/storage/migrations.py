@@ -165,12 +165,14 @@ _CARDS = """
 -- linked user who clicked); NULL once nobody's is left. `version` is bumped whenever what the card shows changes
 -- state, and rides in every button's value, so a click on an older drawing is recognised. `snapshot` is the last
 -- view shown (JSON), drawn again when the card goes stale. `next_refresh_at` is when the reconciler reads it again
--- (NULL: PlanetScale is not moving it along, so only a click, a command or a webhook will).
+-- (NULL: PlanetScale is not moving it along, so only a click, a command or a webhook will). A card drawn as the
+-- unfurl of a PlanetScale link has `unfurl_url`; its `ts` is then the message that shared the link.
 CREATE TABLE cards (
     card_id          TEXT PRIMARY KEY NOT NULL,
     team_id          TEXT NOT NULL,
     channel_id       TEXT NOT NULL,
     ts               TEXT,
+    unfurl_url       TEXT,
     org              TEXT NOT NULL,
     database         TEXT NOT NULL,
     number           INTEGER NOT NULL,

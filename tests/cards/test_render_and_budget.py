@@ -137,6 +137,9 @@ class _Recorder:
     async def update_message(self, *, channel: str, ts: str, message: Message) -> None:
         self.sent.append((ts, message.text))
 
+    async def unfurl(self, *, channel: str, ts: str, url: str, message: Message) -> None:
+        self.sent.append((f"{ts} {url}", message.text))
+
 
 async def test_the_budget_paces_updates_sends_state_changes_first_and_only_the_newest_drawing() -> None:
     now = [0.0]

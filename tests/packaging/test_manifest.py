@@ -57,9 +57,14 @@ def test_manifest_asks_for_exactly_what_the_bot_uses(manifest: dict[str, Any]) -
     assert command["command"] == "/pscale"
     assert command["description"]
     assert command["usage_hint"].startswith("help |")
-    assert manifest["oauth_config"]["scopes"] == {"bot": ["commands", "chat:write", "chat:write.public", "users:read"]}
+    assert manifest["oauth_config"]["scopes"] == {
+        "bot": ["commands", "chat:write", "chat:write.public", "users:read", "links:read", "links:write"]
+    }
+    assert manifest["features"]["unfurl_domains"] == ["app.planetscale.com"]
     settings = manifest["settings"]
-    assert settings["event_subscriptions"] == {"bot_events": ["app_uninstalled", "tokens_revoked", "user_change"]}
+    assert settings["event_subscriptions"] == {
+        "bot_events": ["app_uninstalled", "tokens_revoked", "user_change", "link_shared"]
+    }
     assert settings["interactivity"] == {"is_enabled": True}
     assert settings["socket_mode_enabled"] is True
     assert settings["org_deploy_enabled"] is False

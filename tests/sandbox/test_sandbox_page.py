@@ -76,3 +76,8 @@ async def test_a_card_is_posted_approved_and_deployed_from_the_page(browser_page
     await browser_page.locator("#confirm-ok").click()  # Slack's own confirm dialog, as the emulator draws it
     await expect(browser_page.get_by_text("Queued for deployment", exact=False).first).to_be_visible()
     await expect(browser_page.locator("[data-action-id=dr_cancel]").last).to_be_visible()
+    # A link to a deploy request, pasted in the channel, unfurls as the same live card.
+    await _send(browser_page, "have a look: https://app.planetscale.com/acme/analytics/deploy-requests/2")
+    unfurl = browser_page.locator(".unfurl").last
+    await expect(unfurl.get_by_text("analytics #2 events-rollup", exact=False)).to_be_visible()
+    await expect(unfurl.locator("[data-action-id=dr_apply]")).to_be_visible()

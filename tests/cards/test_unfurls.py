@@ -1,0 +1,79 @@
+"""A shared link to a deploy request unfurls as the live card, read with the grant of whoever shared it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.sandbox.slack.workspace import SlackUser, StoredMessage
+from tests.cards.support import ALICE, validate_blocks
+from tests.conftest import BOB_ACTOR
+from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.slack import Actor, block_actions_payload, button_action, event_callback, interaction
+
+LINK = "https://app.planetscale.com/acme/shop/deploy-requests/1"
+DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
+
+
+def _share(bot: RunningBot, text: str, *, actor: Actor = ALICE, event_id: str | None = None) -> StoredMessage:
+    """A person posts `text`; Slack tells the bot about its app.planetscale.com links (`link_shared`)."""
+    message = bot.slack.workspace.post(
+        channel=actor.channel_id, author=actor.user_id, text=text, blocks=None, source="user", as_bot=False,
+        check_membership=False,
+    )
+    event = {
+        "type": "link_shared", "channel": actor.channel_id, "user": actor.user_id, "message_ts": message.ts,
+        "unfurl_id": f"{actor.channel_id}.{message.ts}", "source": "conversations_history",
+        "links": [{"url": text.strip("<>"), "domain": "app.planetscale.com"}], "event_ts": message.ts,
+        "is_bot_user_member": True,
+    }
+    request = event_callback(signing_secret=SIGNING_SECRET, event=event, event_id=event_id)
+    assert bot.post_events(request).status_code == 200
+    return message
+
+
+def _unfurl_click(bot: RunningBot, message: StoredMessage, action_id: str, *, actor: Actor) -> None:
+    """A click on a button of the unfurl, with the container Slack sends for app unfurls."""
+    blocks = bot.slack.workspace.message(message.channel, message.ts).unfurls[LINK]["blocks"]
+    block = next(b for b in blocks if b["type"] == "actions")
+    button = next(e for e in block["elements"] if e["action_id"] == action_id)
+    payload: dict[str, Any] = block_actions_payload(
+        actions=[button_action(button, block_id=block["block_id"])],
+        response_url=bot.slack.new_response_url(channel=actor.channel_id, user=actor.user_id),
+        message_ts=message.ts, actor=actor, message=message.to_api(),
+    )
+    payload["container"] = {
+        "type": "message_attachment", "message_ts": message.ts, "attachment_id": 1, "channel_id": actor.channel_id,
+        "is_ephemeral": False, "is_app_unfurl": True, "app_unfurl_url": LINK,
+    }
+    assert bot.post_events(interaction(payload, signing_secret=SIGNING_SECRET)).status_code == 200
+
+
+async def test_a_shared_link_unfurls_as_a_card_whose_buttons_act_and_redraw_it(demo_bot: RunningBot) -> None:
+    message = _share(demo_bot, f"<{LINK}>")
+    unfurled = await demo_bot.slack.wait_call("chat.unfurl", where=lambda call: call.args.get("ts") == message.ts)
+    assert unfurled.ok, unfurled.response
+    blocks = unfurled.args["unfurls"][LINK]["blocks"]
+    validate_blocks(blocks)
+    assert "shop #1 add-orders-index → main" in str(blocks)
+
+    _unfurl_click(demo_bot, message, "dr_approve", actor=BOB_ACTOR)
+    redrawn = await demo_bot.slack.wait_call(
+        "chat.unfurl", where=lambda call: call.args.get("ts") == message.ts and "Bob Builder" in str(call.args)
+    )
+    assert redrawn.ok, redrawn.response
+    assert "Bob Builder" in str(demo_bot.slack.workspace.message(message.channel, message.ts).unfurls[LINK])
+
+
+async def test_links_an_unlinked_person_shares_or_cannot_read_stay_as_they_are(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    demo_bot.slack.add_user(DAVE)
+    _share(demo_bot, f"<{LINK}>", actor=Actor(user_id=DAVE.id, user_name=DAVE.name))
+    _share(demo_bot, "<https://app.planetscale.com/globex/inventory/deploy-requests/1>")  # not Alice's org
+    _share(demo_bot, "<https://app.planetscale.com/acme/shop/branches/main>")  # not a deploy request
+    marker = _share(demo_bot, f"<{LINK}>")  # one that does unfurl, so the test knows the bot is working through them
+    await demo_bot.slack.wait_call("chat.unfurl", where=lambda call: call.args.get("ts") == marker.ts)
+    await asyncio.sleep(0.5)  # time for a wrong unfurl of the others to show up too
+    assert [call.args["ts"] for call in demo_bot.slack.calls if call.method == "chat.unfurl"] == [marker.ts]
+    globex = [r for r in demo_bot.planetscale.world.requests if "/globex/" in r.path]
+    assert globex  # the link to another org was tried with Alice's grant, and PlanetScale said no
