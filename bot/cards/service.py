@@ -193,17 +193,25 @@ class CardService:
 
     # --- posting ---------------------------------------------------------------------------------------------------
 
-    async def post(
-        self, api: PlanetScaleAPI, *, caller: Caller, org: str, database: str, number: int
+    async def _new_card(
+        self, api: PlanetScaleAPI, *, caller: Caller, org: str, database: str, number: int,
+        unfurl: tuple[str, str] | None = None,
     ) -> render.CardView:
-        """Post a new card for the deploy request in the caller's channel, read with the caller's grant."""
+        """Read the deploy request with `caller`'s grant and store a card for it in their channel."""
         view = await read_view(
             api, org=org, database=database, number=number, card_id=Cards.new_id(), version=1, now=self._now()
         )
         self._cards.add(
             view=view, team_id=caller.team_id, channel_id=caller.channel_id, org=org, reader_id=caller.user_id,
-            fingerprint=fingerprint(view), refresh_in=_refresh_in(view),
+            fingerprint=fingerprint(view), refresh_in=_refresh_in(view), unfurl=unfurl,
         )
+        return view
+
+    async def post(
+        self, api: PlanetScaleAPI, *, caller: Caller, org: str, database: str, number: int
+    ) -> render.CardView:
+        """Post a new card for the deploy request in the caller's channel, read with the caller's grant."""
+        view = await self._new_card(api, caller=caller, org=org, database=database, number=number)
         try:
             ts = await self._slack.post_message(channel=caller.channel_id, message=render.card(view))
         except BaseException:
@@ -220,18 +228,15 @@ class CardService:
         if target is None or not self._accounts.has_active_grant(team_id, user_id):
             return
         org, database, number = target
+        sharer = Caller(team_id=team_id, user_id=user_id, channel_id=channel_id)
         try:
-            view = await read_view(
-                self._api(team_id, user_id), org=org, database=database, number=number, card_id=Cards.new_id(),
-                version=1, now=self._now(),
+            view = await self._new_card(
+                self._api(team_id, user_id), caller=sharer, org=org, database=database, number=number,
+                unfurl=(message_ts, url),
             )
         except PlanetScaleError as error:
             log.info("not unfurling a deploy-request link: %s", error)
             return
-        self._cards.add(
-            view=view, team_id=team_id, channel_id=channel_id, org=org, reader_id=user_id,
-            fingerprint=fingerprint(view), refresh_in=_refresh_in(view), unfurl=(message_ts, url),
-        )
         self._updates.submit(
             channel=channel_id, ts=message_ts, message=render.card(view), state_change=True, unfurl_url=url
         )
@@ -266,25 +271,28 @@ class CardService:
             return render.card_moved_on(click.action, label=label)
         claim = self._cards.claim_click(key, card_id=card.card_id, action=click.action.value, user_id=click.user_id)
         if not claim.won:
-            return render.already_done(click.action, by_user_id=claim.by_user_id)
+            return render.already_clicked(click.action, by_user_id=claim.by_user_id, clicker_id=click.user_id)
         return await self._act(card, click, key)
 
     async def _act(self, card: CardRecord, click: Click, key: str) -> Message | None:
+        done = False
         try:
             await _PERFORM[click.action](self._api(click.team_id, click.user_id), card.org, card.database, card.number)
+            done = True
         except Unauthorized:
-            self._cards.release_click(key)
             self._record(card, click, result="failed: PlanetScale no longer accepts the link")
             return self._accounts.link_prompt(click.team_id, click.user_id)
         except PlanetScaleError as error:
             log.info("card click %s on %s #%d: %s", click.action.value, card.database, card.number, error)
-            # The card stays truthful: redraw it from PlanetScale, then let the click be tried again. If the call
+            # The card stays truthful: redraw it from PlanetScale before the click may be tried again. If the call
             # did go through after all, the redraw bumped the version and an identical click is recognised as stale.
             await self.refresh(card, clicker=click.user_id)
-            self._cards.release_click(key)
             kind = "refused" if error.status and error.status < 500 else "failed"
             self._record(card, click, result=f"{kind}: {error.status or 'no response'} {error.message}")
             return planetscale_failure(error, values=_values(card))
+        finally:
+            if not done:  # refused, failed, or cut off by the reply deadline: the clicker may try again
+                self._cards.release_click(key)
         self._record(card, click, result="ok")
         await self._thread_note(card, render.history_note(click.action, user_id=click.user_id))
         await self.refresh(card, clicker=click.user_id, announce=False)

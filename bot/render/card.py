@@ -268,10 +268,13 @@ def state_note(*, state: str, deployment_state: str) -> Message:
                    visibility="in_channel")
 
 
-def already_done(action: CardAction, *, by_user_id: str | None) -> Message:
-    who = f" by <@{by_user_id}>" if by_user_id else ""
-    verb = PAST_TENSE[action].lower()
-    return Message(text=f":ok_hand: Already done: {verb}{who}. Nothing else was sent to PlanetScale.")
+def already_clicked(action: CardAction, *, by_user_id: str | None, clicker_id: str) -> Message:
+    """Someone's identical click won (it may still be on its way to PlanetScale): this one sent nothing."""
+    who = "You" if by_user_id == clicker_id else f"<@{by_user_id}>" if by_user_id else "Someone"
+    return Message(
+        text=f":ok_hand: {who} already clicked *{_BUTTON_TEXT[action]}* on this card, so nothing more was sent to "
+        "PlanetScale. The card shows how it went."
+    )
 
 
 def card_moved_on(action: CardAction, *, label: str) -> Message:

@@ -123,7 +123,7 @@ async def test_concurrent_identical_clicks_make_one_call(demo_bot: RunningBot) -
     answers = [await _ephemeral(demo_bot, since + index) for index in range(3)]
     await wait_card(demo_bot, card.ts, "Queued for deployment")
     assert _calls(demo_bot, "POST", paths.DEPLOY) == deploys + 1
-    assert all("Already done" in answer or "has changed since" in answer for answer in answers), answers
+    assert all("already clicked *Deploy*" in answer or "has changed since" in answer for answer in answers), answers
     await asyncio.sleep(0.3)
     assert len(demo_bot.slack.response_posts) == since + 3  # one ephemeral per losing click, none for the winner
 
