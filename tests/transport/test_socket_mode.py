@@ -12,7 +12,7 @@ from tests.support.bot import run_bot
 from tests.support.slack import Actor
 
 
-def _slash_payload(text: str, response_url: str) -> dict[str, str]:
+def slash_payload(text: str, response_url: str) -> dict[str, str]:
     actor = Actor()
     return {
         "token": "unused-in-socket-mode",
@@ -36,7 +36,7 @@ async def test_a_slash_command_envelope_is_acked_with_the_answer(slack_standin: 
         await slack_standin.socket.wait_connected(timeout=10)
         response_url = slack_standin.new_response_url(channel=Actor().channel_id, user=Actor().user_id)
         envelope_id = await slack_standin.socket.send(
-            envelope_type="slash_commands", payload=_slash_payload("help branch", response_url)
+            envelope_type="slash_commands", payload=slash_payload("help branch", response_url)
         )
         ack = await slack_standin.socket.wait_ack(envelope_id, timeout=5)
         assert ack["envelope_id"] == envelope_id
