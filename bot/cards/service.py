@@ -25,7 +25,6 @@ from bot.cards.store import CardRecord, Cards
 from bot.cards.updates import CardUpdates
 from bot.commands.context import Accounts, Caller, SlackPort
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
-from bot.planetscale.models import DeployRequest
 from bot.render import card as render
 from bot.render.errors import describe_target, planetscale_failure
 from bot.render.message import Message
@@ -61,26 +60,21 @@ async def read_view(
     api: PlanetScaleAPI, *, org: str, database: str, number: int, card_id: str, version: int, now: datetime
 ) -> render.CardView:
     """Everything a card shows, in three reads made at once."""
-    results = await asyncio.gather(
+    # gather marks the other reads' exceptions as retrieved when one fails, so nothing is logged as lost.
+    request, reviews, operations = await asyncio.gather(
         api.deploy_requests.get(org, database, number),
         api.deploy_requests.reviews(org, database, number),
         api.deploy_requests.operations(org, database, number),
-        return_exceptions=True,
     )
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    request, reviews, operations = results
-    assert isinstance(request, DeployRequest)  # narrowing: the loop above raised any exception
     approvers: list[str] = []
-    for review in getattr(reviews, "data", []):
+    for review in reviews.data:
         name = review.actor.display_name if review.actor else None
         if review.state == "approved" and name and name not in approvers:
             approvers.append(name)
     deployment = request.deployment
     state = request.deployment_state
     running = [
-        operation for operation in getattr(operations, "data", [])
+        operation for operation in operations.data
         if operation.state == "in_progress" and operation.progress_percentage is not None
     ] if state in ("submitting", "in_progress") else []
     progress = sum(op.progress_percentage or 0.0 for op in running) / len(running) if running else None
@@ -112,7 +106,7 @@ async def read_view(
         deploy_check_errors=deployment.deploy_check_errors if deployment else None,
         operations=tuple(
             render.CardOperation(table=op.table_name, operation=op.operation_name, ddl=op.ddl_statement)
-            for op in getattr(operations, "data", [])
+            for op in operations.data
         ),
         queue_position=len(deployment.preceding_deployments) + 1 if deployment and state == "queued" else None,
         progress_percentage=progress,
@@ -122,6 +116,7 @@ async def read_view(
         as_of=now,
         updated_at=request.updated_at,
         instant_eligible=bool(deployment and deployment.instant_ddl_eligible),
+        more_operations=operations.next_page is not None,
     )
 
 

@@ -108,6 +108,7 @@ class CardView:
     stale: str | None = None
     updated_at: datetime | None = None  # PlanetScale's, of the deploy request: older webhook deliveries are ignored
     instant_eligible: bool = False
+    more_operations: bool = False  # PlanetScale has more operations than the one page read
 
     @property
     def title(self) -> str:
@@ -204,7 +205,8 @@ def _problems(view: CardView) -> str:
 
 
 def _changes(view: CardView) -> str:
-    lines = [f"*Schema changes* ({len(view.operations)})"]
+    count = f"{len(view.operations)}{' or more' if view.more_operations else ''}"
+    lines = [f"*Schema changes* ({count})"]
     for operation in view.operations[:OPERATIONS_ON_CARD]:
         ddl = operation.ddl or "(no DDL)"
         if len(ddl) > DDL_ON_CARD:

@@ -101,6 +101,7 @@ def test_progress_queue_and_revert_window_are_shown() -> None:
     deployed = render.card(dataclasses.replace(BASE, deployment_state="complete_pending_revert",
                                                revert_deadline=deadline))
     assert f"<!date^{int(deadline.timestamp())}^" in str(deployed.blocks)
+    assert "*Schema changes* (1 or more)" in str(render.card(dataclasses.replace(BASE, more_operations=True)).blocks)
     instant = str(render.card(dataclasses.replace(BASE, instant_eligible=True)).blocks)
     assert "dr deploy shop 7 --instant" in instant
     assert "--instant" not in str(render.card(dataclasses.replace(BASE, instant_eligible=True, state="closed")).blocks)
