@@ -212,7 +212,8 @@ def _changes(view: CardView) -> str:
         if len(ddl) > DDL_ON_CARD:
             ddl = ddl[:DDL_ON_CARD] + " …"
         what = escape(operation.operation or "change")
-        fenced = ddl.replace("```", "'''")  # a fence inside the DDL would end the code block early
+        # Slack reads `&`, `<` and `>` as markup even in code (`CHECK (a < b)`), and a fence would end the block.
+        fenced = escape(ddl).replace("```", "'''")
         lines.append(f"{what} `{escape(operation.table or '?')}`\n```{fenced}```")
     if len(view.operations) > OPERATIONS_ON_CARD:
         lines.append(f"and {len(view.operations) - OPERATIONS_ON_CARD} more: *Show diff* has them all")

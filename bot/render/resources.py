@@ -154,7 +154,9 @@ DDL_SHOWN = 2500
 def diff(db: str, number: int, operations: Sequence[OperationView], *, html_url: str | None) -> Message:
     blocks: list[Block] = [HeaderBlock(text=f"{db} #{number}: schema changes"[:150])]
     for operation in operations[:40]:
-        ddl = operation.ddl or "(no DDL)"
+        # Slack reads `&`, `<` and `>` as markup even inside code, so they are escaped there too; the cut comes after,
+        # since escaping can make the text up to five times longer.
+        ddl = escape(operation.ddl or "(no DDL)")
         cut = ddl if len(ddl) <= DDL_SHOWN else ddl[:DDL_SHOWN] + "\n… (truncated; see PlanetScale for all of it)"
         title = f"*{escape(operation.operation or 'change')}* `{escape(operation.table or '?')}`"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{title}\n```{cut}```")))

@@ -170,3 +170,13 @@ def test_cards_are_read_again_while_something_can_still_change_them() -> None:
     assert refresh_seconds(state="open", deployment_state="ready") == 300.0
     assert refresh_seconds(state="closed", deployment_state="ready") is None
     assert refresh_seconds(state="closed", deployment_state="complete") is None
+
+
+def test_ddl_is_escaped_for_slack_on_the_card_and_in_the_diff() -> None:
+    ddl = "ALTER TABLE `t` ADD CONSTRAINT c CHECK (a < b && b > 0)"
+    view = dataclasses.replace(BASE, operations=(render.CardOperation(table="t", operation="ALTER", ddl=ddl),))
+    shown = "CHECK (a &lt; b &amp;&amp; b &gt; 0)"
+    assert shown in str(render.card(view).blocks)
+    modal = render.diff_modal(database="shop", number=7, html_url=None,
+                              operations=[OperationView(table="t", operation="ALTER", ddl=ddl)])
+    assert shown in str(modal["blocks"])
