@@ -275,8 +275,8 @@ def already_clicked(action: CardAction, *, by_user_id: str | None, clicker_id: s
     """Someone's identical click won (it may still be on its way to PlanetScale): this one sent nothing."""
     who = "You" if by_user_id == clicker_id else f"<@{by_user_id}>" if by_user_id else "Someone"
     return Message(
-        text=f":ok_hand: {who} already clicked *{_BUTTON_TEXT[action]}* on this card, so nothing more was sent to "
-        "PlanetScale. The card shows how it went."
+        text=f":ok_hand: {who} already clicked *{_BUTTON_TEXT[action]}* for this deploy request, so nothing more "
+        "was sent to PlanetScale. The card shows how it went."
     )
 
 
