@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -25,8 +24,6 @@ log = logging.getLogger(__name__)
 SHOWN = 25
 # An options request is answered in its ack, which Slack waits 3 s for: one read, cut off well before that.
 OPTIONS_BUDGET_SECONDS = 1.5
-# How long the pickers remember a person's only organization, for a form opened without one (see BranchPickers).
-ORGANIZATION_MEMORY_SECONDS = 600.0
 
 
 def _branch_view(item: Branch) -> render.BranchView:
@@ -159,18 +156,13 @@ class BranchPickers:
     """Options for both create forms' menus: ONE PlanetScale read each, as the person typing, within a hard budget.
 
     A failure or a slow PlanetScale yields no options rather than an error: an options answer has no room for one,
-    and Slack shows "no results" while the form stays usable.
-
-    A form opened without its organization (`deploy-request create` opens before anything calls PlanetScale, and
-    fills in no org afterwards) gets it here as the command will: the person's only organization. That costs a
-    second read inside the same budget the first time; the answer is remembered, so typing in a menu stays one
-    read per request.
+    and Slack shows "no results" while the form stays usable. So does a form whose organization is not filled in
+    yet (it is, with `views.update`, a moment after the form opens); Slack asks again as the person types.
     """
 
     def __init__(self, *, accounts: Accounts, planetscale: PlanetScaleClient) -> None:
         self._accounts = accounts
         self._planetscale = planetscale
-        self._only_organizations: dict[tuple[str, str], tuple[str, float]] = {}
 
     def _as(self, team_id: str, user_id: str) -> PlanetScaleAPI | None:
         if not self._accounts.has_active_grant(team_id, user_id):
@@ -181,13 +173,11 @@ class BranchPickers:
     async def databases(self, *, team_id: str, user_id: str, private_metadata: str, typed: str) -> list[dict[str, Any]]:
         form = render.form_of(private_metadata)
         api = self._as(team_id, user_id)
-        if api is None:
+        organization = form.organization
+        if api is None or organization is None:
             return []
 
         async def names() -> list[str]:
-            organization = await self._organization(api, form, who=(team_id, user_id))
-            if organization is None:
-                return []
             page = await api.databases.list(organization, q=typed.strip() or None, per_page=render.MAX_OPTIONS)
             return [item.name for item in page.data]
 
@@ -197,35 +187,15 @@ class BranchPickers:
         """The branches of the form's database: to branch off, to deploy, or to deploy into."""
         form = render.form_of(private_metadata)
         api = self._as(team_id, user_id)
-        if api is None or form.database is None:
+        organization, database = form.organization, form.database
+        if api is None or organization is None or database is None:
             return []
-        database = form.database
 
         async def names() -> list[str]:
-            organization = await self._organization(api, form, who=(team_id, user_id))
-            if organization is None:
-                return []
             page = await api.branches.list(organization, database, q=typed.strip() or None, per_page=render.MAX_OPTIONS)
             return [item.name for item in page.data]
 
         return await self._within_budget(names(), what="branches")
-
-    async def _organization(
-        self, api: PlanetScaleAPI, form: render.BranchForm, *, who: tuple[str, str]
-    ) -> str | None:
-        if form.organization is not None:
-            return form.organization
-        now = time.monotonic()
-        remembered = self._only_organizations.get(who)
-        if remembered is not None and remembered[1] > now:
-            return remembered[0]
-        page = await api.organizations.list(per_page=2)
-        if len(page.data) != 1:
-            return None  # none, or several: the command will ask which (`--org`, `org switch`); a menu cannot
-        only = page.data[0].name
-        self._only_organizations = {key: kept for key, kept in self._only_organizations.items() if kept[1] > now}
-        self._only_organizations[who] = (only, now + ORGANIZATION_MEMORY_SECONDS)
-        return only
 
     async def _within_budget(self, names: Awaitable[list[str]], *, what: str) -> list[dict[str, Any]]:
         try:
