@@ -139,7 +139,7 @@ def _quoted(value: str) -> str:
 def form_command(private_metadata: str, values: Mapping[str, str]) -> str:
     """The `/pscale` text a submitted form stands for, in the org its pickers showed; the grammar validates it."""
     form = render.form_of(private_metadata)
-    database, name = values.get(render.DATABASE_BLOCK, ""), values.get(render.NAME_BLOCK, "")
+    database, name = values.get(modals.DATABASE_BLOCK, ""), values.get(render.NAME_BLOCK, "")
     words = ["branch create", _quoted(database), _quoted(name)]
     if render.PARENT_BLOCK in values:
         words.append(f"--from {_quoted(values[render.PARENT_BLOCK])}")

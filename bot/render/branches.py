@@ -18,7 +18,6 @@ from slack_sdk.models.blocks import (
     ExternalDataSelectElement,
     InputBlock,
     MarkdownTextObject,
-    Option,
     PlainTextInputElement,
 )
 from slack_sdk.models.views import View
@@ -26,16 +25,15 @@ from slack_sdk.models.views import View
 from bot.render import listing
 from bot.render.help import escape
 from bot.render.message import Message
-from bot.render.modals import BRANCH_CREATE
+from bot.render.modals import BRANCH_CREATE, database_picker, picker_option
 
-# Block ids are the command's words, so a submission reads back as `branch create DATABASE BRANCH --from FROM`.
-DATABASE_BLOCK = "database"
+# Block ids are the command's words, so a submission reads back as `branch create DATABASE BRANCH --from FROM`
+# (the database menu's, DATABASE_BLOCK, is shared with the deploy-request form).
 NAME_BLOCK = "branch"
 PARENT_BLOCK = "from"
 DATABASE_PICKER = "branch_create_database"
 NAME_INPUT = "branch_create_name"
 PARENT_PICKER = "branch_create_from"
-OPTION_TEXT_LIMIT = 75
 MAX_OPTIONS = 100
 
 
@@ -115,30 +113,14 @@ class BranchForm:
     database: str | None
 
 
-def _option(name: str) -> Option:
-    label = name if len(name) <= OPTION_TEXT_LIMIT else name[: OPTION_TEXT_LIMIT - 1] + "…"
-    return Option(text=label, value=name)
-
-
 def picker_options(names: Sequence[str]) -> list[dict[str, Any]]:
     """The answer to an options request: at most Slack's 100."""
-    return [_option(name).to_dict() for name in names[:MAX_OPTIONS]]
+    return [picker_option(name).to_dict() for name in names[:MAX_OPTIONS]]
 
 
 def branch_create_form(form: BranchForm) -> dict[str, Any]:
     blocks: list[Block] = [
-        InputBlock(
-            block_id=DATABASE_BLOCK,
-            label="Database",
-            # Choosing a database tells the bot at once, so it can offer that database's branches to branch off.
-            dispatch_action=True,
-            element=ExternalDataSelectElement(
-                action_id=DATABASE_PICKER,
-                placeholder="Choose a database",
-                min_query_length=0,
-                initial_option=_option(form.database) if form.database else None,
-            ),
-        ),
+        database_picker(action_id=DATABASE_PICKER, database=form.database),
         InputBlock(
             block_id=NAME_BLOCK,
             label="New branch name",

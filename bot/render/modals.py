@@ -51,27 +51,31 @@ _AUTO_APPLY_CHOICES = (
 _OPTION_TEXT_LIMIT = 75  # Slack's limit for an option's text
 
 
-def _option(name: str) -> Option:
+def picker_option(name: str) -> Option:
+    """A menu entry for a database or branch name (shortened for display only; the value stays whole)."""
     label = name if len(name) <= _OPTION_TEXT_LIMIT else name[: _OPTION_TEXT_LIMIT - 1] + "…"
     return Option(text=label, value=name)
 
 
+def database_picker(*, action_id: str, database: str | None) -> InputBlock:
+    """The database menu both create forms start with. Choosing tells the bot at once (`dispatch_action`), so the
+    form can be redrawn with menus of that database's branches."""
+    return InputBlock(
+        block_id=DATABASE_BLOCK,
+        label="Database",
+        dispatch_action=True,
+        element=ExternalDataSelectElement(
+            action_id=action_id,
+            placeholder="Choose a database",
+            min_query_length=0,
+            initial_option=picker_option(database) if database else None,
+        ),
+    )
+
+
 def dr_create_form(*, channel_id: str, organization: str | None, database: str | None) -> dict[str, Any]:
     """The form; the branch menus appear once there is a database to list branches of (chosen or the channel's)."""
-    blocks: list[Block] = [
-        InputBlock(
-            block_id=DATABASE_BLOCK,
-            label="Database",
-            # Choosing a database tells the bot at once, so the branch menus can offer that database's branches.
-            dispatch_action=True,
-            element=ExternalDataSelectElement(
-                action_id=DR_DATABASE_PICKER,
-                placeholder="Choose a database",
-                min_query_length=0,
-                initial_option=_option(database) if database else None,
-            ),
-        )
-    ]
+    blocks: list[Block] = [database_picker(action_id=DR_DATABASE_PICKER, database=database)]
     if database:
         blocks += [
             InputBlock(
