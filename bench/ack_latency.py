@@ -11,16 +11,15 @@ bot on a server thread), so the figures are upper bounds of what a separate bot 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
+from bench.acks import print_percentiles, time_acks
 from bot.sandbox.slack.payloads import Actor
 from tests.support.bot import SIGNING_SECRET, run_bot
-from tests.support.slack import serve_slack_standin, slash_command
+from tests.support.slack import SignedRequest, serve_slack_standin, slash_command
 
 
 def main() -> None:
@@ -33,21 +32,15 @@ def main() -> None:
     ) as bot, httpx.Client() as http:
         url = f"{bot.base_url}/slack/events"
         response_url = slack.new_response_url(channel=Actor().channel_id, user=Actor().user_id)
-        for _ in range(20):  # warm up connections and code paths
-            request = slash_command(signing_secret=SIGNING_SECRET, text=args.text, response_url=response_url)
-            http.post(url, content=request.body, headers=request.headers)
-        samples = []
-        for _ in range(args.requests):
-            request = slash_command(signing_secret=SIGNING_SECRET, text=args.text, response_url=response_url)
-            started = time.perf_counter()
-            response = http.post(url, content=request.body, headers=request.headers)
-            samples.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"unexpected status {response.status_code}: {response.text}")
-    samples.sort()
-    cuts = statistics.quantiles(samples, n=100)
-    print(f"/pscale {args.text}: {len(samples)} sequential signed requests, ack round trip over loopback HTTP")
-    print(f"  p50 {cuts[49]:.2f} ms   p95 {cuts[94]:.2f} ms   p99 {cuts[98]:.2f} ms   max {samples[-1]:.2f} ms")
+
+        def command() -> SignedRequest:
+            return slash_command(signing_secret=SIGNING_SECRET, text=args.text, response_url=response_url)
+
+        time_acks(http, url, command, count=20)  # warm up connections and code paths
+        samples = time_acks(http, url, command, count=args.requests)
+    print_percentiles(
+        f"/pscale {args.text}: {len(samples)} sequential signed requests, ack round trip over loopback HTTP", samples
+    )
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
+from bench.acks import print_percentiles, time_acks
 from bot.sandbox.planetscale import World, paths, seed_demo
 from bot.sandbox.slack.workspace import StoredMessage
 from tests.cards.support import click_request
@@ -38,6 +38,21 @@ def _post_card(bot: RunningBot, text: str) -> StoredMessage:
     return bot.slack.workspace.message(ALICE.channel_id, str(call.response["ts"]))
 
 
+def _settled(bot: RunningBot, ts: str, *, showing: str, quiet_seconds: float = 1.0) -> StoredMessage:
+    """The card once it shows `showing` and has not been redrawn for `quiet_seconds` (the refreshes have settled)."""
+    deadline = time.monotonic() + 30
+    last, quiet_since = "", time.monotonic()
+    while time.monotonic() < deadline:
+        card = bot.slack.workspace.message(ALICE.channel_id, ts)
+        drawing = str(card.blocks)
+        if drawing != last:
+            last, quiet_since = drawing, time.monotonic()
+        elif showing in drawing and time.monotonic() - quiet_since >= quiet_seconds:
+            return card
+        time.sleep(0.05)
+    raise SystemExit(f"the card never settled showing {showing!r}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clicks", type=int, default=300)
@@ -52,22 +67,15 @@ def main() -> None:
         bot.link(BOB_ACTOR, planetscale_user_id=demo.second_admin.id)
         url = f"{bot.base_url}/slack/events"
         card = _post_card(bot, "dr post shop 1")
-        samples = []
-        for _ in range(args.clicks):
-            request = click_request(bot, card, "dr_refresh", actor=ALICE)
-            started = time.perf_counter()
-            response = http.post(url, content=request.body, headers=request.headers)
-            samples.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"unexpected status {response.status_code}: {response.text}")
-        samples.sort()
-        cuts = statistics.quantiles(samples, n=100)
-        print(f"dr_refresh: {len(samples)} sequential signed clicks, ack round trip over loopback HTTP")
-        print(f"  p50 {cuts[49]:.2f} ms   p95 {cuts[94]:.2f} ms   p99 {cuts[98]:.2f} ms   max {samples[-1]:.2f} ms")
+        samples = time_acks(http, url, lambda: click_request(bot, card, "dr_refresh", actor=ALICE), count=args.clicks)
+        print_percentiles(
+            f"dr_refresh: {len(samples)} sequential signed clicks, ack round trip over loopback HTTP", samples
+        )
 
         world.review_deploy_request("acme", "shop", 1, actor_id=demo.second_admin.id, state="approved")
-        time.sleep(1)  # let the refreshes queued above settle, so the card is drawn as approved
-        card = bot.slack.workspace.message(ALICE.channel_id, card.ts)
+        refresh = click_request(bot, card, "dr_refresh", actor=ALICE)  # an approval in the web app: Refresh shows it
+        http.post(url, content=refresh.body, headers=refresh.headers)
+        card = _settled(bot, card.ts, showing="Approved by Bob Builder")
         before = len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY])
         racers = [click_request(bot, card, "dr_deploy", actor=(ALICE, BOB_ACTOR)[i % 2]) for i in range(args.racers)]
 
@@ -77,7 +85,7 @@ def main() -> None:
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.racers) as pool:
             statuses = list(pool.map(send, range(args.racers)))
-        time.sleep(2)
+        _settled(bot, card.ts, showing="Queued for deployment")
         deploys = len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY]) - before
         print(f"dr_deploy: {args.racers} simultaneous clicks on one drawing (acks {sorted(set(statuses))}) made "
               f"{deploys} deploy call(s) to PlanetScale")

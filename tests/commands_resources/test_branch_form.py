@@ -6,7 +6,10 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from bot.render.branches import DATABASE_PICKER, PARENT_PICKER
+from bot.render.modals import DR_DATABASE_PICKER
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
 from tests.commands_resources.replies import ALICE, validate_view
@@ -122,15 +125,19 @@ async def test_a_bad_branch_name_is_shown_beside_its_field(demo_bot: RunningBot,
     assert list(answer["errors"]) == ["branch"]
 
 
+@pytest.mark.parametrize(
+    ("text", "callback_id", "picker"),
+    [("branch create", "branch_create", DATABASE_PICKER), ("dr create", "dr_create", DR_DATABASE_PICKER)],
+)
 async def test_a_slow_planetscale_yields_no_options_within_the_budget(
-    demo_bot: RunningBot, slack_standin: SlackStandIn
+    demo_bot: RunningBot, slack_standin: SlackStandIn, text: str, callback_id: str, picker: str
 ) -> None:
     assert demo_bot.planetscale is not None
-    view = await open_form(demo_bot, slack_standin)
+    view = await open_form(demo_bot, slack_standin, text=text, callback_id=callback_id)
     demo_bot.planetscale.world.faults.hang(method="GET", path=paths.DATABASES, seconds=10)
     started = time.monotonic()
     try:
-        options = options_offered(demo_bot, view, action_id=DATABASE_PICKER, typed="")
+        options = options_offered(demo_bot, view, action_id=picker, typed="")
     finally:
         demo_bot.planetscale.world.faults.release()
     assert options == []
