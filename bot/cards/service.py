@@ -43,8 +43,8 @@ STALE_REASON = (
 )
 # Changes PlanetScale makes on its own that are worth a line in the card's thread (the rest only redraw it).
 _NOTABLE = frozenset(
-    {"error", "pending_cutover", "complete_pending_revert", "complete", "complete_error", "complete_revert",
-     "complete_revert_error"}
+    {"error", "queued", "pending_cutover", "complete_pending_revert", "complete", "complete_error", "complete_cancel",
+     "cancelled", "complete_revert", "complete_revert_error"}
 )
 
 
@@ -290,7 +290,10 @@ class CardService:
                 self._cards.release_click(key)
         self._record(card, click, result="ok")
         await self._thread_note(card, render.history_note(click.action, user_id=click.user_id))
-        await self.refresh(card, clicker=click.user_id, announce=False)
+        await self.refresh(card, clicker=click.user_id, announce=False)  # its thread has the line just posted
+        await self.request_changed(
+            team_id=card.team_id, org=card.org, database=card.database, number=card.number, besides=card.card_id
+        )
         return None
 
     def _card_for(self, click: Click) -> CardRecord | None:
@@ -406,13 +409,23 @@ class CardService:
         return len(due)
 
     async def request_changed(
-        self, *, team_id: str, org: str, database: str, number: int, updated_at: datetime | None = None
+        self,
+        *,
+        team_id: str,
+        org: str,
+        database: str,
+        number: int,
+        updated_at: datetime | None = None,
+        besides: str | None = None,
     ) -> set[str]:
-        """Something changed the deploy request (a command, a webhook delivery): redraw its cards, and return the
-        channels that have one. A delivery older than what a card last read is ignored."""
+        """Something changed the deploy request (a command, a webhook delivery, a click on another of its cards):
+        redraw its cards, except `besides`, and return the channels that have one. A delivery older than what a
+        card last read is ignored."""
         channels: set[str] = set()
         for card in self._cards.of_request(team_id=team_id, org=org, database=database, number=number):
             channels.add(card.channel_id)
+            if card.card_id == besides:
+                continue
             shown = card.snapshot.updated_at
             if updated_at is not None and shown is not None and updated_at <= shown:
                 continue

@@ -23,7 +23,7 @@ async def post_card(bot: RunningBot, text: str, *, actor: Actor = ALICE) -> Stor
     cards = [call for call in posted if not call.args.get("thread_ts")]
     assert len(cards) == 1, (reply.body, [call.args for call in posted])
     validate_blocks(cards[0].args["blocks"])
-    return message(bot, str(cards[0].response["ts"]))
+    return message(bot, str(cards[0].response["ts"]), channel=actor.channel_id)
 
 
 def message(bot: RunningBot, ts: str, *, channel: str = ALICE.channel_id) -> StoredMessage:
@@ -65,14 +65,16 @@ def click(
     assert response.status_code == 200, response.text
 
 
-async def wait_card(bot: RunningBot, ts: str, contains: str, *, timeout: float = 10) -> StoredMessage:
+async def wait_card(
+    bot: RunningBot, ts: str, contains: str, *, timeout: float = 10, channel: str = ALICE.channel_id
+) -> StoredMessage:
     """Wait for a `chat.update` of the card at `ts` whose text or blocks mention `contains`."""
     await bot.slack.wait_call(
         "chat.update",
         where=lambda call: call.args.get("ts") == ts and contains in str(call.args.get("blocks")) + call.args["text"],
         timeout=timeout,
     )
-    card = message(bot, ts)
+    card = message(bot, ts, channel=channel)
     validate_blocks(card.blocks)
     return card
 

@@ -9,9 +9,11 @@ import json
 from datetime import UTC, datetime
 
 from bot.cards.store import Cards
+from bot.sandbox.slack.workspace import SlackChannel
 from tests.cards.support import ALICE, buttons, click, post_card, thread, wait_card
 from tests.conftest import BOB_ACTOR
 from tests.support.bot import RunningBot
+from tests.support.slack import Actor
 
 
 async def test_a_running_deployment_redraws_its_card_without_a_click(demo_bot: RunningBot) -> None:
@@ -89,3 +91,13 @@ async def test_a_deleted_card_is_forgotten(demo_bot: RunningBot) -> None:
     click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
     answer = await demo_bot.slack.wait_response(since=since, timeout=10)
     assert "no longer know this card" in answer.body["text"]
+
+
+async def test_a_click_on_one_card_redraws_the_deploy_requests_other_cards(demo_bot: RunningBot) -> None:
+    deploys = SlackChannel(id="C0DEPLOYS01", name="deploys", members={ALICE.user_id, BOB_ACTOR.user_id})
+    demo_bot.slack.add_channel(deploys)
+    here = await post_card(demo_bot, "dr post shop 1")
+    there = await post_card(demo_bot, "dr post shop 1", actor=Actor(channel_id=deploys.id, channel_name=deploys.name))
+    click(demo_bot, here, "dr_approve", actor=BOB_ACTOR)
+    await wait_card(demo_bot, here.ts, "Approved by Bob Builder")
+    await wait_card(demo_bot, there.ts, "Approved by Bob Builder", channel=deploys.id)
