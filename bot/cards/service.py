@@ -256,7 +256,7 @@ class CardService:
         valid = is_valid(click.action, state=shown.state, deployment_state=shown.deployment_state)
         if click.action is CardAction.APPROVE and valid:
             # Keyed by approver, not by drawing: a second admin approving a card the first approval redrew is new.
-            key = f"approve:{card.team_id}:{card.org}:{card.database}:{card.number}:{click.user_id}"
+            key = _approvals_of(card) + click.user_id
         elif clicked_version == card.version and valid:
             key = f"{card.card_id}:{click.action.value}:{clicked_version}"
         else:
@@ -392,6 +392,8 @@ class CardService:
             reader_id=reader_id,
         )
         drawn = dataclasses.replace(view, version=version)
+        if set(card.snapshot.approved_by) - set(drawn.approved_by):
+            self._cards.release_approvals(_approvals_of(card))
         if card.ts is not None and not unchanged:
             self._updates.submit(
                 channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=changed,
@@ -431,6 +433,11 @@ class CardService:
                 continue
             await self.refresh(card)
         return channels
+
+
+def _approvals_of(card: CardRecord) -> str:
+    """The prefix of the claim keys of this deploy request's approvals; the approver's Slack id completes one."""
+    return f"approve:{card.team_id}:{card.org}:{card.database}:{card.number}:"
 
 
 def _refresh_in(view: render.CardView) -> float | None:

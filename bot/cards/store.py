@@ -188,6 +188,15 @@ class Cards:
             holder = sql.execute("SELECT user_id FROM card_clicks WHERE click_key = ?", (key,)).fetchone()
         return Claim(won=False, by_user_id=str(holder[0]) if holder else None)
 
+    def release_approvals(self, key_prefix: str) -> int:
+        """PlanetScale dismissed approvals (the branch's schema changed): their approvers may approve again."""
+        with self._database.session() as sql:
+            # substr, not LIKE: `_` and `%` in a database name would be wildcards there.
+            cursor: sqlite3.Cursor = sql.execute(
+                "DELETE FROM card_clicks WHERE substr(click_key, 1, ?) = ?", (len(key_prefix), key_prefix)
+            )
+        return cursor.rowcount
+
     def release_click(self, key: str) -> None:
         """PlanetScale refused, so nothing happened: the click may be tried again (after the cause is fixed)."""
         with self._database.session() as sql:

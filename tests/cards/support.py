@@ -66,13 +66,15 @@ def click(
 
 
 async def wait_card(
-    bot: RunningBot, ts: str, contains: str, *, timeout: float = 10, channel: str = ALICE.channel_id
+    bot: RunningBot, ts: str, contains: str, *, timeout: float = 10, channel: str = ALICE.channel_id, since: int = 0
 ) -> StoredMessage:
-    """Wait for a `chat.update` of the card at `ts` whose text or blocks mention `contains`."""
+    """Wait for a `chat.update` of the card at `ts` (from index `since` of the Web API calls) whose text or blocks
+    mention `contains`."""
     await bot.slack.wait_call(
         "chat.update",
         where=lambda call: call.args.get("ts") == ts and contains in str(call.args.get("blocks")) + call.args["text"],
         timeout=timeout,
+        since=since,
     )
     card = message(bot, ts, channel=channel)
     validate_blocks(card.blocks)

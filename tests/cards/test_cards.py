@@ -216,8 +216,9 @@ async def test_a_card_nobody_can_read_says_so_and_comes_back_with_a_linked_click
     stale = await wait_card(demo_bot, card.ts, "no longer updated")
     assert {"dr_approve", "dr_deploy", "dr_close"}.isdisjoint(buttons(stale))
 
+    since = len(demo_bot.slack.calls)
     click(demo_bot, stale, "dr_refresh", actor=BOB_ACTOR)  # Bob is linked: the card reads with his grant now
-    fresh = await wait_card(demo_bot, card.ts, "Updated ")
+    fresh = await wait_card(demo_bot, card.ts, "Updated ", since=since)
     assert "dr_approve" in buttons(fresh)
 
 
@@ -265,3 +266,20 @@ async def test_a_click_planetscale_never_answers_still_gets_a_reply_in_time(demo
     finally:
         demo_bot.planetscale.world.faults.release()
     assert "did not answer in time" in text or "took too long" in text.lower(), text
+
+
+async def test_an_approval_planetscale_dismissed_can_be_given_again_from_the_card(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    world = demo_bot.planetscale.world
+    card = await post_card(demo_bot, "dr post shop 1")
+    click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
+    card = await wait_card(demo_bot, card.ts, "Approved by Bob Builder")
+    # The branch's schema changed, and PlanetScale dismissed the approval (the stand-in is told so directly).
+    world.deploy_request_for(demo_bot.planetscale.demo.admin.id, "acme", "shop", 1).reviews.clear()
+    click(demo_bot, card, "dr_refresh", actor=BOB_ACTOR)
+    card = await wait_card(demo_bot, card.ts, "Not approved yet")
+    reviews = _calls(demo_bot, "POST", paths.REVIEWS)
+    since = len(demo_bot.slack.calls)
+    click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
+    await wait_card(demo_bot, card.ts, "Approved by Bob Builder", since=since)
+    assert _calls(demo_bot, "POST", paths.REVIEWS) == reviews + 1
