@@ -153,6 +153,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         slack=slack_port,
         updates=CardUpdates(slack_port, tasks, on_gone=card_store.forget_message),
         audit=audit,
+        once=once,
     )
     dispatcher = CommandDispatcher(
         handlers=all_handlers(

@@ -29,7 +29,7 @@ from bot.render import card as render
 from bot.render.errors import describe_target, planetscale_failure
 from bot.render.message import Message
 from bot.render.resources import OperationView
-from bot.storage import AuditLog
+from bot.storage import AuditLog, IdempotencyKeys
 from bot.storage.database import Clock
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,7 @@ class CardService:
         slack: SlackPort,
         updates: CardUpdates,
         audit: AuditLog,
+        once: IdempotencyKeys,
         clock: Clock = time.time,
     ) -> None:
         self._cards = cards
@@ -178,6 +179,7 @@ class CardService:
         self._slack = slack
         self._updates = updates
         self._audit = audit
+        self._once = once
         self._clock = clock
 
     def _now(self) -> datetime:
@@ -217,10 +219,13 @@ class CardService:
 
     async def unfurl(self, *, team_id: str, channel_id: str, message_ts: str, user_id: str, url: str) -> None:
         """Draw the deploy request a shared PlanetScale link points at as a live card in the link's unfurl, read with
-        the grant of the person who shared it. Nothing happens for anybody unlinked, or for a link their grant
-        cannot read: Slack then shows the link as it is."""
+        the grant of the person who shared it. A link their grant cannot read is left as Slack shows it; someone
+        unlinked is offered, in a message only they see and at most once a day, to link their account."""
         target = deploy_request_link(url)
-        if target is None or not self._accounts.has_active_grant(team_id, user_id):
+        if target is None:
+            return
+        if not self._accounts.has_active_grant(team_id, user_id):
+            await self._offer_link(team_id=team_id, channel_id=channel_id, user_id=user_id)
             return
         org, database, number = target
         sharer = Caller(team_id=team_id, user_id=user_id, channel_id=channel_id)
@@ -235,6 +240,18 @@ class CardService:
         self._updates.submit(
             channel=channel_id, ts=message_ts, message=render.card(view), state_change=True, unfurl_url=url
         )
+
+    async def _offer_link(self, *, team_id: str, channel_id: str, user_id: str) -> None:
+        """Tell someone unlinked, only them and at most once a day, that their links could be live cards."""
+        today = self._now().date().isoformat()
+        if not self._once.claim_once(f"unfurl-link-offer:{team_id}:{user_id}:{today}"):
+            return
+        try:
+            await self._slack.post_ephemeral(
+                channel=channel_id, user=user_id, message=self._accounts.link_prompt(team_id, user_id)
+            )
+        except Exception:  # an offer that does not arrive costs nothing; the link still shows as Slack draws it
+            log.info("could not offer %s a PlanetScale link", user_id, exc_info=True)
 
     # --- clicks ----------------------------------------------------------------------------------------------------
 

@@ -68,12 +68,18 @@ async def test_a_shared_link_unfurls_as_a_card_whose_buttons_act_and_redraw_it(d
 async def test_links_an_unlinked_person_shares_or_cannot_read_stay_as_they_are(demo_bot: RunningBot) -> None:
     assert demo_bot.planetscale is not None
     demo_bot.slack.add_user(DAVE)
-    _share(demo_bot, f"<{LINK}>", actor=Actor(user_id=DAVE.id, user_name=DAVE.name))
+    dave = Actor(user_id=DAVE.id, user_name=DAVE.name)
+    _share(demo_bot, f"<{LINK}>", actor=dave)
+    # Dave alone is offered, once a day, to link his account: his links could be live cards.
+    offer = await demo_bot.slack.wait_call("chat.postEphemeral", where=lambda call: call.args.get("user") == DAVE.id)
+    assert "link_account" in str(offer.args.get("blocks"))
+    _share(demo_bot, f"<{LINK}>", actor=dave)
     _share(demo_bot, "<https://app.planetscale.com/globex/inventory/deploy-requests/1>")  # not Alice's org
     _share(demo_bot, "<https://app.planetscale.com/acme/shop/branches/main>")  # not a deploy request
     marker = _share(demo_bot, f"<{LINK}>")  # one that does unfurl, so the test knows the bot is working through them
     await demo_bot.slack.wait_call("chat.unfurl", where=lambda call: call.args.get("ts") == marker.ts)
     await asyncio.sleep(0.5)  # time for a wrong unfurl of the others to show up too
     assert [call.args["ts"] for call in demo_bot.slack.calls if call.method == "chat.unfurl"] == [marker.ts]
+    assert len([call for call in demo_bot.slack.calls if call.method == "chat.postEphemeral"]) == 1
     globex = [r for r in demo_bot.planetscale.world.requests if "/globex/" in r.path]
     assert globex  # the link to another org was tried with Alice's grant, and PlanetScale said no
