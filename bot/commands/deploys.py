@@ -86,9 +86,7 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         await cards.request_changed(team_id=ctx.caller.team_id, org=org, database=db, number=number)
 
     async def dr_post(ctx: CommandContext) -> Message:
-        access = await ctx.slack.channel_access(ctx.caller.channel_id)
-        if not access.can_post:
-            return Message(text=f":no_entry: {access.reason}")
+        await ctx.require_posting_here()
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         number = ctx.invocation.number("number")
@@ -98,9 +96,7 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
     async def dr_create(ctx: CommandContext) -> Message | None:
         if ctx.invocation.wants_modal:
             return await open_picker_form(ctx, DR_CREATE)
-        access = await ctx.slack.channel_access(ctx.caller.channel_id)
-        if not access.can_post:
-            return Message(text=f":no_entry: {access.reason} Nothing was created.")
+        await ctx.require_posting_here(nothing_done="Nothing was created.")
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         branch = ctx.invocation.text("branch")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from bot.commands.context import CommandContext, CommandHandler, CommandRefused
+from bot.commands.context import CommandContext, CommandHandler
 from bot.digests.schedule import Timing, next_moment
 from bot.digests.store import Subscription, Subscriptions
 from bot.render import digests as render
@@ -15,9 +15,7 @@ DEFAULT_AT = time(9, 0)
 
 def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
     async def subscribe(ctx: CommandContext) -> Message:
-        access = await ctx.slack.channel_access(ctx.caller.channel_id)
-        if not access.can_post:
-            raise CommandRefused(access.reason)
+        await ctx.require_posting_here()
         org = await ctx.organization()
         db = (await ctx.planetscale.databases.get(org, ctx.invocation.text("database"))).name
         tz = ctx.invocation.option("tz") or await ctx.slack.user_time_zone(ctx.caller.user_id) or "UTC"

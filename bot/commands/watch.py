@@ -47,9 +47,7 @@ def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHan
                 f"PlanetScale delivers webhooks only over https, and this bot's BOT_PUBLIC_URL is {public_url}. "
                 "Ask whoever runs the bot to serve it over https."
             )
-        access = await ctx.slack.channel_access(ctx.caller.channel_id)
-        if not access.can_post:
-            raise CommandRefused(access.reason)
+        await ctx.require_posting_here()
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)

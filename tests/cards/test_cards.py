@@ -232,6 +232,15 @@ async def test_a_card_is_refused_where_the_bot_cannot_post(demo_bot: RunningBot,
     reply = await demo_bot.slack.wait_response(since=since, timeout=10)
     assert "/invite" in reply.body["text"]
 
+    # `dr create` checks before it creates anything, so no deploy request is left without its card.
+    creates = _calls(demo_bot, "POST", paths.DEPLOY_REQUESTS)
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("dr create shop add-json-settings", actor=secret).status_code == 200
+    reply = await demo_bot.slack.wait_response(since=since, timeout=10)
+    assert "/invite" in reply.body["text"]
+    assert "Nothing was created." in reply.body["text"]
+    assert _calls(demo_bot, "POST", paths.DEPLOY_REQUESTS) == creates
+
 
 @pytest.mark.parametrize(
     ("status", "said"),
