@@ -12,7 +12,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -47,13 +47,15 @@ def delivery_message(payload: dict[str, object], *, database: str) -> Message | 
                    f" ({escape(state)}).{suffix}", visibility="in_channel")
 
 
-def _moment(value: object) -> datetime | None:
+def updated_at_of(value: object) -> datetime | None:
+    """A delivery's `updated_at`; one without a zone is taken as UTC, so it compares with what cards read."""
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def create_webhook_routes(
@@ -65,7 +67,7 @@ def create_webhook_routes(
         if isinstance(number, int):
             with_cards = await cards.request_changed(
                 team_id=watch.team_id, org=watch.org, database=watch.database, number=number,
-                updated_at=_moment(resource.get("updated_at")),
+                updated_at=updated_at_of(resource.get("updated_at")),
             )
         if watch.channel_id not in with_cards:
             await post(watch.channel_id, message)

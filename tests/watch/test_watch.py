@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
+from bot.web.webhooks import updated_at_of
 from tests.support.bot import RunningBot
 from tests.support.slack import Actor
 
@@ -74,3 +76,11 @@ async def test_watch_delivers_signed_events_once_and_unwatch_removes_it(
     assert bot.runtime.watches.by_hook(watch.hook_id) is None
     assert len(bot.planetscale.calls("DELETE", paths.WEBHOOK)) == 1
     assert bot.http.post(url, content=body, headers=headers).status_code == 404
+
+
+def test_a_deliverys_updated_at_compares_with_what_cards_read_even_without_a_zone() -> None:
+    aware = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    assert updated_at_of("2026-01-05T10:00:00Z") == aware
+    assert updated_at_of("2026-01-05T10:00:00") == aware  # taken as UTC, never a naive time that cannot compare
+    assert updated_at_of("yesterday") is None
+    assert updated_at_of(1767607200) is None
