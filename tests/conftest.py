@@ -14,12 +14,12 @@ from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import RunningBot, run_bot
 from tests.support.planetscale import planetscale
-from tests.support.slack import BOB, Actor, slack_standin
+from tests.support.slack import BOB_ACTOR, Actor, slack_standin
 
 __all__ = ["BOB_ACTOR", "planetscale", "slack_standin"]
 
 
-BOB_ACTOR = Actor(user_id=BOB.id, user_name=BOB.name)
+
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ import pytest
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.workspace import SlackChannel, SlackUser
-from tests.cards.support import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
-from tests.conftest import BOB_ACTOR
 from tests.support.bot import SIGNING_SECRET, RunningBot
-from tests.support.slack import Actor, block_actions, button_action
+from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
+from tests.support.slack import BOB_ACTOR, Actor, block_actions, button_action
 
 CAROL = SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member")
 CAROL_ACTOR = Actor(user_id=CAROL.id, user_name=CAROL.name)

@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 
 from bot.cards.store import Cards
 from bot.sandbox.slack.workspace import SlackChannel
-from tests.cards.support import ALICE, buttons, click, post_card, thread, wait_card
-from tests.conftest import BOB_ACTOR
 from tests.support.bot import RunningBot
-from tests.support.slack import Actor
+from tests.support.cards import ALICE, buttons, click, post_card, thread, wait_card
+from tests.support.slack import BOB_ACTOR, Actor
 
 
 async def test_a_running_deployment_redraws_its_card_without_a_click(demo_bot: RunningBot) -> None:

@@ -17,7 +17,7 @@ from bot.render import card as render
 from bot.render.message import Message
 from bot.render.resources import OperationView
 from bot.tasks import TaskTracker
-from tests.cards.support import validate_blocks
+from tests.support.cards import validate_blocks
 
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 BASE = render.CardView(

@@ -6,10 +6,9 @@ import asyncio
 from typing import Any
 
 from bot.sandbox.slack.workspace import SlackUser, StoredMessage
-from tests.cards.support import ALICE, validate_blocks
-from tests.conftest import BOB_ACTOR
 from tests.support.bot import SIGNING_SECRET, RunningBot
-from tests.support.slack import Actor, block_actions_payload, button_action, event_callback, interaction
+from tests.support.cards import ALICE, validate_blocks
+from tests.support.slack import BOB_ACTOR, Actor, block_actions_payload, button_action, event_callback, interaction
 
 LINK = "https://app.planetscale.com/acme/shop/deploy-requests/1"
 DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")

@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time
-from typing import Any
 
 from bot.digests.schedule import Timing
 from bot.digests.service import DigestService
@@ -17,9 +16,8 @@ from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackChannel, SlackStandIn
 from bot.slack.app import build_web_client
 from bot.slack.port import WebApiSlackPort
-from tests.conftest import BOB_ACTOR
 from tests.support.bot import RunningBot
-from tests.support.slack import Actor
+from tests.support.slack import BOB_ACTOR, Actor, digests_in
 
 ALICE = Actor()
 # The seeded world's clock stands at Monday 2026-01-05 10:00 UTC (11:00 in Berlin): digests are due at 11:00 Berlin.
@@ -45,10 +43,6 @@ def subscribe(bot: RunningBot, channel: str, *, owner: str = ALICE.user_id, data
     Subscriptions(bot.runtime.database).subscribe(
         Subscription(ALICE.team_id, channel, "acme", database, owner, BERLIN_11)
     )
-
-
-def digests_in(slack: SlackStandIn, channel: str) -> list[Any]:
-    return [m for m in slack.messages(channel) if m.text.startswith("Daily digest") or "could not be read" in m.text]
 
 
 async def test_subscribe_posts_a_notice_and_list_shows_it(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:

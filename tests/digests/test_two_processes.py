@@ -18,8 +18,9 @@ from bot.config import Settings
 from bot.digests.schedule import Timing
 from bot.digests.store import Subscription, Subscriptions
 from bot.sandbox.slack import SlackStandIn
-from tests.digests.test_digests import ALICE, digests_in
 from tests.support.bot import RunningBot
+from tests.support.replies import ALICE
+from tests.support.slack import digests_in
 
 
 def _environment(settings: Settings, cwd: Path) -> dict[str, str]:

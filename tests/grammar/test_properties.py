@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.commands.catalog import CATALOG, FlagKind, ParamKind
 from bot.commands.grammar import Invocation, ParseFailure, parse
 from bot.render.help import render_help, render_parse_failure
-from tests.grammar.test_help_render import assert_valid_slack_message
+from tests.support.replies import assert_valid_slack_message
 
 # Words that steer the parser deep into its branches, mixed with arbitrary text.
 _VOCABULARY = sorted(

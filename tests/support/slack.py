@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,28 @@ def serve_slack_standin(standin: SlackStandIn | None = None) -> Iterator[SlackSt
 def slack_standin() -> Iterator[SlackStandIn]:
     with serve_slack_standin() as standin:
         yield standin
+
+
+BOB_ACTOR = Actor(user_id=BOB.id, user_name=BOB.name)
+
+
+def digests_in(slack: SlackStandIn, channel: str) -> list[Any]:
+    return [m for m in slack.messages(channel) if m.text.startswith("Daily digest") or "could not be read" in m.text]
+
+
+def slash_payload(text: str, response_url: str) -> dict[str, str]:
+    actor = Actor()
+    return {
+        "token": "unused-in-socket-mode",
+        "team_id": actor.team_id,
+        "team_domain": actor.team_domain,
+        "channel_id": actor.channel_id,
+        "channel_name": actor.channel_name,
+        "user_id": actor.user_id,
+        "user_name": actor.user_name,
+        "command": "/pscale",
+        "text": text,
+        "api_app_id": actor.api_app_id,
+        "response_url": response_url,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }

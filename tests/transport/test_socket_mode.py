@@ -9,25 +9,7 @@ import httpx
 from bot.config import Mode
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import run_bot
-from tests.support.slack import Actor
-
-
-def slash_payload(text: str, response_url: str) -> dict[str, str]:
-    actor = Actor()
-    return {
-        "token": "unused-in-socket-mode",
-        "team_id": actor.team_id,
-        "team_domain": actor.team_domain,
-        "channel_id": actor.channel_id,
-        "channel_name": actor.channel_name,
-        "user_id": actor.user_id,
-        "user_name": actor.user_name,
-        "command": "/pscale",
-        "text": text,
-        "api_app_id": actor.api_app_id,
-        "response_url": response_url,
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-    }
+from tests.support.slack import Actor, slash_payload
 
 
 async def test_a_slash_command_envelope_is_acked_with_the_answer(slack_standin: SlackStandIn, tmp_path: Path) -> None:

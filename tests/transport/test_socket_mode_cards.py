@@ -11,11 +11,10 @@ from bot.config import Mode
 from bot.render.message import Message
 from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.slack import SlackStandIn
-from tests.cards.support import ALICE, buttons, wait_card
 from tests.support.bot import run_bot
+from tests.support.cards import ALICE, buttons, wait_card
 from tests.support.oauth_browser import Browser, link_button_url
-from tests.support.slack import block_actions_payload, button_action
-from tests.transport.test_socket_mode import slash_payload
+from tests.support.slack import block_actions_payload, button_action, slash_payload
 
 
 async def _command(slack: SlackStandIn, text: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Which OAuth scopes each operation accepts, copied from the "OAuth Scopes" table in each operation's description in
-PlanetScale's spec (tests/standin checks this table against the vendored spec so it cannot drift).
+PlanetScale's spec (tests/planetscale_standin checks this table against the vendored spec so it cannot drift).
 
 A token holding none of an operation's scopes gets 404 `not_found` when it cannot even read the resource (PlanetScale
 hides what you cannot see) and 403 `forbidden` when it can read it but not change it.

@@ -1,6 +1,6 @@
 """`branch create` with no arguments opens a form; submitting it runs the command.
 
-The forms' pickers are tested in tests/commands_resources/test_branch_form.py and test_dr_form.py."""
+The forms' pickers are tested in test_branch_form.py and test_dr_form.py."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Option
 
 from bot.render import audit, branches, channel, databases, listing, orgs, passwords
 from bot.render.message import Message
-from tests.commands_resources.replies import validate_blocks, validate_view
+from tests.support.replies import validate_blocks, validate_view
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 HOSTILE = "<!channel> & <@U1>"

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from bot.sandbox.slack import SlackStandIn
-from tests.conftest import BOB_ACTOR
 from tests.support.bot import RunningBot
-from tests.support.slack import Actor
+from tests.support.slack import BOB_ACTOR, Actor
 
 CAROL = Actor(user_id="U0CAROL0001", user_name="carol")
 

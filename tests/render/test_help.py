@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.commands.catalog import CATALOG, CommandSpec
 from bot.commands.grammar import Invocation, ParseFailure, parse
 from bot.render.help import escape, render_help, render_parse_failure
 from bot.render.message import Message
-
-
-def assert_valid_slack_message(message: Message) -> None:
-    assert message.visibility == "ephemeral"
-    assert message.text
-    assert 0 < len(message.blocks) <= 50
-    # Slack refuses messages whose blocks total ~13k characters (msg_blocks_too_long), below any documented limit.
-    assert len(json.dumps(message.blocks, ensure_ascii=False)) < 12_000
-    for block in message.blocks:
-        assert_valid_block(block)
-
-
-def assert_valid_block(block: dict[str, Any]) -> None:
-    parsed = Block.parse(block)
-    assert parsed is not None
-    parsed.validate_json()
-    assert parsed.to_dict() == block
-    if block["type"] == "section":
-        assert 0 < len(block["text"]["text"]) <= 3000
-    if block["type"] == "header":
-        assert len(block["text"]["text"]) <= 150
-    if block["type"] == "context":
-        assert all(0 < len(element["text"]) <= 3000 for element in block["elements"])
+from tests.support.replies import assert_valid_slack_message
 
 
 def block_texts(message: Message) -> str:

@@ -19,9 +19,9 @@ from bot.render.modals import (
 from bot.sandbox.planetscale import paths
 from bot.sandbox.planetscale.world import DeployRequest, World
 from bot.sandbox.slack import SlackStandIn
-from tests.commands_resources.replies import ALICE, reply, validate_view
-from tests.commands_resources.test_branch_form import choose_database, open_form, options_offered, picked
 from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.forms import choose_database, open_form, options_offered, picked
+from tests.support.replies import ALICE, reply, validate_view
 from tests.support.slack import view_submission
 
 

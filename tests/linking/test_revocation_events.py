@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import BOB_ACTOR
 from tests.support.bot import SIGNING_SECRET, RunningBot
-from tests.support.slack import Actor, event_callback
+from tests.support.slack import BOB_ACTOR, Actor, event_callback
 
 ALICE = Actor()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.render import linking as render
-from tests.grammar.test_help_render import assert_valid_slack_message
+from tests.support.replies import assert_valid_slack_message
 
 
 def test_the_link_prompt_is_a_button_to_the_start_url() -> None:

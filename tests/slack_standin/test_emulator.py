@@ -13,7 +13,7 @@ from starlette.routing import Mount
 
 from bot.sandbox.emulator import create_emulator_routes
 from bot.sandbox.slack import SlackStandIn
-from tests.slackstandin.fake_bot import SIGNING_SECRET, FakeBot
+from tests.support.fake_slack_bot import SIGNING_SECRET, FakeBot
 from tests.support.servers import serve_asgi
 from tests.support.slack import ALICE, BOB, GENERAL, populated_standin
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.sandbox.slack.workspace import StoredMessage
-from tests.commands_resources.replies import validate_blocks
 from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.replies import validate_blocks
 from tests.support.slack import Actor, SignedRequest, block_actions, button_action
 
 ALICE = Actor()

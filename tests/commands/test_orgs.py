@@ -1,0 +1,34 @@
+"""`org list|show|switch` over real HTTP against both stand-ins."""
+
+from __future__ import annotations
+
+from bot.storage import UserPreferences
+from tests.support.bot import RunningBot
+from tests.support.replies import ALICE, everything, reply, usage_error
+
+
+async def test_org_list_show_and_switch(demo_bot: RunningBot) -> None:
+    listed = await reply(demo_bot, "org list")
+    assert listed["response_type"] == "ephemeral"
+    assert "`acme`" in everything(listed)
+    assert "globex" not in everything(listed)  # Alice is not a member there
+    assert "Organization acme" in everything(await reply(demo_bot, "org show"))
+    assert "switched" not in everything(await reply(demo_bot, "org show acme"))
+    assert "now use the organization `acme`" in everything(await reply(demo_bot, "org switch acme"))
+    stored = UserPreferences(demo_bot.runtime.database).default_org(ALICE.team_id, ALICE.user_id)
+    assert stored == "acme"
+    assert "your default" in everything(await reply(demo_bot, "org list"))
+
+
+async def test_org_switch_to_an_org_one_is_not_in_is_refused_and_stores_nothing(demo_bot: RunningBot) -> None:
+    text = everything(await reply(demo_bot, "org switch globex"))
+    assert "found no organization `globex`" in text
+    assert "user:read_organizations" in text
+    assert UserPreferences(demo_bot.runtime.database).default_org(ALICE.team_id, ALICE.user_id) is None
+
+
+def test_org_wrong_input(demo_bot: RunningBot) -> None:
+    assert "missing ORG" in usage_error(demo_bot, "org switch")
+    usage_error(demo_bot, "org switch acme globex")
+    usage_error(demo_bot, "org list extra")
+    usage_error(demo_bot, "org show acme --org acme")
