@@ -6,6 +6,7 @@ import pytest
 
 from bot.commands.catalog import CATALOG, Catalog, CommandSpec, Found, GroupOnly, NotFound
 from bot.commands.grammar import Invocation, parse
+from bot.commands.handlers import all_handlers
 
 CONTRACT_COMMANDS = {
     "help", "login", "logout", "whoami",
@@ -129,3 +130,14 @@ def test_a_catalog_refuses_duplicate_keys() -> None:
     spec = CATALOG.get("whoami")
     with pytest.raises(ValueError, match="share a key"):
         Catalog([spec, spec])
+
+
+def test_every_handler_is_a_command_of_the_catalog() -> None:
+    keys = {spec.key for spec in CATALOG}
+    registered = set(
+        all_handlers(
+            accounts=None, subscriptions=None, watches=None, cards=None, public_url="https://x"  # type: ignore[arg-type]
+        )
+    )
+    assert registered <= keys, registered - keys
+
