@@ -1,7 +1,7 @@
 # pscale-bot: Slack chat-ops for PlanetScale.
 #   docker build -t pscale-bot .
 #   docker run -d --env-file prod.env -v pscale-data:/data -p 3000:3000 pscale-bot
-# One container per database file (CONTRACT §7): do not scale it out.
+# One container per database file (docs/interface.md §7): do not scale it out.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

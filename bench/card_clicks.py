@@ -21,9 +21,9 @@ import httpx
 from bench.acks import print_percentiles, time_acks
 from bot.sandbox.planetscale import World, paths, seed_demo
 from bot.sandbox.slack.workspace import StoredMessage
-from tests.support.cards import click_request
 from tests.conftest import BOB_ACTOR
 from tests.support.bot import RunningBot, run_bot
+from tests.support.cards import click_request
 from tests.support.slack import Actor, serve_slack_standin
 
 ALICE = Actor()

@@ -1,4 +1,4 @@
-"""`pscale-bot` entry points (CONTRACT §1). A wrong or missing setting: exit 2 and one line naming it."""
+"""`pscale-bot` entry points (docs/interface.md §1). A wrong or missing setting: exit 2 and one line naming it."""
 
 from __future__ import annotations
 

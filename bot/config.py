@@ -1,4 +1,4 @@
-"""Settings from the environment (and `.env`), and the rules that pick the run mode (CONTRACT §1, §2).
+"""Settings from the environment (and `.env`), and the rules that pick the run mode (docs/interface.md §1, §2).
 
 A wrong or missing setting is a `ConfigError` naming the variable; the CLI turns it into exit code 2 and one plain
 line. The variable *names* are the contract; the values never appear in an error (they may be secrets).
@@ -45,7 +45,7 @@ class Mode(enum.StrEnum):
 
 
 class Settings(BaseSettings):
-    """Every setting of CONTRACT §2, read from the environment and `.env` (environment wins)."""
+    """Every setting of docs/interface.md §2, read from the environment and `.env` (environment wins)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -170,7 +170,7 @@ def configured_variables(settings: Settings) -> list[str]:
 
 
 def choose_mode(settings: Settings) -> ModeChoice:
-    """CONTRACT §1: nothing configured → sandbox; `SLACK_APP_TOKEN` → Socket Mode; otherwise HTTP mode."""
+    """docs/interface.md §1: nothing configured → sandbox; `SLACK_APP_TOKEN` → Socket Mode; otherwise HTTP mode."""
     configured = configured_variables(settings)
     if not configured:
         return ModeChoice(

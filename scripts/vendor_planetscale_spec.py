@@ -5,7 +5,10 @@ it), so the subset must stay a faithful copy: operations are copied verbatim, on
 components are dropped. Output is deterministic (sorted keys, fixed indentation) so a re-run shows no diff unless the
 source changed.
 
-Usage: python scripts/vendor_planetscale_spec.py [SOURCE_SPEC] [--out PATH] [--date YYYY-MM-DD]
+Usage: python scripts/vendor_planetscale_spec.py SOURCE_SPEC [--out PATH] [--date YYYY-MM-DD]
+
+SOURCE_SPEC is PlanetScale's published spec as JSON (it serves YAML at https://planetscale.com/docs/openapi.yaml;
+convert it first, e.g. with `python -c "import json,sys,yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = Path("/work/shared/planetscale/openapi.json")
 DEFAULT_OUT = REPO / "tests" / "data" / "planetscale" / "openapi.subset.json"
-# Where PlanetScale's spec was taken from (see reference/planetscale-api.md, source key [SPEC]).
+# Where PlanetScale's spec was taken from (see docs/reference/planetscale-api.md, source key [SPEC]).
 UPSTREAM = (
     "https://planetscale.com/docs/openapi.yaml as mirrored in planetscale/terraform-provider-planetscale "
     "schemas/openapi.yaml at commit fed5e89f74b0ea950907cf98de4eabc9a9f8430c (copied 2026-08-18)"
@@ -132,7 +134,7 @@ def cut(spec: dict[str, Any], *, source_sha256: str, date: str) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE)
+    parser.add_argument("source", type=Path, help="PlanetScale's OpenAPI spec as a JSON file")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--date", default=UPSTREAM_DATE, help="the date recorded as cut_on (default: upstream date)")
     args = parser.parse_args(argv)

@@ -1,11 +1,11 @@
 """Cards: post one, act on its buttons with the clicker's grant exactly once, and keep it current in place.
 
 A card is read with one grant: the poster's, else that of a linked user who clicked it; when nobody's is left it
-says it is stale. A click that changes the deploy request claims a key first (DESIGN.md, "Idempotency"): the card's
-id, the action and the version of the drawing that was clicked, so a double click or two people clicking at once
-make one PlanetScale call. Approvals are keyed by approver instead, since two admins approving is not a duplicate.
-After every click or observed change the same message is redrawn (through the shared `chat.update` budget) and
-the history goes in the card's thread.
+says it is stale. A click that changes the deploy request claims a key first (docs/architecture.md, "Exactly once"):
+the card's id, the action and the version of the drawing that was clicked, so a double click or two people clicking
+at once make one PlanetScale call. Approvals are keyed by approver instead, since two admins approving is not a
+duplicate. After every click or observed change the same message is redrawn (through the shared `chat.update`
+budget) and the history goes in the card's thread.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Which card buttons each deploy-request state offers, and what each button does.
 
-The table follows ../shared/reference/planetscale-api.md §5. It decides what the card shows and which clicks the
+The table follows docs/reference/planetscale-api.md §5. It decides what the card shows and which clicks the
 bot will pass on: a click whose action is not valid in the state the card last saw is answered, not sent to
 PlanetScale.
 """
@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class CardAction(StrEnum):
-    """A card button. The values are the buttons' `action_id`s (CONTRACT §5)."""
+    """A card button. The values are the buttons' `action_id`s (docs/interface.md §5)."""
 
     APPROVE = "dr_approve"
     DEPLOY = "dr_deploy"

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from bot.planetscale import PlanetScaleAPI
 from bot.render import card as render
 
-REVERT_WINDOW = timedelta(minutes=30)  # PlanetScale's documented revert window (reference §5)
+REVERT_WINDOW = timedelta(minutes=30)  # PlanetScale's documented revert window (docs/reference/planetscale-api.md §5)
 
 
 async def read_view(

@@ -1,7 +1,7 @@
 """Every `/pscale` command, declared once: its words, arguments, flags, help text and behaviour attributes.
 
 The grammar parses against these specs and the help renderer prints them, so the usage line a user sees in an
-error, in `/pscale help` and in the README all come from the same declaration (CONTRACT §4).
+error, in `/pscale help` and in the README all come from the same declaration (docs/interface.md §4).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class Invocation:
 
     spec: CommandSpec
     values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
-    # The channel's default database was put in front of the arguments (CONTRACT §4).
+    # The channel's default database was put in front of the arguments (docs/interface.md §4).
     used_default_database: bool = False
     # `branch create` / `deploy-request create` with no positional argument: open the modal
     # (`spec.modal_callback_id`) instead. Only flags, and the channel's default database, are filled in.

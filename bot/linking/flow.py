@@ -1,6 +1,7 @@
 """The browser part of a link: start (ticket → state → authorize URL) and callback (checked in a fixed order).
 
-The callback's checks follow bolt's OAuth flow, each failure with a named reason (CONTRACT §3): provider `error` →
+The callback's checks follow bolt's OAuth flow, each failure with a named reason
+(docs/interface.md §3): provider `error` →
 the browser's cookie → the state, used up atomically → `code` → the code exchange → `GET /user` → store. Nothing
 is stored unless every step passed, and a state can only ever reach the exchange once.
 """

@@ -41,7 +41,7 @@ WHOAMI_ORGANIZATION_LIMIT = 100
 
 
 def oauth_app(settings: Settings, *, port: int | None = None) -> OAuthApp:
-    """The OAuth application described by the settings (CONTRACT §2); the redirect URI follows `BOT_PUBLIC_URL`."""
+    """The OAuth application the settings describe (docs/interface.md §2); its redirect URI follows `BOT_PUBLIC_URL`."""
     secret = settings.planetscale_client_secret
     return OAuthApp(
         client_id=settings.planetscale_client_id or "",

@@ -56,7 +56,7 @@ class DeployRequestState(StrEnum):
 
 
 class DeploymentState(StrEnum):
-    """`deployment_state` / `deployment.state`, reference/planetscale-api.md §5."""
+    """`deployment_state` / `deployment.state`, docs/reference/planetscale-api.md §5."""
 
     PENDING = "pending"
     READY = "ready"

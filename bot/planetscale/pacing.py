@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Hashable
 
 __all__ = ["DEFAULT_BURST", "PLANETSCALE_REQUESTS_PER_MINUTE", "Pacer"]
 
-PLANETSCALE_REQUESTS_PER_MINUTE = 600  # reference/planetscale-api.md §4
+PLANETSCALE_REQUESTS_PER_MINUTE = 600  # docs/reference/planetscale-api.md §4
 DEFAULT_BURST = 20
 TOKEN_EPSILON = 1e-9
 

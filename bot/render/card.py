@@ -2,7 +2,7 @@
 
 The card shows only the buttons valid in the deploy request's current state (bot/cards/states.py). Every button's
 `value` is `CARD_ID.VERSION`: the version is what makes a double click, or a click on a card that has moved on,
-recognisable (DESIGN.md, "Idempotency").
+recognisable (docs/architecture.md, "Exactly once").
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ _BUTTON_TEXT: dict[CardAction, str] = {
 _PRIMARY = frozenset({CardAction.APPROVE, CardAction.DEPLOY, CardAction.APPLY})
 _DANGER = frozenset({CardAction.REVERT, CardAction.CLOSE, CardAction.CANCEL})
 
-# Slack's own confirm dialog before acting. CONTRACT §5 asks it of deploy, apply and revert; cancel, close and
+# Slack's own confirm dialog before acting. docs/interface.md §5 asks it of deploy, apply and revert; cancel, close and
 # skip-revert give up something that cannot be had back, so they ask too.
 _CONFIRM: dict[CardAction, tuple[str, str, str]] = {
     CardAction.DEPLOY: ("Deploy?", "Add {target} to the deploy queue? Its schema changes go to `{into}`.", "Deploy"),

@@ -19,7 +19,8 @@ from bot.planetscale import (
 )
 from bot.render.message import Message
 
-# Which OAuth scope a path needs to be *read*; PlanetScale answers 404 when it is missing (reference §3).
+# Which OAuth scope a path needs to be *read*; PlanetScale answers 404 when it is missing
+# (docs/reference/planetscale-api.md §3).
 _READ_SCOPE_BY_SEGMENT = (
     ("passwords", "organization:manage_passwords"),
     ("deploy-requests", "organization:read_deploy_requests"),

@@ -18,7 +18,7 @@ from bot.tasks import TaskTracker
 
 log = logging.getLogger(__name__)
 
-# CONTRACT §4: every command gets its final reply within 15 s; keep a margin for the response_url POST itself.
+# docs/interface.md §4: every command gets its final reply within 15 s; keep a margin for the response_url POST itself.
 FINAL_REPLY_SECONDS = 14
 
 

@@ -1,4 +1,4 @@
-"""The one SQLite file the bot keeps (CONTRACT §7): opening it durably, migrating it, transactions and backups.
+"""The one SQLite file the bot keeps (docs/interface.md §7): opening it durably, migrating it, transactions and backups.
 
 One connection per process, shared by the event loop and worker threads behind a re-entrant lock. Statements are
 sub-millisecond, so async code calls them directly; what must not happen is holding a session across an `await`

@@ -74,9 +74,10 @@ CREATE TABLE pending_commands (
 """
 
 _ACCOUNT_LINKING = """
--- One PlanetScale OAuth grant per Slack user. Tokens are Fernet ciphertexts (never plain text, CONTRACT §7); the
--- refresh token sits in its own column so reading an access token never has to open it. `version` grows with every
--- token write: refreshes compare-and-swap on it. `lease_*` make one process at a time refresh a user's tokens.
+-- One PlanetScale OAuth grant per Slack user. Tokens are Fernet ciphertexts (never plain text, docs/interface.md
+-- §7); the refresh token sits in its own column so reading an access token never has to open it. `version` grows
+-- with every token write: refreshes compare-and-swap on it. `lease_*` make one process at a time refresh a user's
+-- tokens.
 CREATE TABLE planetscale_grants (
     team_id               TEXT NOT NULL,
     user_id               TEXT NOT NULL,

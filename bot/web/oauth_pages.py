@@ -1,4 +1,5 @@
-"""The browser side of `/pscale login` (CONTRACT §3): the start page, the redirect to PlanetScale, the callback.
+"""The browser side of `/pscale login` (docs/interface.md §3): the start page, the redirect to PlanetScale, the
+callback.
 
 `GET /oauth/planetscale/start?t=…` only shows a button: link scanners (Slack's unfurler, mail filters) follow GETs,
 and must not use the one-time ticket up. The button POSTs, which uses the ticket, binds this browser with an

@@ -1,4 +1,4 @@
-"""CONTRACT §1: the mode rules and "exit 2 with one line naming the variable", through the real entry point."""
+"""docs/interface.md §1: the mode rules and "exit 2 with one line naming the variable", through the real entry point."""
 
 from __future__ import annotations
 

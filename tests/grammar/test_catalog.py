@@ -1,4 +1,4 @@
-"""The catalog holds exactly the commands of CONTRACT §4, with their attributes and usage lines."""
+"""The catalog holds exactly the commands of docs/interface.md §4, with their attributes and usage lines."""
 
 from __future__ import annotations
 

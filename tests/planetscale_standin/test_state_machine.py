@@ -1,4 +1,4 @@
-"""The deployment state machine (reference/planetscale-api.md §5) on a ManualClock, mostly through the World itself
+"""The deployment state machine (docs/reference/planetscale-api.md §5) on a ManualClock, mostly through the World itself
 and end to end over HTTP for the main path."""
 
 from __future__ import annotations

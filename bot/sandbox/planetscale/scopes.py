@@ -98,7 +98,8 @@ OPERATION_ACCESS: dict[str, Access] = {
     "get_deployment": _read(READ_DEPLOY_REQUESTS),
     "list_deploy_operations": _read(READ_DEPLOY_REQUESTS),
     "list_deploy_request_reviews": _read(READ_DEPLOY_REQUESTS),
-    # The spec lists no scopes for the deploy queue (reference §7.6); reading deploy requests is the natural fit.
+    # The spec lists no scopes for the deploy queue (docs/reference/planetscale-api.md §7.6); reading deploy
+    # requests is the natural fit.
     "get_deploy_queue": _read(READ_DEPLOY_REQUESTS),
     "create_deploy_request": _write(WRITE_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
     "close_deploy_request": _write(WRITE_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
@@ -133,4 +134,4 @@ BOT_SCOPES: tuple[str, ...] = (
     "organization:read_comments",
     "organization:manage_passwords",
 )
-"""The default `PLANETSCALE_SCOPES` of CONTRACT.md §2."""
+"""The default `PLANETSCALE_SCOPES` of docs/interface.md §2."""

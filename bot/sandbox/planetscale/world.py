@@ -1,10 +1,10 @@
 """The PlanetScale stand-in's in-memory world: accounts, databases, branches, deploy requests and their deployments.
 
 Every public method takes the world's lock, so the HTTP server thread and the test thread can both use it. Deploy
-requests move through the deployment state machine of reference/planetscale-api.md §5 on the world's clock: state is
-*settled* lazily (before every read or action) by replaying the timed transitions that became due, in time order. With
-a `ManualClock` nothing moves until `advance()`, which keeps tests deterministic; with the wall clock (the sandbox) the
-deployments run on their own.
+requests move through the deployment state machine of docs/reference/planetscale-api.md §5 on the world's clock:
+state is *settled* lazily (before every read or action) by replaying the timed transitions that became due, in time
+order. With a `ManualClock` nothing moves until `advance()`, which keeps tests deterministic; with the wall clock
+(the sandbox) the deployments run on their own.
 
 Rule violations raise `PlanetScaleError`, which the API turns into PlanetScale's `{code, message}` error bodies.
 """
@@ -377,10 +377,6 @@ class World:
             self.organizations[name] = organization
             return organization
 
-    def set_role(self, organization: str, user_id: str, role: Role) -> None:
-        with self.lock:
-            self._organization(organization).members[self._user(user_id).id] = role
-
     def issue_access_token(
         self, user_id: str, scopes: Iterable[str], *, expires_in: int = DEFAULT_TOKEN_LIFETIME
     ) -> str:
@@ -440,10 +436,6 @@ class World:
             if found is None:
                 raise not_found()
             return found
-
-    def role_of(self, user_id: str, organization: str) -> Role | None:
-        with self.lock:
-            return self._organization(organization).members.get(user_id)
 
     # ----- databases and branches -------------------------------------------------------------------------------
 
