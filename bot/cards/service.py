@@ -14,20 +14,19 @@ import dataclasses
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.cards.states import CardAction, is_valid, refresh_seconds, state_label
 from bot.cards.store import CardRecord, Cards
 from bot.cards.updates import CardUpdates
-from bot.cards.view import fingerprint, read_view
 from bot.commands.context import Accounts, Caller, SlackPort
+from bot.deploy_requests import lifecycle
+from bot.deploy_requests.actions import Action, perform
+from bot.deploy_requests.summary import Snapshot, read_snapshot, schema_changes
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.render import card as render
 from bot.render.errors import describe_target, planetscale_failure
 from bot.render.message import Message
-from bot.render.resources import OperationView
 from bot.storage import AuditLog, IdempotencyKeys
 from bot.storage.database import Clock
 
@@ -35,36 +34,15 @@ log = logging.getLogger(__name__)
 
 REFRESH_BATCH = 10
 RETRY_READ_SECONDS = 60.0
-STALE_REASON = (
-    "Nobody who posted or used this card has a PlanetScale link any more, so it is no longer updated. "
-    "Link with `/pscale login` and click Refresh."
-)
-# Changes PlanetScale makes on its own that are worth a line in the card's thread (the rest only redraw it).
-_NOTABLE = frozenset(
-    {"error", "queued", "pending_cutover", "complete_pending_revert", "complete", "complete_error", "complete_cancel",
-     "cancelled", "complete_revert", "complete_revert_error"}
-)
 
 
 @dataclass(frozen=True)
 class Click:
-    action: CardAction
+    """A click on a card's button: its value (`CARD_ID.VERSION` of the drawing clicked) and who clicked."""
+
     value: str
     team_id: str
     user_id: str
-
-
-_Perform = Callable[[PlanetScaleAPI, str, str, int], Awaitable[object]]
-_PERFORM: dict[CardAction, _Perform] = {
-    CardAction.APPROVE: lambda api, org, db, n: api.deploy_requests.approve(org, db, n),
-    CardAction.DEPLOY: lambda api, org, db, n: api.deploy_requests.deploy(org, db, n),
-    CardAction.APPLY: lambda api, org, db, n: api.deploy_requests.apply_deploy(org, db, n),
-    CardAction.CANCEL: lambda api, org, db, n: api.deploy_requests.cancel(org, db, n),
-    CardAction.CLOSE: lambda api, org, db, n: api.deploy_requests.close(org, db, n),
-    CardAction.REVERT: lambda api, org, db, n: api.deploy_requests.revert(org, db, n),
-    CardAction.SKIP_REVERT: lambda api, org, db, n: api.deploy_requests.skip_revert(org, db, n),
-    CardAction.UNBLOCK: lambda api, org, db, n: api.deploy_requests.complete_deploy(org, db, n),
-}
 
 
 _LINK = re.compile(
@@ -120,29 +98,24 @@ class CardService:
     async def _new_card(
         self, api: PlanetScaleAPI, *, caller: Caller, org: str, database: str, number: int,
         unfurl: tuple[str, str] | None = None,
-    ) -> render.CardView:
+    ) -> CardRecord:
         """Read the deploy request with `caller`'s grant and store a card for it in their channel."""
-        view = await read_view(
-            api, org=org, database=database, number=number, card_id=Cards.new_id(), version=1, now=self._now()
+        snapshot = await read_snapshot(api, org=org, database=database, number=number, now=self._now())
+        return self._cards.add(
+            snapshot, team_id=caller.team_id, channel_id=caller.channel_id, org=org, reader_id=caller.user_id,
+            refresh_in=lifecycle.refresh_seconds(snapshot), unfurl=unfurl,
         )
-        self._cards.add(
-            view=view, team_id=caller.team_id, channel_id=caller.channel_id, org=org, reader_id=caller.user_id,
-            fingerprint=fingerprint(view), refresh_in=_refresh_in(view), unfurl=unfurl,
-        )
-        return view
 
-    async def post(
-        self, api: PlanetScaleAPI, *, caller: Caller, org: str, database: str, number: int
-    ) -> render.CardView:
+    async def post(self, api: PlanetScaleAPI, *, caller: Caller, org: str, database: str, number: int) -> Snapshot:
         """Post a new card for the deploy request in the caller's channel, read with the caller's grant."""
-        view = await self._new_card(api, caller=caller, org=org, database=database, number=number)
+        card = await self._new_card(api, caller=caller, org=org, database=database, number=number)
         try:
-            ts = await self._slack.post_message(channel=caller.channel_id, message=render.card(view))
+            ts = await self._slack.post_message(channel=caller.channel_id, message=render.card(_drawing(card)))
         except BaseException:
-            self._cards.remove(view.card_id)
+            self._cards.remove(card.card_id)
             raise
-        self._cards.set_ts(view.card_id, ts)
-        return view
+        self._cards.set_ts(card.card_id, ts)
+        return card.snapshot
 
     async def unfurl(self, *, team_id: str, channel_id: str, message_ts: str, user_id: str, url: str) -> None:
         """Draw the deploy request a shared PlanetScale link points at as a live card in the link's unfurl, read with
@@ -157,7 +130,7 @@ class CardService:
         org, database, number = target
         sharer = Caller(team_id=team_id, user_id=user_id, channel_id=channel_id)
         try:
-            view = await self._new_card(
+            card = await self._new_card(
                 self._api(team_id, user_id), caller=sharer, org=org, database=database, number=number,
                 unfurl=(message_ts, url),
             )
@@ -165,7 +138,7 @@ class CardService:
             log.info("not unfurling a deploy-request link: %s", error)
             return
         self._updates.submit(
-            channel=channel_id, ts=message_ts, message=render.card(view), state_change=True, unfurl_url=url
+            channel=channel_id, ts=message_ts, message=render.card(_drawing(card)), state_change=True, unfurl_url=url
         )
 
     async def _offer_link(self, *, team_id: str, channel_id: str, user_id: str) -> None:
@@ -182,58 +155,68 @@ class CardService:
 
     # --- clicks ----------------------------------------------------------------------------------------------------
 
-    async def click(self, click: Click) -> Message | None:
-        """Act on a button; returns what only the clicker should see (None when the card and thread say it all)."""
+    async def refresh_clicked(self, click: Click) -> Message | None:
+        """Refresh: read the deploy request again with the card's grant, else the clicker's."""
         card = self._card_for(click)
         if card is None:
             return render.card_unknown()
-        if click.action is CardAction.REFRESH:
-            outcome = await self.refresh(card, clicker=click.user_id)
-            if isinstance(outcome, PlanetScaleError):
-                return planetscale_failure(outcome, values=_values(card))
-            return render.card_stale() if outcome == "stale" else None
+        outcome = await self.refresh(card, clicker=click.user_id)
+        if isinstance(outcome, PlanetScaleError):
+            return planetscale_failure(outcome, values=_values(card))
+        return render.card_stale() if outcome == "stale" else None
+
+    async def click(self, click: Click, action: Action) -> Message | None:
+        """Act on a button that changes the deploy request; returns what only the clicker should see (None when the
+        card and thread say it all)."""
+        card = self._card_for(click)
+        if card is None:
+            return render.card_unknown()
         if not self._accounts.has_active_grant(click.team_id, click.user_id):
             return self._accounts.link_prompt(click.team_id, click.user_id)
         parsed = _parse_value(click.value)
         clicked_version = parsed[1] if parsed else 0
-        shown = card.snapshot
-        valid = is_valid(click.action, state=shown.state, deployment_state=shown.deployment_state)
-        if click.action is CardAction.APPROVE and valid:
+        valid = lifecycle.allows(action, card.snapshot)
+        if action is Action.APPROVE and valid:
             # Keyed by approver, not by drawing: a second admin approving a card the first approval redrew is new.
             key = _approvals_of(card) + click.user_id
         elif clicked_version == card.version and valid:
-            key = f"{card.card_id}:{click.action.value}:{clicked_version}"
+            # Named by the button's id, as claims stored before this code have been, so none is mistaken for new.
+            key = f"{card.card_id}:{render.ACTION_IDS[action]}:{clicked_version}"
         else:
             await self.refresh(card, clicker=click.user_id)
             current = self._cards.get(card.card_id) or card
-            label = state_label(state=current.snapshot.state, deployment_state=current.snapshot.deployment_state)
-            return render.card_moved_on(click.action, label=label)
-        claim = self._cards.claim_click(key, card_id=card.card_id, action=click.action.value, user_id=click.user_id)
+            return render.card_moved_on(action, now=current.snapshot)
+        claim = self._cards.claim_click(
+            key, card_id=card.card_id, action=render.ACTION_IDS[action], user_id=click.user_id
+        )
         if not claim.won:
-            return render.already_clicked(click.action, by_user_id=claim.by_user_id, clicker_id=click.user_id)
-        return await self._act(card, click, key)
+            return render.already_clicked(action, by_user_id=claim.by_user_id, clicker_id=click.user_id)
+        return await self._act(card, click, action, key)
 
-    async def _act(self, card: CardRecord, click: Click, key: str) -> Message | None:
+    async def _act(self, card: CardRecord, click: Click, action: Action, key: str) -> Message | None:
         done = False
         try:
-            await _PERFORM[click.action](self._api(click.team_id, click.user_id), card.org, card.database, card.number)
+            await perform(
+                self._api(click.team_id, click.user_id), action, org=card.org, database=card.database,
+                number=card.number,
+            )
             done = True
         except Unauthorized:
-            self._record(card, click, result="failed: PlanetScale no longer accepts the link")
+            self._record(card, click, action, result="failed: PlanetScale no longer accepts the link")
             return self._accounts.link_prompt(click.team_id, click.user_id)
         except PlanetScaleError as error:
-            log.info("card click %s on %s #%d: %s", click.action.value, card.database, card.number, error)
+            log.info("card click %s on %s #%d: %s", action.value, card.database, card.number, error)
             # The card stays truthful: redraw it from PlanetScale before the click may be tried again. If the call
             # did go through after all, the redraw bumped the version and an identical click is recognised as stale.
             await self.refresh(card, clicker=click.user_id)
             kind = "refused" if error.status and error.status < 500 else "failed"
-            self._record(card, click, result=f"{kind}: {error.status or 'no response'} {error.message}")
+            self._record(card, click, action, result=f"{kind}: {error.status or 'no response'} {error.message}")
             return planetscale_failure(error, values=_values(card))
         finally:
             if not done:  # refused, failed, or cut off by the reply deadline: the clicker may try again
                 self._cards.release_click(key)
-        self._record(card, click, result="ok")
-        await self._thread_note(card, render.history_note(click.action, user_id=click.user_id))
+        self._record(card, click, action, result="ok")
+        await self._thread_note(card, render.history_note(action, user_id=click.user_id))
         await self.refresh(card, clicker=click.user_id, announce=False)  # its thread has the line just posted
         await self.request_changed(
             team_id=card.team_id, org=card.org, database=card.database, number=card.number, besides=card.card_id
@@ -247,14 +230,14 @@ class CardService:
             return None
         return card
 
-    def _record(self, card: CardRecord, click: Click, *, result: str) -> None:
+    def _record(self, card: CardRecord, click: Click, action: Action, *, result: str) -> None:
         self._audit.record(
             team_id=click.team_id,
             user_id=click.user_id,
             organization=card.org,
             database=card.database,
             # Named as the command that does the same, so the audit reads alike whichever way a change was made.
-            action=f"deploy-request {click.action.value.removeprefix('dr_').replace('_', '-')} (card)",
+            action=f"deploy-request {action.value} (card)",
             target=describe_target(_values(card)),
             result=result,
         )
@@ -286,12 +269,9 @@ class CardService:
             failure = planetscale_failure(error, values=_values(card))
             view = render.diff_failed(database=card.database, number=card.number, message=failure)
         else:
-            operations = [
-                OperationView(table=op.table_name, operation=op.operation_name, ddl=op.ddl_statement)
-                for op in page.data
-            ]
             view = render.diff_modal(
-                database=card.database, number=card.number, operations=operations, html_url=card.snapshot.html_url
+                database=card.database, number=card.number, operations=schema_changes(page.data),
+                html_url=card.snapshot.html_url,
             )
         await self._slack.update_modal(view_id=view_id, view=view)
         return None
@@ -308,9 +288,9 @@ class CardService:
             if not self._accounts.has_active_grant(card.team_id, reader):
                 continue
             try:
-                view = await read_view(
+                snapshot = await read_snapshot(
                     self._api(card.team_id, reader), org=card.org, database=card.database, number=card.number,
-                    card_id=card.card_id, version=card.version, now=self._now(),
+                    now=self._now(),
                 )
             except Unauthorized:
                 continue
@@ -318,34 +298,34 @@ class CardService:
                 log.info("refreshing card %s: %s", card.card_id, error)
                 self._cards.postpone(card.card_id, seconds=RETRY_READ_SECONDS)
                 return error
-            await self._redraw(card, view, reader_id=reader, announce=announce)
+            await self._redraw(card, snapshot, reader_id=reader, announce=announce)
             return None
-        if card.snapshot.stale is None:
-            stale = dataclasses.replace(card.snapshot, stale=STALE_REASON, as_of=self._now())
-            await self._redraw(card, stale, reader_id=None, announce=False)
+        if not card.stale:
+            checked = dataclasses.replace(card.snapshot, as_of=self._now())
+            await self._redraw(card, checked, reader_id=None, announce=False)
         return "stale"
 
-    async def _redraw(self, card: CardRecord, view: render.CardView, *, reader_id: str | None, announce: bool) -> None:
-        if dataclasses.replace(view, as_of=card.snapshot.as_of) == card.snapshot:
-            view = card.snapshot  # nothing to show: keep "Updated …" truthful and spend none of the update budget
+    async def _redraw(self, card: CardRecord, snapshot: Snapshot, *, reader_id: str | None, announce: bool) -> None:
+        stale = reader_id is None
+        if dataclasses.replace(snapshot, as_of=card.snapshot.as_of) == card.snapshot and stale == card.stale:
+            snapshot = card.snapshot  # nothing to show: keep "Updated …" truthful and spend none of the update budget
             unchanged = True
         else:
             unchanged = False
         version, changed = self._cards.save(
-            view, fingerprint=fingerprint(view), refresh_in=_refresh_in(view),
-            reader_id=reader_id,
+            card, snapshot, refresh_in=lifecycle.refresh_seconds(snapshot), reader_id=reader_id
         )
-        drawn = dataclasses.replace(view, version=version)
-        if set(card.snapshot.approved_by) - set(drawn.approved_by):
+        if set(card.snapshot.approved_by) - set(snapshot.approved_by):
             self._cards.release_approvals(_approvals_of(card))
         if card.ts is not None and not unchanged:
+            drawn = render.CardView(card_id=card.card_id, version=version, request=snapshot, stale=stale)
             self._updates.submit(
                 channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=changed,
                 unfurl_url=card.unfurl_url,
             )
-        moved = drawn.deployment_state != card.snapshot.deployment_state or drawn.state != card.snapshot.state
-        if announce and moved and (drawn.deployment_state in _NOTABLE or drawn.state == "closed"):
-            await self._thread_note(card, render.state_note(state=drawn.state, deployment_state=drawn.deployment_state))
+        moved = snapshot.deployment_state != card.snapshot.deployment_state or snapshot.state != card.snapshot.state
+        if announce and moved and lifecycle.is_notable(snapshot):
+            await self._thread_note(card, render.state_note(snapshot))
 
     async def refresh_due(self, *, limit: int = REFRESH_BATCH) -> int:
         """One pass of the reconciler: the cards PlanetScale is moving along whose time to be read again has come."""
@@ -384,8 +364,8 @@ def _approvals_of(card: CardRecord) -> str:
     return f"approve:{card.team_id}:{card.org}:{card.database}:{card.number}:"
 
 
-def _refresh_in(view: render.CardView) -> float | None:
-    return refresh_seconds(state=view.state, deployment_state=view.deployment_state)
+def _drawing(card: CardRecord) -> render.CardView:
+    return render.CardView(card_id=card.card_id, version=card.version, request=card.snapshot, stale=card.stale)
 
 
 def _values(card: CardRecord) -> dict[str, object]:

@@ -1,8 +1,14 @@
-"""Cards and their clicks in SQLite. Read-compare-write happens in one `BEGIN IMMEDIATE` transaction."""
+"""Cards and their clicks in SQLite. Read-compare-write happens in one `BEGIN IMMEDIATE` transaction.
+
+A card keeps the deploy request as it last read it (`snapshot`, a `Snapshot` as JSON) and the Slack user whose
+grant reads it (`reader_id`); a card nobody's grant can read any more has none, and is stale. Rows written before
+the snapshot was a domain record hold the renderer's view of it, whose extra keys (`card_id`, `version`, `stale`)
+are ignored on reading: the columns hold the first two, and `reader_id` says the third.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import secrets
 import sqlite3
 import time
@@ -10,11 +16,11 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
-from bot.render.card import CardView
+from bot.deploy_requests.summary import Snapshot
 from bot.storage import Database
 from bot.storage.database import Clock
 
-_SNAPSHOT = TypeAdapter(CardView)
+_SNAPSHOT = TypeAdapter(Snapshot)
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,19 @@ class CardRecord:
     reader_id: str | None
     version: int
     refreshed_at: int
-    snapshot: CardView
+    snapshot: Snapshot
+
+    @property
+    def stale(self) -> bool:
+        """Nobody's grant is left to read the deploy request with: the card can no longer be kept current."""
+        return self.reader_id is None
+
+
+def fingerprint(snapshot: Snapshot, *, stale: bool) -> str:
+    """The part of a card that, when it changes, makes older clicks stale. Progress and ETA are cosmetic."""
+    return json.dumps(
+        [snapshot.state, snapshot.deployment_state, snapshot.approved, list(snapshot.approved_by), not stale]
+    )
 
 
 _SELECT = (
@@ -42,7 +60,6 @@ _SELECT = (
 def _record(row: tuple[object, ...]) -> CardRecord:
     *head, snapshot = row
     card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id, version, refreshed_at = head
-    view = _SNAPSHOT.validate_json(str(snapshot))
     return CardRecord(
         card_id=str(card_id),
         team_id=str(team_id),
@@ -55,7 +72,7 @@ def _record(row: tuple[object, ...]) -> CardRecord:
         reader_id=str(reader_id) if reader_id is not None else None,
         version=int(str(version)),
         refreshed_at=int(str(refreshed_at)),
-        snapshot=dataclasses.replace(view, card_id=str(card_id), version=int(str(version))),
+        snapshot=_SNAPSHOT.validate_json(str(snapshot)),
     )
 
 
@@ -72,27 +89,25 @@ class Cards:
         self._database = database
         self._clock = clock
 
-    @staticmethod
-    def new_id() -> str:
-        return secrets.token_hex(8)
-
     def add(
-        self, *, view: CardView, team_id: str, channel_id: str, org: str, reader_id: str, fingerprint: str,
+        self, snapshot: Snapshot, *, team_id: str, channel_id: str, org: str, reader_id: str,
         refresh_in: float | None, unfurl: tuple[str, str] | None = None,
     ) -> CardRecord:
-        """A new card; `unfurl` is (message ts, url) when it is drawn as the unfurl of a link in that message."""
+        """A new card, at version 1; `unfurl` is (message ts, url) when it is drawn as the unfurl of a link in that
+        message."""
+        card_id = secrets.token_hex(8)
         ts, unfurl_url = unfurl if unfurl is not None else (None, None)
         now = int(self._clock())
         with self._database.session() as sql:
             sql.execute(
                 "INSERT INTO cards (card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id,"
                 " version, next_refresh_at, refreshed_at, snapshot, fingerprint, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (view.card_id, team_id, channel_id, ts, unfurl_url, org, view.database, view.number, reader_id,
-                 view.version,
-                 self._due(refresh_in), now, _SNAPSHOT.dump_json(view).decode(), fingerprint, now),
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+                (card_id, team_id, channel_id, ts, unfurl_url, org, snapshot.database, snapshot.number, reader_id,
+                 self._due(refresh_in), now, _SNAPSHOT.dump_json(snapshot).decode(),
+                 fingerprint(snapshot, stale=False), now),
             )
-        found = self.get(view.card_id)
+        found = self.get(card_id)
         if found is None:  # pragma: no cover - the row was inserted a line above
             raise RuntimeError("card vanished after insert")
         return found
@@ -141,27 +156,29 @@ class Cards:
         return [_record(row) for row in rows]
 
     def save(
-        self, view: CardView, *, fingerprint: str, refresh_in: float | None, reader_id: str | None
+        self, card: CardRecord, snapshot: Snapshot, *, refresh_in: float | None, reader_id: str | None
     ) -> tuple[int, bool]:
-        """Store what the card shows now. Returns (version, changed): the version goes up when `fingerprint` (the
-        state part of the view) differs from what was stored, so clicks on the older drawing are recognised."""
+        """Store what the card shows now, read with `reader_id`'s grant (None: nobody's is left). Returns (version,
+        changed): the version goes up when the state shown (its fingerprint) differs from what was stored, so
+        clicks on the older drawing are recognised."""
         now = int(self._clock())
+        shown = fingerprint(snapshot, stale=reader_id is None)
         with self._database.transaction() as sql:
             cursor: sqlite3.Cursor = sql.execute(
-                "SELECT version, fingerprint FROM cards WHERE card_id = ?", (view.card_id,)
+                "SELECT version, fingerprint FROM cards WHERE card_id = ?", (card.card_id,)
             )
             row = cursor.fetchone()
             if row is None:
-                return view.version, False
+                return card.version, False
             version, stored = int(row[0]), str(row[1])
-            changed = stored != fingerprint
+            changed = stored != shown
             if changed:
                 version += 1
             sql.execute(
                 "UPDATE cards SET version = ?, fingerprint = ?, next_refresh_at = ?, snapshot = ?, reader_id = ?,"
                 " refreshed_at = ? WHERE card_id = ?",
-                (version, fingerprint, self._due(refresh_in), _SNAPSHOT.dump_json(view).decode(), reader_id, now,
-                 view.card_id),
+                (version, shown, self._due(refresh_in), _SNAPSHOT.dump_json(snapshot).decode(), reader_id, now,
+                 card.card_id),
             )
         return version, changed
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.context import CommandContext, CommandHandler
+from bot.deploy_requests.summary import queue_entry
 from bot.render import resources as render
 from bot.render.message import Message
 
@@ -11,13 +12,7 @@ async def queue(ctx: CommandContext) -> Message:
     org = await ctx.organization()
     db = ctx.invocation.text("database")
     page = await ctx.planetscale.deploy_queue.list(org, db)
-    entries = [
-        render.QueueEntryView(
-            number=item.deploy_request_number, state=item.state, into_branch=item.into_branch, queued_at=item.queued_at
-        )
-        for item in page.data
-    ]
-    return render.deploy_queue(org, db, entries)
+    return render.deploy_queue(org, db, [queue_entry(deployment) for deployment in page.data])
 
 
 HANDLERS: dict[str, CommandHandler] = {"queue": CommandHandler(run=queue)}

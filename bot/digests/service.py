@@ -17,13 +17,14 @@ from datetime import UTC, date, datetime
 from slack_sdk.errors import SlackApiError
 
 from bot.commands.context import Accounts, SlackPort
-from bot.digests.needs import GROUPS, what_it_needs
+from bot.deploy_requests.lifecycle import Need, what_it_needs
+from bot.deploy_requests.summary import Summary, queue_entry, summarize
 from bot.digests.schedule import due_slot
 from bot.digests.store import Subscription, Subscriptions
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
+from bot.planetscale.models import DeployRequestState
 from bot.render import digests as render
 from bot.render.message import Message
-from bot.render.resources import DeployRequestView, QueueEntryView
 
 log = logging.getLogger(__name__)
 
@@ -96,25 +97,14 @@ class DigestService:
             return render.grant_gone(org=org, db=db, owner_id=owner_id)
         api = self._planetscale.as_user(self._accounts.token_provider(team_id, owner_id), user_key=(team_id, owner_id))
         try:
-            page = await api.deploy_requests.list(org, db, state="open", per_page=SHOWN_OPEN)
+            page = await api.deploy_requests.list(org, db, state=DeployRequestState.OPEN, per_page=SHOWN_OPEN)
             queue = await api.deploy_queue.list(org, db)
         except Unauthorized:
             return render.grant_gone(org=org, db=db, owner_id=owner_id)
-        groups: dict[str, list[DeployRequestView]] = {title: [] for title in GROUPS}
-        for item in page.data:
-            groups[what_it_needs(item, now=now)].append(
-                DeployRequestView(
-                    number=item.number, branch=item.branch, into_branch=item.into_branch, state=item.state,
-                    deployment_state=item.deployment_state, approved=item.approved,
-                    author=item.actor.display_name if item.actor else None, notes=None,
-                    created_at=item.created_at, html_url=item.html_url,
-                )
-            )
-        entries = [
-            QueueEntryView(number=d.deploy_request_number, state=d.state, into_branch=d.into_branch,
-                           queued_at=d.queued_at)
-            for d in queue.data
-        ]
+        groups: dict[Need, list[Summary]] = {need: [] for need in Need}
+        for item in map(summarize, page.data):
+            groups[what_it_needs(item, now=now)].append(item)
+        entries = [queue_entry(deployment) for deployment in queue.data]
         return render.digest(org=org, db=db, groups=groups, total_open=page.total_count, queue=entries)
 
     async def _post(self, subscription: Subscription, slot: date | None, message: Message, report: RunReport) -> None:

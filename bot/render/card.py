@@ -1,6 +1,6 @@
 """The live deploy-request card, its diff modal and the short notes around it: pure functions of view models.
 
-The card shows only the buttons valid in the deploy request's current state (bot/cards/states.py). Every button's
+The card shows only the buttons the deploy request's stage allows (bot/deploy_requests/lifecycle.py). Every button's
 `value` is `CARD_ID.VERSION`: the version is what makes a double click, or a click on a card that has moved on,
 recognisable (docs/architecture.md, "Exactly once").
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -23,47 +22,56 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.cards.states import (
-    BEFORE_CUTOVER,
-    OPEN_IN_PLANETSCALE,
-    PAST_TENSE,
-    CardAction,
-    awaits_review,
-    state_label,
-    valid_actions,
-)
+from bot.deploy_requests import lifecycle
+from bot.deploy_requests.actions import Action
+from bot.deploy_requests.lifecycle import Stage
+from bot.deploy_requests.summary import Operation, Snapshot
 from bot.render.help import escape
 from bot.render.message import Message
-from bot.render.resources import SECTION_LIMIT, OperationView, diff, slack_ago, slack_date
+from bot.render.resources import SECTION_LIMIT, diff, slack_ago, slack_date, state_label
 
 DDL_ON_CARD = 400  # characters of each operation's DDL on the card; the diff modal has all of it
 OPERATIONS_ON_CARD = 5
 NOTES_ON_CARD = 600
 
-_BUTTON_TEXT: dict[CardAction, str] = {
-    CardAction.APPROVE: "Approve",
-    CardAction.DEPLOY: "Deploy",
-    CardAction.APPLY: "Apply changes",
-    CardAction.CANCEL: "Cancel deploy",
-    CardAction.CLOSE: "Close",
-    CardAction.REVERT: "Revert",
-    CardAction.SKIP_REVERT: "Skip revert",
-    CardAction.UNBLOCK: "Unblock queue",
-    CardAction.DIFF: "Show diff",
-    CardAction.REFRESH: "Refresh",
+# The buttons' `action_id`s (docs/interface.md §5): Slack sends them back with every click, so they never change.
+ACTION_IDS: dict[Action, str] = {
+    Action.APPROVE: "dr_approve",
+    Action.DEPLOY: "dr_deploy",
+    Action.APPLY: "dr_apply",
+    Action.CANCEL: "dr_cancel",
+    Action.CLOSE: "dr_close",
+    Action.REVERT: "dr_revert",
+    Action.SKIP_REVERT: "dr_skip_revert",
+    Action.UNBLOCK: "dr_unblock",
 }
-_PRIMARY = frozenset({CardAction.APPROVE, CardAction.DEPLOY, CardAction.APPLY})
-_DANGER = frozenset({CardAction.REVERT, CardAction.CLOSE, CardAction.CANCEL})
+DIFF_ID = "dr_diff"
+REFRESH_ID = "dr_refresh"
+# The link button to PlanetScale still sends a payload when clicked; it needs a listener that only acks.
+OPEN_IN_PLANETSCALE_ID = "dr_open"
 
-# Slack's own confirm dialog before acting. docs/interface.md §5 asks it of deploy, apply and revert; cancel, close and
-# skip-revert give up something that cannot be had back, so they ask too.
-_CONFIRM: dict[CardAction, tuple[str, str, str]] = {
-    CardAction.DEPLOY: ("Deploy?", "Add {target} to the deploy queue? Its schema changes go to `{into}`.", "Deploy"),
-    CardAction.APPLY: ("Apply changes?", "Cut over {target} now? Its changes go live on `{into}`.", "Apply"),
-    CardAction.REVERT: ("Revert?", "Revert the schema changes of {target} on `{into}`?", "Revert"),
-    CardAction.CANCEL: ("Cancel the deploy?", "Stop deploying {target}? It can be deployed again later.", "Stop it"),
-    CardAction.CLOSE: ("Close?", "Close {target} without deploying it?", "Close it"),
-    CardAction.SKIP_REVERT: (
+_BUTTON_TEXT: dict[Action, str] = {
+    Action.APPROVE: "Approve",
+    Action.DEPLOY: "Deploy",
+    Action.APPLY: "Apply changes",
+    Action.CANCEL: "Cancel deploy",
+    Action.CLOSE: "Close",
+    Action.REVERT: "Revert",
+    Action.SKIP_REVERT: "Skip revert",
+    Action.UNBLOCK: "Unblock queue",
+}
+_PRIMARY = frozenset({Action.APPROVE, Action.DEPLOY, Action.APPLY})
+_DANGER = frozenset({Action.REVERT, Action.CLOSE, Action.CANCEL})
+
+# Slack's own confirm dialog before acting. docs/interface.md §5 asks it of deploy, apply and revert; cancel, close
+# and skip-revert give up something that cannot be had back, so they ask too.
+_CONFIRM: dict[Action, tuple[str, str, str]] = {
+    Action.DEPLOY: ("Deploy?", "Add {target} to the deploy queue? Its schema changes go to `{into}`.", "Deploy"),
+    Action.APPLY: ("Apply changes?", "Cut over {target} now? Its changes go live on `{into}`.", "Apply"),
+    Action.REVERT: ("Revert?", "Revert the schema changes of {target} on `{into}`?", "Revert"),
+    Action.CANCEL: ("Cancel the deploy?", "Stop deploying {target}? It can be deployed again later.", "Stop it"),
+    Action.CLOSE: ("Close?", "Close {target} without deploying it?", "Close it"),
+    Action.SKIP_REVERT: (
         "Skip the revert window?",
         "Keep the changes of {target} for good? It can no longer be reverted afterwards.",
         "Skip it",
@@ -71,48 +79,38 @@ _CONFIRM: dict[CardAction, tuple[str, str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class CardOperation:
-    table: str | None
-    operation: str | None
-    ddl: str | None
+# For the card's thread: "Deployed by @alice".
+_PAST_TENSE: dict[Action, str] = {
+    Action.APPROVE: "Approved",
+    Action.DEPLOY: "Added to the deploy queue",
+    Action.APPLY: "Applied the gated deploy",
+    Action.CANCEL: "Cancelled the deployment",
+    Action.CLOSE: "Closed",
+    Action.REVERT: "Started the revert",
+    Action.SKIP_REVERT: "Skipped the revert window",
+    Action.UNBLOCK: "Unblocked the deploy queue",
+}
+
+STALE_REASON = (
+    "Nobody who posted or used this card has a PlanetScale link any more, so it is no longer updated. "
+    "Link with `/pscale login` and click Refresh."
+)
 
 
 @dataclass(frozen=True)
 class CardView:
-    """Everything the card shows. `stale` says why it can no longer be kept current (no grant left to read with)."""
+    """A card's drawing: the deploy request as last read, and the card's id and version that ride in its buttons.
+    `stale`: nobody's grant is left to read it with, so it can no longer be kept current."""
 
     card_id: str
     version: int
-    database: str
-    number: int
-    branch: str
-    into_branch: str
-    state: str
-    deployment_state: str
-    approved: bool
-    approved_by: tuple[str, ...]
-    author: str | None
-    notes: str | None
-    created_at: datetime | None
-    html_url: str | None
-    lint_errors: tuple[str, ...]
-    deploy_check_errors: str | None
-    operations: tuple[CardOperation, ...]
-    queue_position: int | None
-    progress_percentage: float | None
-    eta_seconds: float | None
-    revert_deadline: datetime | None
-    gated: bool
-    as_of: datetime
-    stale: str | None = None
-    updated_at: datetime | None = None  # PlanetScale's, of the deploy request: older webhook deliveries are ignored
-    instant_eligible: bool = False
-    more_operations: bool = False  # PlanetScale has more operations than the one page read
+    request: Snapshot
+    stale: bool = False
 
     @property
     def title(self) -> str:
-        return f"{self.database} #{self.number} {self.branch} → {self.into_branch}"
+        request = self.request
+        return f"{request.database} #{request.number} {request.branch} → {request.into_branch}"
 
     @property
     def button_value(self) -> str:
@@ -121,20 +119,21 @@ class CardView:
 
 def card(view: CardView) -> Message:
     """The card as posted to the channel and as every `chat.update` leaves it."""
-    label = state_label(state=view.state, deployment_state=view.deployment_state)
+    request = view.request
+    label = state_label(request)
     blocks: list[Block] = [HeaderBlock(text=view.title[:150])]
-    blocks.append(_section(_summary(view, label)))
-    if view.notes:
-        notes = view.notes if len(view.notes) <= NOTES_ON_CARD else view.notes[:NOTES_ON_CARD] + "…"
+    blocks.append(_section(_summary(request, label)))
+    if request.notes:
+        notes = request.notes if len(request.notes) <= NOTES_ON_CARD else request.notes[:NOTES_ON_CARD] + "…"
         blocks.append(_section(f"*Notes*\n{escape(notes)}"))
-    problems = _problems(view)
+    problems = _problems(request)
     if problems:
         blocks.append(_section(problems))
-    if view.operations:
-        blocks.append(_section(_changes(view)))
+    if request.operations:
+        blocks.append(_section(_changes(request)))
     blocks.append(ActionsBlock(block_id="dr_card_actions", elements=_buttons(view)))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_footer(view))]))
-    approval = "approved" if view.approved else "not approved"
+    approval = "approved" if request.approved else "not approved"
     text = f"{view.title}: {label}, {approval}."
     if view.stale:
         text += " (This card is no longer kept up to date.)"
@@ -148,40 +147,38 @@ def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
-def _summary(view: CardView, label: str) -> str:
-    lines = [f"*{escape(label)}*{_progress(view)}"]
-    if view.approved_by:
-        lines.append(":white_check_mark: Approved by " + ", ".join(escape(name) for name in view.approved_by))
-    elif view.approved:
+def _summary(request: Snapshot, label: str) -> str:
+    lines = [f"*{escape(label)}*{_progress(request)}"]
+    if request.approved_by:
+        lines.append(":white_check_mark: Approved by " + ", ".join(escape(name) for name in request.approved_by))
+    elif request.approved:
         lines.append(":white_check_mark: Approved")
-    elif awaits_review(state=view.state, deployment_state=view.deployment_state):
+    elif lifecycle.awaits_review(request):
         lines.append(":hourglass_flowing_sand: Not approved yet")
-    opened = f"Opened {slack_ago(view.created_at)}"
-    if view.author:
-        opened += f" by {escape(view.author)}"
-    gated = view.gated and view.deployment_state in BEFORE_CUTOVER
+    opened = f"Opened {slack_ago(request.created_at)}"
+    if request.author:
+        opened += f" by {escape(request.author)}"
+    gated = request.gated and lifecycle.before_cutover(request)
     lines.append(opened + (" · gated: waits for *Apply changes*" if gated else ""))
-    if view.instant_eligible and CardAction.DEPLOY in valid_actions(
-        state=view.state, deployment_state=view.deployment_state
-    ):
+    if request.instant_eligible and lifecycle.allows(Action.DEPLOY, request):
         lines.append(
-            f":zap: Can deploy instantly: `/pscale dr deploy {escape(view.database)} {view.number} --instant` "
+            f":zap: Can deploy instantly: `/pscale dr deploy {escape(request.database)} {request.number} --instant` "
             "(an instant deploy cannot be reverted)"
         )
-    if view.revert_deadline is not None and view.deployment_state == "complete_pending_revert":
-        lines.append(f":rewind: Can be reverted until {slack_date(view.revert_deadline)}")
+    if request.revert_deadline is not None and lifecycle.in_revert_window(request):
+        lines.append(f":rewind: Can be reverted until {slack_date(request.revert_deadline)}")
     return "\n".join(lines)
 
 
-def _progress(view: CardView) -> str:
+def _progress(request: Snapshot) -> str:
     parts = []
-    if view.queue_position is not None:
-        ahead = view.queue_position - 1
+    if request.queue_position is not None:
+        ahead = request.queue_position - 1
         parts.append("next in the queue" if ahead == 0 else f"{ahead} ahead of it in the queue")
-    if view.progress_percentage is not None:
-        parts.append(f"{view.progress_percentage:.0f}% done")
-    if view.eta_seconds is not None and view.eta_seconds > 0:
-        parts.append(f"about {_duration(view.eta_seconds)} left")
+    if request.progress_percentage is not None:
+        parts.append(f"{request.progress_percentage:.0f}% done")
+    if request.eta_seconds is not None and request.eta_seconds > 0:
+        parts.append(f"about {_duration(request.eta_seconds)} left")
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -193,21 +190,21 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _problems(view: CardView) -> str:
+def _problems(request: Snapshot) -> str:
     lines = []
-    if view.deploy_check_errors:
-        lines.append(f":x: *Deploy checks:* {escape(view.deploy_check_errors[:800])}")
-    for error in view.lint_errors[:5]:
+    if request.deploy_check_errors:
+        lines.append(f":x: *Deploy checks:* {escape(request.deploy_check_errors[:800])}")
+    for error in request.lint_errors[:5]:
         lines.append(f":warning: {escape(error[:300])}")
-    if len(view.lint_errors) > 5:
-        lines.append(f"and {len(view.lint_errors) - 5} more lint errors")
+    if len(request.lint_errors) > 5:
+        lines.append(f"and {len(request.lint_errors) - 5} more lint errors")
     return "\n".join(lines)
 
 
-def _changes(view: CardView) -> str:
-    count = f"{len(view.operations)}{' or more' if view.more_operations else ''}"
+def _changes(request: Snapshot) -> str:
+    count = f"{len(request.operations)}{' or more' if request.more_operations else ''}"
     lines = [f"*Schema changes* ({count})"]
-    for operation in view.operations[:OPERATIONS_ON_CARD]:
+    for operation in request.operations[:OPERATIONS_ON_CARD]:
         ddl = operation.ddl or "(no DDL)"
         if len(ddl) > DDL_ON_CARD:
             ddl = ddl[:DDL_ON_CARD] + " …"
@@ -215,63 +212,62 @@ def _changes(view: CardView) -> str:
         # Slack reads `&`, `<` and `>` as markup even in code (`CHECK (a < b)`), and a fence would end the block.
         fenced = escape(ddl).replace("```", "'''")
         lines.append(f"{what} `{escape(operation.table or '?')}`\n```{fenced}```")
-    if len(view.operations) > OPERATIONS_ON_CARD:
-        lines.append(f"and {len(view.operations) - OPERATIONS_ON_CARD} more: *Show diff* has them all")
+    if len(request.operations) > OPERATIONS_ON_CARD:
+        lines.append(f"and {len(request.operations) - OPERATIONS_ON_CARD} more: *Show diff* has them all")
     return "\n".join(lines)
 
 
 def _buttons(view: CardView) -> list[ButtonElement]:
-    actions: list[CardAction] = []
-    if view.stale is None:
-        actions.extend(valid_actions(state=view.state, deployment_state=view.deployment_state))
-    if view.operations:
-        actions.append(CardAction.DIFF)
-    actions.append(CardAction.REFRESH)
-    buttons = [_button(action, view) for action in actions]
-    if view.html_url:
-        buttons.append(ButtonElement(text="Open in PlanetScale", action_id=OPEN_IN_PLANETSCALE, url=view.html_url))
+    request = view.request
+    buttons = [] if view.stale else [_action_button(action, view) for action in lifecycle.allowed(request)]
+    if request.operations:
+        buttons.append(ButtonElement(text="Show diff", action_id=DIFF_ID, value=view.button_value))
+    buttons.append(ButtonElement(text="Refresh", action_id=REFRESH_ID, value=view.button_value))
+    if request.html_url:
+        link = ButtonElement(text="Open in PlanetScale", action_id=OPEN_IN_PLANETSCALE_ID, url=request.html_url)
+        buttons.append(link)
     return buttons
 
 
-def _button(action: CardAction, view: CardView) -> ButtonElement:
+def _action_button(action: Action, view: CardView) -> ButtonElement:
     style = "primary" if action in _PRIMARY else "danger" if action in _DANGER else None
     confirm = None
     if action in _CONFIRM:
         title, question, yes = _CONFIRM[action]
-        target = f"`{escape(view.database)}` #{view.number} (`{escape(view.branch)}`)"
+        request = view.request
+        target = f"`{escape(request.database)}` #{request.number} (`{escape(request.branch)}`)"
         confirm = ConfirmObject(
             title=title,
-            text=MarkdownTextObject(text=question.format(target=target, into=escape(view.into_branch))),
+            text=MarkdownTextObject(text=question.format(target=target, into=escape(request.into_branch))),
             confirm=yes,
             deny="Not now",
             style="danger" if action in _DANGER else "primary",
         )
     return ButtonElement(
-        text=_BUTTON_TEXT[action], action_id=action.value, value=view.button_value, style=style, confirm=confirm
+        text=_BUTTON_TEXT[action], action_id=ACTION_IDS[action], value=view.button_value, style=style, confirm=confirm
     )
 
 
 def _footer(view: CardView) -> str:
     if view.stale:
-        return f":warning: {escape(view.stale)} Last checked {slack_date(view.as_of)}."
-    return f"Updated {slack_date(view.as_of)}"
+        return f":warning: {escape(STALE_REASON)} Last checked {slack_date(view.request.as_of)}."
+    return f"Updated {slack_date(view.request.as_of)}"
 
 
 # --- what goes around the card -------------------------------------------------------------------------------------
 
 
-def history_note(action: CardAction, *, user_id: str) -> Message:
+def history_note(action: Action, *, user_id: str) -> Message:
     """One line in the card's thread: who did what, instead of a new message in the channel."""
-    return Message(text=f"{PAST_TENSE[action]} by <@{user_id}>.", visibility="in_channel")
+    return Message(text=f"{_PAST_TENSE[action]} by <@{user_id}>.", visibility="in_channel")
 
 
-def state_note(*, state: str, deployment_state: str) -> Message:
+def state_note(request: Stage) -> Message:
     """A change the card saw happen without a click here (PlanetScale moving on, or a change made elsewhere)."""
-    return Message(text=f"Now: {escape(state_label(state=state, deployment_state=deployment_state))}.",
-                   visibility="in_channel")
+    return Message(text=f"Now: {escape(state_label(request))}.", visibility="in_channel")
 
 
-def already_clicked(action: CardAction, *, by_user_id: str | None, clicker_id: str) -> Message:
+def already_clicked(action: Action, *, by_user_id: str | None, clicker_id: str) -> Message:
     """Someone's identical click won (it may still be on its way to PlanetScale): this one sent nothing."""
     who = "You" if by_user_id == clicker_id else f"<@{by_user_id}>" if by_user_id else "Someone"
     return Message(
@@ -280,11 +276,11 @@ def already_clicked(action: CardAction, *, by_user_id: str | None, clicker_id: s
     )
 
 
-def card_moved_on(action: CardAction, *, label: str) -> Message:
+def card_moved_on(action: Action, *, now: Stage) -> Message:
     return Message(
         text=":arrows_counterclockwise: The deploy request has changed since this card was drawn "
-        f"(now: {escape(label)}), so *{_BUTTON_TEXT[action]}* was not sent. The card shows its current state "
-        "now; click again if it still applies."
+        f"(now: {escape(state_label(now))}), so *{_BUTTON_TEXT[action]}* was not sent. The card shows its current "
+        "state now; click again if it still applies."
     )
 
 
@@ -302,12 +298,6 @@ def card_stale() -> Message:
     )
 
 
-def acted(action: CardAction, view: CardView) -> Message:
-    label = state_label(state=view.state, deployment_state=view.deployment_state)
-    return Message(text=f":white_check_mark: {PAST_TENSE[action]}: `{escape(view.database)}` #{view.number}. "
-                   f"Now: {escape(label)}.")
-
-
 def posted(*, database: str, number: int, link: str | None) -> Message:
     suffix = f" <{link}|Open in PlanetScale>." if link else ""
     return Message(text=f":white_check_mark: Posted `{escape(database)}` #{number} in this channel.{suffix}")
@@ -322,7 +312,7 @@ def diff_loading(*, database: str, number: int) -> dict[str, Any]:
 
 
 def diff_modal(
-    *, database: str, number: int, operations: Sequence[OperationView], html_url: str | None
+    *, database: str, number: int, operations: Sequence[Operation], html_url: str | None
 ) -> dict[str, Any]:
     message = diff(database, number, operations, html_url=html_url)
     return _modal(title=f"{database} #{number}", blocks=list(message.blocks))

@@ -7,11 +7,23 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.deploy_requests.lifecycle import Need
+from bot.deploy_requests.summary import QueueEntry, Summary
 from bot.render.help import escape
 from bot.render.message import Message
-from bot.render.resources import APP_URL, DeployRequestView, QueueEntryView, slack_date
+from bot.render.resources import APP_URL, slack_date
 
 PER_GROUP = 10
+GROUP_TITLES: dict[Need, str] = {
+    Need.REVIEW: "Awaiting review",
+    Need.DEPLOY: "Approved, not deployed",
+    Need.DEPLOYING: "Deploying",
+    Need.APPLY: "Waiting to be applied",
+    Need.REVERT_WINDOW: "In the revert window",
+    Need.BLOCKED: "Blocked",
+    Need.STALE: "Stale",
+    Need.OTHER: "Other",
+}
 
 
 def _weekly(at: str, tz: str, daily: bool) -> str:
@@ -19,14 +31,16 @@ def _weekly(at: str, tz: str, daily: bool) -> str:
 
 
 def digest(
-    *, org: str, db: str, groups: Mapping[str, Sequence[DeployRequestView]], total_open: int | None,
-    queue: Sequence[QueueEntryView],
+    *, org: str, db: str, groups: Mapping[Need, Sequence[Summary]], total_open: int | None,
+    queue: Sequence[QueueEntry],
 ) -> Message:
+    """Open deploy requests grouped by what they need next, in `Need`'s order, then the deploy queue."""
     blocks: list[Block] = [HeaderBlock(text=f"Daily digest: {org}/{db}"[:150])]
     shown = sum(len(items) for items in groups.values())
     if not shown:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=":sparkles: Nothing open. Quiet day.")))
-    for title, items in groups.items():
+    for need in Need:
+        items = groups.get(need, ())
         if not items:
             continue
         lines = [
@@ -36,7 +50,8 @@ def digest(
         ]
         if len(items) > PER_GROUP:
             lines.append(f"…and {len(items) - PER_GROUP} more")
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{title}* ({len(items)})\n" + "\n".join(lines))))
+        heading = f"*{GROUP_TITLES[need]}* ({len(items)})"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=heading + "\n" + "\n".join(lines))))
     if total_open is not None and total_open > shown:
         more = f"{total_open - shown} more open deploy requests are not shown."
         link = f"<{APP_URL}/{org}/{db}/deploy-requests|See them all in PlanetScale>"

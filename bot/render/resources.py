@@ -7,12 +7,15 @@ times are Slack dates so every reader sees their own time zone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.cards.states import state_label
+from bot.deploy_requests import lifecycle
+from bot.deploy_requests.actions import Action
+from bot.deploy_requests.lifecycle import Stage
+from bot.deploy_requests.summary import Operation, QueueEntry, Summary
+from bot.planetscale.models import DeploymentState
 from bot.render.help import escape
 from bot.render.message import Message
 
@@ -70,21 +73,39 @@ def _facts_message(*, title: str, facts: Sequence[tuple[str, str]], link: str | 
 # --- deploy requests and the queue --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DeployRequestView:
-    number: int
-    branch: str
-    into_branch: str
-    state: str
-    deployment_state: str
-    approved: bool
-    author: str | None
-    notes: str | None
-    created_at: datetime | None
-    html_url: str | None
+STATE_LABELS: dict[str, str] = {
+    DeploymentState.PENDING: "Checking whether it can be deployed",
+    DeploymentState.READY: "Ready to deploy",
+    DeploymentState.NO_CHANGES: "No schema changes to deploy",
+    DeploymentState.ERROR: "Failed its deploy checks",
+    DeploymentState.QUEUED: "Queued for deployment",
+    DeploymentState.SUBMITTING: "Starting the deployment",
+    DeploymentState.IN_PROGRESS: "Deploying",
+    DeploymentState.PENDING_CUTOVER: "Waiting to be applied (gated deploy)",
+    DeploymentState.IN_PROGRESS_VSCHEMA: "Applying",
+    DeploymentState.IN_PROGRESS_CUTOVER: "Applying",
+    DeploymentState.IN_PROGRESS_CANCEL: "Cancelling",
+    DeploymentState.COMPLETE: "Deployed",
+    DeploymentState.COMPLETE_CANCEL: "Deployment cancelled",
+    DeploymentState.CANCELLED: "Deployment cancelled",
+    DeploymentState.COMPLETE_ERROR: "Deployment failed; the deploy queue is blocked",
+    DeploymentState.COMPLETE_PENDING_REVERT: "Deployed; can still be reverted",
+    DeploymentState.IN_PROGRESS_REVERT: "Reverting",
+    DeploymentState.IN_PROGRESS_REVERT_VSCHEMA: "Reverting",
+    DeploymentState.COMPLETE_REVERT: "Reverted",
+    DeploymentState.COMPLETE_REVERT_ERROR: "Revert failed; the deploy queue is blocked",
+}
 
 
-def _dr_line(item: DeployRequestView) -> str:
+def state_label(request: Stage) -> str:
+    """Where a deploy request stands, in words; a state PlanetScale added later reads as its own name."""
+    if lifecycle.closed_undeployed(request):
+        return "Closed"
+    state = request.deployment_state
+    return STATE_LABELS.get(state, state.replace("_", " ").capitalize())
+
+
+def _dr_line(item: Summary) -> str:
     approval = "approved" if item.approved else "not approved"
     return (
         f"• *#{item.number}* `{escape(item.branch)}` → `{escape(item.into_branch)}` — "
@@ -93,7 +114,7 @@ def _dr_line(item: DeployRequestView) -> str:
     )
 
 
-def deploy_requests(org: str, db: str, items: Sequence[DeployRequestView], *, total: int | None, state: str) -> Message:
+def deploy_requests(org: str, db: str, items: Sequence[Summary], *, total: int | None, state: str) -> Message:
     footer = _count_line(
         shown=len(items), total=total, noun=f"{state} deploy request", link=f"{APP_URL}/{org}/{db}/deploy-requests"
     )
@@ -101,7 +122,7 @@ def deploy_requests(org: str, db: str, items: Sequence[DeployRequestView], *, to
     return _list_message(title=f"Deploy requests of {org}/{db}", lines=lines, footer=footer)
 
 
-def deploy_request(org: str, db: str, item: DeployRequestView) -> Message:
+def deploy_request(org: str, db: str, item: Summary) -> Message:
     facts = [
         ("Branch", f"`{escape(item.branch)}` → `{escape(item.into_branch)}`"),
         ("State", f"{escape(item.state)}, deployment {escape(item.deployment_state.replace('_', ' '))}"),
@@ -114,24 +135,36 @@ def deploy_request(org: str, db: str, item: DeployRequestView) -> Message:
                           link=item.html_url)
 
 
-def deploy_request_done(*, what: str, db: str, item: DeployRequestView) -> Message:
+def deploy_request_done(*, what: str, db: str, item: Summary) -> Message:
     link = f" <{item.html_url}|Open in PlanetScale>." if item.html_url else ""
     return Message(
         text=f":white_check_mark: {what} `{escape(db)}` #{item.number} (`{escape(item.branch)}` → "
-        f"`{escape(item.into_branch)}`). Now: "
-        f"{escape(state_label(state=item.state, deployment_state=item.deployment_state).lower())}.{link}"
+        f"`{escape(item.into_branch)}`). Now: {escape(state_label(item).lower())}.{link}"
     )
 
 
-@dataclass(frozen=True)
-class QueueEntryView:
-    number: int
-    state: str
-    into_branch: str | None
-    queued_at: datetime | None
+# What a command did, before the deploy request it did it to ("Closed `shop` #7 …").
+_DONE: dict[Action, str] = {
+    Action.DEPLOY: "Queued for deployment:",
+    Action.APPLY: "Applied the gated deploy of",
+    Action.CANCEL: "Cancelled the deployment of",
+    Action.CLOSE: "Closed",
+    Action.REVERT: "Reverting",
+    Action.SKIP_REVERT: "Skipped the revert window of",
+    Action.UNBLOCK: "Completed the errored deployment of",
+}
 
 
-def deploy_queue(org: str, db: str, items: Sequence[QueueEntryView]) -> Message:
+def deploy_request_changed(action: Action, *, db: str, item: Summary) -> Message:
+    """The reply to a command that changed a deploy request; `item` is the deploy request as PlanetScale left it."""
+    return deploy_request_done(what=_DONE[action], db=db, item=item)
+
+
+def deploy_request_approved(*, db: str, number: int) -> Message:
+    return Message(text=f":white_check_mark: Approved `{db}` #{number}.")
+
+
+def deploy_queue(org: str, db: str, items: Sequence[QueueEntry]) -> Message:
     lines = [
         f"{position}. #{item.number} — {escape(item.state.replace('_', ' '))}"
         f"{' into `' + escape(item.into_branch) + '`' if item.into_branch else ''}, queued {slack_date(item.queued_at)}"
@@ -141,17 +174,10 @@ def deploy_queue(org: str, db: str, items: Sequence[QueueEntryView]) -> Message:
     return _list_message(title=f"Deploy queue of {org}/{db}", lines=lines or ["The queue is empty."], footer=footer)
 
 
-@dataclass(frozen=True)
-class OperationView:
-    table: str | None
-    operation: str | None
-    ddl: str | None
-
-
 DDL_SHOWN = 2500
 
 
-def diff(db: str, number: int, operations: Sequence[OperationView], *, html_url: str | None) -> Message:
+def diff(db: str, number: int, operations: Sequence[Operation], *, html_url: str | None) -> Message:
     blocks: list[Block] = [HeaderBlock(text=f"{db} #{number}: schema changes"[:150])]
     for operation in operations[:40]:
         # Slack reads `&`, `<` and `>` as markup even inside code, so they are escaped there too; the cut comes after,
