@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from bot.commands.context import Accounts, Caller, CommandContext, CommandHandler, CommandRefused, SlackPort
 from bot.commands.grammar import Invocation, ParseFailure, parse
+from bot.commands.help import help_view, usage_view
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
 from bot.render.errors import describe_target, planetscale_failure
-from bot.render.help import render_help, render_parse_failure
+from bot.render.help import render_help, render_usage_error
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, PendingCommands, UserPreferences
 from bot.storage.pending import CONFIRMATION_SECONDS
@@ -82,9 +83,9 @@ class CommandDispatcher:
         default_database = self._channels.default_database(request.team_id, request.channel_id)
         parsed = parse(request.text, default_database=default_database)
         if isinstance(parsed, ParseFailure):
-            return Accepted(command="(usage error)", ack=render_parse_failure(parsed))
+            return Accepted(command="(usage error)", ack=render_usage_error(usage_view(parsed)))
         if parsed.key == "help":
-            return Accepted(command="help", ack=render_help(parsed.topic))
+            return Accepted(command="help", ack=render_help(help_view(parsed.topic)))
         if parsed.key == "login":
             return Accepted(command="login", ack=self._accounts.link_prompt(request.team_id, request.user_id))
         handler = self._handlers.get(parsed.key)

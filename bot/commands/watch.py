@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.planetscale import Forbidden, NotFound
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape
 from bot.watch.store import Watch, Watches
 
 DEPLOY_REQUEST_EVENTS = (

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.render import listing
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape, truncate, unix_date
 
 RESULT_SHOWN = 200
 
@@ -23,14 +23,14 @@ class AuditView:
 
 def _result(result: str) -> str:
     icon = ":white_check_mark:" if result == "ok" else ":x:"
-    shown = result if len(result) <= RESULT_SHOWN else result[: RESULT_SHOWN - 1] + "…"
+    shown = truncate(result, RESULT_SHOWN)
     return f"{icon} {escape(shown)}"
 
 
 def audit(org: str, db: str, entries: Sequence[AuditView], *, more: bool) -> Message:
     """`more`: older entries exist beyond those shown."""
     lines = [
-        f"• {listing.unix_date(entry.at)} <@{entry.user_id}> `{escape(entry.action)}` {escape(entry.target)} — "
+        f"• {unix_date(entry.at)} <@{entry.user_id}> `{escape(entry.action)}` {escape(entry.target)} — "
         f"{_result(entry.result)}"
         for entry in entries
     ]

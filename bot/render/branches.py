@@ -23,9 +23,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.render import listing
-from bot.render.help import escape
 from bot.render.message import Message
 from bot.render.modals import BRANCH_CREATE, database_picker, picker_option
+from bot.render.mrkdwn import escape, slack_date
 
 # Block ids are the command's words, so a submission reads back as `branch create DATABASE BRANCH --from FROM`
 # (the database menu's, DATABASE_BLOCK, is shared with the deploy-request form).
@@ -52,7 +52,7 @@ def branches(org: str, db: str, items: Sequence[BranchView], *, total: int | Non
     lines = [
         f"• `{escape(item.name)}`{' (production)' if item.production else ''}"
         f"{' from `' + escape(item.parent) + '`' if item.parent else ''}"
-        f" — created {listing.slack_date(item.created_at)}"
+        f" — created {slack_date(item.created_at)}"
         for item in items
     ]
     footer = listing.count_line(
@@ -73,7 +73,7 @@ def _readiness(ready: bool | None) -> str:
 
 
 def branch(org: str, db: str, item: BranchView) -> Message:
-    created = listing.slack_date(item.created_at) + (f" by {escape(item.author)}" if item.author else "")
+    created = slack_date(item.created_at) + (f" by {escape(item.author)}" if item.author else "")
     facts = [
         ("Production", "yes" if item.production else "no"),
         ("Parent", f"`{escape(item.parent)}`" if item.parent else "none"),

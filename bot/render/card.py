@@ -26,9 +26,9 @@ from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action
 from bot.deploy_requests.lifecycle import Stage
 from bot.deploy_requests.summary import Operation, Snapshot
-from bot.render.help import escape
 from bot.render.message import Message
-from bot.render.resources import SECTION_LIMIT, diff, slack_ago, slack_date, state_label
+from bot.render.mrkdwn import escape, slack_ago, slack_date
+from bot.render.resources import SECTION_LIMIT, diff, state_label
 
 DDL_ON_CARD = 400  # characters of each operation's DDL on the card; the diff modal has all of it
 OPERATIONS_ON_CARD = 5

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape
 
 
 def database_set(db: str, *, previous: str | None) -> Message:

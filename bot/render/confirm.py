@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape
 
 CONFIRM_ACTION = "cmd_confirm"
 CANCEL_ACTION = "cmd_cancel"

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.render import listing
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape
 
 
 @dataclass(frozen=True)

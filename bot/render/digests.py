@@ -9,9 +9,9 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 
 from bot.deploy_requests.lifecycle import Need
 from bot.deploy_requests.summary import QueueEntry, Summary
-from bot.render.help import escape
 from bot.render.message import Message
-from bot.render.resources import APP_URL, slack_date
+from bot.render.mrkdwn import escape, slack_date
+from bot.render.resources import APP_URL
 
 PER_GROUP = 10
 GROUP_TITLES: dict[Need, str] = {

@@ -1,4 +1,5 @@
-"""Help and usage-error replies for `/pscale`: the catalog and parse results in, ephemeral Block Kit messages out.
+"""Help and usage-error replies for `/pscale`: view models in (bot/commands/help.py builds them from the catalog
+and the parser's failures), ephemeral Block Kit messages out.
 
 Pure: no I/O. Blocks are built through slack_sdk's block classes, whose `to_dict` checks Slack's limits, and long
 lists are split so that no section passes 3,000 characters and no message 50 blocks.
@@ -7,6 +8,7 @@ lists are split so that no section passes 3,000 characters and no message 50 blo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,142 +20,196 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.commands.catalog import (
-    CATALOG,
-    GROUP_ALIASES,
-    SUBCOMMAND_ALIASES,
-    Catalog,
-    CommandSpec,
-    Flag,
-    Found,
-    GroupOnly,
-)
-from bot.commands.grammar import ParseFailure
 from bot.render.message import Message
+from bot.render.mrkdwn import escape, inline, truncate
 
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
 HELP_HINT = "`/pscale help COMMAND` explains a command, e.g. `/pscale help branch create`."
 
-
-def render_help(topic: Sequence[str] = (), catalog: Catalog = CATALOG) -> Message:
-    """The overview (no topic), a group's commands (`branch`, `dr`), or one command in full (`branch create`)."""
-    if not topic:
-        return _overview(catalog)
-    match = catalog.lookup(topic)
-    if isinstance(match, Found):
-        return _command_help(match.spec)
-    if isinstance(match, GroupOnly):
-        return _group_help(match.group, match.commands)
-    # The grammar only hands over topics it resolved; anything else still gets a useful answer.
-    return _overview(catalog, note=f"There is no command `{_inline(' '.join(topic))}`. These are the commands:")
+# (alias, what it stands for), e.g. ("dr", "deploy-request").
+Alias = tuple[str, str]
 
 
-def render_parse_failure(failure: ParseFailure) -> Message:
+@dataclass(frozen=True)
+class CommandLine:
+    """One command as lists show it."""
+
+    key: str
+    synopses: tuple[str, ...]  # its command lines without the `/pscale`, e.g. `branch create DB BRANCH [--from …]`
+    usage: tuple[str, ...]  # the same as `Usage: /pscale …` lines
+    summary: str
+
+
+@dataclass(frozen=True)
+class Argument:
+    metavar: str
+    noun: str  # what it holds, e.g. "branch name"
+    optional: bool
+
+
+@dataclass(frozen=True)
+class FlagHelp:
+    synopsis: str
+    description: str
+    default: str | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every command, by area; `unknown_topic` is what was asked for when it named no command."""
+
+    areas: tuple[tuple[str, tuple[CommandLine, ...]], ...]
+    aliases: tuple[Alias, ...]
+    unknown_topic: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupHelp:
+    """A group's commands (`/pscale help branch`)."""
+
+    group: str
+    commands: tuple[CommandLine, ...]
+    aliases: tuple[Alias, ...]  # those that stand for the group
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """One command in full (`/pscale help branch create`)."""
+
+    command: CommandLine
+    description: str
+    arguments: tuple[Argument, ...]
+    flags: tuple[FlagHelp, ...]
+    examples: tuple[str, ...]
+    asks_to_confirm: bool
+    posts_to_channel: bool
+    opens_form: bool
+    uses_default_database: bool
+    aliases: tuple[Alias, ...]  # those that stand for its words
+
+
+HelpView = Overview | GroupHelp | CommandHelp
+
+
+@dataclass(frozen=True)
+class UsageError:
+    """Wrong input: what was wrong (user input quoted in backticks, unescaped), the right usage lines, and the
+    command concerned when one was recognised."""
+
+    problem: str
+    usage: tuple[str, ...]
+    command: str | None = None
+
+
+def render_help(view: HelpView) -> Message:
+    """The overview, a group's commands (`branch`, `dr`), or one command in full (`branch create`)."""
+    if isinstance(view, CommandHelp):
+        return _command_help(view)
+    if isinstance(view, GroupHelp):
+        return _group_help(view)
+    return _overview(view)
+
+
+def render_usage_error(view: UsageError) -> Message:
     """What was wrong, the right usage on lines starting `Usage: /pscale`, and where to read more."""
     more = (
-        f"`/pscale help {failure.command}` explains it in full."
-        if failure.command is not None
+        f"`/pscale help {view.command}` explains it in full."
+        if view.command is not None
         else "`/pscale help` lists every command."
     )
     blocks = [
-        _markdown(f":warning: {escape(failure.problem)}"),
-        _plain("\n".join(failure.usage)),
+        _markdown(f":warning: {escape(view.problem)}"),
+        _plain("\n".join(view.usage)),
         _context(more),
     ]
-    text = "\n".join([escape(failure.problem), *failure.usage])
+    text = "\n".join([escape(view.problem), *view.usage])
     return _message(text, blocks)
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters, so text (user input included) shows as typed and pings nobody."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # --- The three kinds of help ------------------------------------------------------------------------------------
 
 
-def _overview(catalog: Catalog, note: str | None = None) -> Message:
+def _overview(view: Overview) -> Message:
     blocks: list[Block] = [_header("/pscale: PlanetScale from Slack")]
-    if note is not None:
-        blocks.append(_markdown(note))
+    if view.unknown_topic is not None:
+        # The grammar only hands over topics it resolved; anything else still gets a useful answer.
+        blocks.append(_markdown(f"There is no command `{inline(view.unknown_topic)}`. These are the commands:"))
     text_lines = ["/pscale commands:"]
-    for area, specs in catalog.by_area():
-        blocks.extend(_sections(f"*{area.value}*", [_listing_line(spec) for spec in specs]))
-        text_lines.extend(f"/pscale {synopsis}" for spec in specs for synopsis in spec.synopses())
-    blocks.append(_context(f"{HELP_HINT} {_aliases_note()} {_org_note()}"))
+    for area, commands in view.areas:
+        blocks.extend(_sections(f"*{area}*", [_listing_line(command) for command in commands]))
+        text_lines.extend(f"/pscale {synopsis}" for command in commands for synopsis in command.synopses)
+    blocks.append(_context(f"{HELP_HINT} {_aliases_note(view.aliases)} {_org_note()}"))
     return _message("\n".join(text_lines), blocks)
 
 
-def _group_help(group: str, commands: Sequence[CommandSpec]) -> Message:
-    notes = [f"Add the command for its full help, e.g. `/pscale help {escape(commands[0].key)}`."]
-    notes.extend(_alias_notes(group))
+def _group_help(view: GroupHelp) -> Message:
+    notes = [f"Add the command for its full help, e.g. `/pscale help {escape(view.commands[0].key)}`."]
+    notes.extend(_alias_notes(view.aliases))
     blocks: list[Block] = [
-        _header(f"/pscale {group}"),
-        *_sections(None, [_listing_line(spec) for spec in commands]),
+        _header(f"/pscale {view.group}"),
+        *_sections(None, [_listing_line(command) for command in view.commands]),
         _context(" ".join(notes)),
     ]
-    text = "\n".join(usage for spec in commands for usage in spec.usage_lines())
+    text = "\n".join(usage for command in view.commands for usage in command.usage)
     return _message(text, blocks)
 
 
-def _command_help(spec: CommandSpec) -> Message:
+def _command_help(view: CommandHelp) -> Message:
+    command = view.command
     blocks: list[Block] = [
-        _header(f"/pscale {spec.key}"),
-        _markdown(escape(f"*{spec.summary}*\n{spec.description}")),
-        _plain("\n".join(spec.usage_lines())),
+        _header(f"/pscale {command.key}"),
+        _markdown(escape(f"*{command.summary}*\n{view.description}")),
+        _plain("\n".join(command.usage)),
     ]
-    if spec.params:
+    if view.arguments:
         arguments = [
-            f"`{param.metavar}` — the {param.kind.value}{' (optional)' if param.optional else ''}"
-            for param in spec.params
+            f"`{argument.metavar}` — the {argument.noun}{' (optional)' if argument.optional else ''}"
+            for argument in view.arguments
         ]
         blocks.extend(_sections("*Arguments*", [escape(line) for line in arguments]))
-    if spec.all_flags:
-        blocks.extend(_sections("*Flags*", [escape(_flag_line(flag)) for flag in spec.all_flags]))
-    examples = [f"`{escape(example)}`" for example in spec.examples]
+    if view.flags:
+        blocks.extend(_sections("*Flags*", [escape(_flag_line(flag)) for flag in view.flags]))
+    examples = [f"`{escape(example)}`" for example in view.examples]
     blocks.extend(_sections("*Example*" if len(examples) == 1 else "*Examples*", examples))
-    notes = _command_notes(spec)
+    notes = _command_notes(view)
     if notes:
         blocks.append(_context(" ".join(notes)))
-    text = "\n".join([*spec.usage_lines(), spec.summary, *(f"Example: {example}" for example in spec.examples)])
+    text = "\n".join([*command.usage, command.summary, *(f"Example: {example}" for example in view.examples)])
     return _message(text, blocks)
 
 
-def _command_notes(spec: CommandSpec) -> list[str]:
+def _command_notes(view: CommandHelp) -> list[str]:
     notes: list[str] = []
-    if spec.destructive:
+    if view.asks_to_confirm:
         notes.append("Asks you to confirm with a button first.")
-    if spec.posts_to_channel:
+    if view.posts_to_channel:
         notes.append("Posts in this channel for everyone to see.")
-    if spec.modal_callback_id is not None:
+    if view.opens_form:
         notes.append("With no arguments, opens a form.")
-    if spec.uses_default_database:
+    if view.uses_default_database:
         notes.append("DB may be left out in a channel with a default database (`/pscale channel db`).")
-    notes.extend(_alias_notes(*spec.words))
+    notes.extend(_alias_notes(view.aliases))
     return notes
 
 
-def _alias_notes(group: str, subcommand: str | None = None) -> list[str]:
-    pairs = [(alias, target) for alias, target in GROUP_ALIASES.items() if target == group]
-    pairs += [(alias, target) for alias, target in SUBCOMMAND_ALIASES.items() if target == subcommand]
-    return [f"`{alias}` is short for `{target}`." for alias, target in pairs]
+def _alias_notes(aliases: Sequence[Alias]) -> list[str]:
+    return [f"`{alias}` is short for `{target}`." for alias, target in aliases]
 
 
-def _flag_line(flag: Flag) -> str:
+def _flag_line(flag: FlagHelp) -> str:
     default = f" (default: {flag.default})" if flag.default is not None else ""
     return f"`{flag.synopsis}` — {flag.description}{default}"
 
 
-def _listing_line(spec: CommandSpec) -> str:
+def _listing_line(command: CommandLine) -> str:
     """One command in a list: its command line(s) and its summary."""
-    synopses = " or ".join(f"`/pscale {escape(synopsis)}`" for synopsis in spec.synopses())
-    return f"{synopses} — {escape(spec.summary)}"
+    synopses = " or ".join(f"`/pscale {escape(synopsis)}`" for synopsis in command.synopses)
+    return f"{synopses} — {escape(command.summary)}"
 
 
-def _aliases_note() -> str:
-    pairs = {**GROUP_ALIASES, **SUBCOMMAND_ALIASES}
-    return "Aliases: " + ", ".join(f"`{alias}` = `{target}`" for alias, target in pairs.items()) + "."
+def _aliases_note(aliases: Sequence[Alias]) -> str:
+    return "Aliases: " + ", ".join(f"`{alias}` = `{target}`" for alias, target in aliases) + "."
 
 
 def _org_note() -> str:
@@ -167,7 +223,7 @@ def _sections(title: str | None, lines: Iterable[str]) -> list[Block]:
     """Lines under an optional bold title, split into as many sections as Slack's 3,000-character limit needs."""
     chunks: list[list[str]] = [[title]] if title is not None else [[]]
     for line in lines:
-        shown = _truncate(line, SECTION_TEXT_LIMIT)
+        shown = truncate(line, SECTION_TEXT_LIMIT)
         if chunks[-1] and len("\n".join([*chunks[-1], shown])) > SECTION_TEXT_LIMIT:
             chunks.append([])
         chunks[-1].append(shown)
@@ -175,19 +231,19 @@ def _sections(title: str | None, lines: Iterable[str]) -> list[Block]:
 
 
 def _markdown(text: str) -> Block:
-    return SectionBlock(text=MarkdownTextObject(text=_truncate(text, SECTION_TEXT_LIMIT)))
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_LIMIT)))
 
 
 def _plain(text: str) -> Block:
-    return SectionBlock(text=PlainTextObject(text=_truncate(text, SECTION_TEXT_LIMIT), emoji=False))
+    return SectionBlock(text=PlainTextObject(text=truncate(text, SECTION_TEXT_LIMIT), emoji=False))
 
 
 def _header(text: str) -> Block:
-    return HeaderBlock(text=PlainTextObject(text=_truncate(text, HeaderBlock.text_max_length), emoji=False))
+    return HeaderBlock(text=PlainTextObject(text=truncate(text, HeaderBlock.text_max_length), emoji=False))
 
 
 def _context(text: str) -> Block:
-    return ContextBlock(elements=[MarkdownTextObject(text=_truncate(text, SECTION_TEXT_LIMIT))])
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_TEXT_LIMIT))])
 
 
 def _message(text: str, blocks: Sequence[Block]) -> Message:
@@ -195,11 +251,3 @@ def _message(text: str, blocks: Sequence[Block]) -> Message:
     rendered: tuple[dict[str, Any], ...] = tuple(block.to_dict() for block in blocks[:MESSAGE_BLOCK_LIMIT])
     return Message(text=text, blocks=rendered, visibility="ephemeral")
 
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _inline(text: str) -> str:
-    """Text inside backticks: escaped, one line, and unable to close the backticks early."""
-    return escape(" ".join(text.split())).replace("`", "ˋ")[:80]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape, utc_time
 
 LINK_ACTION = "link_account"
 # Organizations listed by whoami before "and N more": the reply must stay one readable screen.
@@ -96,7 +95,7 @@ def nothing_linked() -> Message:
 
 
 def whoami(view: WhoAmI) -> Message:
-    since = f"<!date^{view.linked_since}^{{date_short_pretty}} at {{time}}|{_utc(view.linked_since)}>"
+    since = f"<!date^{view.linked_since}^{{date_short_pretty}} at {{time}}|{utc_time(view.linked_since)}>"
     name = escape(view.planetscale_name)
     email = f" ({escape(view.planetscale_email)})" if view.planetscale_email else ""
     shown = [f"`{escape(organization)}`" for organization in view.organizations[:MAX_ORGANIZATIONS_SHOWN]]
@@ -113,7 +112,3 @@ def whoami(view: WhoAmI) -> Message:
         text=f"You are {view.planetscale_name} on PlanetScale.",
         blocks=(SectionBlock(text=MarkdownTextObject(text=text[:3000])).to_dict(),),
     )
-
-
-def _utc(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,4 +1,4 @@
-"""Layout shared by the resource renderers: Slack dates, truthful list footers, a list and a facts message.
+"""Layout shared by the resource renderers: links to the app, truthful list footers, a list and a facts message.
 
 Pure: strings and view-model values in, `Message`s out. Every message stays inside Slack's limits (≤ 50 blocks,
 ≤ 3,000 characters a section, a header ≤ 150) and always carries fallback text.
@@ -7,13 +7,12 @@ Pure: strings and view-model values in, `Message`s out. Every message stays insi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape, truncate
 
 APP_URL = "https://app.planetscale.com"
 SECTION_LIMIT = 3000
@@ -26,18 +25,6 @@ MAX_SECTIONS = 45
 def app_link(*segments: str) -> str:
     """A page of PlanetScale's web app; each segment is URL-quoted, since names come from people."""
     return "/".join([APP_URL, *(quote(segment, safe="") for segment in segments)])
-
-
-def slack_date(moment: datetime | None) -> str:
-    """A date each reader sees in their own time zone; the fallback (UTC) is what clients without support show."""
-    if moment is None:
-        return "unknown"
-    return unix_date(int(moment.timestamp()))
-
-
-def unix_date(seconds: int) -> str:
-    fallback = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{seconds}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def count_line(*, shown: int, total: int | None, more: bool, noun: str, plural: str, link: str) -> str:
@@ -54,7 +41,7 @@ def _sections(lines: Sequence[str]) -> list[str]:
     sections: list[str] = []
     current = ""
     for given in lines:
-        line = given if len(given) <= SECTION_LIMIT else given[: SECTION_LIMIT - 1] + "…"
+        line = truncate(given, SECTION_LIMIT)
         if current and len(current) + 1 + len(line) > SECTION_LIMIT:
             sections.append(current)
             current = line
@@ -66,7 +53,7 @@ def _sections(lines: Sequence[str]) -> list[str]:
 
 
 def header(title: str) -> HeaderBlock:
-    return HeaderBlock(text=title if len(title) <= HEADER_LIMIT else title[: HEADER_LIMIT - 1] + "…")
+    return HeaderBlock(text=truncate(title, HEADER_LIMIT))
 
 
 def section(text: str) -> SectionBlock:
@@ -78,8 +65,7 @@ def context(text: str) -> ContextBlock:
 
 
 def message(text: str, blocks: Sequence[Block]) -> Message:
-    fallback = text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
-    return Message(text=fallback, blocks=tuple(block.to_dict() for block in blocks))
+    return Message(text=truncate(text, TEXT_LIMIT), blocks=tuple(block.to_dict() for block in blocks))
 
 
 def list_message(*, title: str, lines: Sequence[str], empty: str, footer: str) -> Message:

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.render.help import escape
+from bot.render.mrkdwn import escape
 
 BRANCH_CREATE = "branch_create"
 DR_CREATE = "dr_create"

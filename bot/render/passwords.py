@@ -13,8 +13,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from bot.render import listing
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape, slack_date
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,13 @@ def passwords(
         if item.expired:
             expiry = ", expired"
         elif item.expires_at:
-            expiry = f", expires {listing.slack_date(item.expires_at)}"
+            expiry = f", expires {slack_date(item.expires_at)}"
         else:
             expiry = ", never expires"
-        used = f", last used {listing.slack_date(item.last_used_at)}" if item.last_used_at else ", never used"
+        used = f", last used {slack_date(item.last_used_at)}" if item.last_used_at else ", never used"
         return (
             f"• `{escape(item.name)}` ({escape(item.role or 'role unknown')}) — ID `{escape(item.id)}`, "
-            f"created {listing.slack_date(item.created_at)}{expiry}{used}"
+            f"created {slack_date(item.created_at)}{expiry}{used}"
         )
 
     footer = listing.count_line(
@@ -84,7 +84,7 @@ def connection_string(item: NewPassword) -> str:
 
 
 def new_password(item: NewPassword) -> Message:
-    expiry = f"It expires {listing.slack_date(item.expires_at)}." if item.expires_at else "It does not expire."
+    expiry = f"It expires {slack_date(item.expires_at)}." if item.expires_at else "It does not expire."
     intro = (
         f":key: New *{escape(item.role)}* password `{escape(item.name)}` for `{escape(item.database)}` branch "
         f"`{escape(item.branch)}`. Only you can see this, and only now: copy it somewhere safe. {expiry}"

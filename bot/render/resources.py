@@ -16,26 +16,11 @@ from bot.deploy_requests.actions import Action
 from bot.deploy_requests.lifecycle import Stage
 from bot.deploy_requests.summary import Operation, QueueEntry, Summary
 from bot.planetscale.models import DeploymentState
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape, slack_date
 
 APP_URL = "https://app.planetscale.com"
 SECTION_LIMIT = 3000
-
-
-def slack_date(moment: datetime | None) -> str:
-    if moment is None:
-        return "unknown"
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-def slack_ago(moment: datetime | None) -> str:
-    """"5 hours ago" in each reader's Slack, for ages; the fallback (old clients, notifications) is the UTC time."""
-    if moment is None:
-        return "at an unknown time"
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{ago}}|{fallback}>"
 
 
 def _count_line(*, shown: int, total: int | None, noun: str, link: str, plural: str | None = None) -> str:

@@ -20,8 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.cards.service import CardService
-from bot.render.help import escape
 from bot.render.message import Message
+from bot.render.mrkdwn import escape
 from bot.storage import IdempotencyKeys
 from bot.tasks import TaskTracker
 from bot.watch.store import Watch, Watches

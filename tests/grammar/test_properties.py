@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from bot.commands.catalog import CATALOG, FlagKind, ParamKind
 from bot.commands.grammar import Invocation, ParseFailure, parse
-from bot.render.help import render_help, render_parse_failure
+from bot.commands.help import help_view, usage_view
+from bot.render.help import render_help, render_usage_error
 from tests.support.replies import assert_valid_slack_message
 
 # Words that steer the parser deep into its branches, mixed with arbitrary text.
@@ -100,7 +101,7 @@ def check_answer(parsed: Invocation | ParseFailure) -> None:
         assert parsed.problem.strip()
         assert parsed.usage
         assert all(line.startswith("Usage: /pscale") for line in parsed.usage)
-        message = render_parse_failure(parsed)
+        message = render_usage_error(usage_view(parsed))
         assert_valid_slack_message(message)
         assert any(line.startswith("Usage: /pscale") for line in message.text.splitlines())
     else:
@@ -113,7 +114,7 @@ def assert_invocation_is_consistent(parsed: Invocation) -> None:
     declared = {param.name for param in spec.params} | {flag.name for flag in spec.all_flags}
     assert set(parsed.values) <= declared
     if parsed.key == "help":
-        assert_valid_slack_message(render_help(parsed.topic))
+        assert_valid_slack_message(render_help(help_view(parsed.topic)))
         return
     for param in spec.params:
         if param.kind is ParamKind.NUMBER:
@@ -146,7 +147,7 @@ def assert_invocation_is_consistent(parsed: Invocation) -> None:
     )
 )
 def test_help_for_any_topic_renders(topic: list[str]) -> None:
-    assert_valid_slack_message(render_help(topic))
+    assert_valid_slack_message(render_help(help_view(topic)))
 
 
 @_SETTINGS

@@ -6,8 +6,10 @@ import pytest
 
 from bot.commands.catalog import CATALOG, CommandSpec
 from bot.commands.grammar import Invocation, ParseFailure, parse
-from bot.render.help import escape, render_help, render_parse_failure
+from bot.commands.help import help_view, usage_view
+from bot.render.help import render_help, render_usage_error
 from bot.render.message import Message
+from bot.render.mrkdwn import escape
 from tests.support.replies import assert_valid_slack_message
 
 
@@ -21,7 +23,7 @@ def block_texts(message: Message) -> str:
 
 
 def test_overview_groups_every_command_by_area() -> None:
-    message = render_help(())
+    message = render_help(help_view(()))
     assert_valid_slack_message(message)
     shown = block_texts(message)
     for area, _ in CATALOG.by_area():
@@ -33,7 +35,7 @@ def test_overview_groups_every_command_by_area() -> None:
 
 
 def test_group_help_lists_every_subcommand_with_usage_and_summary() -> None:
-    message = render_help(("branch",))
+    message = render_help(help_view(("branch",)))
     assert_valid_slack_message(message)
     shown = block_texts(message)
     for spec in CATALOG.in_group("branch"):
@@ -43,7 +45,7 @@ def test_group_help_lists_every_subcommand_with_usage_and_summary() -> None:
 
 
 def test_command_help_has_usage_flags_and_example() -> None:
-    message = render_help(("branch", "create"))
+    message = render_help(help_view(("branch", "create")))
     assert_valid_slack_message(message)
     shown = block_texts(message)
     assert "Usage: /pscale branch create DB BRANCH [--from PARENT]" in shown.splitlines()
@@ -56,36 +58,36 @@ def test_command_help_has_usage_flags_and_example() -> None:
 def test_help_through_an_alias_is_the_same_help() -> None:
     parsed = parse("help dr")
     assert isinstance(parsed, Invocation)
-    assert render_help(parsed.topic) == render_help(("deploy-request",))
+    assert render_help(help_view(parsed.topic)) == render_help(help_view(("deploy-request",)))
 
 
 def test_destructive_and_posting_commands_say_so() -> None:
-    assert "confirm" in block_texts(render_help(("branch", "delete")))
-    assert "Posts in this channel" in block_texts(render_help(("watch",)))
+    assert "confirm" in block_texts(render_help(help_view(("branch", "delete"))))
+    assert "Posts in this channel" in block_texts(render_help(help_view(("watch",))))
 
 
 def test_an_unresolved_topic_falls_back_to_the_overview() -> None:
-    message = render_help(("nonsense", "<!channel>"))
+    message = render_help(help_view(("nonsense", "<!channel>")))
     assert_valid_slack_message(message)
     assert "There is no command `nonsense &lt;!channel&gt;`" in block_texts(message)
 
 
 @pytest.mark.parametrize("spec", list(CATALOG), ids=lambda spec: spec.key)
 def test_help_for_every_command_renders(spec: CommandSpec) -> None:
-    message = render_help(spec.words)
+    message = render_help(help_view(spec.words))
     assert_valid_slack_message(message)
     assert spec.usage_lines()[0] in message.text.splitlines()
 
 
 @pytest.mark.parametrize("group", sorted({spec.group for spec in CATALOG}))
 def test_help_for_every_group_renders(group: str) -> None:
-    assert_valid_slack_message(render_help((group,)))
+    assert_valid_slack_message(render_help(help_view((group,))))
 
 
 def test_parse_failure_message_shows_problem_and_usage() -> None:
     failure = parse("branch show app")
     assert isinstance(failure, ParseFailure)
-    message = render_parse_failure(failure)
+    message = render_usage_error(usage_view(failure))
     assert_valid_slack_message(message)
     assert "missing BRANCH" in message.text
     assert "Usage: /pscale branch show DB BRANCH" in message.text.splitlines()
@@ -97,7 +99,7 @@ def test_parse_failure_message_shows_problem_and_usage() -> None:
 def test_parse_failure_escapes_user_input() -> None:
     failure = parse("branch list app &lt;!channel&gt;")
     assert isinstance(failure, ParseFailure)
-    message = render_parse_failure(failure)
+    message = render_usage_error(usage_view(failure))
     assert "<!channel>" not in message.text
     assert "<!channel>" not in block_texts(message)
     assert "&lt;!channel&gt;" in message.text
@@ -106,6 +108,6 @@ def test_parse_failure_escapes_user_input() -> None:
 def test_unknown_command_failure_points_at_help() -> None:
     failure = parse("frobnicate")
     assert isinstance(failure, ParseFailure)
-    message = render_parse_failure(failure)
+    message = render_usage_error(usage_view(failure))
     assert "`/pscale help` lists every command." in block_texts(message)
     assert "Usage: /pscale help [COMMAND]" in message.text.splitlines()

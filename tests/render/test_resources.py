@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Option
 
 from bot.render import audit, branches, channel, databases, listing, orgs, passwords
 from bot.render.message import Message
+from bot.render.mrkdwn import slack_date
 from tests.support.replies import validate_blocks, validate_view
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -131,7 +132,7 @@ def test_every_message_is_valid_block_kit(message: Message) -> None:
 
 
 def test_times_are_slack_dates_each_reader_sees_in_their_zone() -> None:
-    assert listing.slack_date(WHEN) == "<!date^1767603600^{date_short_pretty} {time}|2026-01-05 09:00 UTC>"
+    assert slack_date(WHEN) == "<!date^1767603600^{date_short_pretty} {time}|2026-01-05 09:00 UTC>"
 
 
 def test_a_new_password_has_a_ready_connection_string_and_env_lines_but_no_secret_in_its_fallback() -> None:
