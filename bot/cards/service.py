@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 
 from bot.cards.store import CardRecord, Cards
 from bot.cards.updates import CardUpdates
-from bot.commands.context import Accounts, Caller, SlackPort
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import Snapshot, read_snapshot, schema_changes
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
+from bot.ports import Accounts, Caller, SlackPort
 from bot.render import card as render
+from bot.render import linking as render_linking
 from bot.render.errors import describe_target, planetscale_failure
 from bot.render.message import Message
 from bot.storage import AuditLog, IdempotencyKeys
@@ -93,6 +94,10 @@ class CardService:
     def _api(self, team_id: str, user_id: str) -> PlanetScaleAPI:
         return self._planetscale.as_user(self._accounts.token_provider(team_id, user_id), user_key=(team_id, user_id))
 
+    def _link_prompt(self, team_id: str, user_id: str) -> Message:
+        offer = self._accounts.link_offer(team_id, user_id)
+        return render_linking.link_prompt(url=offer.url, minutes=offer.valid_minutes)
+
     # --- posting ---------------------------------------------------------------------------------------------------
 
     async def _new_card(
@@ -148,7 +153,7 @@ class CardService:
             return
         try:
             await self._slack.post_ephemeral(
-                channel=channel_id, user=user_id, message=self._accounts.link_prompt(team_id, user_id)
+                channel=channel_id, user=user_id, message=self._link_prompt(team_id, user_id)
             )
         except Exception:  # an offer that does not arrive costs nothing; the link still shows as Slack draws it
             log.info("could not offer %s a PlanetScale link", user_id, exc_info=True)
@@ -172,7 +177,7 @@ class CardService:
         if card is None:
             return render.card_unknown()
         if not self._accounts.has_active_grant(click.team_id, click.user_id):
-            return self._accounts.link_prompt(click.team_id, click.user_id)
+            return self._link_prompt(click.team_id, click.user_id)
         parsed = _parse_value(click.value)
         clicked_version = parsed[1] if parsed else 0
         valid = lifecycle.allows(action, card.snapshot)
@@ -203,7 +208,7 @@ class CardService:
             done = True
         except Unauthorized:
             self._record(card, click, action, result="failed: PlanetScale no longer accepts the link")
-            return self._accounts.link_prompt(click.team_id, click.user_id)
+            return self._link_prompt(click.team_id, click.user_id)
         except PlanetScaleError as error:
             log.info("card click %s on %s #%d: %s", action.value, card.database, card.number, error)
             # The card stays truthful: redraw it from PlanetScale before the click may be tried again. If the call
@@ -258,7 +263,7 @@ class CardService:
         if card is None:
             return render.card_unknown()
         if not self._accounts.has_active_grant(click.team_id, click.user_id):
-            return self._accounts.link_prompt(click.team_id, click.user_id)
+            return self._link_prompt(click.team_id, click.user_id)
         view_id = await self._slack.open_modal(
             trigger_id=trigger_id, view=render.diff_loading(database=card.database, number=card.number)
         )

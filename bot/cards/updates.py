@@ -16,8 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from slack_sdk.errors import SlackApiError
-
+from bot.ports import SlackRefused
 from bot.render.message import Message
 from bot.tasks import TaskTracker
 
@@ -102,10 +101,9 @@ class CardUpdates:
                 else:
                     await self._slack.update_message(channel=channel, ts=ts, message=pending.message)
                 self.sent += 1
-            except SlackApiError as error:
-                code = str(error.response.get("error", "unknown"))
-                log.warning("updating a card failed: %s", code)
-                if code in GONE and self._on_gone is not None:
+            except SlackRefused as refused:
+                log.warning("updating a card failed: %s", refused.code)
+                if refused.code in GONE and self._on_gone is not None:
                     self._on_gone(channel, ts)
             except OSError as error:
                 log.warning("updating a card failed: %s", type(error).__name__)

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot.commands.context import Accounts, CommandContext, CommandHandler, OrganizationUnknown
+from bot.commands.context import CommandContext, CommandHandler, OrganizationUnknown
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError
 from bot.planetscale.models import Branch
+from bot.ports import Accounts
 from bot.render import branches as render
 from bot.render import modals
 from bot.render.message import Message

@@ -11,64 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from bot.commands.grammar import Invocation
-from bot.planetscale import PlanetScaleAPI, TokenProvider
+from bot.planetscale import PlanetScaleAPI
+from bot.ports import Caller, SlackPort
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, UserPreferences
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asked, and where."""
-
-    team_id: str
-    user_id: str
-    channel_id: str
-
-
-@dataclass(frozen=True)
-class ChannelAccess:
-    """Whether the bot can post in a channel, and if not, what the person should do about it."""
-
-    can_post: bool
-    reason: str = ""
-
-
-class SlackPort(Protocol):
-    """The Slack actions commands need; the transport implements it with the Web API."""
-
-    async def post_message(self, *, channel: str, message: Message, thread_ts: str | None = None) -> str:
-        """Post to a channel; returns the message's `ts`."""
-        ...
-
-    async def update_message(self, *, channel: str, ts: str, message: Message) -> None: ...
-
-    async def unfurl(self, *, channel: str, ts: str, url: str, message: Message) -> None: ...
-
-    async def open_modal(self, *, trigger_id: str, view: dict[str, Any]) -> str:
-        """Open a modal; returns its view id."""
-        ...
-
-    async def update_modal(self, *, view_id: str, view: dict[str, Any]) -> None: ...
-
-    async def post_ephemeral(self, *, channel: str, user: str, message: Message) -> None: ...
-
-    async def channel_access(self, channel: str) -> ChannelAccess: ...
-
-    async def user_time_zone(self, user_id: str) -> str | None: ...
-
-
-class Accounts(Protocol):
-    """Each Slack user's PlanetScale grant (bot/linking implements it). The first two run on the ack path, so they
-    read only local storage."""
-
-    def has_active_grant(self, team_id: str, user_id: str) -> bool: ...
-
-    def link_prompt(self, team_id: str, user_id: str) -> Message: ...
-
-    def token_provider(self, team_id: str, user_id: str) -> TokenProvider: ...
 
 
 class CommandRefused(Exception):

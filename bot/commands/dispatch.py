@@ -11,10 +11,12 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.commands.context import Accounts, Caller, CommandContext, CommandHandler, CommandRefused, SlackPort
+from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.commands.grammar import Invocation, ParseFailure, parse
 from bot.commands.help import help_view, usage_view
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
+from bot.ports import Accounts, Caller, SlackPort
+from bot.render import linking as render_linking
 from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
 from bot.render.errors import describe_target, planetscale_failure
 from bot.render.help import render_help, render_usage_error
@@ -87,12 +89,12 @@ class CommandDispatcher:
         if parsed.key == "help":
             return Accepted(command="help", ack=render_help(help_view(parsed.topic)))
         if parsed.key == "login":
-            return Accepted(command="login", ack=self._accounts.link_prompt(request.team_id, request.user_id))
+            return Accepted(command="login", ack=self._link_prompt(request.team_id, request.user_id))
         handler = self._handlers.get(parsed.key)
         if handler is None:
             return Accepted(command=parsed.key, ack=_not_available(parsed))
         if handler.needs_grant and not self._accounts.has_active_grant(request.team_id, request.user_id):
-            return Accepted(command=parsed.key, ack=self._accounts.link_prompt(request.team_id, request.user_id))
+            return Accepted(command=parsed.key, ack=self._link_prompt(request.team_id, request.user_id))
         if parsed.spec.destructive and not confirmed:
             return Accepted(command=parsed.key, ack=self._ask_to_confirm(request, parsed))
 
@@ -100,6 +102,10 @@ class CommandDispatcher:
             return await self._run(handler, request, parsed)
 
         return Accepted(command=parsed.key, followup=followup)
+
+    def _link_prompt(self, team_id: str, user_id: str) -> Message:
+        offer = self._accounts.link_offer(team_id, user_id)
+        return render_linking.link_prompt(url=offer.url, minutes=offer.valid_minutes)
 
     def _ask_to_confirm(self, request: CommandRequest, invocation: Invocation) -> Message:
         pending_id = self._pending.park(
@@ -160,7 +166,7 @@ class CommandDispatcher:
         except Unauthorized:
             # Refreshing did not help: the grant is gone (revoked in PlanetScale, or the refresh token died).
             self._record(context, result="failed: PlanetScale no longer accepts the link")
-            return self._accounts.link_prompt(request.team_id, request.user_id)
+            return self._link_prompt(request.team_id, request.user_id)
         except PlanetScaleError as error:
             log.info("command %s: PlanetScale %s", invocation.key, error)
             self._record(context, result=f"{'refused' if error.status and error.status < 500 else 'failed'}: "

@@ -14,15 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from slack_sdk.errors import SlackApiError
-
-from bot.commands.context import Accounts, SlackPort
 from bot.deploy_requests.lifecycle import Need, what_it_needs
 from bot.deploy_requests.summary import Summary, queue_entry, summarize
 from bot.digests.schedule import due_slot
 from bot.digests.store import Subscription, Subscriptions
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import DeployRequestState
+from bot.ports import Accounts, SlackPort, SlackRefused
 from bot.render import digests as render
 from bot.render.message import Message
 
@@ -110,7 +108,7 @@ class DigestService:
     async def _post(self, subscription: Subscription, slot: date | None, message: Message, report: RunReport) -> None:
         try:
             await self._slack.post_message(channel=subscription.channel_id, message=message)
-        except (SlackApiError, PlanetScaleError, OSError) as error:
+        except (SlackRefused, PlanetScaleError, OSError) as error:
             if slot is not None:
                 self._subscriptions.release_slot(subscription, slot)
             reason = f"{subscription.channel_id} {subscription.database}: {type(error).__name__}"

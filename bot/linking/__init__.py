@@ -8,9 +8,16 @@ from bot.linking.crypto import SecretBox, UndecryptableSecret
 from bot.linking.flow import FailureReason, Linked, LinkFailed, LinkFlow
 from bot.linking.grants import Grant, GrantStore, RotationReport, TokenSet, Unreadable
 from bot.linking.oauth import InvalidGrant, OAuthApp, PlanetScaleOAuth, TokenEndpointFailure
-from bot.linking.ports import UserNotifier
-from bot.linking.service import CALLBACK_PATH, START_PATH, AccountLinking, oauth_app, rotate_encryption_keys
-from bot.linking.tokens import LinkRequired, TokenRefresher, UserTokens
+from bot.linking.service import (
+    CALLBACK_PATH,
+    START_PATH,
+    AccountLinking,
+    LinkedAccount,
+    Unlinked,
+    oauth_app,
+    rotate_encryption_keys,
+)
+from bot.linking.tokens import TokenRefresher, UserTokens
 
 __all__ = [
     "CALLBACK_PATH",
@@ -22,8 +29,8 @@ __all__ = [
     "InvalidGrant",
     "LinkFailed",
     "LinkFlow",
-    "LinkRequired",
     "Linked",
+    "LinkedAccount",
     "OAuthApp",
     "PlanetScaleOAuth",
     "RotationReport",
@@ -32,8 +39,8 @@ __all__ = [
     "TokenRefresher",
     "TokenSet",
     "UndecryptableSecret",
+    "Unlinked",
     "Unreadable",
-    "UserNotifier",
     "UserTokens",
     "oauth_app",
     "rotate_encryption_keys",

@@ -17,12 +17,11 @@ from typing import Literal
 
 from bot.linking.grants import Grant, GrantStore, NewGrant, TokenSet
 from bot.linking.oauth import InvalidGrant, PlanetScaleOAuth, TokenEndpointFailure
-from bot.linking.ports import UserNotifier
 from bot.linking.tickets import LinkTickets, OAuthStates, SlackUser, StateFailure, looks_like_secret
 from bot.linking.tokens import TokenRefresher
 from bot.planetscale import PlanetScaleClient, PlanetScaleError
 from bot.planetscale.models import User
-from bot.render import linking as render
+from bot.ports import UserNotifier
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +136,7 @@ class LinkFlow:
         # The browser already shows success; a slow or failing Slack must not turn that page into an error.
         try:
             async with asyncio.timeout(NOTIFY_TIMEOUT_SECONDS):
-                await self._notifier.notify_user(
-                    team_id=slack.team_id, user_id=slack.user_id, message=render.linked(name)
-                )
+                await self._notifier.tell_linked(team_id=slack.team_id, user_id=slack.user_id, planetscale_name=name)
         except Exception as failure:  # any transport failure: logged, the link stands
             log.warning("could not tell Slack user %s/%s about their link: %r", slack.team_id, slack.user_id, failure)
 

@@ -3,12 +3,13 @@
     linking = AccountLinking.build(database=db, keys=settings.encryption_keys(), app=oauth_app(settings),
                                    planetscale=client, notifier=notifier, public_url=settings.public_url())
     linking.has_active_grant(team, user)      # ack path: local read only
-    linking.link_prompt(team, user)           # ack path: issues a one-time ticket
+    linking.link_offer(team, user)            # ack path: issues a one-time ticket, returns its URL
     linking.token_provider(team, user)        # for PlanetScaleClient.as_user
     await linking.whoami(team, user) / logout(team, user) / forget_users(team, users)
     linking.flow                              # the browser part, for bot/web/oauth_pages.py
 
-No Slack and no HTTP server in here: Slack is reached only through the `UserNotifier` port.
+No Slack, no HTTP server and no message text in here: results are data, which the commands and the web pages draw,
+and Slack is reached only through the `UserNotifier` port (bot/ports.py), whose implementation words the DMs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -25,12 +27,10 @@ from bot.linking.crypto import SecretBox
 from bot.linking.flow import FRESH_TOKEN_RETRY_SECONDS, LinkFlow, Sleep
 from bot.linking.grants import Grant, GrantStore, RotationReport
 from bot.linking.oauth import OAuthApp, PlanetScaleOAuth
-from bot.linking.ports import UserNotifier
 from bot.linking.tickets import LINK_TTL_SECONDS, LinkTickets, OAuthStates
 from bot.linking.tokens import TokenRefresher, UserTokens
 from bot.planetscale import PlanetScaleClient
-from bot.render import linking as render
-from bot.render.message import Message
+from bot.ports import LinkOffer, UserNotifier
 from bot.storage import Clock, Database
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,27 @@ log = logging.getLogger(__name__)
 START_PATH = "/oauth/planetscale/start"
 CALLBACK_PATH = "/oauth/planetscale/callback"
 WHOAMI_ORGANIZATION_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    """Whom a Slack user is linked to on PlanetScale, what the bot may do there, and since when."""
+
+    planetscale_name: str
+    planetscale_email: str | None
+    organizations: tuple[str, ...]
+    scopes: tuple[str, ...]
+    linked_since: int  # unix seconds
+
+
+@dataclass(frozen=True)
+class Unlinked:
+    """What logout did: the grant is deleted. `revoked` says PlanetScale confirmed both tokens dead; `unreadable`,
+    that no configured key opened the stored grant (the keys changed), so there was nothing the bot could revoke."""
+
+    planetscale_name: str | None
+    revoked: bool
+    unreadable: bool = False
 
 
 def oauth_app(settings: Settings, *, port: int | None = None) -> OAuthApp:
@@ -96,7 +117,7 @@ class AccountLinking:
             if not grants.claim_relink_notice(grant.team_id, grant.user_id):
                 return
             try:
-                await notifier.notify_user(team_id=grant.team_id, user_id=grant.user_id, message=render.relink_needed())
+                await notifier.tell_link_stopped_working(team_id=grant.team_id, user_id=grant.user_id)
             except Exception as failure:  # the next command shows the link prompt anyway
                 log.warning("could not tell Slack user %s/%s to link again: %r", grant.team_id, grant.user_id, failure)
 
@@ -127,45 +148,44 @@ class AccountLinking:
     def has_active_grant(self, team_id: str, user_id: str) -> bool:
         return self._grants.active_grant(team_id, user_id) is not None
 
-    def link_prompt(self, team_id: str, user_id: str) -> Message:
+    def link_offer(self, team_id: str, user_id: str) -> LinkOffer:
         ticket = self._tickets.issue(team_id, user_id)
         url = f"{self._public_url}{START_PATH}?{urlencode({'t': ticket})}"
-        return render.link_prompt(url=url, minutes=LINK_TTL_SECONDS // 60)
+        return LinkOffer(url=url, valid_minutes=LINK_TTL_SECONDS // 60)
 
     def token_provider(self, team_id: str, user_id: str) -> UserTokens:
         return self._refresher.provider(team_id, user_id)
 
     # ----- commands ---------------------------------------------------------------------------------------------
 
-    async def whoami(self, team_id: str, user_id: str) -> Message:
-        """The PlanetScale user, organizations, granted scopes and since when. PlanetScale errors propagate (the
-        dispatcher renders them; `Unauthorized` becomes the link prompt)."""
+    async def whoami(self, team_id: str, user_id: str) -> LinkedAccount | None:
+        """The PlanetScale user, organizations, granted scopes and since when; None when nothing is linked.
+        PlanetScale errors propagate (the dispatcher renders them; `Unauthorized` becomes the link prompt)."""
         grant = self._grants.active_grant(team_id, user_id)
         if grant is None:
-            return self.link_prompt(team_id, user_id)
+            return None
         api = self._planetscale.as_user(self.token_provider(team_id, user_id), user_key=(team_id, user_id))
         user = await api.users.current()
         organizations = await api.organizations.list_all(limit=WHOAMI_ORGANIZATION_LIMIT)
-        return render.whoami(
-            render.WhoAmI(
-                planetscale_name=user.display_name or user.name or grant.planetscale_user_name,
-                planetscale_email=user.email,
-                organizations=[organization.name for organization in organizations],
-                scopes=grant.scopes,
-                linked_since=grant.created_at,
-            )
+        return LinkedAccount(
+            planetscale_name=user.display_name or user.name or grant.planetscale_user_name,
+            planetscale_email=user.email,
+            organizations=tuple(organization.name for organization in organizations),
+            scopes=grant.scopes,
+            linked_since=grant.created_at,
         )
 
-    async def logout(self, team_id: str, user_id: str) -> Message:
-        """Delete the grant, then revoke both its tokens (revoking one does not revoke the other)."""
+    async def logout(self, team_id: str, user_id: str) -> Unlinked | None:
+        """Delete the grant, then revoke both its tokens (revoking one does not revoke the other); None when
+        nothing was linked."""
         removed = self._grants.delete(team_id, user_id)
         if removed is None:
-            return render.nothing_linked()
+            return None
         if not isinstance(removed, Grant):
-            return render.unlinked_unreadable()
+            return Unlinked(planetscale_name=None, revoked=False, unreadable=True)
         revoked = await self._refresher.revoke_quietly(removed.access_token, removed.refresh_token)
         log.info("Slack user %s/%s unlinked PlanetScale (tokens revoked: %s)", team_id, user_id, revoked)
-        return render.unlinked(removed.planetscale_user_name, revoked=revoked)
+        return Unlinked(planetscale_name=removed.planetscale_user_name, revoked=revoked)
 
     async def forget_users(self, team_id: str, user_ids: Collection[str] | Literal["all"]) -> int:
         """Slack said these users (or, after `app_uninstalled`, everyone in the workspace) are gone: revoke and

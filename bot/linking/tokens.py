@@ -20,7 +20,7 @@ from typing import Literal
 
 from bot.linking.grants import Grant, GrantStore, TokenSet
 from bot.linking.oauth import InvalidGrant, PlanetScaleOAuth, TokenEndpointFailure
-from bot.planetscale import ServerError, Unauthorized
+from bot.planetscale import LinkRequired, TokenUnavailable
 from bot.storage import Clock
 
 log = logging.getLogger(__name__)
@@ -31,16 +31,8 @@ LEEWAY_SECONDS = 60
 LEASE_SECONDS = 30
 # Another process holds the lease: SQLite offers no cross-process notification, so look again at this interval.
 LEASE_POLL_SECONDS = 0.05
-TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a secret)
 
 RefreshReason = Literal["expiring", "rejected"]
-
-
-class LinkRequired(Unauthorized):
-    """This Slack user has no usable PlanetScale grant (never linked, logged out, revoked, undecryptable)."""
-
-    def __init__(self, message: str = "Your PlanetScale account is not linked (or the link stopped working).") -> None:
-        super().__init__(message, method="POST", path=TOKEN_PATH, status=401, code="link_required")
 
 
 class TokenRefresher:
@@ -94,11 +86,9 @@ class TokenRefresher:
                     finally:
                         self._grants.release_lease(team_id, user_id, holder=holder)
                 if time.monotonic() > give_up_at:
-                    raise ServerError(
+                    raise TokenUnavailable(
                         "Another part of the bot is refreshing your PlanetScale access and has not finished. "
-                        "Try again in a moment.",
-                        method="POST",
-                        path=TOKEN_PATH,
+                        "Try again in a moment."
                     )
                 await asyncio.sleep(LEASE_POLL_SECONDS)
 
@@ -131,10 +121,8 @@ class TokenRefresher:
             still_valid = grant.expires_at is None or grant.expires_at > self._clock()
             if reason == "expiring" and still_valid:
                 return grant.access_token  # early refresh failed, but the current token still works for now
-            raise ServerError(
-                "PlanetScale could not refresh your access just now. Try again in a moment.",
-                method="POST",
-                path=TOKEN_PATH,
+            raise TokenUnavailable(
+                "PlanetScale could not refresh your access just now. Try again in a moment."
             ) from None
         if self._grants.replace_tokens(grant, tokens, lease_holder=holder):
             log.info("refreshed the PlanetScale token of Slack user %s/%s", team_id, user_id)

@@ -28,8 +28,12 @@ from pydantic import BaseModel
 
 from bot.planetscale import endpoints as ep
 from bot.planetscale.errors import (
+    AccessUnavailable,
+    LinkRequired,
+    NotLinked,
     RateLimited,
     Timeout,
+    TokenUnavailable,
     UnexpectedResponse,
     error_from_response,
     error_from_transport,
@@ -82,14 +86,15 @@ QueryValue = str | int | bool | None
 
 
 class TokenProvider(Protocol):
-    """A user's PlanetScale access, implemented by the linking layer."""
+    """A user's PlanetScale access, implemented by the linking layer. With no token to give, both raise
+    `TokenUnavailable`, or `LinkRequired` when the grant is gone for good."""
 
     async def access_token(self) -> str:
         """A current access token (refreshing first if it is known to be expired)."""
         ...
 
     async def refresh_after_unauthorized(self, rejected_token: str) -> str:
-        """PlanetScale answered 401 to `rejected_token`: return a fresh token (or raise if the grant is dead)."""
+        """PlanetScale answered 401 to `rejected_token`: return a fresh token."""
         ...
 
 
@@ -232,7 +237,7 @@ class PlanetScaleClient:
         while True:
             await self._pace(session.user_key, method=method, template=template, seconds=deadline - self._clock())
             if state.token is None:
-                state.token = await session.provider.access_token()
+                state.token = await _token(session.provider.access_token(), method=method, template=template)
             response = await self._send(
                 method=method,
                 template=template,
@@ -245,7 +250,9 @@ class PlanetScaleClient:
             if response.status_code == 401 and not state.refreshed:
                 state.refreshed = True
                 logger.info("PlanetScale %s %s: 401, refreshing the token once", method, template)
-                state.token = await session.provider.refresh_after_unauthorized(state.token)
+                state.token = await _token(
+                    session.provider.refresh_after_unauthorized(state.token), method=method, template=template
+                )
                 continue
             if response.is_success:
                 return response
@@ -305,6 +312,16 @@ class PlanetScaleClient:
             "PlanetScale %s %s → %d in %.0f ms", method, template, response.status_code, (self._clock() - started) * 1e3
         )
         return response
+
+
+async def _token(asked: Awaitable[str], *, method: str, template: str) -> str:
+    """The provider's token; when it has none, an error naming the call that therefore was not sent."""
+    try:
+        return await asked
+    except LinkRequired as missing:
+        raise NotLinked(str(missing), method=method, path=template) from missing
+    except TokenUnavailable as unavailable:
+        raise AccessUnavailable(str(unavailable), method=method, path=template) from unavailable
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,18 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 __all__ = [
+    "AccessUnavailable",
     "BadRequest",
     "ConnectionFailed",
     "Forbidden",
+    "LinkRequired",
     "NotFound",
+    "NotLinked",
     "PlanetScaleError",
     "RateLimited",
     "ServerError",
     "Timeout",
+    "TokenUnavailable",
     "Unauthorized",
     "UnexpectedResponse",
     "Unprocessable",
@@ -73,6 +77,11 @@ class Unauthorized(PlanetScaleError):
     """401: the access token is invalid, expired or revoked (even after one refresh): the user must link again."""
 
 
+class NotLinked(Unauthorized):
+    """The call was not sent: the user has no usable grant (never linked, unlinked, revoked). As after a 401, they
+    must link again; `status` is None, since PlanetScale was not asked."""
+
+
 class Forbidden(PlanetScaleError):
     """403: the token is valid but may not do this."""
 
@@ -118,8 +127,29 @@ class ConnectionFailed(PlanetScaleError):
         self.request_sent = request_sent
 
 
+class AccessUnavailable(PlanetScaleError):
+    """The call was not sent: the user's token provider had no token just now (refreshing it failed, or took too
+    long elsewhere); the grant itself stands, so trying again later may work."""
+
+
 class UnexpectedResponse(PlanetScaleError):
     """A success status whose body the bot cannot read, or a status outside the tree (3xx, unknown 4xx)."""
+
+
+# --- What a TokenProvider (client.py) raises instead of handing out a token -------------------------------------
+# Nothing was sent yet, so these are no HTTP errors: the client turns them into `NotLinked` or `AccessUnavailable`,
+# naming the call that could not be made.
+
+
+class TokenUnavailable(Exception):
+    """No token to give just now; the message says why, in words a user can act on."""
+
+
+class LinkRequired(TokenUnavailable):
+    """This user has no usable grant (never linked, logged out, revoked, undecryptable)."""
+
+    def __init__(self, message: str = "Your PlanetScale account is not linked (or the link stopped working).") -> None:
+        super().__init__(message)
 
 
 _BY_STATUS: dict[int, type[PlanetScaleError]] = {

@@ -1,7 +1,8 @@
 """The one retry policy of the PlanetScale client: a small decision, plus the loop that applies it within a budget.
 
 What may be sent again:
-- any request that certainly never reached PlanetScale (a failed connect, a wait for a pooled connection);
+- any request that certainly never reached PlanetScale (a failed connect, a wait for a pooled connection, no token
+  to send it with);
 - any request answered 429: PlanetScale's rate limiter refuses before acting, so even a mutation did not happen;
 - reads (GET) also after a 5xx, a timeout or a broken connection.
 A mutation that may have arrived (read timeout, reset after sending, 5xx) is never repeated: it may have acted,
@@ -21,7 +22,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bot.planetscale.errors import ConnectionFailed, PlanetScaleError, RateLimited, ServerError, Timeout
+from bot.planetscale.errors import (
+    AccessUnavailable,
+    ConnectionFailed,
+    PlanetScaleError,
+    RateLimited,
+    ServerError,
+    Timeout,
+)
 
 __all__ = ["IDEMPOTENT_METHODS", "Clock", "RetryPolicy", "Sleep", "call_with_retries"]
 
@@ -45,6 +53,8 @@ class RetryPolicy:
 
     def is_retryable(self, method: str, error: PlanetScaleError) -> bool:
         if isinstance(error, Timeout | ConnectionFailed) and not error.request_sent:
+            return True
+        if isinstance(error, AccessUnavailable):
             return True
         if isinstance(error, RateLimited) and error.status == 429:
             return True

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 
 from bot.planetscale import (
+    AccessUnavailable,
     ConnectionFailed,
     Forbidden,
     NotFound,
@@ -120,6 +121,8 @@ def planetscale_failure(error: PlanetScaleError, *, values: Mapping[str, object]
         text = f":hourglass: PlanetScale did not answer in time. {changed}"
     elif isinstance(error, ConnectionFailed):
         text = f":electric_plug: Could not reach PlanetScale. {changed}"
+    elif isinstance(error, AccessUnavailable):
+        text = f":hourglass: {error.message} {changed}"
     elif isinstance(error, ServerError):
         text = f":warning: PlanetScale had an internal error ({error.status}). {changed}"
     else:

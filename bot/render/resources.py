@@ -7,7 +7,6 @@ times are Slack dates so every reader sees their own time zone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 

@@ -1,19 +1,34 @@
-"""`SlackPort` (and linking's `UserNotifier`) over the Web API: what the bot may ask of Slack."""
+"""`SlackPort` and `UserNotifier` (bot/ports.py) over the Web API: what the bot may ask of Slack.
+
+Slack's refusals leave here as `SlackRefused`, so nothing below the transport knows slack_sdk. The linking notices
+are drawn here too: linking says what happened, the transport decides how it reads in Slack.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands.context import ChannelAccess
+from bot.ports import ChannelAccess, SlackRefused
+from bot.render import linking
 from bot.render.message import Message
 
 log = logging.getLogger(__name__)
 
 _INVITE = "Invite me with `/invite @pscale` in that channel, then try again."
+
+
+@contextmanager
+def _refusals(method: str) -> Iterator[None]:
+    try:
+        yield
+    except SlackApiError as error:
+        raise SlackRefused(method, str(error.response.get("error", "unknown"))) from error
 
 
 class WebApiSlackPort:
@@ -24,31 +39,44 @@ class WebApiSlackPort:
         arguments = message.to_post(channel)
         if thread_ts is not None:
             arguments["thread_ts"] = thread_ts
-        response = await self._client.chat_postMessage(**arguments)
+        with _refusals("chat.postMessage"):
+            response = await self._client.chat_postMessage(**arguments)
         return str(response["ts"])
 
-    async def notify_user(self, *, team_id: str, user_id: str, message: Message) -> None:
-        """A direct message: `chat.postMessage` to the user id opens the app's DM with them."""
-        await self._client.chat_postMessage(**message.to_post(user_id))
+    async def tell_linked(self, *, team_id: str, user_id: str, planetscale_name: str) -> None:
+        await self._direct_message(user_id, linking.linked(planetscale_name))
+
+    async def tell_link_stopped_working(self, *, team_id: str, user_id: str) -> None:
+        await self._direct_message(user_id, linking.relink_needed())
+
+    async def _direct_message(self, user_id: str, message: Message) -> None:
+        """`chat.postMessage` to the user id opens the app's DM with them."""
+        with _refusals("chat.postMessage"):
+            await self._client.chat_postMessage(**message.to_post(user_id))
 
     async def post_ephemeral(self, *, channel: str, user: str, message: Message) -> None:
-        await self._client.chat_postEphemeral(
-            channel=channel, user=user, text=message.text, blocks=list(message.blocks) or None
-        )
+        with _refusals("chat.postEphemeral"):
+            await self._client.chat_postEphemeral(
+                channel=channel, user=user, text=message.text, blocks=list(message.blocks) or None
+            )
 
     async def update_message(self, *, channel: str, ts: str, message: Message) -> None:
-        await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=list(message.blocks))
+        with _refusals("chat.update"):
+            await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=list(message.blocks))
 
     async def unfurl(self, *, channel: str, ts: str, url: str, message: Message) -> None:
         """Draw `message` as the unfurl of `url` in the message at (`channel`, `ts`); calling again redraws it."""
-        await self._client.chat_unfurl(channel=channel, ts=ts, unfurls={url: {"blocks": list(message.blocks)}})
+        with _refusals("chat.unfurl"):
+            await self._client.chat_unfurl(channel=channel, ts=ts, unfurls={url: {"blocks": list(message.blocks)}})
 
     async def open_modal(self, *, trigger_id: str, view: dict[str, Any]) -> str:
-        response = await self._client.views_open(trigger_id=trigger_id, view=view)
+        with _refusals("views.open"):
+            response = await self._client.views_open(trigger_id=trigger_id, view=view)
         return str(response["view"]["id"])
 
     async def update_modal(self, *, view_id: str, view: dict[str, Any]) -> None:
-        await self._client.views_update(view_id=view_id, view=view)
+        with _refusals("views.update"):
+            await self._client.views_update(view_id=view_id, view=view)
 
     async def channel_access(self, channel: str) -> ChannelAccess:
         """Can the bot post here? Public channels it is not in are fine (`chat:write.public`); private ones and DMs

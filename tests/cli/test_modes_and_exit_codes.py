@@ -13,7 +13,6 @@ from cryptography.fernet import Fernet
 from bot.config import ConfigError, Mode, choose_mode, load_settings, require_for
 from bot.runtime import build_runtime
 from bot.storage import ChannelPreferences, Database
-from tests.support.oauth_browser import link_button_url
 
 FULL_HTTP = {
     "SLACK_BOT_TOKEN": "xoxb-1-test",
@@ -117,7 +116,7 @@ def test_serve_port_is_part_of_the_default_public_url(tmp_path: Path) -> None:
     )
     runtime = build_runtime(settings, mode=Mode.HTTP, port=4321)
     try:
-        start_url = link_button_url(runtime.linking.link_prompt("T1", "U1"))
+        start_url = runtime.linking.link_offer("T1", "U1").url
     finally:
         runtime.database.close()
     assert start_url.startswith("http://127.0.0.1:4321/oauth/planetscale/start?t=")

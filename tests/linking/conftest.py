@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
@@ -21,12 +22,11 @@ from starlette.routing import Mount
 
 from bot.linking import CALLBACK_PATH, AccountLinking, Grant, GrantStore, OAuthApp, SecretBox
 from bot.planetscale import PlanetScaleClient
-from bot.render.message import Message
 from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.planetscale.oauth import AutoApprove, PlanetScaleOAuthServer
 from bot.storage import Database
 from bot.web.oauth_pages import create_oauth_routes
-from tests.support.oauth_browser import Browser, link_button_url
+from tests.support.oauth_browser import Browser
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
 from tests.support.servers import bind_loopback, serve_asgi
 
@@ -52,19 +52,25 @@ class MovableClock:
         self.offset += seconds
 
 
-@dataclass
+@dataclass(frozen=True)
 class Notice:
     team_id: str
     user_id: str
-    message: Message
+    what: Literal["linked", "link stopped working"]
+    planetscale_name: str | None = None
 
 
 @dataclass
 class RecordingNotifier:
+    """What linking asked the transport to tell people (the wording is the transport's, tested end to end)."""
+
     notices: list[Notice] = field(default_factory=list)
 
-    async def notify_user(self, *, team_id: str, user_id: str, message: Message) -> None:
-        self.notices.append(Notice(team_id, user_id, message))
+    async def tell_linked(self, *, team_id: str, user_id: str, planetscale_name: str) -> None:
+        self.notices.append(Notice(team_id, user_id, "linked", planetscale_name))
+
+    async def tell_link_stopped_working(self, *, team_id: str, user_id: str) -> None:
+        self.notices.append(Notice(team_id, user_id, "link stopped working"))
 
 
 @dataclass
@@ -129,7 +135,7 @@ class Rig:
 
     def start_url(self, team_id: str = TEAM, user_id: str = ALICE_SLACK) -> str:
         """What `/pscale login` hands out: the URL of the `link_account` button."""
-        return link_button_url(self.web_linking.link_prompt(team_id, user_id))
+        return self.web_linking.link_offer(team_id, user_id).url
 
 
 @pytest.fixture

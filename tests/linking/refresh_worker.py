@@ -16,13 +16,15 @@ from typing import Any
 
 from bot.linking import AccountLinking, OAuthApp
 from bot.planetscale import PlanetScaleClient
-from bot.render.message import Message
 from bot.storage import Database
 
 
 class _NoSlack:
-    async def notify_user(self, *, team_id: str, user_id: str, message: Message) -> None:
-        raise AssertionError(f"the worker was not meant to tell anyone anything: {message.text}")
+    async def tell_linked(self, *, team_id: str, user_id: str, planetscale_name: str) -> None:
+        raise AssertionError("the worker was not meant to tell anyone anything")
+
+    async def tell_link_stopped_working(self, *, team_id: str, user_id: str) -> None:
+        raise AssertionError("the worker was not meant to tell anyone anything")
 
 
 async def main(settings: dict[str, Any]) -> None:

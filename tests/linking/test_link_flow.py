@@ -10,6 +10,7 @@ from tests.linking.conftest import (
     CLIENT_ID,
     SCOPES,
     TEAM,
+    Notice,
     Rig,
 )
 from tests.support.oauth_browser import Browser, query_of, reason_tokens
@@ -47,22 +48,19 @@ async def test_whole_dance_then_whoami(rig: Rig, browsers: list[Browser]) -> Non
     assert reason_tokens(page.text) == []
     assert rig.oauth.counters.exchanges == 1
 
-    [notice] = rig.notifier.notices
-    assert (notice.team_id, notice.user_id) == (TEAM, ALICE_SLACK)
-    assert "Linked as Alice Admin" in notice.message.text
+    assert rig.notifier.notices == [Notice(TEAM, ALICE_SLACK, "linked", "Alice Admin")]
 
     linking = await rig.linking()
     assert linking.has_active_grant(TEAM, ALICE_SLACK)
     assert not linking.has_active_grant(TEAM, BOB_SLACK)
-    reply = await linking.whoami(TEAM, ALICE_SLACK)
-    shown = reply.blocks[0]["text"]["text"]
-    assert "Alice Admin" in shown
-    assert "alice@acme.example.com" in shown
-    assert "`acme`" in shown
-    assert "globex" not in shown
-    assert all(f"`{scope}`" in shown for scope in SCOPES)
-    assert "<!date^" in shown
-    assert reply.visibility == "ephemeral"
+    account = await linking.whoami(TEAM, ALICE_SLACK)
+    assert account is not None
+    assert (account.planetscale_name, account.planetscale_email) == ("Alice Admin", "alice@acme.example.com")
+    assert "acme" in account.organizations
+    assert "globex" not in account.organizations
+    assert set(account.scopes) == set(SCOPES)
+    assert account.linked_since > 0
+    assert await linking.whoami(TEAM, BOB_SLACK) is None
 
 
 async def test_a_replayed_callback_is_refused_and_exchanges_nothing(rig: Rig, browsers: list[Browser]) -> None:

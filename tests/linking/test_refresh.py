@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.linking import LinkRequired, OAuthApp, PlanetScaleOAuth, SecretBox, TokenSet
-from bot.planetscale import PlanetScaleClient, ServerError, Unauthorized
+from bot.linking import OAuthApp, PlanetScaleOAuth, SecretBox, TokenSet, Unlinked
+from bot.planetscale import LinkRequired, NotLinked, PlanetScaleClient, TokenUnavailable, Unauthorized
 from bot.storage import Database
-from tests.linking.conftest import ALICE_SLACK, BOB_SLACK, TEAM, Rig
+from tests.linking.conftest import ALICE_SLACK, BOB_SLACK, TEAM, Notice, Rig
 
 REPO = Path(__file__).resolve().parents[2]
 THIRTY_ONE_DAYS = 31 * 86_400
@@ -112,7 +112,7 @@ async def test_invalid_grant_after_another_process_rotated_is_not_a_dead_grant(r
     assert token == rig.stored().access_token
     assert rig.oauth.is_active(token)
     assert linking.has_active_grant(TEAM, ALICE_SLACK)
-    assert [notice.message.text for notice in rig.notifier.notices if "stopped working" in notice.message.text] == []
+    assert [notice for notice in rig.notifier.notices if notice.what == "link stopped working"] == []
 
 
 async def test_a_grant_revoked_mid_conversation_turns_into_one_relink_notice(rig: Rig) -> None:
@@ -127,13 +127,11 @@ async def test_a_grant_revoked_mid_conversation_turns_into_one_relink_notice(rig
         assert rig.oauth.counters.refreshes == 1
         assert not linking.has_active_grant(TEAM, ALICE_SLACK)
 
-        with pytest.raises(LinkRequired):  # asked again: no second refresh, no second notice
+        with pytest.raises(NotLinked):  # asked again: not sent, no second refresh, no second notice
             await api.users.current()
     assert rig.oauth.counters.refreshes == 1
-    relinks = [notice for notice in rig.notifier.notices if "stopped working" in notice.message.text]
-    assert len(relinks) == 1
-    assert "/pscale login" in relinks[0].message.text
-    assert (relinks[0].team_id, relinks[0].user_id) == (TEAM, ALICE_SLACK)
+    relinks = [notice for notice in rig.notifier.notices if notice.what == "link stopped working"]
+    assert relinks == [Notice(TEAM, ALICE_SLACK, "link stopped working")]
 
     await rig.link()  # linking again brings the account back
     assert linking.has_active_grant(TEAM, ALICE_SLACK)
@@ -148,7 +146,7 @@ async def test_an_early_refresh_that_fails_keeps_the_current_token_until_it_expi
 
     assert await linking.token_provider(TEAM, ALICE_SLACK).access_token() == current.access_token
     rig.clock.advance(60)
-    with pytest.raises(ServerError):
+    with pytest.raises(TokenUnavailable):
         await linking.token_provider(TEAM, ALICE_SLACK).access_token()
     assert linking.has_active_grant(TEAM, ALICE_SLACK)  # a hiccup is not a dead grant
     assert await linking.token_provider(TEAM, ALICE_SLACK).access_token() != current.access_token
@@ -158,18 +156,15 @@ async def test_logout_revokes_both_tokens_and_forgets_the_grant(rig: Rig) -> Non
     linking = await rig.link()
     grant = rig.stored()
 
-    reply = await linking.logout(TEAM, ALICE_SLACK)
+    unlinked = await linking.logout(TEAM, ALICE_SLACK)
 
-    assert "Unlinked" in reply.text
-    assert "Alice Admin" in reply.text
-    assert "revoked" in reply.text
+    assert unlinked == Unlinked(planetscale_name="Alice Admin", revoked=True)
     assert not rig.oauth.is_active(grant.access_token)
     assert not rig.oauth.is_active(grant.refresh_token or "")
     assert not linking.has_active_grant(TEAM, ALICE_SLACK)
     with pytest.raises(LinkRequired):
         await linking.token_provider(TEAM, ALICE_SLACK).access_token()
-    again = await linking.logout(TEAM, ALICE_SLACK)
-    assert "nothing to unlink" in again.text
+    assert await linking.logout(TEAM, ALICE_SLACK) is None
 
 
 async def test_logout_says_so_when_planetscale_cannot_be_reached_to_revoke(rig: Rig) -> None:
@@ -177,9 +172,9 @@ async def test_logout_says_so_when_planetscale_cannot_be_reached_to_revoke(rig: 
     unreachable: OAuthApp = dataclasses.replace(rig.app, revoke_url="http://127.0.0.1:9/oauth/revoke")
     linking = await rig.linking(app=unreachable)
 
-    reply = await linking.logout(TEAM, ALICE_SLACK)
+    unlinked = await linking.logout(TEAM, ALICE_SLACK)
 
-    assert "could not be reached" in reply.text
+    assert unlinked == Unlinked(planetscale_name="Alice Admin", revoked=False)
     assert not linking.has_active_grant(TEAM, ALICE_SLACK)
 
 

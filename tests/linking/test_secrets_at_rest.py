@@ -10,10 +10,11 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.linking import LinkRequired, rotate_encryption_keys
+from bot.linking import Unlinked, rotate_encryption_keys
+from bot.planetscale import LinkRequired
 from bot.storage import Database
 from tests.linking.conftest import ALICE_SLACK, TEAM, Rig
-from tests.support.oauth_browser import Browser, link_button_url, query_of
+from tests.support.oauth_browser import Browser, query_of
 
 THIRTY_ONE_DAYS = 31 * 86_400
 
@@ -47,7 +48,7 @@ async def test_no_secret_reaches_the_database_file_its_wal_or_the_logs(
     await linking.token_provider(TEAM, ALICE_SLACK).access_token()  # a refresh writes new tokens
     second = rig.stored()
     secrets += [first.access_token, first.refresh_token or "", second.access_token, second.refresh_token or ""]
-    secrets.append(query_of(link_button_url(linking.link_prompt(TEAM, ALICE_SLACK)))["t"])
+    secrets.append(query_of(linking.link_offer(TEAM, ALICE_SLACK).url)["t"])
     assert all(secrets)
     assert len(set(secrets)) == len(secrets)
 
@@ -73,13 +74,13 @@ async def test_a_row_no_key_opens_counts_as_not_linked(rig: Rig, caplog: pytest.
         assert not stranger.has_active_grant(TEAM, ALICE_SLACK)
     assert "cannot be decrypted" in caplog.text
     assert grant.access_token not in caplog.text
-    assert "link_account" in str(stranger.link_prompt(TEAM, ALICE_SLACK).blocks)
+    assert "/oauth/planetscale/start?t=" in stranger.link_offer(TEAM, ALICE_SLACK).url
     with pytest.raises(LinkRequired):
         await stranger.token_provider(TEAM, ALICE_SLACK).access_token()
     assert rig.oauth.counters.refreshes == 0
 
-    reply = await stranger.logout(TEAM, ALICE_SLACK)  # the row goes; the tokens cannot be revoked by the bot
-    assert "could no longer read" in reply.text
+    unlinked = await stranger.logout(TEAM, ALICE_SLACK)  # the row goes; the tokens cannot be revoked by the bot
+    assert unlinked == Unlinked(planetscale_name=None, revoked=False, unreadable=True)
     assert not (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
 
 

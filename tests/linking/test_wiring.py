@@ -9,7 +9,7 @@ import httpx
 from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import run_bot
-from tests.support.oauth_browser import Browser, link_button_url
+from tests.support.oauth_browser import Browser
 
 
 async def test_the_bot_serves_the_link_pages_and_tells_the_user_in_slack(
@@ -19,7 +19,7 @@ async def test_the_bot_serves_the_link_pages_and_tells_the_user_in_slack(
     seed_demo(world)
     with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world) as bot:
         linking = bot.runtime.linking
-        start_url = link_button_url(linking.link_prompt("T0SANDBOX01", "U0ALICE0001"))
+        start_url = linking.link_offer("T0SANDBOX01", "U0ALICE0001").url
         assert start_url.startswith(f"{bot.base_url}/oauth/planetscale/start?t=")
 
         with httpx.Client(timeout=10) as http:

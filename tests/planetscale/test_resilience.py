@@ -7,14 +7,18 @@ import time
 import pytest
 
 from bot.planetscale import (
+    AccessUnavailable,
     ConnectionFailed,
+    LinkRequired,
     NotFound,
+    NotLinked,
     PlanetScaleAPI,
     PlanetScaleClient,
     RateLimited,
     RetryPolicy,
     ServerError,
     Timeout,
+    TokenUnavailable,
     Unauthorized,
 )
 from tests.planetscale.conftest import SimulatedTime, Tokens, unpaced
@@ -141,3 +145,44 @@ async def test_a_second_401_raises_unauthorized(client: PlanetScaleClient, plane
     assert raised.value.status == 401
     assert tokens.rejected == ["pscale_oauth_revoked"]  # asked to refresh exactly once
     assert len(planetscale.calls("GET", "/user")) == 2
+
+
+class NoToken:
+    """A TokenProvider with nothing to give: `error` is what it raises, as bot/linking does."""
+
+    def __init__(self, error: TokenUnavailable) -> None:
+        self.error = error
+        self.asked = 0
+
+    async def access_token(self) -> str:
+        self.asked += 1
+        raise self.error
+
+    async def refresh_after_unauthorized(self, rejected_token: str) -> str:
+        raise AssertionError("nothing was sent, so nothing can have been rejected")
+
+
+async def test_no_grant_is_not_linked_naming_the_call_that_was_not_sent(
+    client: PlanetScaleClient, planetscale: ServedPlanetScale
+) -> None:
+    provider = NoToken(LinkRequired())
+    with pytest.raises(NotLinked) as raised:
+        await client.as_user(provider).deploy_requests.get("acme", "shop", 1)
+    assert isinstance(raised.value, Unauthorized)  # every caller's "link again" path
+    assert (raised.value.method, raised.value.path, raised.value.status) == ("GET", DEPLOY_REQUEST, None)
+    assert "not linked" in raised.value.message
+    assert provider.asked == 1
+    assert planetscale.calls() == []
+
+
+async def test_no_token_just_now_is_retried_then_access_unavailable(
+    client: PlanetScaleClient, planetscale: ServedPlanetScale, sleeps: SimulatedTime
+) -> None:
+    provider = NoToken(TokenUnavailable("PlanetScale could not refresh your access just now."))
+    with pytest.raises(AccessUnavailable) as raised:
+        await client.as_user(provider).deploy_requests.close("acme", "shop", 1)
+    assert raised.value.message == "PlanetScale could not refresh your access just now."
+    assert raised.value.status is None
+    assert provider.asked == 4  # a POST too: without a token it never left
+    assert len(sleeps.delays) == 3
+    assert planetscale.calls() == []

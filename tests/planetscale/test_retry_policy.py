@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.planetscale import (
+    AccessUnavailable,
     BadRequest,
     ConnectionFailed,
     NotFound,
+    NotLinked,
     PlanetScaleError,
     RateLimited,
     RetryPolicy,
@@ -44,6 +46,8 @@ def status_error(
         ("DELETE", Timeout("x", **WHERE, request_sent=False), True),  # connect or pool timeout: never left
         ("GET", status_error(NotFound, 404), False),
         ("GET", status_error(Unauthorized, 401), False),
+        ("GET", NotLinked("x", **WHERE), False),  # linking again takes a person
+        ("POST", AccessUnavailable("x", **WHERE), True),  # no token yet, so nothing was sent
         ("GET", status_error(BadRequest, 400), False),
         ("POST", status_error(Unprocessable, 422), False),
         (

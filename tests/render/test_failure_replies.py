@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.planetscale import ConnectionFailed, PlanetScaleError, Timeout
+from bot.planetscale import AccessUnavailable, ConnectionFailed, NotLinked, PlanetScaleError, Timeout
 from bot.planetscale.errors import error_for_status
 from bot.render.errors import planetscale_failure
 from bot.sandbox.planetscale import paths
@@ -23,7 +23,11 @@ def errors(draw: st.DrawFn) -> PlanetScaleError:
     method = draw(st.sampled_from(["GET", "POST", "PATCH", "DELETE"]))
     path = draw(st.sampled_from(TEMPLATES))
     message = draw(st.text(max_size=200))
-    kind = draw(st.sampled_from(["status", "timeout", "connection"]))
+    kind = draw(st.sampled_from(["status", "timeout", "connection", "not linked", "no token"]))
+    if kind == "not linked":
+        return NotLinked(message, method=method, path=path)
+    if kind == "no token":
+        return AccessUnavailable(message, method=method, path=path)
     if kind == "timeout":
         return Timeout(message, method=method, path=path, request_sent=draw(st.booleans()))
     if kind == "connection":
@@ -44,3 +48,13 @@ def test_every_failure_gets_a_plain_reply(error: PlanetScaleError, values: dict[
     assert reply.visibility == "ephemeral"
     if error.method == "GET":
         assert "Nothing was changed" in reply.text or "no longer accepts" in reply.text or "found no" in reply.text
+
+
+def test_no_token_just_now_says_why_and_that_nothing_happened() -> None:
+    error = AccessUnavailable(
+        "PlanetScale could not refresh your access just now. Try again in a moment.", method="POST", path="/x"
+    )
+    reply = planetscale_failure(error, values={})
+    assert reply.text == (
+        ":hourglass: PlanetScale could not refresh your access just now. Try again in a moment. Nothing was changed."
+    )

@@ -1,0 +1,97 @@
+"""The ports: what cards, commands, digests and linking may ask of Slack and of account linking.
+
+Each is a protocol its user declares here and an outer layer implements: bot/slack/port.py speaks the Slack Web API
+(and translates its errors into `SlackRefused`), bot/linking keeps the PlanetScale grants. Code below the transport
+depends on these protocols and value types only, so it never imports slack_sdk, and the layers import downward
+(docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.planetscale import TokenProvider
+from bot.render.message import Message
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asked, and where."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class ChannelAccess:
+    """Whether the bot can post in a channel, and if not, what the person should do about it."""
+
+    can_post: bool
+    reason: str = ""
+
+
+class SlackRefused(Exception):
+    """Slack answered a Web API call with an error (`ok: false`); `code` is Slack's, e.g. `channel_not_found`."""
+
+    def __init__(self, method: str, code: str) -> None:
+        super().__init__(f"Slack {method}: {code}")
+        self.method = method
+        self.code = code
+
+
+class SlackPort(Protocol):
+    """The Slack actions the bot's features need. Those that act raise `SlackRefused` when Slack says no (and
+    `OSError` when it cannot be reached); the two questions at the end answer what they can instead."""
+
+    async def post_message(self, *, channel: str, message: Message, thread_ts: str | None = None) -> str:
+        """Post to a channel; returns the message's `ts`."""
+        ...
+
+    async def update_message(self, *, channel: str, ts: str, message: Message) -> None: ...
+
+    async def unfurl(self, *, channel: str, ts: str, url: str, message: Message) -> None: ...
+
+    async def open_modal(self, *, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal; returns its view id."""
+        ...
+
+    async def update_modal(self, *, view_id: str, view: dict[str, Any]) -> None: ...
+
+    async def post_ephemeral(self, *, channel: str, user: str, message: Message) -> None: ...
+
+    async def channel_access(self, channel: str) -> ChannelAccess: ...
+
+    async def user_time_zone(self, user_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class LinkOffer:
+    """A one-time link for someone to connect their PlanetScale account: it works once, within `valid_minutes`."""
+
+    url: str
+    valid_minutes: int
+
+
+class Accounts(Protocol):
+    """Each Slack user's PlanetScale grant (bot/linking implements it). The first two run on the ack path, so they
+    read and write only local storage."""
+
+    def has_active_grant(self, team_id: str, user_id: str) -> bool: ...
+
+    def link_offer(self, team_id: str, user_id: str) -> LinkOffer: ...
+
+    def token_provider(self, team_id: str, user_id: str) -> TokenProvider: ...
+
+
+class UserNotifier(Protocol):
+    """What account linking tells a person privately (the transport sends a DM from the bot)."""
+
+    async def tell_linked(self, *, team_id: str, user_id: str, planetscale_name: str) -> None:
+        """The browser part of their link succeeded: they are linked as `planetscale_name`."""
+        ...
+
+    async def tell_link_stopped_working(self, *, team_id: str, user_id: str) -> None:
+        """Their grant died (revoked in PlanetScale, refresh refused): they should link again."""
+        ...

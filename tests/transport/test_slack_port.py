@@ -1,0 +1,43 @@
+"""The Web API adapter behind `SlackPort` and `UserNotifier`, against the Slack stand-in over real HTTP: Slack's
+refusals come out as our own `SlackRefused`, and linking's notices arrive as DMs worded by the transport."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ports import SlackRefused
+from bot.render.message import Message
+from bot.sandbox.slack import SlackStandIn
+from bot.slack.app import build_web_client
+from bot.slack.port import WebApiSlackPort
+from tests.support.slack import ALICE, GENERAL
+
+
+def port(standin: SlackStandIn) -> WebApiSlackPort:
+    return WebApiSlackPort(build_web_client(token=standin.bot_token, base_url=standin.api_url))
+
+
+async def test_a_refusal_is_a_slack_refused_with_slacks_code(slack_standin: SlackStandIn) -> None:
+    slack = port(slack_standin)
+    with pytest.raises(SlackRefused) as refused:
+        await slack.update_message(channel=GENERAL.id, ts="1.000001", message=Message(text="gone"))
+    assert (refused.value.method, refused.value.code) == ("chat.update", "message_not_found")
+    assert str(refused.value) == "Slack chat.update: message_not_found"
+
+
+async def test_a_rate_limit_that_outlasts_the_retries_is_refused_as_ratelimited(slack_standin: SlackStandIn) -> None:
+    slack_standin.rate_limit("chat.postMessage", retry_after=0, times=5)
+    with pytest.raises(SlackRefused) as refused:
+        await port(slack_standin).post_message(channel=GENERAL.id, message=Message(text="hi"))
+    assert refused.value.code == "ratelimited"
+
+
+async def test_linking_notices_are_direct_messages_in_the_transports_words(slack_standin: SlackStandIn) -> None:
+    slack = port(slack_standin)
+    await slack.tell_linked(team_id=slack_standin.team_id, user_id=ALICE.id, planetscale_name="Alice <Admin>")
+    await slack.tell_link_stopped_working(team_id=slack_standin.team_id, user_id=ALICE.id)
+
+    linked, stopped = slack_standin.messages("D" + ALICE.id.removeprefix("U"))
+    assert "Linked as Alice &lt;Admin&gt; on PlanetScale" in linked.text
+    assert "stopped working" in stopped.text
+    assert "/pscale login" in stopped.text
