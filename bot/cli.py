@@ -17,11 +17,10 @@ from bot.digests.service import RunReport
 from bot.linking import rotate_encryption_keys
 from bot.linking.crypto import SecretBox
 from bot.logsetup import configure_logging
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, create_web_app
 from bot.sandbox.app import build_sandbox_app
 from bot.storage import BackupError, Database, StorageError
 from bot.watch.store import Watches
-from bot.web.app import create_web_app
 
 log = logging.getLogger("pscale_bot")
 

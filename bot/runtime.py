@@ -1,4 +1,5 @@
-"""The composition root: builds every long-lived part of the bot from `Settings` and wires them together.
+"""The composition root: builds every long-lived part of the bot from `Settings`, wires them together, and
+assembles the one ASGI app every mode serves (its lifespan starts and drains the runtime).
 
 Nothing else constructs services; each mode (HTTP, Socket Mode, sandbox) is this runtime plus a transport.
 """
@@ -7,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
 
 from bot.cards.service import CardService
 from bot.cards.store import Cards
@@ -39,6 +44,9 @@ from bot.storage import (
 )
 from bot.tasks import TaskTracker
 from bot.watch.store import Watches
+from bot.web.health import create_health_routes
+from bot.web.oauth_pages import create_oauth_routes
+from bot.web.webhooks import create_webhook_routes
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +73,7 @@ class Runtime:
     watches: Watches
     slack_port: WebApiSlackPort
     cards: CardService
-    once: IdempotencyKeys
+    idempotency_keys: IdempotencyKeys
     _schedule: asyncio.Task[None] | None = None
     _reconciler: asyncio.Task[None] | None = None
 
@@ -80,7 +88,7 @@ class Runtime:
     def housekeeping(self) -> None:
         """Forget what is past any replay: Slack retries an event within the hour and a webhook delivery older than
         what a card shows is ignored anyway, so two days of idempotency keys is plenty."""
-        pruned = self.once.prune_older_than(KEEP_IDEMPOTENCY_KEYS_SECONDS)
+        pruned = self.idempotency_keys.prune_older_than(KEEP_IDEMPOTENCY_KEYS_SECONDS)
         if pruned:
             log.info("pruned %d old idempotency keys", pruned)
 
@@ -144,7 +152,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         subscriptions=subscriptions, accounts=linking, planetscale=planetscale, slack=slack_port
     )
     audit = AuditLog(database)
-    once = IdempotencyKeys(database)
+    idempotency_keys = IdempotencyKeys(database)
     card_store = Cards(database)
     cards = CardService(
         cards=card_store,
@@ -153,7 +161,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         slack=slack_port,
         updates=CardUpdates(slack_port, tasks, on_gone=card_store.forget_message),
         audit=audit,
-        once=once,
+        idempotency_keys=idempotency_keys,
     )
     dispatcher = CommandDispatcher(
         handlers=all_handlers(
@@ -179,7 +187,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         dispatcher=dispatcher,
         pickers=BranchPickers(accounts=linking, planetscale=planetscale),
         accounts=linking,
-        once=once,
+        idempotency_keys=idempotency_keys,
         cards=cards,
         tasks=tasks,
         metrics=metrics,
@@ -212,5 +220,32 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         watches=watches,
         slack_port=slack_port,
         cards=cards,
-        once=once,
+        idempotency_keys=idempotency_keys,
     )
+
+
+def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    routes: list[BaseRoute] = [
+        *create_health_routes(database=runtime.database, metrics=runtime.metrics),
+        *create_webhook_routes(
+            watches=runtime.watches,
+            idempotency_keys=runtime.idempotency_keys,
+            tasks=runtime.tasks,
+            slack=runtime.slack_port,
+            cards=runtime.cards,
+        ),
+        *create_oauth_routes(runtime.linking.flow, public_url=runtime.settings.public_url()),
+    ]
+    if runtime.slack_events is not None:
+        routes.append(Route("/slack/events", runtime.slack_events.handle, methods=["POST"]))
+    routes.extend(extra_routes)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return Starlette(routes=routes, lifespan=lifespan)

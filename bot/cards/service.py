@@ -76,7 +76,7 @@ class CardService:
         slack: SlackPort,
         updates: CardUpdates,
         audit: AuditLog,
-        once: IdempotencyKeys,
+        idempotency_keys: IdempotencyKeys,
         clock: Clock = time.time,
     ) -> None:
         self._cards = cards
@@ -85,7 +85,7 @@ class CardService:
         self._slack = slack
         self._updates = updates
         self._audit = audit
-        self._once = once
+        self._idempotency_keys = idempotency_keys
         self._clock = clock
 
     def _now(self) -> datetime:
@@ -149,7 +149,7 @@ class CardService:
     async def _offer_link(self, *, team_id: str, channel_id: str, user_id: str) -> None:
         """Tell someone unlinked, only them and at most once a day, that their links could be live cards."""
         today = self._now().date().isoformat()
-        if not self._once.claim_once(f"unfurl-link-offer:{team_id}:{user_id}:{today}"):
+        if not self._idempotency_keys.claim_once(f"unfurl-link-offer:{team_id}:{user_id}:{today}"):
             return
         try:
             await self._slack.post_ephemeral(

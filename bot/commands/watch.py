@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.planetscale import Forbidden, NotFound
+from bot.render import watch as render
 from bot.render.message import Message
 from bot.render.mrkdwn import escape
 from bot.watch.store import Watch, Watches
@@ -52,8 +53,7 @@ def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHan
         db = ctx.invocation.text("database")
         existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
         if existing is not None:
-            return Message(text=f"`{escape(db)}` is already watched in <#{existing.channel_id}>. "
-                           "`/pscale unwatch` it there first to move it.")
+            return render.already_watched(db, channel_id=existing.channel_id)
         hook_id = secrets.token_urlsafe(24)
         try:
             created = await ctx.planetscale.webhooks.create(
@@ -72,26 +72,22 @@ def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHan
             secret=created.secret.get_secret_value(),
             created_by=ctx.caller.user_id,
         )
-        notice = Message(
-            text=f"<@{ctx.caller.user_id}> is watching `{escape(db)}` here: deploy-request events will be posted "
-            "in this channel.",
-            visibility="in_channel",
-        )
+        notice = render.watching_notice(db, user_id=ctx.caller.user_id)
         await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
-        return Message(text=f":white_check_mark: Watching `{escape(db)}` in this channel.")
+        return render.watching(db)
 
     async def unwatch(ctx: CommandContext) -> Message:
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
         if existing is None:
-            return Message(text=f"`{escape(db)}` is not watched; nothing changed.")
+            return render.not_watched(db)
         with contextlib.suppress(NotFound):  # already gone in PlanetScale: forgetting it here is what is left
             await ctx.planetscale.webhooks.delete(org, db, existing.planetscale_webhook_id)
         watches.remove(existing.hook_id)
-        notice = Message(text=f"<@{ctx.caller.user_id}> stopped watching `{escape(db)}`.", visibility="in_channel")
         if existing.channel_id == ctx.caller.channel_id:
+            notice = render.stopped_notice(db, user_id=ctx.caller.user_id)
             await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
-        return Message(text=f":white_check_mark: Stopped watching `{escape(db)}`.")
+        return render.stopped(db)
 
     return {"watch": CommandHandler(run=watch), "unwatch": CommandHandler(run=unwatch)}

@@ -17,12 +17,11 @@ from starlette.routing import Mount
 
 from bot.config import Mode, Settings
 from bot.linking import CALLBACK_PATH
-from bot.runtime import build_runtime
+from bot.runtime import build_runtime, create_web_app
 from bot.sandbox.emulator import create_emulator_routes
 from bot.sandbox.planetscale import create_planetscale_api, demo_world
 from bot.sandbox.planetscale.oauth import ConsentPage, create_planetscale_oauth
 from bot.sandbox.slack import SlackChannel, SlackStandIn, SlackUser
-from bot.web.app import create_web_app
 
 DEFAULT_DATA_DIR = Path("pscale-bot-sandbox")
 KEY_FILE_NAME = "sandbox-encryption.key"

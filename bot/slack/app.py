@@ -77,7 +77,7 @@ def build_bolt_app(
     dispatcher: CommandDispatcher,
     pickers: BranchPickers,
     accounts: ForgetsUsers,
-    once: IdempotencyKeys,
+    idempotency_keys: IdempotencyKeys,
     cards: CardService,
     tasks: TaskTracker,
     metrics: Metrics,
@@ -109,6 +109,6 @@ def build_bolt_app(
     register_commands(app, dispatcher=dispatcher, tasks=tasks, metrics=metrics)
     register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
     register_modals(app, dispatcher=dispatcher, slack=WebApiSlackPort(client), tasks=tasks, pickers=pickers)
-    register_events(app, accounts=accounts, unfurls=cards, once=once, tasks=tasks)
+    register_events(app, accounts=accounts, unfurls=cards, idempotency_keys=idempotency_keys, tasks=tasks)
     register_card_actions(app, cards=cards, tasks=tasks)
     return app

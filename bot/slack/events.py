@@ -29,11 +29,16 @@ class UnfurlsLinks(Protocol):
 
 
 def register_events(
-    app: AsyncApp, *, accounts: ForgetsUsers, unfurls: UnfurlsLinks, once: IdempotencyKeys, tasks: TaskTracker
+    app: AsyncApp,
+    *,
+    accounts: ForgetsUsers,
+    unfurls: UnfurlsLinks,
+    idempotency_keys: IdempotencyKeys,
+    tasks: TaskTracker,
 ) -> None:
     def first_delivery(body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
-        return not event_id or once.claim_once(f"slack-event:{event_id}")
+        return not event_id or idempotency_keys.claim_once(f"slack-event:{event_id}")
 
     async def forget(team_id: str, user_ids: Collection[str] | Literal["all"], why: str) -> None:
         removed = await accounts.forget_users(team_id, user_ids)

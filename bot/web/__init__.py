@@ -1,1 +1,2 @@
-"""The one ASGI app: Slack's endpoint, health, readiness, metrics (and the OAuth and sandbox routes later)."""
+"""The HTTP routes of the one ASGI app (bot/runtime.py assembles it): health, readiness and metrics, the OAuth
+pages, PlanetScale's webhooks. Slack's own endpoint is bot/slack/events_endpoint.py."""

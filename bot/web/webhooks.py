@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.cards.service import CardService
+from bot.ports import SlackPort
+from bot.render import watch as render
 from bot.render.message import Message
-from bot.render.mrkdwn import escape
+from bot.render.watch import DeliveryView
 from bot.storage import IdempotencyKeys
 from bot.tasks import TaskTracker
 from bot.watch.store import Watch, Watches
@@ -29,22 +30,24 @@ from bot.watch.store import Watch, Watches
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
-Poster = Callable[[str, Message], Coroutine[Any, Any, None]]
 
 
-def delivery_message(payload: dict[str, object], *, database: str) -> Message | None:
+def delivery_view(payload: dict[str, object], *, database: str) -> DeliveryView | None:
+    """What a delivery says about a deploy request; None for any other event."""
     resource = payload.get("resource")
     event = str(payload.get("event", ""))
     if not isinstance(resource, dict) or not event.startswith("deploy_request."):
         return None
-    number = resource.get("number")
-    state = str(resource.get("deployment_state") or resource.get("state") or "").replace("_", " ")
     link = resource.get("html_url")
-    title = f"`{escape(database)}` #{number} `{escape(str(resource.get('branch', '?')))}` → " \
-        f"`{escape(str(resource.get('into_branch', '?')))}`"
-    suffix = f" <{link}|Open in PlanetScale>" if isinstance(link, str) and link.startswith("https://") else ""
-    return Message(text=f"{title}: {escape(event.removeprefix('deploy_request.').replace('_', ' '))}"
-                   f" ({escape(state)}).{suffix}", visibility="in_channel")
+    return DeliveryView(
+        database=database,
+        number=str(resource.get("number")),
+        branch=str(resource.get("branch", "?")),
+        into_branch=str(resource.get("into_branch", "?")),
+        event=event.removeprefix("deploy_request."),
+        state=str(resource.get("deployment_state") or resource.get("state") or ""),
+        html_url=link if isinstance(link, str) and link.startswith("https://") else None,
+    )
 
 
 def updated_at_of(value: object) -> datetime | None:
@@ -59,7 +62,7 @@ def updated_at_of(value: object) -> datetime | None:
 
 
 def create_webhook_routes(
-    *, watches: Watches, once: IdempotencyKeys, tasks: TaskTracker, post: Poster, cards: CardService
+    *, watches: Watches, idempotency_keys: IdempotencyKeys, tasks: TaskTracker, slack: SlackPort, cards: CardService
 ) -> list[Route]:
     async def show(watch: Watch, resource: dict[str, Any], message: Message) -> None:
         number = resource.get("number")
@@ -70,7 +73,7 @@ def create_webhook_routes(
                 updated_at=updated_at_of(resource.get("updated_at")),
             )
         if watch.channel_id not in with_cards:
-            await post(watch.channel_id, message)
+            await slack.post_message(channel=watch.channel_id, message=message)
 
     async def deliver(request: Request) -> Response:
         found = watches.by_hook(request.path_params["hook_id"])
@@ -92,9 +95,9 @@ def create_webhook_routes(
         raw = payload.get("resource")
         resource = raw if isinstance(raw, dict) else {}
         key = f"webhook:{watch.hook_id}:{payload.get('event')}:{resource.get('number')}:{resource.get('updated_at')}"
-        message = delivery_message(payload, database=watch.database)
-        if message is not None and once.claim_once(key):  # a replayed delivery posts nothing twice
-            tasks.spawn(show(watch, resource, message), name="webhook delivery")
+        view = delivery_view(payload, database=watch.database)
+        if view is not None and idempotency_keys.claim_once(key):  # a replayed delivery posts nothing twice
+            tasks.spawn(show(watch, resource, render.delivery(view)), name="webhook delivery")
         return JSONResponse({"ok": True})
 
     return [Route("/webhooks/planetscale/{hook_id}", deliver, methods=["POST"])]

@@ -18,11 +18,10 @@ from cryptography.fernet import Fernet
 from bot.config import Mode, Settings
 from bot.linking import CALLBACK_PATH
 from bot.render.message import Message
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, create_web_app
 from bot.sandbox.planetscale import World
 from bot.sandbox.planetscale.oauth import AutoApprove, ConsentMode, PlanetScaleOAuthServer
 from bot.sandbox.slack import SlackStandIn
-from bot.web.app import create_web_app
 from tests.support.oauth_browser import Browser, link_button_url
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
 from tests.support.servers import bind_loopback, serve_asgi

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.render import watch as render
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
-from bot.web.webhooks import updated_at_of
+from bot.web.webhooks import delivery_view, updated_at_of
 from tests.support.bot import RunningBot
 from tests.support.slack import Actor
 
@@ -84,3 +85,23 @@ def test_a_deliverys_updated_at_compares_with_what_cards_read_even_without_a_zon
     assert updated_at_of("2026-01-05T10:00:00") == aware  # taken as UTC, never a naive time that cannot compare
     assert updated_at_of("yesterday") is None
     assert updated_at_of(1767607200) is None
+
+
+def test_a_delivery_notice_shows_what_planetscale_sent_as_typed_and_links_only_https() -> None:
+    payload: dict[str, object] = {
+        "event": "deploy_request.schema_applied",
+        "resource": {
+            "number": 7, "branch": "<!channel>", "into_branch": "main", "deployment_state": "in_progress",
+            "html_url": "javascript:alert(1)",
+        },
+    }
+    view = delivery_view(payload, database="shop")
+    assert view is not None
+    notice = render.delivery(view)
+    assert notice.text == "`shop` #7 `&lt;!channel&gt;` → `main`: schema applied (in progress)."
+    assert notice.visibility == "in_channel"
+    linked = delivery_view({**payload, "resource": {"number": 7, "html_url": "https://app.planetscale.com/x"}},
+                           database="shop")
+    assert linked is not None
+    assert render.delivery(linked).text.endswith(" <https://app.planetscale.com/x|Open in PlanetScale>")
+    assert delivery_view({"event": "branch.ready", "resource": {}}, database="shop") is None
