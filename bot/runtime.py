@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
@@ -64,7 +63,6 @@ class Runtime:
     tasks: TaskTracker
     metrics: Metrics
     identity: SlackIdentity
-    slack_client: AsyncWebClient
     slack_events: SlackEventsEndpoint | None
     socket: SocketModeConnection | None
     planetscale: PlanetScaleClient
@@ -79,7 +77,7 @@ class Runtime:
 
     async def start(self) -> None:
         # In the background: Slack may be slow or (in the sandbox) served by this very process, not yet listening.
-        self.tasks.spawn(self.identity.load(self.slack_client), name="slack identity")
+        self.tasks.spawn(self.identity.load(), name="slack identity")
         self._schedule = asyncio.get_running_loop().create_task(self._run_schedule(), name="digest schedule")
         self._reconciler = asyncio.get_running_loop().create_task(self._run_reconciler(), name="card reconciler")
         if self.socket is not None:
@@ -132,10 +130,10 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     database.migrate()
     metrics = Metrics()
     tasks = TaskTracker()
-    identity = SlackIdentity()
     channels = ChannelPreferences(database)
     bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     client = build_web_client(token=bot_token, base_url=settings.slack_api_url)
+    identity = SlackIdentity(client)
     planetscale = PlanetScaleClient(base_url=settings.planetscale_api_url)
     slack_port = WebApiSlackPort(client)
     linking = AccountLinking.build(
@@ -211,7 +209,6 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         tasks=tasks,
         metrics=metrics,
         identity=identity,
-        slack_client=client,
         slack_events=slack_events,
         socket=socket,
         planetscale=planetscale,

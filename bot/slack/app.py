@@ -45,16 +45,17 @@ def build_web_client(*, token: str, base_url: str) -> AsyncWebClient:
 class SlackIdentity:
     """Who the bot is in its workspace, learned once from `auth.test` outside any request."""
 
-    def __init__(self) -> None:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
         self.team_id: str | None = None
         self.bot_user_id: str | None = None
         self.bot_id: str | None = None
 
-    async def load(self, client: AsyncWebClient, *, attempts: int = 6, first_delay: float = 0.2) -> None:
+    async def load(self, *, attempts: int = 6, first_delay: float = 0.2) -> None:
         delay = first_delay
         for attempt in range(1, attempts + 1):
             try:
-                response = await client.auth_test()
+                response = await self._client.auth_test()
                 break
             except (SlackApiError, OSError) as error:
                 if attempt == attempts:
