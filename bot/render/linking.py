@@ -26,11 +26,11 @@ class WhoAmI:
     linked_since: int  # unix seconds
 
 
-def link_prompt(*, url: str, minutes: int, reason: str | None = None) -> Message:
+def link_prompt(*, url: str, minutes: int) -> Message:
     """The ephemeral answer for someone who has no usable PlanetScale link (or asked for `/pscale login`)."""
-    lead = reason or "Link your PlanetScale account so I can act as you."
+    lead = "Link your PlanetScale account so I can act as you."
     body = (
-        f":link: {escape(lead)}\nPlanetScale will show which access the bot asks for; you approve it there. "
+        f":link: {lead}\nPlanetScale will show which access the bot asks for; you approve it there. "
         "Everything you do from Slack then runs with your own PlanetScale permissions."
     )
     blocks = (

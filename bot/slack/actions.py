@@ -8,10 +8,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.commands.dispatch import CommandDispatcher
 from bot.render.confirm import CANCEL_ACTION, CONFIRM_ACTION
+from bot.render.linking import LINK_ACTION
 from bot.slack.commands import responder, run_followup, send_response
 from bot.tasks import TaskTracker
-
-LINK_ACTION = "link_account"
 
 
 def clicked_value(body: dict[str, Any]) -> str:
