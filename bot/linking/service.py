@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 START_PATH = "/oauth/planetscale/start"
 CALLBACK_PATH = "/oauth/planetscale/callback"
+# whoami names at most this many organizations: one page, the largest PlanetScale serves, so one request.
 WHOAMI_ORGANIZATION_LIMIT = 100
 
 
@@ -166,11 +167,11 @@ class AccountLinking:
             return None
         api = self._planetscale.as_user(self.token_provider(team_id, user_id), user_key=(team_id, user_id))
         user = await api.users.current()
-        organizations = await api.organizations.list_all(limit=WHOAMI_ORGANIZATION_LIMIT)
+        organizations = await api.organizations.list(per_page=WHOAMI_ORGANIZATION_LIMIT)
         return LinkedAccount(
             planetscale_name=user.display_name or user.name or grant.planetscale_user_name,
             planetscale_email=user.email,
-            organizations=tuple(organization.name for organization in organizations),
+            organizations=tuple(organization.name for organization in organizations.data),
             scopes=grant.scopes,
             linked_since=grant.created_at,
         )

@@ -8,6 +8,12 @@ Every call goes through the same path: pacing (`Pacer`, shared 600/min, fair per
 the `TokenProvider` → one HTTP exchange → on 401, one token refresh and one resend → the retry policy
 (`RetryPolicy`) within the call's time budget → the response parsed into a model, or an error from
 `bot.planetscale.errors`. Tokens live only in the Authorization header and are never logged.
+
+A list endpoint answers one page (`models.Page`), the one asked for; iterating it reads on through the following
+pages only as far as the caller does:
+
+    page = await api.branches.list("acme", "shop", per_page=25)          # one request: page.data, total_count
+    names = [branch.name async for branch in page.items(limit=150)]      # then page 2 … as needed
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import asyncio
 import builtins
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -81,7 +87,7 @@ RATE_LIMIT_PAUSE_SECONDS = 1.0
 USER_AGENT = "pscale-bot"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-ItemT = TypeVar("ItemT", bound=BaseModel)
+PageT = TypeVar("PageT", bound=Page[Any])
 QueryValue = str | int | bool | None
 
 
@@ -135,25 +141,6 @@ def _page_params(page: int, per_page: int) -> dict[str, QueryValue]:
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
     return {"page": page, "per_page": per_page}
-
-
-async def iterate_pages(
-    fetch: Callable[[int, int], Awaitable[Page[ItemT]]], *, limit: int | None = None
-) -> AsyncIterator[ItemT]:
-    """Items of a list, following `next_page` only while the caller keeps reading and `limit` is not reached."""
-    if limit is not None and limit < 1:
-        return
-    per_page = MAX_PER_PAGE if limit is None else min(MAX_PER_PAGE, limit)
-    page_number: int | None = 1
-    yielded = 0
-    while page_number is not None:
-        page = await fetch(page_number, per_page)
-        for item in page.data:
-            yield item
-            yielded += 1
-            if limit is not None and yielded >= limit:
-                return
-        page_number = page.next_page if page.data else None
 
 
 @dataclass
@@ -399,6 +386,23 @@ class _UserSession:
     ) -> None:
         await self._response(method=endpoint.method, template=endpoint.template, path=path, query=query, body=body)
 
+    async def fetch_page(
+        self,
+        endpoint: ep.Endpoint[PageT],
+        path: Mapping[str, str | int],
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        page: int,
+        per_page: int,
+    ) -> PageT:
+        """One page of a list, able to fetch the pages after it (same query, same size) as it is iterated."""
+        fetched = await self.fetch(endpoint, path, query={**(query or {}), **_page_params(page, per_page)})
+
+        async def following(number: int) -> PageT:
+            return await self.fetch_page(endpoint, path, query=query, page=number, per_page=per_page)
+
+        return fetched.read_on_with(following)
+
 
 # ----- resources ----------------------------------------------------------------------------------------------------
 # Positional arguments are the resource's address (organization, database, branch or number, as in `pscale`);
@@ -418,13 +422,7 @@ class Users(_Resource):
 
 class Organizations(_Resource):
     async def list(self, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> Page[Organization]:
-        return await self._session.fetch(ep.LIST_ORGANIZATIONS, {}, query=_page_params(page, per_page))
-
-    def iterate(self, *, limit: int | None = None) -> AsyncIterator[Organization]:
-        return iterate_pages(lambda page, size: self.list(page=page, per_page=size), limit=limit)
-
-    async def list_all(self, *, limit: int | None = None) -> builtins.list[Organization]:
-        return [organization async for organization in self.iterate(limit=limit)]
+        return await self._session.fetch_page(ep.LIST_ORGANIZATIONS, {}, page=page, per_page=per_page)
 
     async def get(self, organization: str) -> Organization:
         return await self._session.fetch(ep.GET_ORGANIZATION, {"organization": organization})
@@ -434,16 +432,9 @@ class Databases(_Resource):
     async def list(
         self, organization: str, *, q: str | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> CountedPage[Database]:
-        query = {"q": q, **_page_params(page, per_page)}
-        return await self._session.fetch(ep.LIST_DATABASES, {"organization": organization}, query=query)
-
-    def iterate(self, organization: str, *, q: str | None = None, limit: int | None = None) -> AsyncIterator[Database]:
-        return iterate_pages(lambda page, size: self.list(organization, q=q, page=page, per_page=size), limit=limit)
-
-    async def list_all(
-        self, organization: str, *, q: str | None = None, limit: int | None = None
-    ) -> builtins.list[Database]:
-        return [database async for database in self.iterate(organization, q=q, limit=limit)]
+        return await self._session.fetch_page(
+            ep.LIST_DATABASES, {"organization": organization}, query={"q": q}, page=page, per_page=per_page
+        )
 
     async def get(self, organization: str, database: str) -> Database:
         return await self._session.fetch(ep.GET_DATABASE, {"organization": organization, "database": database})
@@ -460,37 +451,13 @@ class Branches(_Resource):
         page: int = 1,
         per_page: int = DEFAULT_PER_PAGE,
     ) -> CountedPage[Branch]:
-        query = {"q": q, "production": production, **_page_params(page, per_page)}
-        return await self._session.fetch(
-            ep.LIST_BRANCHES, {"organization": organization, "database": database}, query=query
+        return await self._session.fetch_page(
+            ep.LIST_BRANCHES,
+            {"organization": organization, "database": database},
+            query={"q": q, "production": production},
+            page=page,
+            per_page=per_page,
         )
-
-    def iterate(
-        self,
-        organization: str,
-        database: str,
-        *,
-        q: str | None = None,
-        production: bool | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[Branch]:
-        return iterate_pages(
-            lambda page, size: self.list(organization, database, q=q, production=production, page=page, per_page=size),
-            limit=limit,
-        )
-
-    async def list_all(
-        self,
-        organization: str,
-        database: str,
-        *,
-        q: str | None = None,
-        production: bool | None = None,
-        limit: int | None = None,
-    ) -> builtins.list[Branch]:
-        return [
-            branch async for branch in self.iterate(organization, database, q=q, production=production, limit=limit)
-        ]
 
     async def get(self, organization: str, database: str, branch: str) -> Branch:
         return await self._session.fetch(
@@ -527,10 +494,11 @@ class Branches(_Resource):
     async def lint(
         self, organization: str, database: str, branch: str, *, page: int = 1, per_page: int = MAX_PER_PAGE
     ) -> Page[LintError]:
-        return await self._session.fetch(
+        return await self._session.fetch_page(
             ep.LINT_BRANCH_SCHEMA,
             {"organization": organization, "database": database, "branch": branch},
-            query=_page_params(page, per_page),
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -547,42 +515,13 @@ class DeployRequests(_Resource):
         per_page: int = DEFAULT_PER_PAGE,
     ) -> CountedPage[DeployRequest]:
         """`state` filters by `open`, `closed` or `deployed`."""
-        query = {"state": state, "branch": branch, "into_branch": into_branch, **_page_params(page, per_page)}
-        return await self._session.fetch(
-            ep.LIST_DEPLOY_REQUESTS, {"organization": organization, "database": database}, query=query
+        return await self._session.fetch_page(
+            ep.LIST_DEPLOY_REQUESTS,
+            {"organization": organization, "database": database},
+            query={"state": state, "branch": branch, "into_branch": into_branch},
+            page=page,
+            per_page=per_page,
         )
-
-    def iterate(
-        self,
-        organization: str,
-        database: str,
-        *,
-        state: str | None = None,
-        branch: str | None = None,
-        into_branch: str | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[DeployRequest]:
-        return iterate_pages(
-            lambda page, size: self.list(
-                organization, database, state=state, branch=branch, into_branch=into_branch, page=page, per_page=size
-            ),
-            limit=limit,
-        )
-
-    async def list_all(
-        self,
-        organization: str,
-        database: str,
-        *,
-        state: str | None = None,
-        branch: str | None = None,
-        into_branch: str | None = None,
-        limit: int | None = None,
-    ) -> builtins.list[DeployRequest]:
-        iterator = self.iterate(
-            organization, database, state=state, branch=branch, into_branch=into_branch, limit=limit
-        )
-        return [request async for request in iterator]
 
     async def get(self, organization: str, database: str, number: int) -> DeployRequest:
         return await self._session.fetch(ep.GET_DEPLOY_REQUEST, _address(organization, database, number))
@@ -620,8 +559,8 @@ class DeployRequests(_Resource):
     async def reviews(
         self, organization: str, database: str, number: int, *, page: int = 1, per_page: int = MAX_PER_PAGE
     ) -> Page[DeployReview]:
-        return await self._session.fetch(
-            ep.LIST_REVIEWS, _address(organization, database, number), query=_page_params(page, per_page)
+        return await self._session.fetch_page(
+            ep.LIST_REVIEWS, _address(organization, database, number), page=page, per_page=per_page
         )
 
     async def approve(
@@ -665,8 +604,8 @@ class DeployRequests(_Resource):
     async def operations(
         self, organization: str, database: str, number: int, *, page: int = 1, per_page: int = MAX_PER_PAGE
     ) -> Page[DeployOperation]:
-        return await self._session.fetch(
-            ep.LIST_OPERATIONS, _address(organization, database, number), query=_page_params(page, per_page)
+        return await self._session.fetch_page(
+            ep.LIST_OPERATIONS, _address(organization, database, number), page=page, per_page=per_page
         )
 
     async def deployment(self, organization: str, database: str, number: int) -> Deployment:
@@ -678,10 +617,11 @@ class DeployQueue(_Resource):
         self, organization: str, database: str, *, page: int = 1, per_page: int = MAX_PER_PAGE
     ) -> Page[Deployment]:
         """The deployments in the order they will run."""
-        return await self._session.fetch(
+        return await self._session.fetch_page(
             ep.GET_DEPLOY_QUEUE,
             {"organization": organization, "database": database},
-            query=_page_params(page, per_page),
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -689,10 +629,11 @@ class Passwords(_Resource):
     async def list(
         self, organization: str, database: str, branch: str, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> CountedPage[Password]:
-        return await self._session.fetch(
+        return await self._session.fetch_page(
             ep.LIST_PASSWORDS,
             {"organization": organization, "database": database, "branch": branch},
-            query=_page_params(page, per_page),
+            page=page,
+            per_page=per_page,
         )
 
     async def create(
@@ -724,7 +665,7 @@ class Webhooks(_Resource):
         self, organization: str, database: str, *, page: int = 1, per_page: int = MAX_PER_PAGE
     ) -> Page[Webhook]:
         address = {"organization": organization, "database": database}
-        return await self._session.fetch(ep.LIST_WEBHOOKS, address, query=_page_params(page, per_page))
+        return await self._session.fetch_page(ep.LIST_WEBHOOKS, address, page=page, per_page=per_page)
 
     async def create(
         self, organization: str, database: str, *, url: str, events: Sequence[str] | None = None, enabled: bool = True

@@ -9,11 +9,12 @@ tests/planetscale/test_models_match_spec.py proves every declared field exists i
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
 __all__ = [
     "Actor",
@@ -340,13 +341,44 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 
 
 class Page(PlanetScaleModel, Generic[ItemT]):
-    """One page of a list; `next_page` is None on the last one."""
+    """One page of a list; `next_page` is None on the last one.
+
+    A page is also the way through the whole list: `async for item in page` reads this page's items, then those of
+    the following pages, each fetched (at this page's size) only when the reader gets to it; `page.items(limit=N)`
+    stops after N items. The client makes every page it returns able to fetch the next (`read_on_with`); a page
+    built by hand ends with its own data.
+    """
 
     data: list[ItemT]
     current_page: int = 1
     per_page: int | None = None
     next_page: int | None = None
     prev_page: int | None = None
+    _fetch_page: Callable[[int], Awaitable[Page[ItemT]]] | None = PrivateAttr(default=None)
+
+    def read_on_with(self, fetch_page: Callable[[int], Awaitable[Page[ItemT]]]) -> Self:
+        """Let iteration fetch the following pages with `fetch_page(page_number)` (the client's job)."""
+        self._fetch_page = fetch_page
+        return self
+
+    def __aiter__(self) -> AsyncIterator[ItemT]:
+        return self.items()
+
+    async def items(self, *, limit: int | None = None) -> AsyncIterator[ItemT]:
+        """The items from this page on, reading no further than the caller does, nor past `limit` items."""
+        page: Page[ItemT] = self
+        yielded = 0
+        while True:
+            for item in page.data:
+                if limit is not None and yielded >= limit:
+                    return
+                yield item
+                yielded += 1
+            fetch, number = page._fetch_page, page.next_page
+            # An empty page ends the list even if it names a next one: following it could loop forever.
+            if fetch is None or number is None or not page.data or (limit is not None and yielded >= limit):
+                return
+            page = await fetch(number)
 
 
 class CountedPage(Page[ItemT], Generic[ItemT]):

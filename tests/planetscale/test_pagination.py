@@ -1,10 +1,11 @@
-"""Lists read one page unless the caller asks for more; iteration follows `next_page` only as far as needed."""
+"""A list call reads one page; iterating the page follows `next_page` only as far as the reader goes."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.planetscale import PlanetScaleAPI
+from bot.planetscale.models import Organization, Page
 from tests.support.planetscale import ServedPlanetScale
 
 BRANCHES = "/organizations/{organization}/databases/{database}/branches"
@@ -26,10 +27,10 @@ async def test_showing_100_reads_one_page_and_reports_the_total(
     assert len(planetscale.calls("GET", BRANCHES)) == 1
 
 
-async def test_list_all_pages_through_everything_at_100_per_page(
+async def test_iterating_a_page_reads_through_everything_at_its_size(
     alice: PlanetScaleAPI, planetscale: ServedPlanetScale, big_database: str
 ) -> None:
-    branches = await alice.branches.list_all("acme", big_database)
+    branches = [branch async for branch in await alice.branches.list("acme", big_database, per_page=100)]
     assert len(branches) == 1000
     assert len({branch.name for branch in branches}) == 1000
     calls = planetscale.calls("GET", BRANCHES)
@@ -40,8 +41,11 @@ async def test_list_all_pages_through_everything_at_100_per_page(
 async def test_a_limit_stops_reading_pages_early(
     alice: PlanetScaleAPI, planetscale: ServedPlanetScale, big_database: str
 ) -> None:
-    first = await alice.branches.list_all("acme", big_database, limit=150)
+    page = await alice.branches.list("acme", big_database, per_page=100)
+    first = [branch async for branch in page.items(limit=150)]
     assert len(first) == 150
+    assert len(planetscale.calls("GET", BRANCHES)) == 2
+    assert [branch async for branch in page.items(limit=100)] == page.data  # the page in hand: nothing more read
     assert len(planetscale.calls("GET", BRANCHES)) == 2
 
 
@@ -49,7 +53,7 @@ async def test_iteration_reads_no_further_than_the_caller(
     alice: PlanetScaleAPI, planetscale: ServedPlanetScale, big_database: str
 ) -> None:
     seen = 0
-    async for _branch in alice.branches.iterate("acme", big_database):
+    async for _branch in await alice.branches.list("acme", big_database, per_page=100):
         seen += 1
         if seen == 101:
             break
@@ -57,10 +61,11 @@ async def test_iteration_reads_no_further_than_the_caller(
 
 
 async def test_iteration_of_a_list_without_totals(alice: PlanetScaleAPI) -> None:
-    organizations = [organization.name async for organization in alice.organizations.iterate()]
+    organizations = [organization.name async for organization in await alice.organizations.list()]
     assert organizations == ["acme"]
-    requests = await alice.deploy_requests.list_all("acme", "shop", state="open", limit=2)
-    assert [request.number for request in requests] == [4, 3]
+    page = await alice.deploy_requests.list("acme", "shop", state="open", per_page=1)
+    requests = [request async for request in page.items(limit=2)]
+    assert [request.number for request in requests] == [4, 3]  # the filter holds on the page after the first
 
 
 async def test_bad_page_arguments_are_refused_before_any_request(alice: PlanetScaleAPI) -> None:
@@ -68,3 +73,9 @@ async def test_bad_page_arguments_are_refused_before_any_request(alice: PlanetSc
         await alice.branches.list("acme", "shop", per_page=101)
     with pytest.raises(ValueError, match="page starts at 1"):
         await alice.branches.list("acme", "shop", page=0)
+
+
+async def test_a_page_built_by_hand_ends_with_its_own_data() -> None:
+    page = Page[Organization](data=[Organization(id="o1", name="acme")], next_page=2)
+    assert [organization.name async for organization in page] == ["acme"]
+    assert [organization async for organization in page.items(limit=0)] == []
