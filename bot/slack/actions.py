@@ -10,6 +10,7 @@ from bot.commands.dispatch import CommandDispatcher
 from bot.render.confirm import CANCEL_ACTION, CONFIRM_ACTION
 from bot.render.linking import LINK_ACTION
 from bot.slack.commands import responder, run_followup, send_response
+from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
 
@@ -18,17 +19,11 @@ def clicked_value(body: dict[str, Any]) -> str:
     return str(actions[0].get("value", ""))
 
 
-def clicker(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-    return str(team), str(user.get("id", ""))
-
-
 def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: TaskTracker) -> None:
     @app.action(CONFIRM_ACTION)
     async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        team_id, user_id = clicker(body)
+        team_id, user_id = sender(body)
         accepted = dispatcher.confirm(
             clicked_value(body), team_id=team_id, user_id=user_id, trigger_id=body.get("trigger_id")
         )
@@ -44,7 +39,7 @@ def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, ta
     @app.action(CANCEL_ACTION)
     async def cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        team_id, user_id = clicker(body)
+        team_id, user_id = sender(body)
         answer = dispatcher.cancel(clicked_value(body), team_id=team_id, user_id=user_id)
         tasks.spawn(send_response(respond, answer.message, replace_original=answer.settled), name="confirm cancel")
 

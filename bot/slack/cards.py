@@ -12,8 +12,9 @@ from bot.cards.service import CardService, Click
 from bot.deploy_requests.actions import Action
 from bot.render import card as render
 from bot.render.message import Message
-from bot.slack.actions import clicked_value, clicker
+from bot.slack.actions import clicked_value
 from bot.slack.commands import responder, run_followup
+from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
 # What a click does once acked: the click and its trigger id in, the clicker's private reply (if any) out.
@@ -25,7 +26,7 @@ def register_card_actions(app: AsyncApp, *, cards: CardService, tasks: TaskTrack
         @app.action(action_id)
         async def clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
-            team_id, user_id = clicker(body)
+            team_id, user_id = sender(body)
             click = Click(value=clicked_value(body), team_id=team_id, user_id=user_id)
             trigger_id = str(body.get("trigger_id") or "")
 

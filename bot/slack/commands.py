@@ -14,6 +14,7 @@ from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
 from bot.render.errors import too_slow, unexpected_error
 from bot.render.message import Message
+from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,10 @@ FINAL_REPLY_SECONDS = 14
 def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: TaskTracker, metrics: Metrics) -> None:
     @app.command("/pscale")
     async def pscale(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        team_id, user_id = sender(command)
         request = CommandRequest(
-            team_id=str(command.get("team_id", "")),
-            user_id=str(command.get("user_id", "")),
+            team_id=team_id,
+            user_id=user_id,
             channel_id=str(command.get("channel_id", "")),
             text=str(command.get("text", "")),
             trigger_id=command.get("trigger_id"),
