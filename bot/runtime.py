@@ -18,8 +18,8 @@ from starlette.routing import BaseRoute, Route
 from bot.cards.service import CardService
 from bot.cards.store import Cards
 from bot.cards.updates import CardUpdates
-from bot.commands.branches import BranchPickers
 from bot.commands.dispatch import CommandDispatcher
+from bot.commands.forms import BranchPickers
 from bot.commands.handlers import all_handlers
 from bot.config import Mode, Settings
 from bot.digests.service import DigestService

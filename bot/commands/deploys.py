@@ -7,15 +7,15 @@ request, approval before deploy where the database requires it); its refusals re
 from __future__ import annotations
 
 from bot.cards.service import CardService
-from bot.commands.branches import open_picker_form
+from bot.commands import forms
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import schema_changes, summarize
 from bot.planetscale.models import DeployRequestState
 from bot.render import card as render_card
 from bot.render import resources as render
+from bot.render.forms import DR_CREATE
 from bot.render.message import Message
-from bot.render.modals import DR_CREATE
 
 SHOWN = 25
 
@@ -81,7 +81,7 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
 
     async def dr_create(ctx: CommandContext) -> Message | None:
         if ctx.invocation.wants_modal:
-            return await open_picker_form(ctx, DR_CREATE)
+            return await forms.open_form(ctx, DR_CREATE)
         await ctx.require_posting_here(nothing_done="Nothing was created.")
         org = await ctx.organization()
         db = ctx.invocation.text("database")

@@ -37,6 +37,10 @@ class CommandRequest:
     text: str
     trigger_id: str | None = None
 
+    @property
+    def caller(self) -> Caller:
+        return Caller(team_id=self.team_id, user_id=self.user_id, channel_id=self.channel_id)
+
 
 FollowUp = Callable[[], Awaitable[Message | None]]
 
@@ -90,31 +94,47 @@ class CommandDispatcher:
             return Accepted(command="help", ack=render_help(help_view(parsed.topic)))
         if parsed.key == "login":
             return Accepted(command="login", ack=self._link_prompt(request.team_id, request.user_id))
-        handler = self._handlers.get(parsed.key)
+        ask_first = parsed.spec.destructive and not confirmed
+        return self._start(
+            request.caller, parsed, trigger_id=request.trigger_id, ask_about=request.text if ask_first else None
+        )
+
+    def accept_submitted(self, caller: Caller, invocation: Invocation) -> Accepted:
+        """A create form's submission, which the grammar has already made an `Invocation` (`from_fields`): the same
+        grant check, handler, replies and audit as the typed command, with no text to parse. Nothing to confirm:
+        no command with a form is destructive (tests/grammar/test_catalog.py)."""
+        return self._start(caller, invocation, trigger_id=None, ask_about=None)
+
+    def _start(
+        self, caller: Caller, invocation: Invocation, *, trigger_id: str | None, ask_about: str | None
+    ) -> Accepted:
+        """The link prompt, the confirmation question (`ask_about`: the typed text to park until confirmed), or the
+        handler's follow-up."""
+        handler = self._handlers.get(invocation.key)
         if handler is None:
-            return Accepted(command=parsed.key, ack=_not_available(parsed))
-        if handler.needs_grant and not self._accounts.has_active_grant(request.team_id, request.user_id):
-            return Accepted(command=parsed.key, ack=self._link_prompt(request.team_id, request.user_id))
-        if parsed.spec.destructive and not confirmed:
-            return Accepted(command=parsed.key, ack=self._ask_to_confirm(request, parsed))
+            return Accepted(command=invocation.key, ack=_not_available(invocation))
+        if handler.needs_grant and not self._accounts.has_active_grant(caller.team_id, caller.user_id):
+            return Accepted(command=invocation.key, ack=self._link_prompt(caller.team_id, caller.user_id))
+        if ask_about is not None:
+            return Accepted(command=invocation.key, ack=self._ask_to_confirm(caller, ask_about, invocation))
 
         async def followup() -> Message | None:
-            return await self._run(handler, request, parsed)
+            return await self._run(handler, caller, invocation, trigger_id=trigger_id)
 
-        return Accepted(command=parsed.key, followup=followup)
+        return Accepted(command=invocation.key, followup=followup)
 
     def _link_prompt(self, team_id: str, user_id: str) -> Message:
         offer = self._accounts.link_offer(team_id, user_id)
         return render_linking.link_prompt(url=offer.url, minutes=offer.valid_minutes)
 
-    def _ask_to_confirm(self, request: CommandRequest, invocation: Invocation) -> Message:
+    def _ask_to_confirm(self, caller: Caller, text: str, invocation: Invocation) -> Message:
         pending_id = self._pending.park(
-            team_id=request.team_id, user_id=request.user_id, channel_id=request.channel_id, text=request.text
+            team_id=caller.team_id, user_id=caller.user_id, channel_id=caller.channel_id, text=text
         )
         target = describe_target(invocation.values)
         verb = invocation.spec.words[-1].capitalize()
         return confirmation_prompt(
-            command_text=request.text.strip(),
+            command_text=text.strip(),
             summary=f"{verb} {target}?",
             pending_id=pending_id,
             minutes=CONFIRMATION_SECONDS // 60,
@@ -145,15 +165,14 @@ class CommandDispatcher:
         return CancelAnswer(refusal, settled=False)
 
     async def _run(
-        self, handler: CommandHandler, request: CommandRequest, invocation: Invocation
+        self, handler: CommandHandler, caller: Caller, invocation: Invocation, *, trigger_id: str | None
     ) -> Message | None:
-        caller = Caller(team_id=request.team_id, user_id=request.user_id, channel_id=request.channel_id)
-        provider = self._accounts.token_provider(request.team_id, request.user_id)
+        provider = self._accounts.token_provider(caller.team_id, caller.user_id)
         context = CommandContext(
             caller=caller,
             invocation=invocation,
-            trigger_id=request.trigger_id,
-            planetscale=self._planetscale.as_user(provider, user_key=(request.team_id, request.user_id)),
+            trigger_id=trigger_id,
+            planetscale=self._planetscale.as_user(provider, user_key=(caller.team_id, caller.user_id)),
             slack=self._slack,
             user_preferences=self._users,
             channel_preferences=self._channels,
@@ -166,7 +185,7 @@ class CommandDispatcher:
         except Unauthorized:
             # Refreshing did not help: the grant is gone (revoked in PlanetScale, or the refresh token died).
             self._record(context, result="failed: PlanetScale no longer accepts the link")
-            return self._link_prompt(request.team_id, request.user_id)
+            return self._link_prompt(caller.team_id, caller.user_id)
         except PlanetScaleError as error:
             log.info("command %s: PlanetScale %s", invocation.key, error)
             self._record(context, result=f"{'refused' if error.status and error.status < 500 else 'failed'}: "

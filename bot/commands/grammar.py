@@ -2,6 +2,10 @@
 
 No Slack, no HTTP, no I/O beyond the time-zone database. `parse` never raises: every input, however odd, ends in
 an `Invocation` or in a `ParseFailure` whose `problem` says what was wrong and whose `usage` shows the right form.
+
+A form gives its entries one by one instead of as text: `from_fields` checks each with the same per-value rules
+(`_param_value`, `_flag_value`) and the command's rules, and returns the same `Invocation`, or `FieldProblems`
+that say what is wrong beside each entry.
 """
 
 from __future__ import annotations
@@ -154,6 +158,15 @@ class ParseFailure:
     problem: str
     usage: tuple[str, ...]
     command: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldProblems:
+    """Entries of a form the grammar refused: what is wrong, by the parameter or flag name of each entry.
+
+    Problems quote user input between backticks, as `ParseFailure.problem` does."""
+
+    problems: Mapping[str, str]
 
 
 # --- Normalising and splitting ----------------------------------------------------------------------------------
@@ -333,7 +346,7 @@ def _parse_arguments(
             used_default = True
         broken = _broken_rule(typed_spec, values)
         if broken is not None:
-            return failure(broken)
+            return failure(broken.message)
         _apply_defaults(typed_spec, values)
         return Invocation(
             spec=typed_spec, values=MappingProxyType(values), used_default_database=used_default, wants_modal=True
@@ -357,7 +370,7 @@ def _parse_arguments(
 
     broken = _broken_rule(typed_spec, values)
     if broken is not None:
-        return failure(broken)
+        return failure(broken.message)
 
     spec = typed_spec
     if typed_spec.shorthand_for is not None:
@@ -365,6 +378,56 @@ def _parse_arguments(
         values.update(dict.fromkeys(typed_spec.implied_switches, True))
     _apply_defaults(spec, values)
     return Invocation(spec=spec, values=MappingProxyType(values), used_default_database=used_default)
+
+
+def from_fields(
+    key: str, entries: Mapping[str, str], *, switches: Iterable[str] = ()
+) -> Invocation | FieldProblems:
+    """The command `key` from a form: `entries` by parameter or flag name, each one whole value however it is
+    spelled (no quoting, no splitting), and the `switches` that are on. Never raises for what a person entered;
+    a name the command does not have is a programming error (`KeyError`).
+
+    A parameter left out is a problem of its own; the command's rules are checked once every entry is valid.
+    """
+    spec = CATALOG.get(key)
+    values: dict[str, Value] = {}
+    problems: dict[str, str] = {}
+    for name, entry in entries.items():
+        converted = _entry_value(spec, name, entry)
+        if isinstance(converted, _Problem):
+            problems[name] = converted.message
+        else:
+            values[name] = converted
+    for name in switches:
+        _switch(spec, name)
+        values[name] = True
+    for param in spec.params:
+        if not param.optional and param.name not in entries:
+            problems[param.name] = f"Give the {param.kind.value}."
+    if not problems:
+        broken = _broken_rule(spec, values)
+        if broken is not None:
+            problems[broken.about] = broken.message
+    if problems:
+        return FieldProblems(problems=MappingProxyType(problems))
+    _apply_defaults(spec, values)
+    return Invocation(spec=spec, values=MappingProxyType(values))
+
+
+def _entry_value(spec: CommandSpec, name: str, entry: str) -> Value | _Problem:
+    param = spec.find_param(name)
+    if param is not None:
+        return _param_value(param, entry)
+    flag = spec.find_flag(name)
+    if flag is None or not flag.takes_value:
+        raise KeyError(f"`{spec.key}` has no parameter or flag {name!r} that takes a value")
+    return _flag_value(flag, entry)
+
+
+def _switch(spec: CommandSpec, name: str) -> None:
+    flag = spec.find_flag(name)
+    if flag is None or flag.takes_value:
+        raise KeyError(f"`{spec.key}` has no switch --{name}")
 
 
 def _split_arguments(spec: CommandSpec, arguments: Sequence[str]) -> tuple[dict[str, Value], list[str]] | _Problem:
@@ -443,14 +506,22 @@ def _apply_defaults(spec: CommandSpec, values: dict[str, Value]) -> None:
             values[flag.name] = default
 
 
-def _broken_rule(spec: CommandSpec, values: Mapping[str, Value]) -> str | None:
+@dataclass(frozen=True)
+class _BrokenRule:
+    message: str
+    # The parameter or flag that would mend it: a form shows the problem beside that entry.
+    about: str
+
+
+def _broken_rule(spec: CommandSpec, values: Mapping[str, Value]) -> _BrokenRule | None:
+    """The first rule the values break."""
     for rule in spec.rules:
         present = [name for name in rule.names if name in values]
         shown = [_code(spec.display_name(name)) for name in rule.names]
         if isinstance(rule, AtLeastOne) and not present:
-            return f"{_code(spec.key)} needs {_or(shown)}."
+            return _BrokenRule(f"{_code(spec.key)} needs {_or(shown)}.", about=rule.names[0])
         if isinstance(rule, AtMostOne) and len(present) > 1:
-            return f"{_and(shown)} cannot be used together; choose one."
+            return _BrokenRule(f"{_and(shown)} cannot be used together; choose one.", about=present[-1])
     return None
 
 

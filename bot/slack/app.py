@@ -20,8 +20,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.service import CardService
-from bot.commands.branches import BranchPickers
 from bot.commands.dispatch import CommandDispatcher
+from bot.commands.forms import BranchPickers
 from bot.metrics import Metrics
 from bot.slack.actions import register_command_actions
 from bot.slack.cards import register_card_actions

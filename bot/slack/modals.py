@@ -1,9 +1,9 @@
-"""The create forms: submissions validated in the ack (errors shown on the form), then run as the typed command.
+"""The create forms on Slack's side: submissions checked in the ack (problems shown beside their fields), then run.
 
 `branch create` and `deploy-request create` have pickers: their database and branch menus load their options here,
 one listener keyed by the menu's action id (an options request's ack IS the option list, so it may make one
 PlanetScale read, capped by `BranchPickers`), and choosing a database redraws the form with menus of that
-database's branches (`views.update`, after the ack).
+database's branches (`views.update`, after the ack). What a submission means is bot/commands/forms.py's to say.
 """
 
 from __future__ import annotations
@@ -13,15 +13,18 @@ from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.commands import branches
-from bot.commands.dispatch import CommandDispatcher, CommandRequest
-from bot.commands.grammar import ParseFailure, parse
-from bot.render import branches as branch_form
-from bot.render import modals as forms
+from bot.commands import forms
+from bot.commands.dispatch import CommandDispatcher
+from bot.ports import Caller
+from bot.render import forms as views
 from bot.render.message import Message
 from bot.slack.commands import run_followup
 from bot.slack.port import WebApiSlackPort
+from bot.slack.sender import sender
 from bot.tasks import TaskTracker
+
+# A field's error sits in a line or two under it: a longer problem is cut rather than left to crowd the form.
+_PROBLEM_LENGTH = 150
 
 
 class OptionSource(Protocol):
@@ -32,33 +35,34 @@ class OptionSource(Protocol):
     ) -> Awaitable[list[dict[str, Any]]]: ...
 
 
-def _option_sources(pickers: branches.BranchPickers) -> dict[str, OptionSource]:
+def _option_sources(pickers: forms.BranchPickers) -> dict[str, OptionSource]:
     """Which list each menu offers, by its action id, across both forms."""
     return {
-        branch_form.DATABASE_PICKER: pickers.databases,
-        forms.DR_DATABASE_PICKER: pickers.databases,
-        branch_form.PARENT_PICKER: pickers.branches,
-        forms.DR_BRANCH_PICKER: pickers.branches,
-        forms.DR_INTO_PICKER: pickers.branches,
+        views.BRANCH_DATABASE_PICKER: pickers.databases,
+        views.DR_DATABASE_PICKER: pickers.databases,
+        views.BRANCH_PARENT_PICKER: pickers.branches,
+        views.DR_BRANCH_PICKER: pickers.branches,
+        views.DR_INTO_PICKER: pickers.branches,
     }
 
 
 # The database menus: choosing one redraws its form with that database's branches.
-_DATABASE_PICKERS = (branch_form.DATABASE_PICKER, forms.DR_DATABASE_PICKER)
+_DATABASE_PICKERS = (views.BRANCH_DATABASE_PICKER, views.DR_DATABASE_PICKER)
 
 
-def _problem_field(problem: str, values: dict[str, str]) -> str:
-    """The field a grammar complaint is about: the one whose entry it quotes, else the one it names."""
-    for field, entry in values.items():
-        if f"`{entry}`" in problem:
-            return field
-    lowered = problem.lower()
-    return "branch" if "branch" in lowered and "database" not in lowered else "database"
-
-
-def _who(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    return str(user.get("team_id") or (body.get("team") or {}).get("id", "")), str(user.get("id", ""))
+def submitted_entries(state_values: dict[str, Any]) -> dict[str, str]:
+    """Each block's entry, whether typed (`value`) or picked from a menu or radio (`selected_option.value`); blocks
+    left empty are left out."""
+    entries: dict[str, str] = {}
+    for block_id, actions in state_values.items():
+        for action in (actions or {}).values():
+            if not isinstance(action, dict):
+                continue
+            picked = (action.get("selected_option") or {}).get("value")
+            entry = picked if picked is not None else action.get("value")
+            if entry is not None and str(entry).strip():
+                entries[block_id] = str(entry).strip()
+    return entries
 
 
 def register_modals(
@@ -67,54 +71,41 @@ def register_modals(
     dispatcher: CommandDispatcher,
     slack: WebApiSlackPort,
     tasks: TaskTracker,
-    pickers: branches.BranchPickers,
+    pickers: forms.BranchPickers,
 ) -> None:
-    async def run_submitted(
-        ack: AsyncAck, body: dict[str, Any], *, text: str, values: dict[str, str], channel: str, form: str
-    ) -> None:
-        parsed = parse(text)
-        if isinstance(parsed, ParseFailure):
-            await ack(response_action="errors", errors={_problem_field(parsed.problem, values): parsed.problem[:150]})
+    async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        callback_id = str(view.get("callback_id") or "")
+        submission = forms.read_submission(
+            callback_id,
+            str(view.get("private_metadata") or ""),
+            submitted_entries((view.get("state") or {}).get("values") or {}),
+        )
+        if not isinstance(submission, forms.Submission):
+            errors = {block: problem[:_PROBLEM_LENGTH] for block, problem in submission.items()}
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
-        team_id, user_id = _who(body)
-        request = CommandRequest(team_id=team_id, user_id=user_id, channel_id=channel, text=text)
-        accepted = dispatcher.accept(request)
+        team_id, user_id = sender(body)
+        caller = Caller(team_id=team_id, user_id=user_id, channel_id=submission.channel_id)
+        accepted = dispatcher.accept_submitted(caller, submission.invocation)
 
         async def to_the_person(message: Message) -> None:
             # A form has no response_url: answer ephemerally in the channel the form was opened from.
-            await slack.post_ephemeral(channel=request.channel_id, user=request.user_id, message=message)
+            await slack.post_ephemeral(channel=caller.channel_id, user=caller.user_id, message=message)
 
         if accepted.ack is not None:
-            tasks.spawn(to_the_person(accepted.ack), name=f"form {form}")
+            tasks.spawn(to_the_person(accepted.ack), name=f"form {callback_id}")
         if accepted.followup is not None:
-            tasks.spawn(run_followup(accepted.followup, to_the_person), name=f"form {form}")
+            tasks.spawn(run_followup(accepted.followup, to_the_person), name=f"form {callback_id}")
 
-    @app.view(forms.BRANCH_CREATE)
-    async def branch_create_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        metadata = str(view.get("private_metadata") or "")
-        values = forms.submitted_values((view.get("state") or {}).get("values") or {})
-        text = branches.form_command(metadata, values)
-        channel = branches.form_channel(metadata)
-        await run_submitted(ack, body, text=text, values=values, channel=channel, form=forms.BRANCH_CREATE)
-
-    @app.view(forms.DR_CREATE)
-    async def dr_create_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        metadata = str(view.get("private_metadata") or "")
-        values = forms.submitted_values((view.get("state") or {}).get("values") or {})
-        errors = forms.dr_create_errors(values)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        text = forms.command_text(values)
-        channel = branches.form_channel(metadata)
-        await run_submitted(ack, body, text=text, values=values, channel=channel, form=forms.DR_CREATE)
+    for callback_id in (views.BRANCH_CREATE, views.DR_CREATE):
+        app.view(callback_id)(submitted)
 
     option_sources = _option_sources(pickers)
 
     async def picker_options(ack: AsyncAck, body: dict[str, Any]) -> None:
         load = option_sources[str(body.get("action_id"))]
-        team_id, user_id = _who(body)
+        team_id, user_id = sender(body)
         options = await load(
             team_id=team_id,
             user_id=user_id,
@@ -131,7 +122,7 @@ def register_modals(
         view = body.get("view") or {}
         action = (body.get("actions") or [{}])[0]
         chosen = (action.get("selected_option") or {}).get("value")
-        redrawn = branches.form_with_database(
+        redrawn = forms.form_with_database(
             str(view.get("callback_id") or ""), str(view.get("private_metadata") or ""), chosen
         )
         if redrawn is not None:

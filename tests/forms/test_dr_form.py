@@ -6,23 +6,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
-from bot.render.modals import (
+from bot.render.forms import (
     DR_AUTO_APPLY_CHOICE,
     DR_BRANCH_PICKER,
     DR_DATABASE_PICKER,
     DR_INTO_PICKER,
     DR_NOTES_INPUT,
-    dr_create_form,
 )
 from bot.sandbox.planetscale import paths
 from bot.sandbox.planetscale.world import DeployRequest, World
 from bot.sandbox.slack import SlackStandIn
-from tests.support.bot import SIGNING_SECRET, RunningBot
-from tests.support.forms import choose_database, open_form, options_offered, picked
-from tests.support.replies import ALICE, reply, validate_view
-from tests.support.slack import view_submission
+from tests.support.bot import RunningBot
+from tests.support.forms import choose_database, open_form, options_offered, picked, submit, typed
+from tests.support.replies import ALICE, reply
 
 
 async def _open_form(bot: RunningBot, slack: SlackStandIn) -> dict[str, Any]:
@@ -44,20 +40,12 @@ def _state(database: str, branch: str, *, into: str | None = None, notes: str | 
         "database": picked(DR_DATABASE_PICKER, database),
         "branch": picked(DR_BRANCH_PICKER, branch),
         "into": {DR_INTO_PICKER: {"type": "external_select", "selected_option": None}},
-        "notes": {DR_NOTES_INPUT: {"type": "plain_text_input", "value": notes}},
+        "notes": typed(DR_NOTES_INPUT, notes),
         "auto-apply": {DR_AUTO_APPLY_CHOICE: radio},
     }
     if into is not None:
         values["into"] = picked(DR_INTO_PICKER, into)
     return values
-
-
-def _submit(bot: RunningBot, view: dict[str, Any], state: dict[str, Any]) -> dict[str, Any] | None:
-    """The submission's ack: its JSON (e.g. field errors), or None when it closes the form."""
-    answer = bot.post_events(view_submission(signing_secret=SIGNING_SECRET, view=view, state_values=state))
-    assert answer.status_code == 200
-    body: dict[str, Any] | None = answer.json() if answer.content else None
-    return body
 
 
 def _seeded(bot: RunningBot) -> tuple[World, str]:
@@ -108,17 +96,16 @@ async def test_the_form_offers_databases_then_their_branches_and_opens_the_deplo
     assert "main" in options_offered(demo_bot, view, action_id=DR_INTO_PICKER, typed="")
 
     since = len(slack_standin.calls)
-    notes = "Adds “a full-text” index on <orders> & users"
+    notes = 'Adds “a full-text” index on <orders> & "users" — see --notes'
     state = _state("shop", "add-fulltext", into="main", notes=notes, auto_apply="disable-auto-apply")
-    assert _submit(demo_bot, view, state) is None  # accepted: the form closes
+    assert submit(demo_bot, view, state) is None  # accepted: the form closes
     told = await slack_standin.wait_call("chat.postEphemeral", since=since, timeout=10)
     assert told.args["user"] == ALICE.user_id
     assert "Opened and posted in this channel `shop`" in told.args["text"]
     assert "(`add-fulltext` → `main`)" in told.args["text"]
     [opened] = _opened(demo_bot, "add-fulltext")
     assert (opened.into_branch, opened.state) == ("main", "open")
-    # The notes survive the trip through the command's grammar: curly quotes straightened, `<` and `&` kept.
-    assert opened.notes == "Adds 'a full-text' index on <orders> & users"
+    assert opened.notes == notes  # as written: no quoting or Slack markup rules apply to a form's field
     sent = json.loads(demo_bot.planetscale.calls("POST", paths.DEPLOY_REQUESTS)[-1].request_body)
     assert sent["auto_cutover"] is False  # gated, as chosen
 
@@ -139,7 +126,7 @@ async def test_the_channels_database_is_chosen_already_and_into_defaults_to_the_
     assert "add-column" in options_offered(demo_bot, view, action_id=DR_BRANCH_PICKER, typed="")
 
     since = len(slack_standin.calls)
-    assert _submit(demo_bot, view, _state("shop", "add-column")) is None
+    assert submit(demo_bot, view, _state("shop", "add-column")) is None
     told = await slack_standin.wait_call("chat.postEphemeral", since=since, timeout=10)
     assert "(`add-column` → `staging`)" in told.args["text"]  # no "into": the branch's parent
     [opened] = _opened(demo_bot, "add-column")
@@ -154,13 +141,13 @@ async def test_deploying_a_branch_into_itself_is_shown_beside_into(
     assert demo_bot.planetscale is not None
     view = await _open_form(demo_bot, slack_standin)
     posts = len(demo_bot.planetscale.calls("POST", paths.DEPLOY_REQUESTS))
-    answer = _submit(demo_bot, view, _state("shop", "add-orders-index", into="add-orders-index"))
+    answer = submit(demo_bot, view, _state("shop", "add-orders-index", into="add-orders-index"))
     assert answer is not None
     assert answer["response_action"] == "errors"
     assert list(answer["errors"]) == ["into"]
     # Submitted before the branch menus were drawn: the error goes beside a field the form has.
     no_branch = {name: entry for name, entry in _state("shop", "x").items() if name not in ("branch", "into")}
-    answer = _submit(demo_bot, view, no_branch)
+    answer = submit(demo_bot, view, no_branch)
     assert answer is not None
     assert list(answer["errors"]) == ["database"]
     assert len(demo_bot.planetscale.calls("POST", paths.DEPLOY_REQUESTS)) == posts
@@ -171,17 +158,8 @@ async def test_a_name_the_grammar_refuses_is_shown_beside_its_field(
 ) -> None:
     view = await _open_form(demo_bot, slack_standin)
     for state, field in [(_state("shop", "has space/slash"), "branch"), (_state("shop", "a", into="bad name"), "into")]:
-        answer = _submit(demo_bot, view, state)
+        answer = submit(demo_bot, view, state)
         assert answer is not None
         assert answer["response_action"] == "errors"
         assert list(answer["errors"]) == [field]
         assert "not a valid branch name" in answer["errors"][field]
-
-
-@pytest.mark.parametrize(
-    ("organization", "database"), [(None, None), (None, "shop"), ("acme", "d" * 64), ("acme", "x" * 100)]
-)
-def test_every_state_of_the_form_is_valid_block_kit(organization: str | None, database: str | None) -> None:
-    view = dr_create_form(channel_id="C1", organization=organization, database=database)
-    validate_view(view)
-    assert json.loads(view["private_metadata"]) == {"channel": "C1", "org": organization, "database": database}

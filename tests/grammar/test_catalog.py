@@ -54,6 +54,9 @@ def test_org_flag_is_on_every_resource_command_only() -> None:
 def test_modal_commands() -> None:
     modals = {spec.key: spec.modal_callback_id for spec in CATALOG if spec.modal_callback_id}
     assert modals == {"branch create": "branch_create", "deploy-request create": "dr_create"}
+    # A submitted form runs at once (CommandDispatcher.accept_submitted): a confirmation parks typed text, which a
+    # form has not got.
+    assert not [spec.key for spec in CATALOG if spec.modal_callback_id and spec.destructive]
 
 
 @pytest.mark.parametrize(

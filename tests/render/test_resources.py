@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Option
 
 from bot.render import audit, branches, channel, databases, listing, orgs, passwords
 from bot.render.message import Message
 from bot.render.mrkdwn import slack_date
-from tests.support.replies import validate_blocks, validate_view
+from tests.support.replies import validate_blocks
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 HOSTILE = "<!channel> & <@U1>"
@@ -146,27 +145,3 @@ def test_a_new_password_has_a_ready_connection_string_and_env_lines_but_no_secre
     assert secret not in repr(_new_password(secret))
 
 
-def test_the_create_form_and_its_notice_are_valid_modals() -> None:
-    empty = branches.branch_create_form(branches.BranchForm(channel_id="C1", organization=None, database=None))
-    validate_view(empty)
-    assert empty["callback_id"] == "branch_create"
-    assert [block.get("block_id") for block in empty["blocks"]][:2] == ["database", "branch"]
-    assert "from" not in [block.get("block_id") for block in empty["blocks"]]
-    filled = branches.branch_create_form(branches.BranchForm(channel_id="C1", organization="acme", database="shop"))
-    validate_view(filled)
-    assert "from" in [block.get("block_id") for block in filled["blocks"]]
-    assert branches.form_of(filled["private_metadata"]) == branches.BranchForm("C1", "acme", "shop")
-    validate_view(branches.form_notice("Pick an organization first."))
-
-
-def test_a_form_from_elsewhere_reads_as_empty() -> None:
-    for metadata in ("", "not json", "[1]", '{"org": 5}'):
-        assert branches.form_of(metadata).organization is None
-
-
-def test_picker_options_are_valid_and_at_most_a_hundred() -> None:
-    options = branches.picker_options([f"db-{index}" + "y" * 80 for index in range(150)])
-    assert len(options) == 100
-    for option in options:
-        Option(text=option["text"]["text"], value=option["value"]).validate_json()
-        assert len(option["text"]["text"]) <= 75
