@@ -119,6 +119,17 @@ def _database_picker(*, action_id: str, database: str | None) -> InputBlock:
     )
 
 
+def _branch_picker(*, block_id: str, label: str, action_id: str, placeholder: str, hint: str | None) -> InputBlock:
+    """A menu of the chosen database's branches; with a `hint`, it may be left empty (the hint says what then)."""
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=hint is not None,
+        hint=hint,
+        element=ExternalDataSelectElement(action_id=action_id, placeholder=placeholder, min_query_length=0),
+    )
+
+
 def _where(organization: str | None) -> ContextBlock:
     # Without an org: drawn so for the moment between opening the form and learning the org (bot/commands/forms.py).
     text = (
@@ -153,14 +164,12 @@ def branch_create_form(form: FormContext) -> dict[str, Any]:
     ]
     if form.database:
         blocks.append(
-            InputBlock(
+            _branch_picker(
                 block_id=PARENT_BLOCK,
                 label="Branch off",
-                optional=True,
+                action_id=BRANCH_PARENT_PICKER,
+                placeholder="The default branch",
                 hint=f"Leave empty for the default branch of {form.database}.",
-                element=ExternalDataSelectElement(
-                    action_id=BRANCH_PARENT_PICKER, placeholder="The default branch", min_query_length=0
-                ),
             )
         )
     return _modal(BRANCH_CREATE, form, blocks, submit="Create")
@@ -171,21 +180,19 @@ def dr_create_form(form: FormContext) -> dict[str, Any]:
     blocks: list[Block] = [_database_picker(action_id=DR_DATABASE_PICKER, database=form.database)]
     if form.database:
         blocks += [
-            InputBlock(
+            _branch_picker(
                 block_id=BRANCH_BLOCK,
                 label="Branch with the schema change",
-                element=ExternalDataSelectElement(
-                    action_id=DR_BRANCH_PICKER, placeholder="Choose a branch", min_query_length=0
-                ),
+                action_id=DR_BRANCH_PICKER,
+                placeholder="Choose a branch",
+                hint=None,
             ),
-            InputBlock(
+            _branch_picker(
                 block_id=INTO_BLOCK,
                 label="Deploy into",
-                optional=True,
+                action_id=DR_INTO_PICKER,
+                placeholder="The branch's parent",
                 hint=f"Leave empty for the branch's parent, else the default branch of {form.database}.",
-                element=ExternalDataSelectElement(
-                    action_id=DR_INTO_PICKER, placeholder="The branch's parent", min_query_length=0
-                ),
             ),
         ]
     choices = {value: Option(text=label, value=value) for value, label in _AUTO_APPLY_CHOICES}
