@@ -19,6 +19,7 @@ from bot.linking.crypto import SecretBox
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, build_runtime, create_web_app
 from bot.sandbox.app import build_sandbox_app
+from bot.slack.scopes import BOT_SCOPE_NAMES
 from bot.storage import BackupError, Database, StorageError
 from bot.watch.store import Watches
 
@@ -66,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 inside a container; default 127.0.0.1)"
     )
+    sandbox.add_argument(
+        "--without-scope", action="append", default=[], choices=BOT_SCOPE_NAMES, metavar="SCOPE",
+        help="install the app without this Slack scope, to see what the bot says then (repeatable)",
+    )
     sandbox.set_defaults(run=_sandbox)
 
     digest = commands.add_parser("digest", help="post the digests that are due now, then exit (for cron)")
@@ -108,7 +113,7 @@ def _socket(args: argparse.Namespace, settings: Settings) -> int:
 def _sandbox(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     log.info("starting in sandbox mode on port %d", port)
-    return _start_sandbox(host=args.host, port=port, settings=settings)
+    return _start_sandbox(host=args.host, port=port, settings=settings, without_scopes=args.without_scope)
 
 
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -181,8 +186,8 @@ def _start(settings: Settings, *, mode: Mode, host: str, port: int) -> int:
     return _serve_app(create_web_app(runtime=runtime), host=host, port=port)
 
 
-def _start_sandbox(*, host: str, port: int, settings: Settings) -> int:
-    app = build_sandbox_app(port=port, settings=settings)
+def _start_sandbox(*, host: str, port: int, settings: Settings, without_scopes: Sequence[str] = ()) -> int:
+    app = build_sandbox_app(port=port, settings=settings, without_scopes=without_scopes)
     print(f"pscale-bot sandbox: open http://{host}:{port}/ in a browser", file=sys.stderr)
     return _serve_app(app, host=host, port=port)
 

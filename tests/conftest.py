@@ -15,11 +15,16 @@ from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import RunningBot, run_bot
 from tests.support.planetscale import planetscale
 from tests.support.slack import BOB_ACTOR, Actor, slack_standin
+from tests.support.slack_audit import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown
 
-__all__ = ["BOB_ACTOR", "planetscale", "slack_standin"]
-
-
-
+__all__ = [
+    "BOB_ACTOR",
+    "planetscale",
+    "pytest_sessionfinish",  # the suite-wide Slack audit (tests/support/slack_audit.py)
+    "pytest_terminal_summary",
+    "pytest_testnodedown",
+    "slack_standin",
+]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -22,6 +23,7 @@ from bot.sandbox.emulator import create_emulator_routes
 from bot.sandbox.planetscale import create_planetscale_api, demo_world
 from bot.sandbox.planetscale.oauth import ConsentPage, create_planetscale_oauth
 from bot.sandbox.slack import SlackChannel, SlackStandIn, SlackUser
+from bot.slack.scopes import BOT_SCOPE_NAMES
 
 DEFAULT_DATA_DIR = Path("pscale-bot-sandbox")
 KEY_FILE_NAME = "sandbox-encryption.key"
@@ -55,10 +57,21 @@ def load_or_create_key(path: Path) -> str:
     return key
 
 
-def build_sandbox_app(*, port: int, settings: Settings) -> Starlette:
+def sandbox_scopes(without: Iterable[str] = ()) -> frozenset[str]:
+    """The scopes installing the app from manifest.yml grants, less `without` (to see what the bot says then)."""
+    dropped = set(without)
+    unknown = dropped - set(BOT_SCOPE_NAMES)
+    if unknown:
+        raise ValueError(f"not the bot's: {', '.join(sorted(unknown))}; it has {', '.join(BOT_SCOPE_NAMES)}")
+    return frozenset(BOT_SCOPE_NAMES) - dropped
+
+
+def build_sandbox_app(*, port: int, settings: Settings, without_scopes: Iterable[str] = ()) -> Starlette:
     base_url = f"http://127.0.0.1:{port}"
     database_path = sandbox_database_path(settings)
-    slack = SlackStandIn(team_id=SANDBOX_TEAM_ID, base_url=f"{base_url}/_sandbox/slack")
+    slack = SlackStandIn(
+        scopes=sandbox_scopes(without_scopes), team_id=SANDBOX_TEAM_ID, base_url=f"{base_url}/_sandbox/slack"
+    )
     for user in SANDBOX_USERS:
         slack.add_user(user)
     slack.add_channel(

@@ -11,6 +11,7 @@ ephemeral loopback port in a background thread. Everything the stand-in offers f
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,12 +34,15 @@ from bot.sandbox.slack.payloads import (
     view_submission,
     view_submission_payload,
 )
+from bot.sandbox.slack.workspace import Clock
 from tests.support.servers import serve_asgi
+from tests.support.slack_audit import manifest_bot_scopes, record
 
 __all__ = [
     "ALICE",
     "BOB",
     "GENERAL",
+    "MANIFEST_SCOPES",
     "Actor",
     "SignedRequest",
     "block_actions",
@@ -64,9 +68,17 @@ BOB = SlackUser(id="U0BOB000001", name="bob", real_name="Bob Builder", tz="Ameri
 GENERAL = SlackChannel(id=Actor.channel_id, name=Actor.channel_name, members={ALICE.id, BOB.id})
 
 
-def populated_standin() -> SlackStandIn:
-    """A stand-in whose workspace holds ALICE, BOB and #general (with the bot in it)."""
-    standin = SlackStandIn(team_id=Actor.team_id, team_domain=Actor.team_domain, api_app_id=Actor.api_app_id)
+# What installing the app from the project's own manifest.yml grants the bot token: the stand-in holds the bot to it.
+MANIFEST_SCOPES = frozenset(manifest_bot_scopes())
+
+
+def populated_standin(*, scopes: frozenset[str] = MANIFEST_SCOPES, clock: Clock = time.time) -> SlackStandIn:
+    """A stand-in whose workspace holds ALICE, BOB and #general (with the bot in it), and whose bot token holds
+    `scopes` (default: the manifest's)."""
+    standin = SlackStandIn(
+        scopes=scopes, team_id=Actor.team_id, team_domain=Actor.team_domain, api_app_id=Actor.api_app_id,
+        clock=clock,
+    )
     for user in (ALICE, BOB):
         standin.add_user(SlackUser(**vars(user)))
     standin.add_channel(SlackChannel(id=GENERAL.id, name=GENERAL.name, members=set(GENERAL.members)))
@@ -74,12 +86,19 @@ def populated_standin() -> SlackStandIn:
 
 
 @contextmanager
-def serve_slack_standin(standin: SlackStandIn | None = None) -> Iterator[SlackStandIn]:
-    """Serve `standin` (default: `populated_standin()`) on an ephemeral port; `base_url` is set while it runs."""
+def serve_slack_standin(standin: SlackStandIn | None = None, *, audited: bool = True) -> Iterator[SlackStandIn]:
+    """Serve `standin` (default: `populated_standin()`) on an ephemeral port; `base_url` is set while it runs.
+
+    What it saw counts in the suite's Slack audit (tests/support/slack_audit.py) when its token holds the
+    manifest's scopes, unless `audited=False`: for tests that make Slack refuse on purpose."""
     served = standin or populated_standin()
-    with serve_asgi(served.app) as base_url:
-        served.base_url = base_url
-        yield served
+    try:
+        with serve_asgi(served.app) as base_url:
+            served.base_url = base_url
+            yield served
+    finally:
+        if audited and served.scopes == MANIFEST_SCOPES:
+            record(served.calls.snapshot(), served.response_posts.snapshot())
 
 
 @pytest.fixture

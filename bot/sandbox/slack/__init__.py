@@ -2,6 +2,7 @@
 
 from bot.sandbox.slack.recorder import Recorder
 from bot.sandbox.slack.response_urls import ResponseUrlPost
+from bot.sandbox.slack.scopes import ChannelKind, MissingScope, ScopeTable, published_scopes
 from bot.sandbox.slack.socket_mode import SocketAck, SocketModeServer
 from bot.sandbox.slack.standin import SlackStandIn
 from bot.sandbox.slack.webapi import ApiCall
@@ -9,9 +10,12 @@ from bot.sandbox.slack.workspace import OpenView, SlackChannel, SlackError, Slac
 
 __all__ = [
     "ApiCall",
+    "ChannelKind",
+    "MissingScope",
     "OpenView",
     "Recorder",
     "ResponseUrlPost",
+    "ScopeTable",
     "SlackChannel",
     "SlackError",
     "SlackStandIn",
@@ -19,4 +23,5 @@ __all__ = [
     "SocketAck",
     "SocketModeServer",
     "StoredMessage",
+    "published_scopes",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -23,16 +23,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from bot.sandbox.slack.pacing import Pacing
 from bot.sandbox.slack.recorder import Predicate, Recorder
 from bot.sandbox.slack.response_urls import ResponseUrlPost, ResponseUrls
+from bot.sandbox.slack.scopes import MissingScope, published_scopes
 from bot.sandbox.slack.socket_mode import SocketModeServer
-from bot.sandbox.slack.webapi import ApiCall, WebApi, decode_arguments
+from bot.sandbox.slack.webapi import ApiCall, Call, Method, WebApi, decode_arguments
 from bot.sandbox.slack.workspace import JSON, Clock, SlackChannel, SlackError, SlackUser, StoredMessage, Workspace
 
 RESPONSE_PATH = "/response/"
 # Placeholders the stand-in accepts by default; not secrets of any real workspace.
 DEFAULT_BOT_TOKEN = "xoxb-standin-bot-token"  # noqa: S105
 DEFAULT_APP_TOKEN = "xapp-standin-app-token"  # noqa: S105
+# What an app-level token is given for Socket Mode: https://api.slack.com/apis/socket-mode
+APP_TOKEN_SCOPES = frozenset({"connections:write"})
 
 
 @dataclass
@@ -67,11 +71,15 @@ async def _arguments(request: Request) -> dict[str, Any]:
 
 
 class SlackStandIn:
-    """One workspace with a bot user; see the module docstring for how to serve it."""
+    """One workspace with a bot user; see the module docstring for how to serve it.
+
+    `scopes` are the bot token's scopes, as installing the app from a manifest grants them: every Web API call is
+    held to them as Slack holds it (`missing_scope`), and every answer names them in `X-OAuth-Scopes`."""
 
     def __init__(
         self,
         *,
+        scopes: Iterable[str],
         bot_token: str = DEFAULT_BOT_TOKEN,
         app_token: str = DEFAULT_APP_TOKEN,
         team_id: str = "T0SANDBOX01",
@@ -86,6 +94,7 @@ class SlackStandIn:
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        self.scopes = frozenset(scopes)
         self.bot_name = bot_name
         self.base_url = base_url.rstrip("/")
         self.workspace = Workspace(
@@ -102,6 +111,8 @@ class SlackStandIn:
         self.socket = SocketModeServer(api_app_id=api_app_id)
         self._response_urls = ResponseUrls(self.workspace)
         self._rate_limits: dict[str, list[_RateLimit]] = {}
+        self._pacing = Pacing(clock)
+        self._scope_table = published_scopes()
         self._api = WebApi(self.workspace, bot_name=bot_name, connections_url=self._socket_url)
 
     # -- where it lives ------------------------------------------------------------------------------------
@@ -211,36 +222,64 @@ class SlackStandIn:
                 pending.pop(0)
             return limit.retry_after
 
-    def _method_for(self, method: str, token: str | None) -> Callable[[JSON], Any]:
+    def _method_for(self, method: str, token: str | None) -> tuple[Method, frozenset[str]]:
+        """The handler and the scopes of the token that calls it."""
         if method not in self._api.bot_methods and method not in self._api.app_methods:
             raise SlackError("unknown_method")
         if not token:
             raise SlackError("not_authed")
         if token not in {self.bot_token, self.app_token}:
             raise SlackError("invalid_auth")
-        table = self._api.app_methods if token == self.app_token else self._api.bot_methods
+        is_app = token == self.app_token
+        table = self._api.app_methods if is_app else self._api.bot_methods
         if method not in table:
             raise SlackError("not_allowed_token_type")
-        return table[method]
+        return table[method], APP_TOKEN_SCOPES if is_app else self.scopes
+
+    def _paced(self, method: str, args: JSON) -> int | None:
+        """`Retry-After` seconds if Slack would say `ratelimited` now (scripted by `rate_limit`, or by the tier)."""
+        scripted = self._take_rate_limit(method)
+        if scripted is not None:
+            return scripted
+        with self.workspace.lock:
+            channel = args.get("channel")
+            return self._pacing.admit(method, channel=channel if isinstance(channel, str) else None)
+
+    def _scope_headers(self, method: str, held: frozenset[str] | None) -> dict[str, str]:
+        """Slack names the token's scopes, and those the method accepts, on every answer to an authenticated call."""
+        if held is None:
+            return {}
+        accepted = self._scope_table.accepted(method) if method in self._scope_table else ()
+        return {"X-OAuth-Scopes": ",".join(sorted(held)), "X-Accepted-OAuth-Scopes": ",".join(accepted)}
 
     async def _web_api(self, request: Request) -> Response:
         method = request.path_params["method"]
         args: JSON = {}
+        held: frozenset[str] | None = None
+        call: Call | None = None
         try:
             raw = await _arguments(request)
             token = _bearer(request) or raw.get("token")
             args = decode_arguments(raw)
-            handler = self._method_for(method, token if isinstance(token, str) else None)
-            retry_after = self._take_rate_limit(method)
+            handler, held = self._method_for(method, token if isinstance(token, str) else None)
+            retry_after = self._paced(method, args)
             if retry_after is not None:
                 body: JSON = {"ok": False, "error": "ratelimited"}
                 self.calls.append(ApiCall(method, args, 429, body))
-                return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})
-            body = {"ok": True, **(await handler(args))}
+                headers = {**self._scope_headers(method, held), "Retry-After": str(retry_after)}
+                return JSONResponse(body, status_code=429, headers=headers)
+            call = Call(args, held)
+            channel = self.workspace.visible_channel(args.get("channel"))
+            granted = self._scope_table.grant(method, held, channel.kind if channel else None)
+            if granted is not None:
+                call.relies_on(granted)
+            body = {"ok": True, **(await handler(call))}
+        except MissingScope as missing:
+            body = missing.body()
         except SlackError as error:
-            body = {"ok": False, "error": error.code}
-        self.calls.append(ApiCall(method, args, 200, body))
-        return JSONResponse(body)
+            body = error.body()
+        self.calls.append(ApiCall(method, args, 200, body, tuple(call.used) if call and body["ok"] else ()))
+        return JSONResponse(body, headers=self._scope_headers(method, held))
 
     async def _response_url(self, request: Request) -> Response:
         key = request.path_params["key"]

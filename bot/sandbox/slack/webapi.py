@@ -4,29 +4,51 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from bot.sandbox.slack.limits import check_blocks
+from bot.sandbox.slack.scopes import CHAT_WRITE_PUBLIC, USERS_READ_EMAIL, ChannelKind
 from bot.sandbox.slack.workspace import JSON, SlackError, Workspace
 
 # Arrays and objects that form-encoded calls carry as JSON strings (slack_sdk sends both kinds of body).
 _JSON_ARGUMENTS = ("blocks", "attachments", "view", "unfurls", "metadata")
 
-Method = Callable[[JSON], Awaitable[JSON]]
+
+@dataclass
+class Call:
+    """A call being answered: its arguments, the scopes its token holds, and the scopes the answer relied on."""
+
+    args: JSON
+    held: frozenset[str]
+    used: list[str] = field(default_factory=list)
+
+    def relies_on(self, scope: str) -> None:
+        if scope not in self.used:
+            self.used.append(scope)
+
+
+Method = Callable[[Call], Awaitable[JSON]]
 
 
 @dataclass(frozen=True)
 class ApiCall:
-    """One Web API call as the stand-in saw it (arguments decoded, token left out) and what it answered."""
+    """One Web API call as the stand-in saw it (arguments decoded, token left out), what it answered, and which of
+    the token's scopes that answer relied on (what the manifest must ask for)."""
 
     method: str
     args: JSON
     status: int
     response: JSON
+    scopes_used: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return bool(self.response.get("ok"))
+
+    @property
+    def error(self) -> str | None:
+        return None if self.ok else str(self.response.get("error"))
 
 
 def decode_arguments(raw: dict[str, Any]) -> JSON:
@@ -72,7 +94,7 @@ class WebApi:
         }
         self.app_methods: dict[str, Method] = {"apps.connections.open": self.apps_connections_open}
 
-    async def auth_test(self, _: JSON) -> JSON:
+    async def auth_test(self, _: Call) -> JSON:
         ws = self._workspace
         return {
             "url": f"https://{ws.team_domain}.slack.com/",
@@ -84,7 +106,8 @@ class WebApi:
             "is_enterprise_install": False,
         }
 
-    async def chat_post_message(self, args: JSON) -> JSON:
+    async def chat_post_message(self, call: Call) -> JSON:
+        args = call.args
         channel = _required(args, "channel")
         thread_ts = args.get("thread_ts")
         message = self._workspace.post(
@@ -95,16 +118,24 @@ class WebApi:
             source="chat.postMessage",
             thread_ts=str(thread_ts) if thread_ts else None,
             metadata=args.get("metadata"),
+            public_ok=CHAT_WRITE_PUBLIC in call.held,
         )
-        return {"channel": channel, "ts": message.ts, "message": message.to_api()}
+        target = self._workspace.channel(message.channel)
+        if target.kind is ChannelKind.PUBLIC and not target.bot_is_member:
+            call.relies_on(CHAT_WRITE_PUBLIC)
+        return {"channel": message.channel, "ts": message.ts, "message": message.to_api()}
 
-    async def chat_update(self, args: JSON) -> JSON:
+    async def chat_update(self, call: Call) -> JSON:
+        args = call.args
         channel = _required(args, "channel")
         message = self._workspace.own_message(channel, _required(args, "ts"), refusal="cant_update_message")
         self._workspace.replace(message, text=_text(args), blocks=args.get("blocks"))
         return {"channel": channel, "ts": message.ts, "text": message.text, "message": message.to_api()}
 
-    async def chat_post_ephemeral(self, args: JSON) -> JSON:
+    async def chat_post_ephemeral(self, call: Call) -> JSON:
+        # Needs the bot in the conversation even in a public channel: chat:write.public does not stretch to
+        # ephemeral messages (https://github.com/slackapi/node-slack-sdk/issues/977).
+        args = call.args
         channel = _required(args, "channel")
         thread_ts = args.get("thread_ts")
         message = self._workspace.post(
@@ -118,30 +149,36 @@ class WebApi:
         )
         return {"message_ts": message.ts}
 
-    async def chat_delete(self, args: JSON) -> JSON:
-        channel = _required(args, "channel")
-        message = self._workspace.own_message(channel, _required(args, "ts"), refusal="cant_delete_message")
+    async def chat_delete(self, call: Call) -> JSON:
+        channel = _required(call.args, "channel")
+        message = self._workspace.own_message(channel, _required(call.args, "ts"), refusal="cant_delete_message")
         self._workspace.delete(message)
         return {"channel": channel, "ts": message.ts}
 
-    async def chat_unfurl(self, args: JSON) -> JSON:
-        unfurls = args.get("unfurls")
+    async def chat_unfurl(self, call: Call) -> JSON:
+        unfurls = call.args.get("unfurls")
         if not isinstance(unfurls, dict) or not unfurls:
             raise SlackError("missing_unfurls")
-        channel = _required(args, "channel")
-        message = self._workspace.message(channel, _required(args, "ts"))
+        for url, unfurl in unfurls.items():
+            if not isinstance(unfurl, dict):
+                raise SlackError("invalid_unfurls_format")
+            if "blocks" in unfurl:
+                check_blocks(unfurl["blocks"], pointer=f"/unfurls/{url}/blocks")
+        channel = _required(call.args, "channel")
+        message = self._workspace.message(channel, _required(call.args, "ts"))
         self._workspace.set_unfurls(message, unfurls)
         return {}
 
-    async def views_open(self, args: JSON) -> JSON:
-        opened = self._workspace.open_view(trigger_id=args.get("trigger_id"), view=args.get("view"))
+    async def views_open(self, call: Call) -> JSON:
+        opened = self._workspace.open_view(trigger_id=call.args.get("trigger_id"), view=call.args.get("view"))
         return {"view": opened.view}
 
-    async def views_push(self, args: JSON) -> JSON:
-        pushed = self._workspace.push_view(trigger_id=args.get("trigger_id"), view=args.get("view"))
+    async def views_push(self, call: Call) -> JSON:
+        pushed = self._workspace.push_view(trigger_id=call.args.get("trigger_id"), view=call.args.get("view"))
         return {"view": pushed.view}
 
-    async def views_update(self, args: JSON) -> JSON:
+    async def views_update(self, call: Call) -> JSON:
+        args = call.args
         updated = self._workspace.update_view(
             view_id=args.get("view_id"),
             external_id=args.get("external_id"),
@@ -150,12 +187,16 @@ class WebApi:
         )
         return {"view": updated.view}
 
-    async def users_info(self, args: JSON) -> JSON:
-        user = self._workspace.user(_required(args, "user"))
-        return {"user": user.to_api(team_id=self._workspace.team_id, now=self._workspace.clock())}
+    async def users_info(self, call: Call) -> JSON:
+        # The email is a bonus of `users:read.email`, not a use of it: the answer relies on `users:read` alone.
+        user = self._workspace.user(_required(call.args, "user"))
+        api = user.to_api(
+            team_id=self._workspace.team_id, now=self._workspace.clock(), with_email=USERS_READ_EMAIL in call.held
+        )
+        return {"user": api}
 
-    async def conversations_info(self, args: JSON) -> JSON:
-        return {"channel": self._workspace.channel_info(_required(args, "channel"))}
+    async def conversations_info(self, call: Call) -> JSON:
+        return {"channel": self._workspace.channel_info(_required(call.args, "channel"))}
 
-    async def apps_connections_open(self, _: JSON) -> JSON:
+    async def apps_connections_open(self, _: Call) -> JSON:
         return {"url": self._connections_url()}

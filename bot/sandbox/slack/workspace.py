@@ -18,15 +18,18 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.sandbox.slack.errors import SlackError
+from bot.sandbox.slack.limits import check_message, check_view
+from bot.sandbox.slack.scopes import ChannelKind
+
+__all__ = ["JSON", "ChannelKind", "Clock", "OpenView", "SlackChannel", "SlackError", "SlackUser", "StoredMessage",
+           "Workspace", "new_id"]
+
 Clock = Callable[[], float]
 JSON = dict[str, Any]
 
-MAX_BLOCKS_PER_MESSAGE = 50
-MAX_BLOCKS_PER_VIEW = 100
-MAX_SECTION_TEXT = 3000
-MAX_MESSAGE_TEXT = 40_000
 MAX_VIEW_STACK = 3  # views.push: "push_limit_reached" beyond three views
-TRIGGER_LIFETIME_SECONDS = 3.0
+TRIGGER_LIFETIME_SECONDS = 3.0  # https://api.slack.com/docs/triggers: "expire in three seconds", single use
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 
@@ -34,14 +37,6 @@ _ID_ALPHABET = string.ascii_uppercase + string.digits
 def new_id(prefix: str, length: int = 10) -> str:
     """A Slack-looking id (`U…`, `C…`, `V…`): upper-case letters and digits."""
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
-
-
-class SlackError(Exception):
-    """A Web API failure, carrying Slack's error code (`channel_not_found`, `invalid_blocks`, …)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass
@@ -54,11 +49,16 @@ class SlackUser:
     is_bot: bool = False
     deleted: bool = False
     tz: str = "UTC"
+    email: str | None = None
 
-    def to_api(self, *, team_id: str, now: float) -> JSON:
-        """The `user` object of `users.info`; `tz_offset` is the zone's offset at `now`, as Slack computes it."""
+    def to_api(self, *, team_id: str, now: float, with_email: bool = False) -> JSON:
+        """The `user` object of `users.info`; `tz_offset` is the zone's offset at `now`, as Slack computes it.
+        `profile.email` only `with_email` (the token holds `users:read.email`), as Slack leaves it out otherwise."""
         local = datetime.fromtimestamp(now, tz=UTC).astimezone(ZoneInfo(self.tz))
         offset = local.utcoffset()
+        profile: JSON = {"real_name": self.real_name, "display_name": self.name, "team": team_id}
+        if with_email and self.email:
+            profile["email"] = self.email
         return {
             "id": self.id,
             "team_id": team_id,
@@ -72,28 +72,42 @@ class SlackUser:
             "tz": self.tz,
             "tz_label": local.tzname() or self.tz,
             "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
-            "profile": {"real_name": self.real_name, "display_name": self.name, "team": team_id},
+            "profile": profile,
         }
 
 
 @dataclass
 class SlackChannel:
+    """A conversation: a public channel unless `is_private`, `is_im` (a direct message) or `is_mpim` (a group DM).
+    `bot_is_member`: whether the bot was invited (or, for a DM, whether it is the bot's own DM with someone)."""
+
     id: str
     name: str
     is_private: bool = False
     is_im: bool = False
+    is_mpim: bool = False
     bot_is_member: bool = True
     members: set[str] = field(default_factory=set)
 
+    @property
+    def kind(self) -> ChannelKind:
+        if self.is_im:
+            return ChannelKind.IM
+        if self.is_mpim:
+            return ChannelKind.MPIM
+        return ChannelKind.PRIVATE if self.is_private else ChannelKind.PUBLIC
+
     def to_api(self, *, created: int) -> JSON:
+        kind = self.kind
         return {
             "id": self.id,
             "name": self.name,
             "created": created,
-            "is_channel": not self.is_private and not self.is_im,
-            "is_group": self.is_private and not self.is_im,
-            "is_im": self.is_im,
-            "is_private": self.is_private or self.is_im,
+            "is_channel": kind is ChannelKind.PUBLIC,
+            "is_group": kind is ChannelKind.PRIVATE,
+            "is_im": kind is ChannelKind.IM,
+            "is_mpim": kind is ChannelKind.MPIM,
+            "is_private": kind is not ChannelKind.PUBLIC,
             "is_archived": False,
             "is_member": self.bot_is_member,
             "num_members": len(self.members) + int(self.bot_is_member),
@@ -171,33 +185,6 @@ class _Trigger:
     used: bool = False
 
 
-def validate_blocks(blocks: object, *, limit: int) -> list[JSON]:
-    """Slack's own checks that a bot most easily trips over; anything else is taken as given."""
-    if blocks is None:
-        return []
-    if not isinstance(blocks, list) or not all(isinstance(block, dict) for block in blocks):
-        raise SlackError("invalid_blocks_format")
-    if len(blocks) > limit:
-        raise SlackError("invalid_blocks")
-    for block in blocks:
-        if "type" not in block:
-            raise SlackError("invalid_blocks")
-        text = block.get("text")
-        if block["type"] == "section" and isinstance(text, dict) and len(str(text.get("text", ""))) > MAX_SECTION_TEXT:
-            raise SlackError("invalid_blocks")
-    return [copy.deepcopy(block) for block in blocks]
-
-
-def validate_view(view: object) -> JSON:
-    if not isinstance(view, dict) or view.get("type") not in {"modal", "home"}:
-        raise SlackError("invalid_arguments")
-    title = view.get("title")
-    if view["type"] == "modal" and not (isinstance(title, dict) and title.get("text")):
-        raise SlackError("invalid_arguments")
-    validate_blocks(view.get("blocks", []), limit=MAX_BLOCKS_PER_VIEW)
-    return copy.deepcopy(view)
-
-
 class Workspace:
     """Users, channels and what they contain; every change bumps `seq` so pollers can ask "what changed since"."""
 
@@ -259,10 +246,24 @@ class Workspace:
             raise SlackError("channel_not_found")
         return found
 
+    def visible_channel(self, channel_id: object) -> SlackChannel | None:
+        """The conversation as the bot's token sees it: Slack hides private channels, DMs and group DMs the bot is
+        not in, as if they did not exist (https://github.com/slackapi/bolt-js/issues/365).
+        A user id stands for the bot's DM with that user."""
+        if not isinstance(channel_id, str):
+            return None
+        with self.lock:
+            if channel_id in self._users:
+                return self._direct_message_with(channel_id)
+            found = self._channels.get(channel_id)
+        if found is None or (found.kind is not ChannelKind.PUBLIC and not found.bot_is_member):
+            return None
+        return found
+
     def channel_info(self, channel_id: str) -> JSON:
-        channel = self.channel(channel_id)
-        if (channel.is_private or channel.is_im) and not channel.bot_is_member:
-            raise SlackError("channel_not_found")  # Slack hides private conversations the bot is not in
+        channel = self.visible_channel(channel_id)
+        if channel is None:
+            raise SlackError("channel_not_found")
         return channel.to_api(created=self._created)
 
     def _direct_message_with(self, user_id: str) -> SlackChannel:
@@ -276,10 +277,14 @@ class Workspace:
             SlackChannel(id=dm_id, name=user_id, is_im=True, bot_is_member=True, members={user_id})
         )
 
-    def _postable_channel(self, channel_id: str) -> SlackChannel:
-        channel = self.channel(channel_id)
-        if not channel.bot_is_member:
-            raise SlackError("channel_not_found" if channel.is_private or channel.is_im else "not_in_channel")
+    def _postable_channel(self, channel_id: str, *, public_ok: bool) -> SlackChannel:
+        """Where the bot may post: a conversation it is in, or with `public_ok` (`chat:write.public`) any public
+        channel. A public channel it is not in says `not_in_channel`; others it cannot see, `channel_not_found`."""
+        channel = self.visible_channel(channel_id)
+        if channel is None:
+            raise SlackError("channel_not_found")
+        if not channel.bot_is_member and not public_ok:
+            raise SlackError("not_in_channel")
         return channel
 
     # -- messages ------------------------------------------------------------------------------------------
@@ -307,16 +312,19 @@ class Workspace:
         as_bot: bool = True,
         metadata: JSON | None = None,
         check_membership: bool = True,
+        public_ok: bool = False,
     ) -> StoredMessage:
-        checked_blocks = validate_blocks(blocks, limit=MAX_BLOCKS_PER_MESSAGE)
+        """Store a new message. `check_membership`: as the Web API does (see `_postable_channel`); the
+        response_url and people typing in the emulator post wherever they are."""
+        checked_blocks = check_message(text, blocks)
         if not text and not checked_blocks:
             raise SlackError("no_text")
-        if len(text) > MAX_MESSAGE_TEXT:
-            raise SlackError("msg_too_long")
         with self.lock:
             # Like Slack, a user id as the channel means the bot's direct message with that user.
             channel = self._direct_message_with(channel).id if channel in self._users else channel
-            target = self._postable_channel(channel) if check_membership else self.channel(channel)
+            target = (
+                self._postable_channel(channel, public_ok=public_ok) if check_membership else self.channel(channel)
+            )
             if visible_to is not None:
                 self.user(visible_to)
                 if target.members and visible_to not in target.members:
@@ -359,7 +367,7 @@ class Workspace:
         return found
 
     def replace(self, message: StoredMessage, *, text: str, blocks: object, edited: bool = True) -> None:
-        checked_blocks = validate_blocks(blocks, limit=MAX_BLOCKS_PER_MESSAGE)
+        checked_blocks = check_message(text, blocks)
         if not text and not checked_blocks:
             raise SlackError("no_text")
         with self.lock:
@@ -447,7 +455,7 @@ class Workspace:
         return stored
 
     def open_view(self, *, trigger_id: object, view: object) -> OpenView:
-        checked = validate_view(view)
+        checked = check_view(view)
         with self.lock:
             user = self._exchange_trigger(trigger_id)
             for old in self._view_stacks.get(user, []):
@@ -457,7 +465,7 @@ class Workspace:
             return stored
 
     def push_view(self, *, trigger_id: object, view: object) -> OpenView:
-        checked = validate_view(view)
+        checked = check_view(view)
         with self.lock:
             return self._push(self._exchange_trigger(trigger_id), checked)
 
@@ -472,7 +480,7 @@ class Workspace:
         return stored
 
     def update_view(self, *, view_id: object, external_id: object, view_hash: object, view: object) -> OpenView:
-        checked = validate_view(view)
+        checked = check_view(view)
         with self.lock:
             current = self._find_view(view_id=view_id, external_id=external_id)
             if view_hash and view_hash != current.view["hash"]:
@@ -499,9 +507,9 @@ class Workspace:
                 errors = response.get("errors")
                 return errors if isinstance(errors, dict) else {}
             if action == "update":
-                self._replace_view(current, validate_view(response.get("view")))
+                self._replace_view(current, check_view(response.get("view")))
             elif action == "push":
-                self._push(user, validate_view(response.get("view")))
+                self._push(user, check_view(response.get("view")))
             elif action == "clear":
                 self.close_all_views(user)
             else:
