@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
+from bot.checks import run_checks
 from bot.config import ConfigError, Mode, Settings, choose_mode, load_settings, require_for
 from bot.digests.service import RunReport
 from bot.linking import rotate_encryption_keys
@@ -73,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.set_defaults(run=_sandbox)
 
+    check = commands.add_parser("check", help="check a real installation: Slack token and scopes, database, OAuth")
+    check.set_defaults(run=_check)
+
     digest = commands.add_parser("digest", help="post the digests that are due now, then exit (for cron)")
     digest.add_argument("--all", action="store_true", help="also post every subscription now (keeps the day's slot)")
     digest.set_defaults(run=_digest)
@@ -114,6 +118,13 @@ def _sandbox(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     log.info("starting in sandbox mode on port %d", port)
     return _start_sandbox(host=args.host, port=port, settings=settings, without_scopes=args.without_scope)
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    checks = asyncio.run(run_checks(settings))
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def _backup(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -29,6 +31,7 @@ from bot.slack.commands import register_commands
 from bot.slack.events import ForgetsUsers, register_events
 from bot.slack.modals import register_modals
 from bot.slack.port import WebApiSlackPort
+from bot.slack.scopes import missing_scope_line, missing_scopes, token_scopes
 from bot.storage import IdempotencyKeys
 from bot.tasks import TaskTracker
 
@@ -40,6 +43,32 @@ def build_web_client(*, token: str, base_url: str) -> AsyncWebClient:
     # slack_sdk retries no 429 by default; Slack's Retry-After is the pacing signal we must honour.
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
+
+
+@dataclass(frozen=True)
+class TokenReport:
+    """What `auth.test` says of a bot token: the workspace, or Slack's refusal, and the scopes it holds."""
+
+    team: str | None = None
+    team_id: str | None = None
+    user_id: str | None = None
+    error: str | None = None
+    scopes: frozenset[str] | None = None
+
+
+async def inspect_token(client: AsyncWebClient) -> TokenReport:
+    """One `auth.test`: does Slack accept the token, for which workspace, with which scopes."""
+    try:
+        response = await client.auth_test()
+    except SlackApiError as refused:
+        return TokenReport(error=str(refused.response.get("error") or "refused"),
+                           scopes=token_scopes(refused.response.headers))
+    except (OSError, aiohttp.ClientError, TimeoutError) as failed:
+        return TokenReport(error=f"no answer ({type(failed).__name__})")
+    return TokenReport(
+        team=response.get("team"), team_id=response.get("team_id"), user_id=response.get("user_id"),
+        scopes=token_scopes(response.headers),
+    )
 
 
 class SlackIdentity:
@@ -68,6 +97,17 @@ class SlackIdentity:
         self.bot_user_id = response.get("user_id")
         self.bot_id = response.get("bot_id")
         log.info("connected to Slack workspace %s as bot user %s", self.team_id, self.bot_user_id)
+        warn_about_missing_scopes(token_scopes(response.headers))
+
+
+def warn_about_missing_scopes(held: frozenset[str] | None) -> None:
+    """At start-up: one warning per bot scope the token lacks, naming what breaks (the features refuse later with
+    `missing_scope`, and the person using them is told to ask an admin; this tells the operator first)."""
+    if held is None:
+        log.info("Slack did not name the bot token's scopes; `pscale-bot check` can tell whether any is missing")
+        return
+    for scope in missing_scopes(held):
+        log.warning("Slack: %s", missing_scope_line(scope))
 
 
 def build_bolt_app(

@@ -8,7 +8,7 @@ need it with `missing_scope`; `features` says, in an admin's words, what then st
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -51,9 +51,13 @@ def missing_scopes(held: Iterable[str]) -> list[BotScope]:
     return [scope for scope in BOT_SCOPES if scope.name not in have]
 
 
-def parse_scopes_header(value: str | None) -> frozenset[str]:
-    """Slack's `X-OAuth-Scopes` header: the token's scopes, comma-separated."""
-    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+def token_scopes(headers: Mapping[str, str]) -> frozenset[str] | None:
+    """The token's scopes from the `X-OAuth-Scopes` header Slack puts on every Web API answer (comma-separated);
+    None when the answer has no such header, so nothing can be said about them."""
+    value = next((value for name, value in headers.items() if name.lower() == "x-oauth-scopes"), None)
+    if value is None:
+        return None
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
 def missing_scope_line(scope: BotScope) -> str:
