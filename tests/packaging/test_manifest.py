@@ -14,6 +14,8 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
+from bot.slack.scopes import BOT_SCOPE_NAMES
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "tests" / "data" / "slack"
 # Where the root schema's $refs point; each is served from the vendored copy of the same name.
@@ -57,9 +59,7 @@ def test_manifest_asks_for_exactly_what_the_bot_uses(manifest: dict[str, Any]) -
     assert command["command"] == "/pscale"
     assert command["description"]
     assert command["usage_hint"].startswith("help |")
-    assert manifest["oauth_config"]["scopes"] == {
-        "bot": ["commands", "chat:write", "chat:write.public", "users:read", "links:read", "links:write"]
-    }
+    assert manifest["oauth_config"]["scopes"] == {"bot": list(BOT_SCOPE_NAMES)}
     assert manifest["features"]["unfurl_domains"] == ["app.planetscale.com"]
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
@@ -70,6 +70,17 @@ def test_manifest_asks_for_exactly_what_the_bot_uses(manifest: dict[str, Any]) -
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
     assert "url" not in command  # Socket Mode: Slack needs no way in
+
+
+def test_each_scope_says_which_feature_needs_it() -> None:
+    """Admins read manifest.yml before installing: every scope line carries a comment naming what uses it."""
+    lines = (ROOT / "manifest.yml").read_text().splitlines()
+    start = lines.index("    bot:") + 1
+    scope_lines = lines[start:start + len(BOT_SCOPE_NAMES)]
+    assert [line.split("#")[0].strip().removeprefix("- ") for line in scope_lines] == list(BOT_SCOPE_NAMES)
+    for line in scope_lines:
+        comment = line.partition("#")[2].strip()
+        assert len(comment) > 10, f"no feature named for {line.strip()!r}"
 
 
 def test_the_documented_http_mode_edits_give_a_valid_manifest(
