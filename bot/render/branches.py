@@ -30,15 +30,11 @@ def branches(org: str, db: str, items: Sequence[BranchView], *, total: int | Non
         f" — created {slack_date(item.created_at)}"
         for item in items
     ]
-    footer = listing.count_line(
-        shown=len(items),
-        total=total,
-        more=more,
-        noun="branch",
-        plural="branches",
-        link=listing.app_link(org, db, "branches"),
+    link = listing.app_link(org, db, "branches")
+    footer = listing.count_line(shown=len(items), total=total, more=more, noun="branch", plural="branches", link=link)
+    return listing.list_message(
+        title=f"Branches of {org}/{db}", lines=lines, empty="No branches.", footer=footer, link=link
     )
-    return listing.list_message(title=f"Branches of {org}/{db}", lines=lines, empty="No branches.", footer=footer)
 
 
 def _readiness(ready: bool | None) -> str:

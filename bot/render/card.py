@@ -26,9 +26,10 @@ from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action
 from bot.deploy_requests.lifecycle import Stage
 from bot.deploy_requests.summary import Operation, Snapshot
+from bot.render.budget import SECTION_TEXT, Budget
 from bot.render.message import Message
 from bot.render.mrkdwn import escape, slack_ago, slack_date
-from bot.render.resources import SECTION_LIMIT, diff, state_label
+from bot.render.resources import diff, state_label
 
 DDL_ON_CARD = 400  # characters of each operation's DDL on the card; the diff modal has all of it
 OPERATIONS_ON_CARD = 5
@@ -142,8 +143,8 @@ def card(view: CardView) -> Message:
 
 def _section(text: str) -> SectionBlock:
     """Slack refuses a section over 3,000 characters; escaping can triple text (`&` → `&amp;`), so cut after it."""
-    if len(text) > SECTION_LIMIT:
-        text = text[: SECTION_LIMIT - 2] + " …"
+    if len(text) > SECTION_TEXT:
+        text = text[: SECTION_TEXT - 2] + " …"
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
@@ -314,7 +315,7 @@ def diff_loading(*, database: str, number: int) -> dict[str, Any]:
 def diff_modal(
     *, database: str, number: int, operations: Sequence[Operation], html_url: str | None
 ) -> dict[str, Any]:
-    message = diff(database, number, operations, html_url=html_url)
+    message = diff(database, number, operations, html_url=html_url, budget=Budget.for_view(), ddl_shown=SECTION_TEXT)
     return _modal(title=f"{database} #{number}", blocks=list(message.blocks))
 
 

@@ -28,11 +28,12 @@ def databases(org: str, items: Sequence[DatabaseView], *, total: int | None, mor
         f"{', ' + escape(item.region) if item.region else ''}"
         for item in items
     ]
+    link = listing.app_link(org)
     footer = listing.count_line(
-        shown=len(items), total=total, more=more, noun="database", plural="databases", link=listing.app_link(org)
+        shown=len(items), total=total, more=more, noun="database", plural="databases", link=link
     )
     return listing.list_message(
-        title=f"Databases in {org}", lines=lines, empty="No databases you can see.", footer=footer
+        title=f"Databases in {org}", lines=lines, empty="No databases you can see.", footer=footer, link=link
     )
 
 

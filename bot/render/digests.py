@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.deploy_requests.lifecycle import Need
 from bot.deploy_requests.summary import QueueEntry, Summary
+from bot.render.budget import SECTION_TEXT, Budget, pack_lines
+from bot.render.listing import APP_URL, app_link, context, header, more_line, section
 from bot.render.message import Message
 from bot.render.mrkdwn import escape, slack_date
-from bot.render.resources import APP_URL
 
 PER_GROUP = 10
+GROUP_MORE = 40  # room in a group's section for its "…and N more"
+QUEUE_ROOM = 1500  # characters of the message kept for the deploy queue
+MORE_ROOM = 300  # a "…and N more" line with its link
 GROUP_TITLES: dict[Need, str] = {
     Need.REVIEW: "Awaiting review",
     Need.DEPLOY: "Approved, not deployed",
@@ -30,40 +34,59 @@ def _weekly(at: str, tz: str, daily: bool) -> str:
     return f"{'every day' if daily else 'weekdays'} at {at} {tz}"
 
 
+def _group(title: str, items: Sequence[Summary]) -> str:
+    """One group's section: its title and count, then up to PER_GROUP deploy requests as fit one section."""
+    text = f"*{title}* ({len(items)})"
+    listed = 0
+    for item in items[:PER_GROUP]:
+        line = (
+            f"• <{item.html_url or APP_URL}|#{item.number}> `{escape(item.branch)}` → `{escape(item.into_branch)}`"
+            f"{' by ' + escape(item.author) if item.author else ''}, opened {slack_date(item.created_at)}"
+        )
+        if len(text) + 1 + len(line) > SECTION_TEXT - GROUP_MORE:
+            break
+        text += "\n" + line
+        listed += 1
+    if listed < len(items):
+        text += f"\n…and {len(items) - listed} more"
+    return text
+
+
 def digest(
     *, org: str, db: str, groups: Mapping[Need, Sequence[Summary]], total_open: int | None,
     queue: Sequence[QueueEntry],
 ) -> Message:
-    """Open deploy requests grouped by what they need next, in `Need`'s order, then the deploy queue."""
-    blocks: list[Block] = [HeaderBlock(text=f"Daily digest: {org}/{db}"[:150])]
-    shown = sum(len(items) for items in groups.values())
-    if not shown:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=":sparkles: Nothing open. Quiet day.")))
+    """Open deploy requests grouped by what they need next, in `Need`'s order, then the deploy queue; as much as
+    one message holds, and how many more there are with the link to all of them."""
+    title = f"Daily digest: {org}/{db}"
+    budget = Budget().keep(len(title) + QUEUE_ROOM + 2 * MORE_ROOM, blocks=5)
+    blocks: list[Block] = [header(title)]
+    given = sum(len(items) for items in groups.values())
+    left_out = 0
     for need in Need:
         items = groups.get(need, ())
         if not items:
             continue
-        lines = [
-            f"• <{item.html_url or APP_URL}|#{item.number}> `{escape(item.branch)}` → `{escape(item.into_branch)}`"
-            f"{' by ' + escape(item.author) if item.author else ''}, opened {slack_date(item.created_at)}"
-            for item in items[:PER_GROUP]
-        ]
-        if len(items) > PER_GROUP:
-            lines.append(f"…and {len(items) - PER_GROUP} more")
-        heading = f"*{GROUP_TITLES[need]}* ({len(items)})"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=heading + "\n" + "\n".join(lines))))
-    if total_open is not None and total_open > shown:
-        more = f"{total_open - shown} more open deploy requests are not shown."
-        link = f"<{APP_URL}/{org}/{db}/deploy-requests|See them all in PlanetScale>"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{more} {link}")]))
+        text = _group(GROUP_TITLES[need], items)
+        if budget.take(len(text)):
+            blocks.append(section(text))
+        else:
+            left_out += len(items)
+    if not given:
+        blocks.append(section(":sparkles: Nothing open. Quiet day."))
+    hidden = left_out + max(0, (total_open or 0) - given)
+    if hidden:
+        blocks.append(context(more_line(hidden, link=app_link(org, db, "deploy-requests"))))
     blocks.append(DividerBlock())
-    queue_text = (
-        "\n".join(f"{n}. #{entry.number} — {entry.state.replace('_', ' ')}" for n, entry in enumerate(queue, 1))
-        if queue else "The deploy queue is empty."
-    )
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Deploy queue*\n{queue_text}"[:3000])))
-    text = f"Daily digest of {org}/{db}: {shown} open deploy request(s), {len(queue)} in the queue"
-    return Message(text=text, blocks=tuple(block.to_dict() for block in blocks[:50]), visibility="in_channel")
+    entries = [f"{n}. #{entry.number} — {entry.state.replace('_', ' ')}" for n, entry in enumerate(queue, 1)]
+    queued = pack_lines(["*Deploy queue*", *(entries or ["The deploy queue is empty."])],
+                        Budget(text=QUEUE_ROOM, blocks=1))
+    blocks.extend(section(text) for text in queued.sections)
+    unlisted = len(entries) - max(0, queued.shown - 1)
+    if entries and unlisted:
+        blocks.append(context(f"…and {unlisted:,} more in the queue."))
+    text = f"Daily digest of {org}/{db}: {given} open deploy request(s), {len(queue)} in the queue"
+    return Message(text=text, blocks=tuple(block.to_dict() for block in blocks), visibility="in_channel")
 
 
 def grant_gone(*, org: str, db: str, owner_id: str) -> Message:

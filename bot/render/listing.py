@@ -1,7 +1,8 @@
 """Layout shared by the resource renderers: links to the app, truthful list footers, a list and a facts message.
 
 Pure: strings and view-model values in, `Message`s out. Every message stays inside Slack's limits (≤ 50 blocks,
-≤ 3,000 characters a section, a header ≤ 150) and always carries fallback text.
+≤ 3,000 characters a section, a header ≤ 150, well under the total of text Slack accepts: bot/render/budget.py)
+and always carries fallback text.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from urllib.parse import quote
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.render.budget import Budget, pack_lines
 from bot.render.message import Message
 from bot.render.mrkdwn import escape, truncate
 
 APP_URL = "https://app.planetscale.com"
-SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
 TEXT_LIMIT = 3000
-# A list message is a header, its sections and a footer; the sections may take what is left of Slack's 50 blocks.
-MAX_SECTIONS = 45
+# Room kept in a list message for its "…and N more" line, link included.
+MORE_LINE = 300
 
 
 def app_link(*segments: str) -> str:
@@ -34,22 +35,6 @@ def count_line(*, shown: int, total: int | None, more: bool, noun: str, plural: 
     if total is None and more:
         return f"The first {shown:,} {plural}; there are more. <{link}|See them all in PlanetScale>."
     return f"{shown:,} {noun if shown == 1 else plural}."
-
-
-def _sections(lines: Sequence[str]) -> list[str]:
-    """Lines packed into section texts of at most SECTION_LIMIT characters each (a longer line is cut)."""
-    sections: list[str] = []
-    current = ""
-    for given in lines:
-        line = truncate(given, SECTION_LIMIT)
-        if current and len(current) + 1 + len(line) > SECTION_LIMIT:
-            sections.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        sections.append(current)
-    return sections
 
 
 def header(title: str) -> HeaderBlock:
@@ -68,15 +53,26 @@ def message(text: str, blocks: Sequence[Block]) -> Message:
     return Message(text=truncate(text, TEXT_LIMIT), blocks=tuple(block.to_dict() for block in blocks))
 
 
-def list_message(*, title: str, lines: Sequence[str], empty: str, footer: str) -> Message:
+def more_line(hidden: int, *, link: str | None = None) -> str:
+    """What stands for the lines a message had no room for, and where to see them."""
+    where = f" <{link}|See them all in PlanetScale>." if link else ""
+    return f"…and {hidden:,} more not shown here.{where}"
+
+
+def list_message(*, title: str, lines: Sequence[str], empty: str, footer: str, link: str | None = None) -> Message:
     """`title` is plain text (a header); `lines`, `empty` and `footer` are mrkdwn, escaped by the caller.
 
-    A header, the lines (callers pass only what they read, so nothing is dropped here), and the count footer."""
-    sections = _sections(lines) or [empty]
-    if len(sections) > MAX_SECTIONS:
-        raise ValueError(f"{len(lines)} lines do not fit one message; show fewer")
-    blocks: list[Block] = [header(title), *(section(text) for text in sections), context(footer)]
-    return message(f"{escape(title)}\n" + "\n".join(lines or [empty]) + f"\n{footer}", blocks)
+    A header, as many of the lines as one message holds (then "…and N more", with `link` to see them all), and
+    the count footer."""
+    budget = Budget().keep(len(title) + len(footer) + MORE_LINE, blocks=3)
+    packed = pack_lines(lines, budget)
+    blocks: list[Block] = [header(title), *(section(text) for text in packed.sections or [empty])]
+    hidden = len(lines) - packed.shown
+    if hidden:
+        blocks.append(context(more_line(hidden, link=link)))
+    blocks.append(context(footer))
+    shown = list(lines[: packed.shown]) or [empty]
+    return message(f"{escape(title)}\n" + "\n".join(shown) + f"\n{footer}", blocks)
 
 
 def facts_message(*, title: str, facts: Sequence[tuple[str, str]], link: str | None) -> Message:

@@ -22,9 +22,9 @@ def inline(text: str) -> str:
     return escape(" ".join(text.split())).replace("`", "ˋ")[:INLINE_LIMIT]
 
 
-def truncate(text: str, limit: int) -> str:
-    """At most `limit` characters; a cut shows as "…", so nobody takes a shortened value for the whole."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def truncate(text: str, limit: int, *, mark: str = "…") -> str:
+    """At most `limit` characters; a cut shows as `mark`, so nobody takes a shortened value for the whole."""
+    return text if len(text) <= limit else text[: max(0, limit - len(mark))] + mark
 
 
 def slack_date(moment: datetime | None) -> str:

@@ -44,19 +44,16 @@ def passwords(
             f"created {slack_date(item.created_at)}{expiry}{used}"
         )
 
+    link = listing.app_link(org, db, "branches", branch, "passwords")
     footer = listing.count_line(
-        shown=len(items),
-        total=total,
-        more=more,
-        noun="password",
-        plural="passwords",
-        link=listing.app_link(org, db, "branches", branch, "passwords"),
+        shown=len(items), total=total, more=more, noun="password", plural="passwords", link=link
     )
     return listing.list_message(
         title=f"Passwords of {org}/{db} branch {branch}",
         lines=[line(item) for item in items],
         empty="No passwords on this branch.",
         footer=f"{footer} `/pscale password delete {escape(db)} {escape(branch)} ID` deletes one.",
+        link=link,
     )
 
 

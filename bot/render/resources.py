@@ -8,51 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block
 
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action
 from bot.deploy_requests.lifecycle import Stage
 from bot.deploy_requests.summary import Operation, QueueEntry, Summary
 from bot.planetscale.models import DeploymentState
+from bot.render.budget import SECTION_TEXT, Budget, pack_lines
+from bot.render.listing import (
+    app_link,
+    context,
+    count_line,
+    facts_message,
+    header,
+    list_message,
+    message,
+    more_line,
+    section,
+)
 from bot.render.message import Message
-from bot.render.mrkdwn import escape, slack_date
-
-APP_URL = "https://app.planetscale.com"
-SECTION_LIMIT = 3000
-
-
-def _count_line(*, shown: int, total: int | None, noun: str, link: str, plural: str | None = None) -> str:
-    nouns = plural or f"{noun}s"
-    if total is None or total <= shown:
-        return f"{shown} {noun if shown == 1 else nouns}."
-    return f"Showing {shown} of {total:,} {nouns}. <{link}|See them all in PlanetScale>."
-
-
-def _list_message(*, title: str, lines: Sequence[str], footer: str) -> Message:
-    blocks: list[Block] = [HeaderBlock(text=title[:150])]
-    chunk: list[str] = []
-    size = 0
-    for line in lines:
-        if size + len(line) + 1 > SECTION_LIMIT:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
-            chunk, size = [], 0
-        chunk.append(line)
-        size += len(line) + 1
-    if chunk:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
-    text = f"{title}: " + "; ".join(line.replace("\n", " ") for line in lines[:10])
-    return Message(text=text[:3000], blocks=tuple(block.to_dict() for block in blocks))
-
-
-def _facts_message(*, title: str, facts: Sequence[tuple[str, str]], link: str | None = None) -> Message:
-    body = "\n".join(f"*{name}:* {value}" for name, value in facts)
-    blocks: list[Block] = [HeaderBlock(text=title[:150]), SectionBlock(text=MarkdownTextObject(text=body))]
-    if link:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"<{link}|Open in PlanetScale>")]))
-    return Message(text=f"{title}\n{body}"[:3000], blocks=tuple(block.to_dict() for block in blocks))
-
+from bot.render.mrkdwn import escape, slack_date, truncate
 
 # --- deploy requests and the queue --------------------------------------------------------------------------------
 
@@ -99,11 +75,11 @@ def _dr_line(item: Summary) -> str:
 
 
 def deploy_requests(org: str, db: str, items: Sequence[Summary], *, total: int | None, state: str) -> Message:
-    footer = _count_line(
-        shown=len(items), total=total, noun=f"{state} deploy request", link=f"{APP_URL}/{org}/{db}/deploy-requests"
-    )
-    lines = [_dr_line(item) for item in items] or [f"No {state} deploy requests."]
-    return _list_message(title=f"Deploy requests of {org}/{db}", lines=lines, footer=footer)
+    link = app_link(org, db, "deploy-requests")
+    footer = count_line(shown=len(items), total=total, more=False, noun=f"{state} deploy request",
+                        plural=f"{state} deploy requests", link=link)
+    return list_message(title=f"Deploy requests of {org}/{db}", lines=[_dr_line(item) for item in items],
+                        empty=f"No {state} deploy requests.", footer=footer, link=link)
 
 
 def deploy_request(org: str, db: str, item: Summary) -> Message:
@@ -115,8 +91,8 @@ def deploy_request(org: str, db: str, item: Summary) -> Message:
     ]
     if item.notes:
         facts.append(("Notes", escape(item.notes[:1000])))
-    return _facts_message(title=f"{db} #{item.number} {item.branch} → {item.into_branch}", facts=facts,
-                          link=item.html_url)
+    return facts_message(title=f"{db} #{item.number} {item.branch} → {item.into_branch}", facts=facts,
+                         link=item.html_url)
 
 
 def deploy_request_done(*, what: str, db: str, item: Summary) -> Message:
@@ -155,26 +131,59 @@ def deploy_queue(org: str, db: str, items: Sequence[QueueEntry]) -> Message:
         for position, item in enumerate(items, start=1)
     ]
     footer = f"{len(items)} in the queue, in the order they will deploy." if items else "Nothing is queued."
-    return _list_message(title=f"Deploy queue of {org}/{db}", lines=lines or ["The queue is empty."], footer=footer)
+    return list_message(title=f"Deploy queue of {org}/{db}", lines=lines, empty="The queue is empty.",
+                        footer=footer, link=app_link(org, db, "deploy-requests"))
 
 
-DDL_SHOWN = 2500
+MORE_ROOM = 300  # what a "…and N more" line with its link may take
+DDL_SHOWN = 1500  # characters of one change's DDL in a message; the rest is in PlanetScale (and the diff modal)
+# A change shown with its DDL takes a section: at least this much of the budget must be left to start one.
+DDL_MINIMUM = 400
 
 
-def diff(db: str, number: int, operations: Sequence[Operation], *, html_url: str | None) -> Message:
-    blocks: list[Block] = [HeaderBlock(text=f"{db} #{number}: schema changes"[:150])]
-    for operation in operations[:40]:
-        # Slack reads `&`, `<` and `>` as markup even inside code, so they are escaped there too; the cut comes after,
-        # since escaping can make the text up to five times longer.
-        ddl = escape(operation.ddl or "(no DDL)")
-        cut = ddl if len(ddl) <= DDL_SHOWN else ddl[:DDL_SHOWN] + "\n… (truncated; see PlanetScale for all of it)"
-        title = f"*{escape(operation.operation or 'change')}* `{escape(operation.table or '?')}`"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{title}\n```{cut}```")))
-    if len(operations) > 40:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"and {len(operations) - 40} more changes")]))
+def _change_title(operation: Operation) -> str:
+    return f"*{escape(operation.operation or 'change')}* `{escape(operation.table or '?')}`"
+
+
+def _change(operation: Operation, room: int) -> str:
+    """One change with its DDL in a code block, cut to `room` characters in all."""
+    title = _change_title(operation)
+    # Slack reads `&`, `<` and `>` as markup even inside code, so they are escaped there too; the cut comes after,
+    # since escaping can make the text up to five times longer.
+    ddl = truncate(escape(operation.ddl or "(no DDL)"), max(0, room - len(title) - 8), mark="\n… (cut)")
+    return f"{title}\n```{ddl}```"
+
+
+def diff(
+    db: str, number: int, operations: Sequence[Operation], *, html_url: str | None, budget: Budget | None = None,
+    ddl_shown: int = DDL_SHOWN,
+) -> Message:
+    """The schema changes of a deploy request: the first ones with their DDL (each cut to `ddl_shown`), then the
+    names of the others, as many as `budget` (default: one message) holds, then "…and N more" with the link to
+    all of them."""
+    title = f"{db} #{number}: schema changes"
+    room = (budget or Budget()).keep(len(title) + 2 * MORE_ROOM, blocks=3)
+    blocks: list[Block] = [header(title)]
+    names = [f"• {_change_title(operation)}" for operation in operations]
+    # Naming every change matters more than showing more DDL: the names keep up to half of the room.
+    for_names = min(sum(len(name) + 1 for name in names), room.text // 2)
+    with_ddl = 0
+    for operation in operations:
+        share = min(ddl_shown, SECTION_TEXT, room.text - for_names)
+        text = _change(operation, share)
+        if share < DDL_MINIMUM or not room.take(len(text)):
+            break
+        blocks.append(section(text))
+        with_ddl += 1
+    listed = pack_lines(names[with_ddl:], room)
+    blocks.extend(section(text) for text in listed.sections)
+    hidden = len(operations) - with_ddl - listed.shown
     if not operations:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="No schema changes.")))
-    if html_url:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"<{html_url}|Open in PlanetScale>")]))
-    text = f"{db} #{number}: {len(operations)} schema change(s)"
-    return Message(text=text, blocks=tuple(block.to_dict() for block in blocks))
+        blocks.append(section("No schema changes."))
+    if listed.shown:
+        blocks.append(context(f"{listed.shown:,} more changes are listed without their DDL."))
+    if hidden:
+        blocks.append(context(more_line(hidden, link=html_url)))
+    elif html_url:
+        blocks.append(context(f"<{html_url}|Open in PlanetScale>"))
+    return message(f"{db} #{number}: {len(operations)} schema change(s)", blocks)

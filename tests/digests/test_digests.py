@@ -152,3 +152,26 @@ async def test_1000_subscriptions_over_100_databases_read_each_database_once(
     assert report.failures == []
     assert report.posted == 1000
     assert len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == before + 100
+
+
+async def test_a_digest_of_200_open_deploy_requests_is_accepted_and_links_to_the_rest(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    assert demo_bot.planetscale is not None
+    world = demo_bot.planetscale.world
+    alice = demo_bot.planetscale.demo.admin
+    world.add_database("acme", "busy")
+    for number in range(200):
+        branch = f"a-rather-long-branch-name-for-change-{number:03d}"
+        world.create_branch("acme", "busy", name=branch, actor_id=alice.id)
+        world.change_schema("acme", "busy", branch, table=f"t{number}", ddl=f"CREATE TABLE t{number} (id int)",
+                            create_sql=f"CREATE TABLE t{number} (id int)")
+        world.create_deploy_request("acme", "busy", actor_id=alice.id, branch=branch)
+    subscribe(demo_bot, ALICE.channel_id, database="busy")
+    async with service(demo_bot, lambda: DUE) as runner:
+        report = await runner.run()
+    assert (report.posted, report.failures) == (1, [])
+    [posted] = digests_in(slack_standin, ALICE.channel_id)
+    blocks = str(posted.blocks)
+    assert "Awaiting review" in blocks
+    assert "more not shown here. <https://app.planetscale.com/acme/busy/deploy-requests|See them all" in blocks

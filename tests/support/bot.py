@@ -21,7 +21,8 @@ from bot.render.message import Message
 from bot.runtime import Runtime, build_runtime, create_web_app
 from bot.sandbox.planetscale import World
 from bot.sandbox.planetscale.oauth import AutoApprove, ConsentMode, PlanetScaleOAuthServer
-from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack import SlackError, SlackStandIn
+from bot.sandbox.slack.limits import check_message
 from tests.support.oauth_browser import Browser, link_button_url
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
 from tests.support.servers import bind_loopback, serve_asgi
@@ -46,9 +47,11 @@ class RunningBot:
         """POST `/pscale text` as Slack would, with a fresh response_url from the Slack stand-in."""
         who = actor or Actor()
         response_url = self.slack.new_response_url(channel=who.channel_id, user=who.user_id)
-        return self.post_events(
+        ack = self.post_events(
             slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url, actor=who)
         )
+        _check_ack(ack)
+        return ack
 
     def link(self, actor: Actor, *, planetscale_user_id: str) -> None:
         """Link `actor`'s Slack account to a PlanetScale user through the real flow: `/pscale login`, the start
@@ -66,6 +69,19 @@ class RunningBot:
     def metric(self, name: str, **labels: str) -> float:
         value = self.runtime.metrics.registry.get_sample_value(name, labels)
         return value or 0.0
+
+
+def _check_ack(ack: httpx.Response) -> None:
+    """Slack shows an ack's body as a reply, and refuses one it would refuse from chat.postMessage."""
+    if not ack.content or not ack.headers.get("content-type", "").startswith("application/json"):
+        return
+    body = ack.json()
+    if not isinstance(body, dict) or not ({"text", "blocks"} & body.keys()):
+        return
+    try:
+        check_message(str(body.get("text", "")), body.get("blocks"))
+    except SlackError as refused:
+        raise AssertionError(f"Slack would refuse this ack: {refused}") from None
 
 
 def bot_settings(*, slack: SlackStandIn, data_dir: Path, mode: Mode = Mode.HTTP, **overrides: Any) -> Settings:

@@ -9,6 +9,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.render.message import Message
+from bot.sandbox.slack import SlackError
+from bot.sandbox.slack.limits import check_message
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.slack import Actor, block_actions, button_action
 
@@ -16,7 +18,11 @@ ALICE = Actor()
 
 
 def validate_blocks(blocks: list[dict[str, Any]]) -> None:
-    assert len(blocks) <= 50
+    """As Slack would: the Slack stand-in's limits (counts, lengths, the total of text), then slack_sdk's models."""
+    try:
+        check_message("", blocks)
+    except SlackError as refused:
+        raise AssertionError(f"Slack would refuse these blocks: {refused}") from None
     for block in blocks:
         parsed = Block.parse(block)
         assert parsed is not None, block
