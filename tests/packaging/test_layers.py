@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"linking", "watch", "digests", "cards"}),
     frozenset({"commands"}),
     frozenset({"slack", "web"}),  # transports: the only ones that know Slack's SDK or HTTP routes
-    frozenset({"runtime"}),  # the composition root
+    frozenset({"runtime", "checks"}),  # the composition root, and `pscale-bot check` asking the same services
     frozenset({"cli", "sandbox", "healthcheck", "__main__"}),  # entry points
 )
 # Slack's SDK stays in the transport (and the sandbox, which stands in for Slack). Renderers may use its Block Kit
