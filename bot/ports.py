@@ -24,26 +24,23 @@ class Caller:
     channel_id: str
 
 
-@dataclass(frozen=True)
-class ChannelAccess:
-    """Whether the bot can post in a channel, and if not, what the person should do about it."""
-
-    can_post: bool
-    reason: str = ""
-
-
 class SlackRefused(Exception):
-    """Slack answered a Web API call with an error (`ok: false`); `code` is Slack's, e.g. `channel_not_found`."""
+    """Slack answered a Web API call with an error (`ok: false`); `code` is Slack's, e.g. `channel_not_found`, and
+    for `missing_scope`, `needed` names the scope the app lacks."""
 
-    def __init__(self, method: str, code: str) -> None:
+    def __init__(self, method: str, code: str, *, needed: str | None = None) -> None:
         super().__init__(f"Slack {method}: {code}")
         self.method = method
         self.code = code
+        self.needed = needed
 
 
 class SlackPort(Protocol):
     """The Slack actions the bot's features need. Those that act raise `SlackRefused` when Slack says no (and
-    `OSError` when it cannot be reached); the two questions at the end answer what they can instead."""
+    `OSError` when it cannot be reached); the question at the end answers what it can instead.
+
+    Whether the bot may post in a channel is learned by posting: Slack answers `not_in_channel` or
+    `channel_not_found` itself, and asking first (`conversations.info`) would need four more scopes."""
 
     async def post_message(self, *, channel: str, message: Message, thread_ts: str | None = None) -> str:
         """Post to a channel; returns the message's `ts`."""
@@ -60,8 +57,6 @@ class SlackPort(Protocol):
     async def update_modal(self, *, view_id: str, view: dict[str, Any]) -> None: ...
 
     async def post_ephemeral(self, *, channel: str, user: str, message: Message) -> None: ...
-
-    async def channel_access(self, channel: str) -> ChannelAccess: ...
 
     async def user_time_zone(self, user_id: str) -> str | None: ...
 

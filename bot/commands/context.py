@@ -44,13 +44,6 @@ class CommandContext:
         """The org, if it has been worked out already (for error messages); never calls PlanetScale."""
         return self._organization or self.invocation.org
 
-    async def require_posting_here(self, *, nothing_done: str = "") -> None:
-        """Commands that post check first that the bot can post in this channel; if it cannot, the person is told
-        why and how to fix it (`nothing_done` says what did not happen), and the command stops."""
-        access = await self.slack.channel_access(self.caller.channel_id)
-        if not access.can_post:
-            raise CommandRefused(f"{access.reason} {nothing_done}".strip())
-
     async def organization(self) -> str:
         """The org this command acts in: `--org`, else the user's default (`org switch`), else their only org."""
         if self._organization is not None:

@@ -12,6 +12,7 @@ from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import schema_changes, summarize
 from bot.planetscale.models import DeployRequestState
+from bot.ports import SlackRefused
 from bot.render import card as render_card
 from bot.render import resources as render
 from bot.render.forms import DR_CREATE
@@ -72,7 +73,6 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         return render.deploy_request_changed(action, db=db, item=summarize(changed))
 
     async def dr_post(ctx: CommandContext) -> Message:
-        await ctx.require_posting_here()
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         number = ctx.invocation.number("number")
@@ -82,7 +82,6 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
     async def dr_create(ctx: CommandContext) -> Message | None:
         if ctx.invocation.wants_modal:
             return await forms.open_form(ctx, DR_CREATE)
-        await ctx.require_posting_here(nothing_done="Nothing was created.")
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         branch = ctx.invocation.text("branch")
@@ -96,7 +95,11 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         created = await ctx.planetscale.deploy_requests.create(
             org, db, branch=branch, into_branch=into, notes=ctx.invocation.option("notes"), auto_cutover=auto_cutover
         )
-        await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=created.number)
+        try:
+            await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=created.number)
+        except SlackRefused as refused:  # the deploy request exists all the same: say so, and how to post its card
+            return render.opened_card_not_posted(db=db, item=summarize(created), why=refused.code,
+                                                 method=refused.method, needed=refused.needed)
         return render.deploy_request_done(what="Opened and posted in this channel", db=db, item=summarize(created))
 
     async def dr_review(ctx: CommandContext) -> Message:

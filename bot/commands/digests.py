@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, time
 
 from bot.commands.context import CommandContext, CommandHandler
 from bot.digests.schedule import Timing, next_moment
 from bot.digests.store import Subscription, Subscriptions
+from bot.ports import SlackRefused
 from bot.render import digests as render
 from bot.render.message import Message
 
@@ -15,20 +17,20 @@ DEFAULT_AT = time(9, 0)
 
 def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
     async def subscribe(ctx: CommandContext) -> Message:
-        await ctx.require_posting_here()
         org = await ctx.organization()
         db = (await ctx.planetscale.databases.get(org, ctx.invocation.text("database"))).name
         tz = ctx.invocation.option("tz") or await ctx.slack.user_time_zone(ctx.caller.user_id) or "UTC"
         timing = Timing(at=ctx.invocation.time_of_day("at") or DEFAULT_AT, tz=tz, daily=ctx.invocation.flag("daily"))
-        subscriptions.subscribe(
-            Subscription(ctx.caller.team_id, ctx.caller.channel_id, org, db, ctx.caller.user_id, timing)
-        )
         at = timing.at.strftime("%H:%M")
         notice = render.subscribed_notice(
             user_id=ctx.caller.user_id, db=db, at=at, tz=tz, daily=timing.daily,
             next_at=next_moment(timing, datetime.now(tz=UTC)),
         )
+        # The notice goes first: where Slack refuses it, it would refuse the digests too, and nothing is saved.
         await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
+        subscriptions.subscribe(
+            Subscription(ctx.caller.team_id, ctx.caller.channel_id, org, db, ctx.caller.user_id, timing)
+        )
         return Message(
             text=f":white_check_mark: Subscribed. The digest of `{db}` is read with your PlanetScale access."
         )
@@ -42,8 +44,7 @@ def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
         if not removed:
             return Message(text=f"This channel has no digest of `{db}`; nothing changed.")
         notice = render.unsubscribed_notice(user_id=ctx.caller.user_id, db=db)
-        access = await ctx.slack.channel_access(ctx.caller.channel_id)
-        if access.can_post:
+        with contextlib.suppress(SlackRefused):  # stopped all the same; a channel the bot left hears nothing
             await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
         return Message(text=f":white_check_mark: Stopped this channel's digest of `{db}`.")
 

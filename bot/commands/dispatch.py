@@ -15,10 +15,10 @@ from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.commands.grammar import Invocation, ParseFailure, parse
 from bot.commands.help import help_view, usage_view
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
-from bot.ports import Accounts, Caller, SlackPort
+from bot.ports import Accounts, Caller, SlackPort, SlackRefused
 from bot.render import linking as render_linking
 from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
-from bot.render.errors import describe_target, planetscale_failure
+from bot.render.errors import describe_target, planetscale_failure, slack_refused
 from bot.render.help import render_help, render_usage_error
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, PendingCommands, UserPreferences
@@ -194,6 +194,11 @@ class CommandDispatcher:
             if context.known_organization is not None:
                 values["organization"] = context.known_organization
             return planetscale_failure(error, values=values)
+        except SlackRefused as refused:
+            # The person can fix most of these (invite the bot, try again); the handler undid what it had begun.
+            log.info("command %s: Slack %s refused: %s", invocation.key, refused.method, refused.code)
+            self._record(context, result=f"refused: Slack {refused.code}")
+            return slack_refused(refused.code, method=refused.method, needed=refused.needed)
         except Exception:
             self._record(context, result="failed: internal error")
             raise

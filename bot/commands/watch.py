@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.planetscale import Forbidden, NotFound
+from bot.ports import SlackRefused
 from bot.render import watch as render
 from bot.render.message import Message
 from bot.render.mrkdwn import escape
@@ -48,7 +49,6 @@ def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHan
                 f"PlanetScale delivers webhooks only over https, and this bot's BOT_PUBLIC_URL is {public_url}. "
                 "Ask whoever runs the bot to serve it over https."
             )
-        await ctx.require_posting_here()
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
@@ -67,14 +67,22 @@ def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHan
             ) from refused
         if created.secret is None:
             raise CommandRefused("PlanetScale created the webhook but sent no signing secret; `/pscale unwatch` it.")
-        watches.add(
-            Watch(hook_id, ctx.caller.team_id, ctx.caller.channel_id, org, db, created.id),
-            secret=created.secret.get_secret_value(),
-            created_by=ctx.caller.user_id,
-        )
-        notice = render.watching_notice(db, user_id=ctx.caller.user_id)
-        await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
+        watch = Watch(hook_id, ctx.caller.team_id, ctx.caller.channel_id, org, db, created.id)
+        watches.add(watch, secret=created.secret.get_secret_value(), created_by=ctx.caller.user_id)
+        try:
+            await ctx.slack.post_message(
+                channel=ctx.caller.channel_id, message=render.watching_notice(db, user_id=ctx.caller.user_id)
+            )
+        except SlackRefused:
+            # Where Slack refuses the notice it would refuse every event too: take the webhook back.
+            await forget(ctx, watch)
+            raise
         return render.watching(db)
+
+    async def forget(ctx: CommandContext, watch: Watch) -> None:
+        with contextlib.suppress(NotFound):  # already gone in PlanetScale: forgetting it here is what is left
+            await ctx.planetscale.webhooks.delete(watch.org, watch.database, watch.planetscale_webhook_id)
+        watches.remove(watch.hook_id)
 
     async def unwatch(ctx: CommandContext) -> Message:
         org = await ctx.organization()
@@ -82,12 +90,11 @@ def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHan
         existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
         if existing is None:
             return render.not_watched(db)
-        with contextlib.suppress(NotFound):  # already gone in PlanetScale: forgetting it here is what is left
-            await ctx.planetscale.webhooks.delete(org, db, existing.planetscale_webhook_id)
-        watches.remove(existing.hook_id)
+        await forget(ctx, existing)
         if existing.channel_id == ctx.caller.channel_id:
             notice = render.stopped_notice(db, user_id=ctx.caller.user_id)
-            await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
+            with contextlib.suppress(SlackRefused):  # stopped all the same; a channel the bot left hears nothing
+                await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
         return render.stopped(db)
 
     return {"watch": CommandHandler(run=watch), "unwatch": CommandHandler(run=unwatch)}

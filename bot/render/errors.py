@@ -128,3 +128,49 @@ def planetscale_failure(error: PlanetScaleError, *, values: Mapping[str, object]
     else:
         text = f":warning: PlanetScale gave an answer the bot could not use.{said} {changed}"
     return Message(text=text.strip())
+
+
+# Slack's refusals that the person can do something about: (what happened, what to do), `{retry}` being how to go
+# on afterwards ("try again", or the command that finishes the job). Slack's codes: each method's page, e.g.
+# https://api.slack.com/methods/chat.postMessage#errors, https://api.slack.com/methods/views.open#errors.
+_TOO_LONG = (
+    "Slack refused my message as too long",
+    "Ask for less at once (one deploy request, a narrower list), then {retry}",
+)
+_TRIGGER = ("the form could not open in time: Slack allows 3 seconds for that", "Please {retry}")
+_SLACK_REFUSALS: dict[str, tuple[str, str]] = {
+    "not_in_channel": (
+        "I'm not in this channel, so I can't post in it", "Invite me with `/invite @pscale`, then {retry}"
+    ),
+    "channel_not_found": (
+        "I can't post here: this is a private channel I'm not in, or a direct message between people",
+        "In a private channel, invite me with `/invite @pscale`, then {retry}; from a direct message, use a channel",
+    ),
+    "missing_scope": (
+        "Slack did not allow that: this app lacks the `{needed}` scope",
+        "Ask a Slack admin to add `{needed}` to the app's bot scopes and reinstall the app (`pscale-bot check` names "
+        "every scope it lacks), then {retry}",
+    ),
+    "ratelimited": ("Slack is limiting how fast I may do that right now", "Wait a minute, then {retry}"),
+    "msg_too_long": _TOO_LONG,
+    "msg_blocks_too_long": _TOO_LONG,
+    "invalid_blocks": _TOO_LONG,
+    "expired_trigger_id": _TRIGGER,
+    "exchanged_trigger_id": _TRIGGER,
+    "trigger_expired": _TRIGGER,
+    "trigger_exchanged": _TRIGGER,
+}
+
+
+def slack_refusal(code: str, *, method: str, needed: str | None = None, retry: str = "try again") -> str:
+    """Why Slack refused what a command needed, and what to do: sentences to reply with or to build on."""
+    known = _SLACK_REFUSALS.get(code)
+    if known is None:
+        return f"Slack refused `{method}` ({code}). Please {retry}; if it keeps happening, tell whoever runs this bot."
+    happened, todo = known
+    scope = needed or "needed"
+    return f"{happened.format(needed=scope)}. {todo.format(needed=scope, retry=retry)}."
+
+
+def slack_refused(code: str, *, method: str, needed: str | None = None) -> Message:
+    return Message(text=f":no_entry: {slack_refusal(code, method=method, needed=needed)}")

@@ -16,6 +16,7 @@ from bot.deploy_requests.lifecycle import Stage
 from bot.deploy_requests.summary import Operation, QueueEntry, Summary
 from bot.planetscale.models import DeploymentState
 from bot.render.budget import SECTION_TEXT, Budget, pack_lines
+from bot.render.errors import slack_refusal
 from bot.render.listing import (
     app_link,
     context,
@@ -100,6 +101,16 @@ def deploy_request_done(*, what: str, db: str, item: Summary) -> Message:
     return Message(
         text=f":white_check_mark: {what} `{escape(db)}` #{item.number} (`{escape(item.branch)}` → "
         f"`{escape(item.into_branch)}`). Now: {escape(state_label(item).lower())}.{link}"
+    )
+
+
+def opened_card_not_posted(*, db: str, item: Summary, why: str, method: str, needed: str | None) -> Message:
+    """`dr create` opened the deploy request, but Slack would not take its card in this channel."""
+    post = f"`/pscale dr post {escape(db)} {item.number}` posts its card"
+    return Message(
+        text=f":white_check_mark: Opened `{escape(db)}` #{item.number} (`{escape(item.branch)}` → "
+        f"`{escape(item.into_branch)}`), but its card is not posted here: "
+        f"{slack_refusal(why, method=method, needed=needed, retry=post)}"
     )
 
 

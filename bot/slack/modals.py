@@ -90,8 +90,8 @@ def register_modals(
         accepted = dispatcher.accept_submitted(caller, submission.invocation)
 
         async def to_the_person(message: Message) -> None:
-            # A form has no response_url: answer ephemerally in the channel the form was opened from.
-            await slack.post_ephemeral(channel=caller.channel_id, user=caller.user_id, message=message)
+            # A form has no response_url: answer in the channel the form was opened from, or privately.
+            await slack.ephemeral_or_direct(channel=caller.channel_id, user=caller.user_id, message=message)
 
         if accepted.ack is not None:
             tasks.spawn(to_the_person(accepted.ack), name=f"form {callback_id}")

@@ -14,21 +14,21 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ports import ChannelAccess, SlackRefused
+from bot.ports import SlackRefused
 from bot.render import linking
 from bot.render.message import Message
 
 log = logging.getLogger(__name__)
-
-_INVITE = "Invite me with `/invite @pscale` in that channel, then try again."
-
 
 @contextmanager
 def _refusals(method: str) -> Iterator[None]:
     try:
         yield
     except SlackApiError as error:
-        raise SlackRefused(method, str(error.response.get("error", "unknown"))) from error
+        needed = error.response.get("needed")
+        raise SlackRefused(
+            method, str(error.response.get("error", "unknown")), needed=str(needed) if needed else None
+        ) from error
 
 
 class WebApiSlackPort:
@@ -60,6 +60,17 @@ class WebApiSlackPort:
                 channel=channel, user=user, text=message.text, blocks=list(message.blocks) or None
             )
 
+    async def ephemeral_or_direct(self, *, channel: str, user: str, message: Message) -> None:
+        """Something only `user` sees: ephemerally in `channel`, or, where Slack takes no ephemeral message from the
+        bot because it is not in the channel (`chat:write.public` does not stretch to them), in the app's direct
+        message with them."""
+        try:
+            await self.post_ephemeral(channel=channel, user=user, message=message)
+        except SlackRefused as refused:
+            if refused.code not in ("not_in_channel", "channel_not_found"):
+                raise
+            await self._direct_message(user, message)
+
     async def update_message(self, *, channel: str, ts: str, message: Message) -> None:
         with _refusals("chat.update"):
             await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=list(message.blocks))
@@ -77,24 +88,6 @@ class WebApiSlackPort:
     async def update_modal(self, *, view_id: str, view: dict[str, Any]) -> None:
         with _refusals("views.update"):
             await self._client.views_update(view_id=view_id, view=view)
-
-    async def channel_access(self, channel: str) -> ChannelAccess:
-        """Can the bot post here? Public channels it is not in are fine (`chat:write.public`); private ones and DMs
-        are not, and `conversations.info` does not even find a private channel the bot is not in."""
-        try:
-            response = await self._client.conversations_info(channel=channel)
-        except SlackApiError as error:
-            code = error.response.get("error", "unknown")
-            if code in ("channel_not_found", "not_in_channel"):
-                return ChannelAccess(False, f"I can't post in this channel because I'm not in it. {_INVITE}")
-            log.warning("conversations.info failed: %s", code)
-            return ChannelAccess(False, f"Slack would not tell me about this channel ({code}).")
-        info = response.get("channel") or {}
-        if info.get("is_im") or info.get("is_mpim"):
-            return ChannelAccess(False, "I can't post in direct messages. Use the command in a channel instead.")
-        if info.get("is_private") and not info.get("is_member"):
-            return ChannelAccess(False, f"I can't post in this private channel because I'm not in it. {_INVITE}")
-        return ChannelAccess(True)
 
     async def user_time_zone(self, user_id: str) -> str | None:
         try:

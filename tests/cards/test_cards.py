@@ -231,14 +231,17 @@ async def test_a_card_is_refused_where_the_bot_cannot_post(demo_bot: RunningBot,
     reply = await demo_bot.slack.wait_response(since=since, timeout=10)
     assert "/invite" in reply.body["text"]
 
-    # `dr create` checks before it creates anything, so no deploy request is left without its card.
-    creates = _calls(demo_bot, "POST", paths.DEPLOY_REQUESTS)
+    # `dr create` opens the deploy request all the same (that is what was asked for) and says how to post its card.
     since = len(demo_bot.slack.response_posts)
-    assert demo_bot.command("dr create shop add-json-settings", actor=secret).status_code == 200
+    assert demo_bot.command("branch create shop card-less", actor=secret).status_code == 200
+    await demo_bot.slack.wait_response(since=since, timeout=10)
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("dr create shop card-less", actor=secret).status_code == 200
     reply = await demo_bot.slack.wait_response(since=since, timeout=10)
+    assert "Opened `shop` #" in reply.body["text"]
     assert "/invite" in reply.body["text"]
-    assert "Nothing was created." in reply.body["text"]
-    assert _calls(demo_bot, "POST", paths.DEPLOY_REQUESTS) == creates
+    assert "/pscale dr post shop" in reply.body["text"]
+    assert demo_bot.slack.messages("C0SECRET001") == []
 
 
 @pytest.mark.parametrize(
