@@ -108,7 +108,7 @@ async def test_start_up_warns_once_per_missing_scope_naming_what_breaks(
 ) -> None:
     slack.scopes = MANIFEST_SCOPES - {"chat:write.public", "users:read"}
     with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
-        await SlackIdentity().load(build_web_client(token=slack.bot_token, base_url=slack.api_url))
+        await SlackIdentity(build_web_client(token=slack.bot_token, base_url=slack.api_url)).load()
     warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 2
     assert "`chat:write.public`" in warnings[0]
@@ -120,8 +120,8 @@ async def test_start_up_warns_once_per_missing_scope_naming_what_breaks(
 async def test_start_up_is_quiet_with_the_manifests_scopes(
     slack: SlackStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
-    identity = SlackIdentity()
+    identity = SlackIdentity(build_web_client(token=slack.bot_token, base_url=slack.api_url))
     with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
-        await identity.load(build_web_client(token=slack.bot_token, base_url=slack.api_url))
+        await identity.load()
     assert identity.bot_user_id == slack.bot_user_id
     assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []

@@ -18,7 +18,7 @@ def used(*scopes: str, method: str = "chat.postMessage", error: str | None = Non
 
 def everything_the_manifest_asks_for() -> list[ApiCall]:
     return [used("chat:write", "chat:write.public"), used("users:read", method="users.info"),
-            used("links:write", method="chat.unfurl")]
+            used("links:write", method="chat.unfurl"), used("connections:write", method="apps.connections.open")]
 
 
 def test_a_suite_that_uses_exactly_the_manifests_scopes_passes() -> None:

@@ -4,6 +4,7 @@ page — in Debian's chromium, against the same app the CLI serves."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,19 @@ from bot.sandbox.app import build_sandbox_app
 from tests.support.servers import bind_loopback, serve_asgi
 
 
-@pytest.fixture
-def sandbox_url(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def serve_sandbox(tmp_path: Path, *, without_scopes: tuple[str, ...] = ()) -> Iterator[str]:
     sock = bind_loopback()
     port = sock.getsockname()[1]
     settings = load_settings(_env_file=None, bot_database=str(tmp_path / "sandbox" / "bot.sqlite3"))
-    with serve_asgi(build_sandbox_app(port=port, settings=settings), sock=sock) as url:
+    app = build_sandbox_app(port=port, settings=settings, without_scopes=without_scopes)
+    with serve_asgi(app, sock=sock) as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox_url(tmp_path: Path) -> Iterator[str]:
+    with serve_sandbox(tmp_path) as url:
         yield url
     key_file = tmp_path / "sandbox" / "sandbox-encryption.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
@@ -81,3 +89,11 @@ async def test_a_card_is_posted_approved_and_deployed_from_the_page(browser_page
     unfurl = browser_page.locator(".unfurl").last
     await expect(unfurl.get_by_text("analytics #2 events-rollup", exact=False)).to_be_visible()
     await expect(unfurl.locator("[data-action-id=dr_apply]")).to_be_visible()
+
+
+async def test_a_sandbox_without_a_scope_shows_what_the_bot_says_then(browser_page: Page, tmp_path: Path) -> None:
+    with serve_sandbox(tmp_path, without_scopes=("chat:write",)) as url:
+        await browser_page.goto(url + "/")
+        await _link_as(browser_page, "Bob Builder")
+        await _send(browser_page, "/pscale dr post shop 1")
+        await expect(browser_page.get_by_text("lacks the chat:write scope", exact=False).first).to_be_visible()
