@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.planetscale import AccessUnavailable, ConnectionFailed, NotLinked, PlanetScaleError, Timeout
 from bot.planetscale.errors import error_for_status
-from bot.render.errors import planetscale_failure
+from bot.render.errors import planetscale_failure, slack_refusal, slack_refused
 from bot.sandbox.planetscale import paths
 
 TEMPLATES = [value for name, value in vars(paths).items() if name.isupper() and isinstance(value, str)]
@@ -58,3 +59,26 @@ def test_no_token_just_now_says_why_and_that_nothing_happened() -> None:
     assert reply.text == (
         ":hourglass: PlanetScale could not refresh your access just now. Try again in a moment. Nothing was changed."
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("not_in_channel", "/invite @pscale"),
+        ("channel_not_found", "/invite @pscale"),
+        ("missing_scope", "add `chat:write` to the app's bot scopes and reinstall"),
+        ("ratelimited", "Wait a minute"),
+        ("msg_too_long", "Ask for less"),
+        ("msg_blocks_too_long", "Ask for less"),
+        ("expired_trigger_id", "3 seconds"),
+        ("exchanged_trigger_id", "3 seconds"),
+        ("account_inactive", "tell whoever runs this bot"),
+    ],
+)
+def test_each_slack_refusal_says_what_to_do(code: str, says: str) -> None:
+    reply = slack_refused(code, method="chat.postMessage", needed="chat:write").text
+    assert says in reply
+    assert "try again" in reply
+    assert "went wrong" not in reply.lower()
+    finished = slack_refusal(code, method="chat.postMessage", retry="`/pscale dr post shop 7` posts its card")
+    assert "`/pscale dr post shop 7` posts its card" in finished

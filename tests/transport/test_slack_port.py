@@ -7,10 +7,10 @@ import pytest
 
 from bot.ports import SlackRefused
 from bot.render.message import Message
-from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack import SlackChannel, SlackStandIn
 from bot.slack.app import build_web_client
 from bot.slack.port import WebApiSlackPort
-from tests.support.slack import ALICE, GENERAL
+from tests.support.slack import ALICE, GENERAL, MANIFEST_SCOPES
 
 
 def port(standin: SlackStandIn) -> WebApiSlackPort:
@@ -41,3 +41,22 @@ async def test_linking_notices_are_direct_messages_in_the_transports_words(slack
     assert "Linked as Alice &lt;Admin&gt; on PlanetScale" in linked.text
     assert "stopped working" in stopped.text
     assert "/pscale login" in stopped.text
+
+
+async def test_a_missing_scope_names_the_scope_slack_wants(slack_standin: SlackStandIn) -> None:
+    slack_standin.scopes = MANIFEST_SCOPES - {"chat:write"}
+    with pytest.raises(SlackRefused) as refused:
+        await port(slack_standin).post_message(channel=GENERAL.id, message=Message(text="hi"))
+    assert (refused.value.code, refused.value.needed) == ("missing_scope", "chat:write")
+
+
+async def test_something_private_goes_by_direct_message_where_slack_takes_no_ephemeral_message(
+    slack_standin: SlackStandIn,
+) -> None:
+    slack_standin.add_channel(SlackChannel(id="C0RANDOM001", name="random", bot_is_member=False, members={ALICE.id}))
+    slack = port(slack_standin)
+    await slack.ephemeral_or_direct(channel=GENERAL.id, user=ALICE.id, message=Message(text="in the channel"))
+    await slack.ephemeral_or_direct(channel="C0RANDOM001", user=ALICE.id, message=Message(text="in private"))
+    assert [m.text for m in slack_standin.messages(GENERAL.id, viewer=ALICE.id)] == ["in the channel"]
+    assert [m.text for m in slack_standin.messages("D" + ALICE.id.removeprefix("U"))] == ["in private"]
+    assert slack_standin.messages("C0RANDOM001", viewer=ALICE.id) == []
