@@ -107,7 +107,7 @@ def warn_about_missing_scopes(held: frozenset[str] | None) -> None:
         log.info("Slack did not name the bot token's scopes; `pscale-bot check` can tell whether any is missing")
         return
     for scope in missing_scopes(held):
-        log.warning("Slack: %s", missing_scope_line(scope))
+        log.warning("Missing Slack scope: %s", missing_scope_line(scope))
 
 
 def build_bolt_app(
