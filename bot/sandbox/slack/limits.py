@@ -48,8 +48,7 @@ MAX_LABEL = 2000  # input label and hint; image alt text and title
 MAX_TEXT_INPUT = 3000
 
 BLOCK_TYPES = frozenset(
-    {"section", "header", "context", "actions", "divider", "image", "input", "rich_text", "markdown", "video", "file",
-     "context_actions", "table"}
+    {"section", "header", "context", "actions", "divider", "image", "input", "rich_text", "markdown", "video", "file"}
 )
 TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 

@@ -150,6 +150,10 @@ class SlackStandIn:
     def bot_user_id(self) -> str:
         return self.workspace.bot_user_id
 
+    def methods(self) -> frozenset[str]:
+        """Every Web API method the stand-in answers (for any token)."""
+        return frozenset(self._api.bot_methods) | frozenset(self._api.app_methods)
+
     def add_user(self, user: SlackUser) -> SlackUser:
         return self.workspace.add_user(user)
 
