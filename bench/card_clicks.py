@@ -85,7 +85,7 @@ def main() -> None:
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.racers) as pool:
             statuses = list(pool.map(send, range(args.racers)))
-        _settled(bot, card.ts, showing="Queued for deployment")
+        _settled(bot, card.ts, showing="Starting the deployment")
         deploys = len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY]) - before
         print(f"dr_deploy: {args.racers} simultaneous clicks on one drawing (acks {sorted(set(statuses))}) made "
               f"{deploys} deploy call(s) to PlanetScale")

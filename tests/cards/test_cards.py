@@ -51,7 +51,7 @@ async def test_post_approve_twice_and_deploy_update_the_same_message_and_its_thr
 
     deploys = _calls(demo_bot, "POST", paths.DEPLOY)
     click(demo_bot, card, "dr_deploy", actor=ALICE)
-    card = await wait_card(demo_bot, card.ts, "Queued for deployment")
+    card = await wait_card(demo_bot, card.ts, "Starting the deployment")
     assert _calls(demo_bot, "POST", paths.DEPLOY) == deploys + 1
     assert "dr_cancel" in buttons(card)
     assert "dr_deploy" not in buttons(card)
@@ -120,7 +120,7 @@ async def test_concurrent_identical_clicks_make_one_call(demo_bot: RunningBot) -
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(send, requests)) == [200] * 4
     answers = [await _ephemeral(demo_bot, since + index) for index in range(3)]
-    await wait_card(demo_bot, card.ts, "Queued for deployment")
+    await wait_card(demo_bot, card.ts, "Starting the deployment")
     assert _calls(demo_bot, "POST", paths.DEPLOY) == deploys + 1
     assert all("already clicked *Deploy*" in answer or "has changed since" in answer for answer in answers), answers
     await asyncio.sleep(0.3)
@@ -262,7 +262,7 @@ async def test_a_failed_click_says_what_happened_and_can_be_tried_again(
     demo_bot.planetscale.world.faults.clear()
     deploys = _calls(demo_bot, "POST", paths.DEPLOY)
     click(demo_bot, card, "dr_deploy", actor=ALICE)  # the same drawing: the failed click did not use it up
-    await wait_card(demo_bot, card.ts, "Queued for deployment")
+    await wait_card(demo_bot, card.ts, "Starting the deployment")
     assert _calls(demo_bot, "POST", paths.DEPLOY) == deploys + 1
 
 

@@ -17,15 +17,15 @@ async def test_deploy_request_reads_and_the_queue(demo_bot: RunningBot) -> None:
 
 
 async def test_planetscale_rules_come_back_in_its_words(demo_bot: RunningBot) -> None:
-    # shop #2 was opened by Alice: she may not approve it herself.
-    refused = everything(await reply(demo_bot, "dr approve shop 2"))
+    # analytics #3 was opened by Alice: she may not approve it herself.
+    refused = everything(await reply(demo_bot, "dr approve analytics 3"))
     assert "PlanetScale refused" in refused
     assert "own" in refused
     # Carol's #1 needs an approval before it can deploy; Alice approves, then deploys it.
     approved = everything(await reply(demo_bot, "dr review shop 1 --approve --comment lgtm"))
     assert "Approved" in approved
     deployed = everything(await reply(demo_bot, "dr deploy shop 1"))
-    assert "Queued for deployment" in deployed
+    assert "Now: starting the deployment" in deployed  # nothing ahead of it in shop's queue
 
 
 async def test_deploy_request_create_posts_in_the_channel(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:

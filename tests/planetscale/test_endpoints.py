@@ -1,8 +1,8 @@
 """Every client method once, over real HTTP against the seeded stand-in (which checks each exchange against the spec).
 
 The seed (bot/sandbox/planetscale/seed.py): org `acme`, databases `shop` (approval required) and `analytics`.
-shop #1 ready awaiting approval, #2 deployed in its revert window, #3 approved and queued behind #2, #4 failed lint,
-#5 closed; analytics #1 complete, #2 gated in pending_cutover.
+shop #1 ready awaiting approval, #2 deployed and complete, #3 approved and ready, #4 failed lint, #5 closed; analytics
+#1 complete, #2 gated in pending_cutover, #3 queued behind #2.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ async def test_reads(alice: PlanetScaleAPI) -> None:
     assert [(error.lint_error, error.table_name) for error in lint.data] == [("INVALID_COLUMN_TYPE", "users")]
 
     open_requests = await alice.deploy_requests.list("acme", "shop", state="open")
-    assert {request.number for request in open_requests.data} == {1, 2, 3, 4}
+    assert {request.number for request in open_requests.data} == {1, 3, 4}
     by_branch = await alice.deploy_requests.list("acme", "shop", branch="add-orders-index", into_branch="main")
     assert [request.number for request in by_branch.data] == [1]
     failed = await alice.deploy_requests.get("acme", "shop", 4)
@@ -51,8 +51,9 @@ async def test_reads(alice: PlanetScaleAPI) -> None:
     operations = await alice.deploy_requests.operations("acme", "shop", 2)
     assert [(op.table_name, op.state) for op in operations.data] == [("loyalty_points", "complete")]
     deployment = await alice.deploy_requests.deployment("acme", "shop", 2)
-    assert (deployment.state, deployment.deploy_request_number) == (DeploymentState.COMPLETE_PENDING_REVERT, 2)
-    queue = await alice.deploy_queue.list("acme", "shop")
+    assert (deployment.state, deployment.deploy_request_number) == (DeploymentState.COMPLETE, 2)
+    assert (await alice.deploy_queue.list("acme", "shop")).data == []
+    queue = await alice.deploy_queue.list("acme", "analytics")
     assert [entry.deploy_request_number for entry in queue.data] == [2, 3]
 
     passwords = await alice.passwords.list("acme", "shop", "main")
@@ -74,8 +75,8 @@ async def test_review_deploy_cancel_close(alice: PlanetScaleAPI, bob: PlanetScal
     comment = await alice.deploy_requests.comment("acme", "shop", 1, body="Deploying after lunch")
     assert comment.state == ReviewState.COMMENTED
 
-    queued = await alice.deploy_requests.deploy("acme", "shop", 1)
-    assert queued.deployment_state == DeploymentState.QUEUED  # behind #2 (revert window) and #3
+    started = await alice.deploy_requests.deploy("acme", "shop", 1)
+    assert started.deployment_state == DeploymentState.SUBMITTING  # nothing ahead of it in shop's queue
     cancelled = await alice.deploy_requests.cancel("acme", "shop", 1)
     assert cancelled.deployment_state == DeploymentState.COMPLETE_CANCEL
     closed = await alice.deploy_requests.close("acme", "shop", 1)
@@ -84,11 +85,17 @@ async def test_review_deploy_cancel_close(alice: PlanetScaleAPI, bob: PlanetScal
     assert closed.closed_by.display_name == "Alice Admin"
 
 
-async def test_skip_revert_then_revert(alice: PlanetScaleAPI, planetscale: ServedPlanetScale) -> None:
-    skipped = await alice.deploy_requests.skip_revert("acme", "shop", 2)
+async def test_skip_revert_then_revert(
+    alice: PlanetScaleAPI, bob: PlanetScaleAPI, planetscale: ServedPlanetScale
+) -> None:
+    await alice.deploy_requests.deploy("acme", "shop", 3)
+    planetscale.world.advance(60)  # deployed, into its revert window
+    skipped = await alice.deploy_requests.skip_revert("acme", "shop", 3)
     assert skipped.deployment_state == DeploymentState.COMPLETE
-    planetscale.world.advance(60)  # #3, next in the queue, runs into its own revert window
-    reverting = await alice.deploy_requests.revert("acme", "shop", 3)
+    await bob.deploy_requests.approve("acme", "shop", 1)
+    await alice.deploy_requests.deploy("acme", "shop", 1)
+    planetscale.world.advance(60)
+    reverting = await alice.deploy_requests.revert("acme", "shop", 1)
     assert reverting.deployment_state == DeploymentState.IN_PROGRESS_REVERT
 
 

@@ -161,9 +161,10 @@ async def test_deploy_request_lifecycle_endpoints(planetscale: ServedPlanetScale
 
 async def test_deploy_queue_lists_in_deploy_order(planetscale: ServedPlanetScale) -> None:
     async with _client(planetscale) as client:
-        queue = (await client.get(f"{SHOP}/deploy-queue")).json()
+        assert (await client.get(f"{SHOP}/deploy-queue")).json()["data"] == []
+        queue = (await client.get(f"{ANALYTICS}/deploy-queue")).json()
     assert [(item["deploy_request_number"], item["state"]) for item in queue["data"]] == [
-        (2, "complete_pending_revert"),
+        (2, "pending_cutover"),
         (3, "queued"),
     ]
     assert [item["deploy_request_number"] for item in queue["data"][1]["preceding_deployments"]] == [2]

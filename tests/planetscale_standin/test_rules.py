@@ -47,9 +47,9 @@ async def test_deploy_needs_approval_then_succeeds(planetscale: ServedPlanetScal
     async with planetscale.client(planetscale.token(planetscale.demo.member)) as carol:
         deployed = await carol.post(f"{SHOP}/1/deploy", json={})
     assert deployed.status_code == 200
-    # #2 sits in its revert window and #3 is queued behind it, so #1 joins the queue.
-    assert deployed.json()["deployment_state"] == "queued"
-    assert [item["deploy_request_number"] for item in deployed.json()["deployment"]["preceding_deployments"]] == [2, 3]
+    # Nothing else holds shop's deploy queue, so #1 starts at once.
+    assert deployed.json()["deployment_state"] == "submitting"
+    assert deployed.json()["deployment"]["preceding_deployments"] == []
 
 
 def test_a_sole_admin_may_approve_their_own() -> None:

@@ -4,10 +4,15 @@ Organization `acme` (admins Alice and Bob, member Carol) with databases `shop` (
 `analytics`; Dave belongs only to `globex`. The seed replays an hour of history through the world's own rules, so
 every deploy request reached its state the way a real one would:
 
-shop:      #1 add-orders-index (Carol) ready, awaiting approval · #2 add-loyalty-points (Alice) deployed, in its
-           30-minute revert window · #3 drop-legacy-coupons (Bob) approved, queued behind #2 · #4 add-json-settings
-           (Carol) failed lint checks · #5 add-reviews-table (Alice) closed
-analytics: #1 add-sessions-index (Carol) deployed and complete · #2 events-rollup (Bob) gated, pending cutover
+shop:      #1 add-orders-index (Carol) ready, awaiting approval · #2 add-loyalty-points (Alice) deployed and complete
+           · #3 drop-legacy-coupons (Bob) approved, ready to deploy · #4 add-json-settings (Carol) failed lint checks
+           · #5 add-reviews-table (Alice) closed. The branch add-wishlist (Alice) has a schema change and no deploy
+           request yet.
+analytics: #1 add-sessions-index (Carol) deployed and complete · #2 events-rollup (Bob) gated, pending cutover ·
+           #3 add-events-name-index (Alice) queued behind #2
+
+Nothing holds shop's deploy queue: the sandbox's headline demo (approve and deploy shop #1, or a deploy request
+opened from add-wishlist) starts deploying at once, with no other deploy request to clear out of the way first.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class DemoWorld:
 def seed_demo(world: World) -> DemoWorld:
     """Populate an empty world; advances its clock by `SEED_SPAN_SECONDS`."""
     with world.lock:
+        end = world.now() + SEED_SPAN_SECONDS
         alice = world.add_user("alice", display_name="Alice Admin", email="alice@acme.example.com")
         bob = world.add_user("bob", display_name="Bob Builder", email="bob@acme.example.com")
         carol = world.add_user("carol", display_name="Carol Member", email="carol@acme.example.com")
@@ -64,9 +70,7 @@ def seed_demo(world: World) -> DemoWorld:
         _seed_branches(world, alice=alice, bob=bob, carol=carol)
         world.create_password("acme", "shop", "main", actor_id=alice.id, name="app-reader", role="reader", ttl=None)
 
-        # The deploy history happens in the last minute of the seeded hour, so the revert window is still open.
-        world.advance(SEED_SPAN_SECONDS - 60)
-        _seed_deploys(world, alice=alice, bob=bob, carol=carol)
+        _seed_deploys(world, alice=alice, bob=bob, carol=carol, end=end)
         return DemoWorld(organization="acme", admin=alice, second_admin=bob, member=carol, outsider=dave)
 
 
@@ -98,6 +102,16 @@ def _seed_branches(world: World, *, alice: User, bob: User, carol: User) -> None
             "  PRIMARY KEY (`user_id`)\n) ENGINE=InnoDB",
         ),
         ("shop", "drop-legacy-coupons", bob, "coupons_legacy", "DROP TABLE `coupons_legacy`", None),
+        (
+            "shop",
+            "add-wishlist",
+            alice,
+            "wishlist_items",
+            "CREATE TABLE `wishlist_items` (`user_id` bigint NOT NULL, `product_id` bigint NOT NULL, "
+            "PRIMARY KEY (`user_id`, `product_id`))",
+            "CREATE TABLE `wishlist_items` (\n  `user_id` bigint NOT NULL,\n  `product_id` bigint NOT NULL,\n"
+            "  PRIMARY KEY (`user_id`, `product_id`)\n) ENGINE=InnoDB",
+        ),
         (
             "shop",
             "add-json-settings",
@@ -134,6 +148,14 @@ def _seed_branches(world: World, *, alice: User, bob: User, carol: User) -> None
             "CREATE TABLE `events_daily` (\n  `day` date NOT NULL,\n  `name` varchar(64) NOT NULL,\n"
             "  `count` bigint NOT NULL,\n  PRIMARY KEY (`day`, `name`)\n) ENGINE=InnoDB",
         ),
+        (
+            "analytics",
+            "add-events-name-index",
+            alice,
+            "events",
+            "ALTER TABLE `events` ADD INDEX `idx_name` (`name`)",
+            ANALYTICS_TABLES["events"].replace("PRIMARY KEY (`id`)", "PRIMARY KEY (`id`),\n  KEY `idx_name` (`name`)"),
+        ),
     ]
     for database, name, author, table, ddl, create_sql in branches:
         world.create_branch("acme", database, name=name, actor_id=author.id)
@@ -150,7 +172,7 @@ def _seed_branches(world: World, *, alice: User, bob: User, carol: User) -> None
     )
 
 
-def _seed_deploys(world: World, *, alice: User, bob: User, carol: User) -> None:
+def _seed_deploys(world: World, *, alice: User, bob: User, carol: User, end: float) -> None:
     timings = world.timings
     run_through = timings.submit_seconds + timings.run_seconds + timings.cutover_seconds + 1
 
@@ -186,12 +208,19 @@ def _seed_deploys(world: World, *, alice: User, bob: User, carol: User) -> None:
         auto_cutover=False,
         notes="Gated: cut over after the nightly batch.",
     )
+    names = world.create_deploy_request(
+        "acme", "analytics", actor_id=alice.id, branch="add-events-name-index", notes="For the event-name filter."
+    )
 
+    # Early in the hour, so that its revert window has closed by itself well before the end: shop's queue is free.
+    world.advance(end - SEED_SPAN_SECONDS * 3 / 4 - world.now())
     world.deploy("acme", "shop", loyalty.number, actor_id=alice.id)
+    # The rest happens in the last minute.
+    world.advance(end - 60 - world.now())
     world.deploy("acme", "analytics", sessions.number, actor_id=carol.id)
     world.advance(run_through)
     world.skip_revert("acme", "analytics", sessions.number, actor_id=carol.id)
-    world.deploy("acme", "shop", coupons.number, actor_id=bob.id)
     world.deploy("acme", "analytics", rollup.number, actor_id=bob.id)
     world.advance(run_through)
-    world.advance(max(0.0, 60 - 2 * run_through))
+    world.deploy("acme", "analytics", names.number, actor_id=alice.id)  # queued behind the gated rollup
+    world.advance(max(0.0, end - world.now()))
