@@ -1,7 +1,8 @@
 """Settings from the environment (and `.env`), and the rules that pick the run mode (docs/interface.md §1, §2).
 
-A wrong or missing setting is a `ConfigError` naming the variable; the CLI turns it into exit code 2 and one plain
-line. The variable *names* are the contract; the values never appear in an error (they may be secrets).
+Wrong or missing settings are one `ConfigError` listing every one of them, so a partial configuration is fixed in
+one go; the CLI turns it into exit code 2 and one plain line per variable. The variable *names* are the interface;
+the values never appear in an error (they may be secrets).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import base64
 import binascii
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,13 +31,30 @@ CONFIGURING_PREFIXES = ("SLACK_", "PLANETSCALE_")
 CONFIGURING_NAMES = ("BOT_ENCRYPTION_KEYS",)
 
 
-class ConfigError(Exception):
-    """A setting is missing or wrong. `variable` is the environment variable to fix."""
+@dataclass(frozen=True)
+class Problem:
+    """One setting to fix: the environment variable, and what is wrong with it, as a phrase that follows its name."""
 
-    def __init__(self, variable: str, problem: str) -> None:
-        super().__init__(f"{variable}: {problem}")
+    variable: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.variable} {self.problem}"
+
+
+class ConfigError(Exception):
+    """Settings are missing or wrong: every one in `problems`; `variable` and `problem` are the first."""
+
+    def __init__(self, variable: str, problem: str, *, more: Sequence[Problem] = ()) -> None:
+        self.problems = (Problem(variable, problem), *more)
+        super().__init__("; ".join(str(each) for each in self.problems))
         self.variable = variable
         self.problem = problem
+
+    @classmethod
+    def listing(cls, problems: Sequence[Problem]) -> ConfigError:
+        first, *more = problems
+        return cls(first.variable, first.problem, more=more)
 
 
 class Mode(enum.StrEnum):
@@ -142,15 +161,35 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read the settings, turning the first validation problem into a `ConfigError` naming its variable."""
+# What a value must look like, for the checks pydantic makes itself (its own wording names Python types).
+_EXPECTED = {"port": "must be a port number from 1 to 65535"}
+
+
+def read_settings(**overrides: Any) -> tuple[Settings, tuple[Problem, ...]]:
+    """The settings with every invalid value left at its default, and what was wrong with each invalid value.
+
+    Reading on past a bad value lets the caller add the missing ones to the same report."""
     try:
-        return Settings(**overrides)
+        return Settings(**overrides), ()
     except ValidationError as error:
-        first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "configuration"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(field.upper(), message) from None
+        problems: dict[str, Problem] = {}
+        for detail in error.errors():
+            field = str(detail["loc"][0]) if detail["loc"] else "configuration"
+            if detail["type"] == "value_error":  # our validators' own sentences
+                problem = str(detail["msg"]).removeprefix("Value error, ")
+            else:
+                problem = _EXPECTED.get(field, "has a value that cannot be used here")
+            problems.setdefault(field, Problem(field.upper(), problem))
+        defaults = {field: Settings.model_fields[field].default for field in problems if field in Settings.model_fields}
+        return Settings(**{**overrides, **defaults}), tuple(problems.values())
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; every invalid value is listed in one `ConfigError`."""
+    settings, invalid = read_settings(**overrides)
+    if invalid:
+        raise ConfigError.listing(invalid)
+    return settings
 
 
 @dataclass(frozen=True)
@@ -182,10 +221,16 @@ def choose_mode(settings: Settings) -> ModeChoice:
     return ModeChoice(Mode.HTTP, "SLACK_APP_TOKEN is not set")
 
 
-def require_for(mode: Mode, settings: Settings) -> None:
-    """Raise `ConfigError` for the first variable `mode` needs that is missing or malformed."""
+def require_for(mode: Mode, settings: Settings, *, invalid: Sequence[Problem] = ()) -> None:
+    """Raise one `ConfigError` listing `invalid` and every variable `mode` needs that is missing or malformed."""
+    problems = [*invalid, *_missing_for(mode, settings)]
+    if problems:
+        raise ConfigError.listing(problems)
+
+
+def _missing_for(mode: Mode, settings: Settings) -> list[Problem]:
     if mode is Mode.SANDBOX:
-        return
+        return []
     transport = "SLACK_SIGNING_SECRET" if mode is Mode.HTTP else "SLACK_APP_TOKEN"
     values: dict[str, object | None] = {
         "SLACK_BOT_TOKEN": settings.slack_bot_token,
@@ -194,14 +239,17 @@ def require_for(mode: Mode, settings: Settings) -> None:
         "PLANETSCALE_CLIENT_SECRET": settings.planetscale_client_secret,
         "BOT_ENCRYPTION_KEYS": settings.bot_encryption_keys,
     }
-    for variable, value in values.items():
-        if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
-            raise ConfigError(variable, f"is required in {mode.value} mode but is not set")
-    _require_prefix(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "a bot token")
+    problems = [
+        Problem(variable, f"is required in {mode.value} mode but is not set")
+        for variable, value in values.items()
+        if value is None or (isinstance(value, SecretStr) and not value.get_secret_value())
+    ]
+    prefixes = [(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "a bot token")]
     if mode is Mode.SOCKET:
-        _require_prefix(settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", "an app-level token")
-
-
-def _require_prefix(value: SecretStr | None, variable: str, prefix: str, what: str) -> None:
-    if value is not None and not value.get_secret_value().startswith(prefix):
-        raise ConfigError(variable, f"must be {what} starting with {prefix!r}")
+        prefixes.append((settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", "an app-level token"))
+    problems += [
+        Problem(variable, f"must be {what} starting with {prefix!r}")
+        for value, variable, prefix, what in prefixes
+        if value is not None and value.get_secret_value() and not value.get_secret_value().startswith(prefix)
+    ]
+    return problems
