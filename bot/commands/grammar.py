@@ -297,10 +297,9 @@ def parse(text: str, *, default_database: str | None = None) -> Invocation | Par
             usage=_group_usage(match.group),
         )
     if match.group is None:
+        # No usage lines: none of them is about what was typed, and the reply's footer points at `/pscale help`.
         return ParseFailure(
-            problem=f"{_code(match.words[0])} is not a /pscale command.{_did_you_mean(match.suggestions)} "
-            "`/pscale help` lists every command.",
-            usage=(HELP_USAGE,),
+            problem=f"{_code(match.words[0])} is not a /pscale command.{_did_you_mean(match.suggestions)}", usage=()
         )
     return ParseFailure(
         problem=f"{_code(' '.join(match.words))} is not a command.{_did_you_mean(match.suggestions)}",
@@ -527,7 +526,7 @@ def _broken_rule(spec: CommandSpec, values: Mapping[str, Value]) -> _BrokenRule 
 
 def _unbalanced_quote(normalized: str, error: UnbalancedQuoteError) -> ParseFailure:
     before = normalized[: error.position].split()
-    usage: tuple[str, ...] = (HELP_USAGE,)
+    usage: tuple[str, ...] = ()
     command: str | None = None
     match = CATALOG.lookup(before)
     if isinstance(match, Found):

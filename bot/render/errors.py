@@ -97,11 +97,17 @@ def _changed_note(error: PlanetScaleError) -> str:
     return "Nothing was changed."
 
 
+def _quoted(sentence: str) -> str:
+    """A sentence in quotes, ending the way prose does: “Done.” rather than “Done.”."""
+    sentence = sentence.strip()
+    return f"“{sentence}”" if sentence.endswith((".", "!", "?")) else f"“{sentence}”."
+
+
 def planetscale_failure(error: PlanetScaleError, *, values: Mapping[str, object]) -> Message:
     """The reply for a PlanetScale call that failed; `values` are the command's arguments plus `organization`."""
     target = describe_target(values, path_template=error.path)
     changed = _changed_note(error)
-    said = f" PlanetScale said: “{error.message}”." if error.message else ""
+    said = f" PlanetScale said: {_quoted(error.message)}" if error.message else ""
     if isinstance(error, NotFound):
         scope = _scope_for(error.path)
         scope_note = (

@@ -118,12 +118,11 @@ def render_usage_error(view: UsageError) -> Message:
         if view.command is not None
         else "`/pscale help` lists every command."
     )
-    blocks = [
-        _markdown(f":warning: {escape(view.problem)}"),
-        _plain("\n".join(view.usage)),
-        _context(more),
-    ]
-    text = "\n".join([escape(view.problem), *view.usage])
+    blocks = [_markdown(f":warning: {escape(view.problem)}")]
+    if view.usage:
+        blocks.append(_plain("\n".join(view.usage)))
+    blocks.append(_context(more))
+    text = "\n".join([escape(view.problem), *view.usage, more])
     return _message(text, blocks)
 
 

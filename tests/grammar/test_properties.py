@@ -99,11 +99,12 @@ def check_answer(parsed: Invocation | ParseFailure) -> None:
     assert isinstance(parsed, Invocation | ParseFailure)
     if isinstance(parsed, ParseFailure):
         assert parsed.problem.strip()
-        assert parsed.usage
+        assert parsed.usage or parsed.command is None
         assert all(line.startswith("Usage: /pscale") for line in parsed.usage)
         message = render_usage_error(usage_view(parsed))
         assert_valid_slack_message(message)
-        assert any(line.startswith("Usage: /pscale") for line in message.text.splitlines())
+        assert all(line in message.text.splitlines() for line in parsed.usage)
+        assert "`/pscale help" in str(message.blocks)
     else:
         assert_invocation_is_consistent(parsed)
 

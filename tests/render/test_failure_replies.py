@@ -82,3 +82,14 @@ def test_each_slack_refusal_says_what_to_do(code: str, says: str) -> None:
     assert "went wrong" not in reply.lower()
     finished = slack_refusal(code, method="chat.postMessage", retry="`/pscale dr post shop 7` posts its card")
     assert "`/pscale dr post shop 7` posts its card" in finished
+
+
+def test_planetscale_s_own_sentence_is_quoted_with_one_full_stop() -> None:
+    refused = error_for_status(422)(
+        "Deploy request #1 is closed.", method="POST", path=paths.DEPLOY, status=422, code=None, retry_after=None
+    )
+    text = planetscale_failure(refused, values={"organization": "acme", "database": "shop", "number": 1}).text
+    assert "PlanetScale said: “Deploy request #1 is closed.” " in text
+    assert ".”." not in text
+    unfinished = error_for_status(422)("no", method="POST", path=paths.DEPLOY, status=422, code=None, retry_after=None)
+    assert "PlanetScale said: “no”. " in planetscale_failure(unfinished, values={}).text

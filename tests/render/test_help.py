@@ -110,4 +110,14 @@ def test_unknown_command_failure_points_at_help() -> None:
     assert isinstance(failure, ParseFailure)
     message = render_usage_error(usage_view(failure))
     assert "`/pscale help` lists every command." in block_texts(message)
-    assert "Usage: /pscale help [COMMAND]" in message.text.splitlines()
+
+
+def test_a_typo_gets_the_suggestion_and_nothing_unrelated() -> None:
+    failure = parse("brnach list")
+    assert isinstance(failure, ParseFailure)
+    message = render_usage_error(usage_view(failure))
+    shown = block_texts(message)
+    assert shown.count("Did you mean `branch list`?") == 1
+    assert shown.count("`/pscale help` lists every command.") == 1
+    assert "Usage:" not in shown
+    assert "Usage:" not in message.text
