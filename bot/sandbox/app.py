@@ -3,6 +3,10 @@
 Everything still travels over real HTTP: the emulator page signs slash commands and POSTs them to the bot's own
 `/slack/events`; the bot calls the Slack and PlanetScale stand-ins mounted under `/_sandbox/…` on the same port.
 Only the credentials are made up, so anyone can try the bot in a minute with no account anywhere.
+
+Two addresses matter. The bot reaches its stand-ins at the address it listens on (loopback when it listens on all
+of them), while browsers follow links to the public one: `BOT_PUBLIC_URL` when set, which is how the sandbox works in
+a container with another port published, or on another machine.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import Mode, Settings
 from bot.linking import CALLBACK_PATH
 from bot.runtime import build_runtime, create_web_app
-from bot.sandbox.emulator import create_emulator_routes
+from bot.sandbox.emulator import WelcomeStep, create_emulator_routes
 from bot.sandbox.planetscale import create_planetscale_api, demo_world
 from bot.sandbox.planetscale.oauth import ConsentPage, create_planetscale_oauth
 from bot.sandbox.slack import SlackChannel, SlackStandIn, SlackUser
@@ -28,6 +33,8 @@ from bot.slack.scopes import BOT_SCOPE_NAMES
 DEFAULT_DATA_DIR = Path("pscale-bot-sandbox")
 KEY_FILE_NAME = "sandbox-encryption.key"
 OAUTH_MOUNT = "/_sandbox/planetscale-oauth"  # PlanetScale's OAuth server, with the consent page
+PLANETSCALE_MOUNT = "/_sandbox/planetscale"
+SLACK_MOUNT = "/_sandbox/slack"
 
 SANDBOX_TEAM_ID = "T0SANDBOX01"
 SANDBOX_CHANNEL = SlackChannel(id="C0GENERAL01", name="general", members=set())
@@ -36,6 +43,36 @@ SANDBOX_USERS = (
     SlackUser(id="U0BOB000001", name="bob", real_name="Bob Builder", tz="America/New_York"),
     SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member", tz="Asia/Tokyo"),
 )
+# What a newcomer is offered first: the seeded world's headline demo (bot/sandbox/planetscale/seed.py), step by step.
+SANDBOX_WELCOME = (
+    WelcomeStep(
+        "*Link your PlanetScale account.* Send `/pscale login` and click the button: PlanetScale's consent page (a "
+        "stand-in too) asks who you are there. The bot confirms in your direct messages (*pscale*, under Apps).",
+        ("/pscale login",),
+    ),
+    WelcomeStep(
+        "*Deploy a schema change.* `/pscale dr post shop 1` posts Carol's deploy request as a live card. *Approve* "
+        "it, *Deploy* it and watch the card move. Once deployed it can be reverted for 30 minutes; *Skip revert* "
+        "ends that at once.",
+        ("/pscale dr post shop 1",),
+    ),
+    WelcomeStep(
+        "*Open one yourself.* `/pscale dr create` opens a form: choose `shop`, then the branch `add-wishlist`. "
+        "`shop` needs an admin's approval, and not your own: switch *You are* (top right) to Bob, link him too, "
+        "and approve.",
+        ("/pscale dr create",),
+    ),
+    WelcomeStep(
+        "*Share a link.* A deploy request's address pasted in the channel unfurls as a live card.",
+        ("https://app.planetscale.com/acme/analytics/deploy-requests/2",),
+    ),
+    WelcomeStep(
+        "`/pscale help` lists every command. *Reset* (top right) puts the sandbox back as it was at the start.",
+        ("/pscale help",),
+    ),
+)
+# Addresses that mean "every interface": the bot reaches itself through loopback then.
+_EVERY_ADDRESS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
 
 
 def sandbox_database_path(settings: Settings) -> Path:
@@ -66,40 +103,92 @@ def sandbox_scopes(without: Iterable[str] = ()) -> frozenset[str]:
     return frozenset(BOT_SCOPE_NAMES) - dropped
 
 
-def build_sandbox_app(*, port: int, settings: Settings, without_scopes: Iterable[str] = ()) -> Starlette:
-    base_url = f"http://127.0.0.1:{port}"
+def _url_host(host: str) -> str:
+    reachable = _EVERY_ADDRESS.get(host, host)
+    return f"[{reachable}]" if ":" in reachable else reachable
+
+
+def sandbox_internal_url(*, host: str, port: int) -> str:
+    """Where the bot calls its own stand-ins: the address it listens on."""
+    return f"http://{_url_host(host)}:{port}"
+
+
+def sandbox_public_url(*, host: str, port: int, settings: Settings) -> str:
+    """Where browsers open the page and follow links: `BOT_PUBLIC_URL` when set, else the address listened on."""
+    return settings.public_url() if settings.bot_public_url else sandbox_internal_url(host=host, port=port)
+
+
+class _Replaceable:
+    """An ASGI app that can be exchanged for a fresh one while the server runs (the page's Reset button)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+class _PlanetScale:
+    """The seeded PlanetScale world with its API and OAuth server, and the way back to the seed."""
+
+    def __init__(self, *, redirect_uri: str) -> None:
+        self._client_id, self._client_secret = "pscale-bot-sandbox", secrets.token_hex(16)
+        self._redirect_uri = redirect_uri
+        api, oauth = self._seeded()
+        self.api, self.oauth = _Replaceable(api), _Replaceable(oauth)
+
+    @property
+    def client_id(self) -> str:
+        return self._client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self._client_secret
+
+    def _seeded(self) -> tuple[ASGIApp, ASGIApp]:
+        world, _people = demo_world()
+        oauth = create_planetscale_oauth(
+            world,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            redirect_uri=self._redirect_uri,
+            consent=ConsentPage(),
+        )
+        return create_planetscale_api(world), oauth
+
+    def reseed(self) -> None:
+        self.api.app, self.oauth.app = self._seeded()
+
+
+def build_sandbox_app(
+    *, port: int, settings: Settings, host: str = "127.0.0.1", without_scopes: Iterable[str] = ()
+) -> Starlette:
+    internal = sandbox_internal_url(host=host, port=port)
+    public = sandbox_public_url(host=host, port=port, settings=settings)
     database_path = sandbox_database_path(settings)
     slack = SlackStandIn(
-        scopes=sandbox_scopes(without_scopes), team_id=SANDBOX_TEAM_ID, base_url=f"{base_url}/_sandbox/slack"
+        scopes=sandbox_scopes(without_scopes), team_id=SANDBOX_TEAM_ID, base_url=f"{internal}{SLACK_MOUNT}"
     )
     for user in SANDBOX_USERS:
         slack.add_user(user)
     slack.add_channel(
         SlackChannel(id=SANDBOX_CHANNEL.id, name=SANDBOX_CHANNEL.name, members={user.id for user in SANDBOX_USERS})
     )
-    world, _people = demo_world()
+    planetscale = _PlanetScale(redirect_uri=f"{public}{CALLBACK_PATH}")
     signing_secret = secrets.token_hex(32)
-    client_id, client_secret = "pscale-bot-sandbox", secrets.token_hex(16)
-    oauth = create_planetscale_oauth(
-        world,
-        client_id=client_id,
-        client_secret=client_secret,
-        redirect_uri=f"{base_url}{CALLBACK_PATH}",
-        consent=ConsentPage(),
-    )
-    oauth_url = f"{base_url}{OAUTH_MOUNT}/oauth"
     bot_settings = Settings(
         _env_file=None,
         slack_bot_token=slack.bot_token,
         slack_signing_secret=signing_secret,
         slack_api_url=slack.api_url,
-        planetscale_api_url=f"{base_url}/_sandbox/planetscale/v1",
-        planetscale_authorize_url=f"{oauth_url}/authorize",
-        planetscale_token_url=f"{oauth_url}/token",
-        planetscale_revoke_url=f"{oauth_url}/revoke",
-        planetscale_client_id=client_id,
-        planetscale_client_secret=client_secret,
-        bot_public_url=base_url,
+        planetscale_api_url=f"{internal}{PLANETSCALE_MOUNT}/v1",
+        # The browser goes to the authorize page; the bot itself calls the token and revoke endpoints.
+        planetscale_authorize_url=f"{public}{OAUTH_MOUNT}/oauth/authorize",
+        planetscale_token_url=f"{internal}{OAUTH_MOUNT}/oauth/token",
+        planetscale_revoke_url=f"{internal}{OAUTH_MOUNT}/oauth/revoke",
+        planetscale_client_id=planetscale.client_id,
+        planetscale_client_secret=planetscale.client_secret,
+        bot_public_url=public,
         bot_database=str(database_path),
         bot_encryption_keys=load_or_create_key(database_path.parent / KEY_FILE_NAME),
         log_level=settings.log_level,
@@ -107,17 +196,26 @@ def build_sandbox_app(*, port: int, settings: Settings, without_scopes: Iterable
         port=port,
     )
     runtime = build_runtime(bot_settings, mode=Mode.SANDBOX)
+
+    def reset() -> None:
+        """Back to the first minute: the seeded PlanetScale, an empty channel, nobody linked, no cards."""
+        planetscale.reseed()
+        slack.workspace.forget_conversations()
+        runtime.database.forget_everything()
+
     stand_ins = [
-        Mount("/_sandbox/slack", app=slack.app),
-        Mount("/_sandbox/planetscale", app=create_planetscale_api(world)),
-        Mount(OAUTH_MOUNT, app=oauth),
+        Mount(SLACK_MOUNT, app=slack.app),
+        Mount(PLANETSCALE_MOUNT, app=planetscale.api),
+        Mount(OAUTH_MOUNT, app=planetscale.oauth),
     ]
     emulator = create_emulator_routes(
         slack=slack,
-        events_url=f"{base_url}/slack/events",
+        events_url=f"{internal}/slack/events",
         signing_secret=signing_secret,
         team_id=SANDBOX_TEAM_ID,
         channel_id=SANDBOX_CHANNEL.id,
         users=SANDBOX_USERS,
+        welcome=SANDBOX_WELCOME,
+        on_reset=reset,
     )
     return create_web_app(runtime=runtime, extra_routes=[*stand_ins, *emulator])

@@ -223,6 +223,15 @@ class Database:
         _fsync(target)
         return target
 
+    def forget_everything(self) -> None:
+        """Delete every row of every table but the migration record, in one transaction: the schema stays, the
+        data goes (the sandbox's Reset)."""
+        with self.transaction() as sql:
+            sql.execute("PRAGMA defer_foreign_keys = ON")  # any order of deletes is fine; checked at COMMIT
+            for name in sql.table_names():
+                if name != "schema_migrations":
+                    sql.execute(f"DELETE FROM [{name}]")  # noqa: S608 (names from sqlite_master, not from input)
+
     def close(self) -> None:
         """Close the connection (idempotent). Later use raises `StorageError`; `is_ready()` turns False."""
         with self._lock:

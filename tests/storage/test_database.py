@@ -16,6 +16,7 @@ from bot.storage import (
     LATEST_VERSION,
     MIGRATIONS,
     BackupError,
+    ChannelPreferences,
     Database,
     Migration,
     MigrationError,
@@ -311,3 +312,14 @@ def test_backup_never_overwrites(db: Database, tmp_path: Path) -> None:
 def test_backup_into_a_missing_folder_says_so(db: Database, tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="does not exist"):
         db.backup(tmp_path / "no-such-folder" / "copy.sqlite3")
+
+
+def test_forget_everything_empties_every_table_and_keeps_the_schema(db: Database) -> None:
+    ChannelPreferences(db).set_default_database(team_id="T1", channel_id="C1", database_name="shop")
+    version = db.schema_version()
+    db.forget_everything()
+    assert ChannelPreferences(db).default_database("T1", "C1") is None
+    with db.session() as sql:
+        assert all(sql[name].count == 0 for name in sql.table_names() if name != "schema_migrations")
+    assert db.schema_version() == version
+    assert db.is_ready()

@@ -47,6 +47,28 @@ MODAL = {
     ],
 }
 
+# A form like the bot's create forms: a database menu that tells the app at once, options loaded from the app,
+# radio buttons and checkboxes.
+PICKER_MODAL = {
+    "type": "modal", "callback_id": "picker", "title": {"type": "plain_text", "text": "Pick"},
+    "submit": {"type": "plain_text", "text": "Go"},
+    "blocks": [
+        {"type": "input", "block_id": "database", "dispatch_action": True,
+         "label": {"type": "plain_text", "text": "Database"},
+         "element": {"type": "external_select", "action_id": "pick_database", "min_query_length": 0}},
+        {"type": "input", "block_id": "when", "label": {"type": "plain_text", "text": "When"},
+         "element": {"type": "radio_buttons", "action_id": "when", "options": [
+             {"text": {"type": "plain_text", "text": "Now"}, "value": "now"},
+             {"text": {"type": "plain_text", "text": "Later"}, "value": "later"}],
+             "initial_option": {"text": {"type": "plain_text", "text": "Now"}, "value": "now"}}},
+        {"type": "input", "block_id": "extras", "optional": True, "label": {"type": "plain_text", "text": "Extras"},
+         "element": {"type": "checkboxes", "action_id": "extras", "options": [
+             {"text": {"type": "plain_text", "text": "Notify"}, "value": "notify"},
+             {"text": {"type": "plain_text", "text": "Dry run"}, "value": "dry-run"}]}},
+    ],
+}
+DATABASES = ["analytics", "shop"]
+
 
 @dataclass
 class FakeBot:
@@ -69,6 +91,14 @@ class FakeBot:
             return await self.command(form)
         payload = json.loads(form["payload"])
         self.received.append(payload)
+        if payload["type"] == "block_suggestion":
+            typed = payload["value"]
+            return JSONResponse({"options": [
+                {"text": {"type": "plain_text", "text": f"The {name} database"}, "value": name}
+                for name in DATABASES if typed in name
+            ]})
+        if payload["type"] == "block_actions" and payload["container"]["type"] == "view":
+            return Response(status_code=200)
         if payload["type"] == "block_actions":
             reply = {"text": f"Approved by <@{payload['user']['id']}>", "replace_original": False,
                      "response_type": "ephemeral"}
@@ -79,9 +109,14 @@ class FakeBot:
         return Response(status_code=200)
 
     async def command(self, form: dict[str, str]) -> Response:
-        if form["text"] == "branch create":
-            web = AsyncWebClient(token=self.standin.bot_token, base_url=self.standin.api_url)
-            await web.views_open(trigger_id=form["trigger_id"], view=MODAL)
+        web = AsyncWebClient(token=self.standin.bot_token, base_url=self.standin.api_url)
+        if form["text"] in ("branch create", "pick"):
+            await web.views_open(trigger_id=form["trigger_id"], view=MODAL if form["text"] == "branch create"
+                                 else PICKER_MODAL)
+            return Response(status_code=200)
+        if form["text"] == "dm me":
+            # As the bot says "Linked as …": a message to the person's id lands in their DM with the app.
+            await web.chat_postMessage(channel=form["user_id"], text=f"Hello <@{form['user_id']}>")
             return Response(status_code=200)
         if form["text"] == "fail":
             return Response("boom", status_code=500)

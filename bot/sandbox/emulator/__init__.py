@@ -1,5 +1,5 @@
 """The sandbox's emulator page: a Slack-like channel in the browser that drives the bot over real HTTP."""
 
-from bot.sandbox.emulator.routes import create_emulator_routes
+from bot.sandbox.emulator.routes import WelcomeStep, create_emulator_routes
 
-__all__ = ["create_emulator_routes"]
+__all__ = ["WelcomeStep", "create_emulator_routes"]

@@ -147,6 +147,69 @@ def block_actions_payload(
     return payload
 
 
+def view_block_actions_payload(
+    *, actions: list[JSON], view: JSON, state_values: JSON, actor: Actor = Actor(), trigger_id: str | None = None
+) -> JSON:
+    """A change in a modal that tells the app at once (`dispatch_action`, or an element of an `actions` block):
+    `view` as Slack last showed it, with what the person has entered so far under `state.values`."""
+    shown = dict(view)
+    shown["state"] = {"values": state_values}
+    return {
+        "type": "block_actions",
+        "user": actor.user,
+        "api_app_id": actor.api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view.get("id")},
+        "trigger_id": trigger_id or new_trigger_id(),
+        "team": actor.team,
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": shown,
+        "actions": actions,
+    }
+
+
+def block_suggestion_payload(
+    *,
+    action_id: str,
+    block_id: str,
+    typed: str,
+    actor: Actor = Actor(),
+    view: JSON | None = None,
+    state_values: JSON | None = None,
+    message: JSON | None = None,
+) -> JSON:
+    """An options request: a menu with options from the app (`external_select`) asks for those matching `typed`.
+    It comes from a modal (`view`) or from a message (`message`, in the actor's channel)."""
+    payload: JSON = {
+        "type": "block_suggestion",
+        "user": actor.user,
+        "api_app_id": actor.api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": typed,
+        "team": actor.team,
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+    if view is not None:
+        shown = dict(view)
+        shown["state"] = {"values": state_values or {}}
+        payload["container"] = {"type": "view", "view_id": view.get("id")}
+        payload["view"] = shown
+    elif message is not None:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message.get("ts"),
+            "channel_id": actor.channel_id,
+            "is_ephemeral": False,
+        }
+        payload["channel"] = {"id": actor.channel_id, "name": actor.channel_name}
+        payload["message"] = message
+    return payload
+
+
 def button_action(button: JSON, *, block_id: str) -> JSON:
     """The `actions[]` entry Slack sends for a click on `button` (a Block Kit button element)."""
     action: JSON = {

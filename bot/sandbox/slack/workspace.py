@@ -12,7 +12,7 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -216,6 +216,8 @@ class Workspace:
         self._seq = 0
         self._last_ts_micros = 0
         self._created = int(clock())
+        # Goes up when every conversation is forgotten, so a page showing the old ones knows to start over.
+        self.generation = 0
 
     # -- directory -----------------------------------------------------------------------------------------
     def add_user(self, user: SlackUser) -> SlackUser:
@@ -254,7 +256,7 @@ class Workspace:
             return None
         with self.lock:
             if channel_id in self._users:
-                return self._direct_message_with(channel_id)
+                return self.direct_message_with(channel_id)
             found = self._channels.get(channel_id)
         if found is None or (found.kind is not ChannelKind.PUBLIC and not found.bot_is_member):
             return None
@@ -266,9 +268,14 @@ class Workspace:
             raise SlackError("channel_not_found")
         return channel.to_api(created=self._created)
 
-    def _direct_message_with(self, user_id: str) -> SlackChannel:
-        """The bot's DM with `user_id` (the app's Messages tab), opened on first use as `chat.postMessage` does."""
-        dm_id = "D" + user_id.removeprefix("U")
+    @staticmethod
+    def direct_message_id(user_id: str) -> str:
+        """The id of the bot's DM with `user_id` (the app's Messages tab), whether or not it is open yet."""
+        return "D" + user_id.removeprefix("U")
+
+    def direct_message_with(self, user_id: str) -> SlackChannel:
+        """The bot's DM with `user_id`, opened on first use as `chat.postMessage` does."""
+        dm_id = self.direct_message_id(user_id)
         with self.lock:
             existing = self._channels.get(dm_id)
             if existing is not None:
@@ -286,6 +293,18 @@ class Workspace:
         if not channel.bot_is_member and not public_ok:
             raise SlackError("not_in_channel")
         return channel
+
+    def forget_conversations(self) -> None:
+        """Every message, open modal, trigger id and direct-message channel goes; users and channels stay."""
+        with self.lock:
+            self._messages.clear()
+            self._views.clear()
+            self._view_stacks.clear()
+            self._triggers.clear()
+            for channel_id in [cid for cid, channel in self._channels.items() if channel.is_im]:
+                del self._channels[channel_id]
+            self.generation += 1
+            self._bump()
 
     # -- messages ------------------------------------------------------------------------------------------
     def next_ts(self) -> str:
@@ -321,7 +340,7 @@ class Workspace:
             raise SlackError("no_text")
         with self.lock:
             # Like Slack, a user id as the channel means the bot's direct message with that user.
-            channel = self._direct_message_with(channel).id if channel in self._users else channel
+            channel = self.direct_message_with(channel).id if channel in self._users else channel
             target = (
                 self._postable_channel(channel, public_ok=public_ok) if check_membership else self.channel(channel)
             )
@@ -399,11 +418,15 @@ class Workspace:
                 and (message.visible_to is None or message.visible_to == viewer)
             ]
 
-    def changes_since(self, seq: int, *, channel: str, viewer: str) -> tuple[int, list[StoredMessage]]:
-        """(the current seq, messages in `channel` seen by `viewer` that changed after `seq`)."""
+    def changes_since(
+        self, seq: int, *, channels: Collection[str], viewer: str
+    ) -> tuple[int, list[StoredMessage]]:
+        """(the current seq, messages in any of `channels` seen by `viewer` that changed after `seq`)."""
         with self.lock:
             changed = [
-                message for message in self.messages(channel, viewer=viewer, include_deleted=True) if message.seq > seq
+                message
+                for message in self.messages(viewer=viewer, include_deleted=True)
+                if message.channel in channels and message.seq > seq
             ]
             return self._seq, changed
 

@@ -1,0 +1,69 @@
+"""The sandbox as a person uses it: served like `pscale-bot sandbox` serves it, and driven through its page.
+
+    with serve_sandbox(tmp_path) as url:
+        await page.goto(url + "/")
+        await link(page, "Bob Builder")
+        await send(page, "/pscale dr post shop 1")
+
+`scripts/sandbox_screenshot.py` drives the page the same way for the README's picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.async_api import Locator, Page, expect
+
+from bot.config import load_settings
+from bot.sandbox.app import build_sandbox_app, sandbox_internal_url
+from tests.support.servers import bind_loopback, serve_asgi
+
+
+@contextmanager
+def serve_sandbox(
+    data_dir: Path, *, host: str = "127.0.0.1", without_scopes: tuple[str, ...] = (), **settings: str
+) -> Iterator[str]:
+    """The sandbox app listening on `host` (a free port), keeping its files in `data_dir`; yields where this
+    machine reaches it. `without_scopes`: the Slack scopes its app was installed without."""
+    sock = bind_loopback(host)
+    port = sock.getsockname()[1]
+    loaded = load_settings(_env_file=None, bot_database=str(data_dir / "bot.sqlite3"), **settings)
+    app = build_sandbox_app(host=host, port=port, settings=loaded, without_scopes=without_scopes)
+    with serve_asgi(app, sock=sock):
+        yield sandbox_internal_url(host=host, port=port)
+
+
+async def send(page: Page, text: str) -> None:
+    """Type into the channel's message box and press Enter, as a person would."""
+    box = page.locator("#composer-input")
+    await box.fill(text)
+    await box.press("Enter")
+
+
+async def link(page: Page, person: str) -> None:
+    """`/pscale login`, the link button, the start page, PlanetScale's consent page signed in as `person`."""
+    await send(page, "/pscale login")
+    await follow_link_button(page, person)
+
+
+async def follow_link_button(page: Page, person: str) -> None:
+    """The newest link button on the page, through to the page that says the account is linked."""
+    link_button = page.locator("[data-action-id=link_account]").last
+    await expect(link_button).to_be_visible()
+    async with page.context.expect_page() as opened:
+        await link_button.click()
+    start = await opened.value
+    await start.wait_for_load_state()
+    await start.get_by_role("button").first.click()  # "Continue to PlanetScale"
+    await start.get_by_label(person, exact=False).check()
+    await start.get_by_role("button", name="Approve").click()
+    await expect(start.get_by_text(person, exact=False).first).to_be_visible()
+    assert "/oauth/planetscale/callback" in start.url
+    await start.close()
+
+
+def card(page: Page, title: str) -> Locator:
+    """The live card in the channel whose header reads `title` (not its copy in an open thread)."""
+    return page.locator("#messages .msg").filter(has=page.locator(".block.header", has_text=title))
