@@ -1,25 +1,32 @@
-"""`pscale-bot` entry points (docs/interface.md §1). A wrong or missing setting: exit 2 and one line naming it."""
+"""`pscale-bot` entry points (docs/interface.md §1).
+
+Wrong or missing settings: exit 2 and one line per variable. An address it cannot listen on: exit 3 and one line,
+found before anything else starts, so nothing claims to be running when it is not.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 
 from bot.checks import run_checks
-from bot.config import ConfigError, Mode, Settings, choose_mode, load_settings, require_for
+from bot.config import ConfigError, Mode, Problem, Settings, choose_mode, read_settings, require_for
 from bot.digests.service import RunReport
 from bot.linking import rotate_encryption_keys
 from bot.linking.crypto import SecretBox
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, build_runtime, create_web_app
-from bot.sandbox.app import build_sandbox_app
+from bot.sandbox.app import build_sandbox_app, sandbox_public_url
 from bot.slack.scopes import BOT_SCOPE_NAMES
 from bot.storage import BackupError, Database, StorageError
 from bot.watch.store import Watches
@@ -27,18 +34,29 @@ from bot.watch.store import Watches
 log = logging.getLogger("pscale_bot")
 
 EXIT_CONFIG = 2
+EXIT_CANNOT_LISTEN = 3
+LOOPBACK = "127.0.0.1"
+EVERY_ADDRESS = "0.0.0.0"  # noqa: S104 (a server in a container or behind a load balancer listens on all of them)
+
+
+class CannotListen(Exception):
+    """The address or port cannot be listened on; the message is one plain line saying what to do."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        settings, invalid = read_settings()
         configure_logging(level=settings.log_level, fmt=settings.log_format)
-        code: int = args.run(args, settings)
+        code: int = args.run(args, settings, invalid)
     except ConfigError as error:
-        print(f"pscale-bot: {error.variable} {error.problem}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"pscale-bot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except CannotListen as error:
+        print(f"pscale-bot: {error}", file=sys.stderr)
+        return EXIT_CANNOT_LISTEN
     except StorageError as error:
         print(f"pscale-bot: BOT_DATABASE {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -49,24 +67,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pscale-bot", description="Slack chat-ops for PlanetScale.")
+    parser.add_argument("--version", action="version", version=f"pscale-bot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="pick the mode from the environment (the sandbox when nothing is set)")
+    run.add_argument(
+        "--host", default=None, help=f"address to listen on (default: {LOOPBACK} for the sandbox, else {EVERY_ADDRESS})"
+    )
+    run.add_argument("--port", type=_port, default=None, help="port (default: PORT, else 3000)")
     run.set_defaults(run=_run)
 
     serve = commands.add_parser("serve", help="HTTP mode: Slack calls POST /slack/events")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # noqa: S104
-    serve.add_argument("--port", type=int, default=None, help="port (default: PORT, else 3000)")
+    serve.add_argument("--host", default=EVERY_ADDRESS, help=f"address to listen on (default {EVERY_ADDRESS})")
+    serve.add_argument("--port", type=_port, default=None, help="port (default: PORT, else 3000)")
     serve.set_defaults(run=_serve)
 
-    socket = commands.add_parser("socket", help="Socket Mode: the bot connects to Slack, no public URL needed")
-    socket.add_argument("--host", default="0.0.0.0", help="address for the non-Slack routes")  # noqa: S104
-    socket.set_defaults(run=_socket)
+    socket_mode = commands.add_parser("socket", help="Socket Mode: the bot connects to Slack, no public URL needed")
+    socket_mode.add_argument("--host", default=EVERY_ADDRESS, help="address for the non-Slack routes")
+    socket_mode.set_defaults(run=_socket)
 
     sandbox = commands.add_parser("sandbox", help="the bot with built-in stand-ins for Slack and PlanetScale")
-    sandbox.add_argument("--port", type=int, default=None, help="port (default: PORT, else 3000)")
+    sandbox.add_argument("--port", type=_port, default=None, help="port (default: PORT, else 3000)")
     sandbox.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 inside a container; default 127.0.0.1)"
+        "--host", default=LOOPBACK, help=f"address to listen on ({EVERY_ADDRESS} in a container; default {LOOPBACK})"
     )
     sandbox.add_argument(
         "--without-scope", action="append", default=[], choices=BOT_SCOPE_NAMES, metavar="SCOPE",
@@ -92,42 +115,68 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _version() -> str:
+    try:
+        return version("pscale-bot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
+def _port(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 1 to 65535")
+    return number
+
+
+def _require_valid(invalid: Sequence[Problem]) -> None:
+    if invalid:
+        raise ConfigError.listing(invalid)
+
+
+def _run(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
     choice = choose_mode(settings)
     log.info("starting in %s mode: %s", choice.mode.value, choice.reason)
+    require_for(choice.mode, settings, invalid=invalid)
+    port = args.port or settings.port
     if choice.mode is Mode.SANDBOX:
-        return _start_sandbox(host="127.0.0.1", port=settings.port, settings=settings)
-    require_for(choice.mode, settings)
-    return _start(settings, mode=choice.mode, host="0.0.0.0", port=settings.port)  # noqa: S104
+        return _start_sandbox(host=args.host or LOOPBACK, port=port, settings=settings)
+    return _start(settings, mode=choice.mode, host=args.host or EVERY_ADDRESS, port=port)
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    require_for(Mode.HTTP, settings)
+def _serve(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
+    require_for(Mode.HTTP, settings, invalid=invalid)
     port = args.port or settings.port
     log.info("starting in http mode on port %d", port)
     return _start(settings, mode=Mode.HTTP, host=args.host, port=port)
 
 
-def _socket(args: argparse.Namespace, settings: Settings) -> int:
-    require_for(Mode.SOCKET, settings)
+def _socket(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
+    require_for(Mode.SOCKET, settings, invalid=invalid)
     log.info("starting in socket mode; other routes on port %d", settings.port)
     return _start(settings, mode=Mode.SOCKET, host=args.host, port=settings.port)
 
 
-def _sandbox(args: argparse.Namespace, settings: Settings) -> int:
+def _sandbox(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
+    require_for(Mode.SANDBOX, settings, invalid=invalid)
     port = args.port or settings.port
     log.info("starting in sandbox mode on port %d", port)
     return _start_sandbox(host=args.host, port=port, settings=settings, without_scopes=args.without_scope)
 
 
-def _check(args: argparse.Namespace, settings: Settings) -> int:
+def _check(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
+    _require_valid(invalid)
     checks = asyncio.run(run_checks(settings))
     for check in checks:
         print(check.line())
     return 0 if all(check.ok for check in checks) else 1
 
 
-def _backup(args: argparse.Namespace, settings: Settings) -> int:
+def _backup(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
+    _require_valid(invalid)
     if not Path(settings.bot_database).is_file():
         # Opening would create an empty database, and the "backup" would quietly be of nothing.
         raise StorageError(f"{settings.bot_database} does not exist; nothing to back up")
@@ -143,11 +192,13 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _digest(args: argparse.Namespace, settings: Settings) -> int:
+def _digest(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
     choice = choose_mode(settings)
     if choice.mode is Mode.SANDBOX:
-        raise ConfigError("SLACK_BOT_TOKEN", "is required to post digests (the sandbox schedules its own)")
-    require_for(choice.mode, settings)
+        raise ConfigError(
+            "SLACK_BOT_TOKEN", "is required to post digests (the sandbox schedules its own)", more=invalid
+        )
+    require_for(choice.mode, settings, invalid=invalid)
     report = asyncio.run(_post_digests(build_runtime(settings, mode=choice.mode), everything=args.all))
     print(f"digests: {report.posted} posted, {len(report.failures)} not posted")
     if report.failures:
@@ -164,7 +215,8 @@ async def _post_digests(runtime: Runtime, *, everything: bool) -> RunReport:
         runtime.database.close()
 
 
-def _keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+def _keys_rotate(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
+    _require_valid(invalid)
     keys = settings.encryption_keys()
     if not keys:
         raise ConfigError("BOT_ENCRYPTION_KEYS", "is required to re-encrypt the stored secrets but is not set")
@@ -193,19 +245,63 @@ def _keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _start(settings: Settings, *, mode: Mode, host: str, port: int) -> int:
+    listening = _listen(host, port)
     runtime = build_runtime(settings, mode=mode, port=port)
-    return _serve_app(create_web_app(runtime=runtime), host=host, port=port)
+    return _serve_app(create_web_app(runtime=runtime), listening)
 
 
 def _start_sandbox(*, host: str, port: int, settings: Settings, without_scopes: Sequence[str] = ()) -> int:
-    app = build_sandbox_app(port=port, settings=settings, without_scopes=without_scopes)
-    print(f"pscale-bot sandbox: open http://{host}:{port}/ in a browser", file=sys.stderr)
-    return _serve_app(app, host=host, port=port)
-
-
-def _serve_app(app: Starlette, *, host: str, port: int) -> int:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None, access_log=False)
+    listening = _listen(host, port)
+    app = build_sandbox_app(host=host, port=port, settings=settings, without_scopes=without_scopes)
+    page = sandbox_public_url(host=host, port=port, settings=settings)
+    return _serve_app(
+        app, listening, on_started=lambda: print(f"pscale-bot sandbox: open {page}/ in a browser", file=sys.stderr)
     )
-    server.run()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and listen before anything is built: a busy port is then the only thing said, and the bot's own first
+    calls to itself (the sandbox's stand-ins) wait in the backlog instead of being refused."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise CannotListen(f"cannot listen on {host}: no such address on this machine (check --host)") from None
+    listening = socket.socket(family, kind, protocol)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind(address)
+        listening.listen(2048)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise CannotListen(
+                f"port {port} is already in use on {host} (is pscale-bot already running?); stop that program "
+                "or choose another port with --port or PORT"
+            ) from None
+        if error.errno == errno.EACCES:
+            raise CannotListen(f"not allowed to listen on port {port}; choose a port above 1023") from None
+        raise CannotListen(f"cannot listen on {host} port {port}: {error.strerror}") from None
+    return listening
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self._on_started is not None and not self.should_exit:
+            self._on_started()
+
+
+def _serve_app(app: Starlette, listening: socket.socket, *, on_started: Callable[[], None] | None = None) -> int:
+    config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False)
+    server = _Server(config, on_started)
+    try:
+        server.run(sockets=[listening])
+    finally:
+        listening.close()
     return 0 if server.started else 1

@@ -223,7 +223,8 @@ def choose_mode(settings: Settings) -> ModeChoice:
 
 def require_for(mode: Mode, settings: Settings, *, invalid: Sequence[Problem] = ()) -> None:
     """Raise one `ConfigError` listing `invalid` and every variable `mode` needs that is missing or malformed."""
-    problems = [*invalid, *_missing_for(mode, settings)]
+    wrong = {problem.variable for problem in invalid}  # a wrong value was dropped: it is not missing as well
+    problems = [*invalid, *(problem for problem in _missing_for(mode, settings) if problem.variable not in wrong)]
     if problems:
         raise ConfigError.listing(problems)
 

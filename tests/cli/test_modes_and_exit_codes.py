@@ -1,10 +1,12 @@
-"""docs/interface.md §1: the mode rules and "exit 2 with one line naming the variable", through the real entry point."""
+"""docs/interface.md §1: the mode rules, "exit 2 with one line per variable to fix" and "exit 3 when the port is
+taken", through the real entry point."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -39,10 +41,15 @@ def _bot(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Compl
     )
 
 
-def _assert_config_exit(result: subprocess.CompletedProcess[str], variable: str) -> None:
+def _problems(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The lines naming a variable to fix (log lines come before them)."""
+    return [line.removeprefix("pscale-bot: ") for line in result.stderr.splitlines() if line.startswith("pscale-bot: ")]
+
+
+def _assert_config_exit(result: subprocess.CompletedProcess[str], *variables: str) -> None:
+    """Exit 2 with one line for each of `variables`, in that order, and nothing else wrong."""
     assert result.returncode == 2, result.stderr
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"pscale-bot: {variable} "), result.stderr
+    assert [line.split(" ", 1)[0] for line in _problems(result)] == list(variables), result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -51,9 +58,12 @@ def test_serve_without_signing_secret_exits_2_naming_it(tmp_path: Path) -> None:
     _assert_config_exit(_bot(["serve"], cwd=tmp_path, env=env), "SLACK_SIGNING_SECRET")
 
 
-def test_run_with_only_a_bot_token_is_not_the_sandbox(tmp_path: Path) -> None:
+def test_run_with_only_a_bot_token_is_not_the_sandbox_and_lists_all_that_is_missing(tmp_path: Path) -> None:
     result = _bot(["run"], cwd=tmp_path, env=_clean_env(SLACK_BOT_TOKEN="xoxb-1-test"))
-    _assert_config_exit(result, "SLACK_SIGNING_SECRET")
+    _assert_config_exit(
+        result, "SLACK_SIGNING_SECRET", "PLANETSCALE_CLIENT_ID", "PLANETSCALE_CLIENT_SECRET", "BOT_ENCRYPTION_KEYS"
+    )
+    assert all(line.endswith("is required in http mode but is not set") for line in _problems(result))
     assert "starting in http mode" in result.stderr
     assert "sandbox" not in result.stderr
 
@@ -62,7 +72,28 @@ def test_dotenv_in_the_working_directory_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\nSLACK_APP_TOKEN=xapp-1-test\n")
     result = _bot(["run"], cwd=tmp_path, env=_clean_env())
     assert "starting in socket mode" in result.stderr
-    _assert_config_exit(result, "PLANETSCALE_CLIENT_ID")
+    _assert_config_exit(result, "PLANETSCALE_CLIENT_ID", "PLANETSCALE_CLIENT_SECRET", "BOT_ENCRYPTION_KEYS")
+
+
+def test_wrong_and_missing_values_are_listed_together_in_plain_words(tmp_path: Path) -> None:
+    env = _clean_env(SLACK_BOT_TOKEN="xoxb-1-test", SLACK_SIGNING_SECRET="s3cr3t", PORT="abc", LOG_FORMAT="xml")
+    result = _bot(["run"], cwd=tmp_path, env=env)
+    _assert_config_exit(
+        result, "LOG_FORMAT", "PORT", "PLANETSCALE_CLIENT_ID", "PLANETSCALE_CLIENT_SECRET", "BOT_ENCRYPTION_KEYS"
+    )
+    assert "PORT must be a port number from 1 to 65535" in _problems(result)
+    assert "LOG_FORMAT must be text or json" in _problems(result)
+    assert "Input should be" not in result.stderr  # pydantic's own wording names Python types
+
+
+def test_the_sandbox_reports_a_wrong_port_too(tmp_path: Path) -> None:
+    _assert_config_exit(_bot(["run"], cwd=tmp_path, env=_clean_env(PORT="0")), "PORT")
+
+
+def test_version(tmp_path: Path) -> None:
+    result = _bot(["--version"], cwd=tmp_path, env=_clean_env())
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"pscale-bot {version('pscale-bot')}"
 
 
 @pytest.mark.parametrize(
