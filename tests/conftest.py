@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from bot.config import DEFAULT_PLANETSCALE_SCOPES
 from bot.sandbox.planetscale import World, seed_demo
@@ -25,6 +27,11 @@ __all__ = [
     "pytest_testnodedown",
     "slack_standin",
 ]
+
+# How long an example takes depends on the machine and its load, not on the code under test: property tests check
+# behaviour only, so neither the per-example deadline nor the "too slow" health check applies (speed is bench/'s).
+hypothesis_settings.register_profile("pscale-bot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("pscale-bot")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
@@ -111,3 +111,9 @@ def test_ddl_is_escaped_for_slack_on_the_card_and_in_the_diff() -> None:
     assert shown in str(_drawn(operations=operations).blocks)
     modal = render.diff_modal(database="shop", number=7, html_url=None, operations=operations)
     assert shown in str(modal["blocks"])
+
+
+def test_no_property_test_fails_for_being_slow() -> None:
+    # tests/conftest.py's hypothesis profile: a loaded machine must not fail a property test for its own speed.
+    assert settings.default.deadline is None
+    assert HealthCheck.too_slow in settings.default.suppress_health_check
