@@ -1,6 +1,7 @@
 # pscale-bot: Slack chat-ops for PlanetScale.
 #   docker build -t pscale-bot .
-#   docker run -d --env-file prod.env -v pscale-data:/data -p 3000:3000 pscale-bot
+#   docker run -p 3000:3000 pscale-bot                                               # the sandbox, on http://127.0.0.1:3000/
+#   docker run -d --env-file prod.env -v pscale-data:/data -p 3000:3000 pscale-bot  # Socket Mode or HTTP mode
 # One container per database file (docs/interface.md §7): do not scale it out.
 FROM python:3.11-slim
 
@@ -31,4 +32,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
     CMD ["python", "-m", "bot.healthcheck"]
 
-CMD ["pscale-bot", "run"]
+# Every interface: a container's loopback is its own, so the sandbox too must listen where `-p` forwards to.
+CMD ["pscale-bot", "run", "--host", "0.0.0.0"]

@@ -16,7 +16,10 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,7 +76,7 @@ def test_healthcheck_uses_the_stdlib_probe_and_the_command_runs_the_bot() -> Non
     options, _, command = healthcheck.partition("CMD ")
     assert "--timeout=" in options
     assert json.loads(command) == ["python", "-m", "bot.healthcheck"]
-    assert [json.loads(command) for command in _all("CMD")] == [["pscale-bot", "run"]]
+    assert [json.loads(command) for command in _all("CMD")] == [["pscale-bot", "run", "--host", "0.0.0.0"]]
 
 
 def _dockerignored(path: str) -> bool:
@@ -159,3 +162,39 @@ def test_the_copied_files_install_and_run(tmp_path: Path) -> None:
     probe = run("-m", "bot.healthcheck")
     assert probe.returncode == 1
     assert probe.stdout.startswith("unhealthy: http://127.0.0.1:1/healthz")
+
+
+def _answers_on(port: int, address: str) -> bool:
+    try:
+        return httpx.get(f"http://{address}:{port}/healthz", timeout=5).status_code == 200
+    except httpx.ConnectError:
+        return False
+
+
+@pytest.mark.parametrize(("command", "outside_loopback"), [(None, True), (["pscale-bot", "run"], False)])
+def test_the_image_s_command_serves_the_sandbox_beyond_its_own_loopback(
+    tmp_path: Path, command: list[str] | None, outside_loopback: bool
+) -> None:
+    """`docker run -p 3000:3000 IMAGE` forwards to the container's own interface, not to its loopback: the image's
+    command, with the image's environment and nothing configured, must listen there. 127.0.0.2 is a loopback
+    address too, but a server bound to 127.0.0.1 alone refuses it, as a container's loopback refuses `-p`; the
+    plain `pscale-bot run` shows that difference."""
+    [cmd] = [json.loads(found) for found in _all("CMD")]
+    program, *arguments = command or cmd
+    assert program == "pscale-bot"
+    port = free_port()
+    environment = {
+        **{name: value for name, value in os.environ.items() if not name.startswith(("SLACK_", "PLANETSCALE_"))},
+        **_env(), "BOT_DATABASE": str(tmp_path / "pscale-bot.sqlite3"), "PORT": str(port),
+    }
+    process = subprocess.Popen([sys.executable, "-m", "bot", *arguments], cwd=tmp_path, env=environment,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        announced = next((line for line in process.stderr if line.startswith("pscale-bot sandbox: open ")), "")
+        assert announced == f"pscale-bot sandbox: open http://127.0.0.1:{port}/ in a browser\n"
+        assert _answers_on(port, "127.0.0.1")
+        assert _answers_on(port, "127.0.0.2") is outside_loopback
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
