@@ -16,10 +16,9 @@ from pathlib import Path
 from playwright.async_api import expect
 
 from tests.support.browser import chromium_page
-from tests.support.sandbox_page import card, link, send, serve_sandbox
+from tests.support.sandbox_page import deploy_shop_1, link, serve_sandbox
 
 REPO = Path(__file__).resolve().parent.parent
-DEPLOYED_WITHIN_MS = 90_000
 
 
 async def shoot(url: str, out: Path, profile: Path) -> None:
@@ -27,13 +26,7 @@ async def shoot(url: str, out: Path, profile: Path) -> None:
         await page.goto(url + "/")
         await page.get_by_role("button", name="Got it").click()
         await link(page, "Alice Admin")
-        await send(page, "/pscale dr post shop 1")
-        shop_1 = card(page, "shop #1 add-orders-index")
-        await shop_1.locator("[data-action-id=dr_approve]").click()
-        await expect(shop_1).to_contain_text("Approved by Alice Admin")
-        await shop_1.locator("[data-action-id=dr_deploy]").click()
-        await page.locator("#confirm-ok").click()
-        await expect(shop_1).to_contain_text("Deployed; can still be reverted", timeout=DEPLOYED_WITHIN_MS)
+        shop_1 = await deploy_shop_1(page)
         await shop_1.locator(".thread-link").click()
         await expect(page.locator("#thread-pane")).to_contain_text("Now: Deployed")
         await shop_1.scroll_into_view_if_needed()

@@ -3,7 +3,6 @@ call to its own stand-ins is not refused, and a port already taken is one plain 
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -13,19 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.cli import unconfigured_env
 from tests.support.servers import bind_loopback
 
 OPEN_LINE = "pscale-bot sandbox: open "
 
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SLACK_", "PLANETSCALE_", "BOT_", "LOG_", "PORT"))
-    }
-    env.update(extra)
-    return env
 
 
 @contextmanager
@@ -57,7 +48,7 @@ def _free_port() -> int:
 
 def test_the_sandbox_announces_its_page_when_it_answers_and_logs_no_refused_call(tmp_path: Path) -> None:
     port = _free_port()
-    with _running(["run", "--port", str(port)], cwd=tmp_path, env=_clean_env()) as (_process, lines):
+    with _running(["run", "--port", str(port)], cwd=tmp_path, env=unconfigured_env()) as (_process, lines):
         assert lines[-1] == f"{OPEN_LINE}http://127.0.0.1:{port}/ in a browser"
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
     log = "\n".join(lines)
@@ -67,7 +58,7 @@ def test_the_sandbox_announces_its_page_when_it_answers_and_logs_no_refused_call
 
 def test_the_sandbox_announces_bot_public_url(tmp_path: Path) -> None:
     port = _free_port()
-    env = _clean_env(BOT_PUBLIC_URL="https://sandbox.example.com:8443/")
+    env = unconfigured_env(BOT_PUBLIC_URL="https://sandbox.example.com:8443/")
     with _running(["sandbox", "--port", str(port)], cwd=tmp_path, env=env) as (_process, lines):
         assert lines[-1] == f"{OPEN_LINE}https://sandbox.example.com:8443/ in a browser"
 
@@ -79,7 +70,7 @@ def test_a_port_in_use_is_one_line_and_exit_3(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
-            cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=60, check=False,
+            cwd=tmp_path, env=unconfigured_env(), capture_output=True, text=True, timeout=60, check=False,
         )
     assert result.returncode == 3, result.stderr
     last = result.stderr.strip().splitlines()[-1]

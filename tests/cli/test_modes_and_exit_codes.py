@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from bot.config import ConfigError, Mode, choose_mode, load_settings, require_for
 from bot.runtime import build_runtime
 from bot.storage import ChannelPreferences, Database
+from tests.support.cli import unconfigured_env
 
 FULL_HTTP = {
     "SLACK_BOT_TOKEN": "xoxb-1-test",
@@ -24,15 +25,6 @@ FULL_HTTP = {
     "BOT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
 }
 
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SLACK_", "PLANETSCALE_", "BOT_", "LOG_", "PORT"))
-    }
-    env.update(extra)
-    return env
 
 
 def _bot(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -54,12 +46,12 @@ def _assert_config_exit(result: subprocess.CompletedProcess[str], *variables: st
 
 
 def test_serve_without_signing_secret_exits_2_naming_it(tmp_path: Path) -> None:
-    env = _clean_env(**{k: v for k, v in FULL_HTTP.items() if k != "SLACK_SIGNING_SECRET"})
+    env = unconfigured_env(**{k: v for k, v in FULL_HTTP.items() if k != "SLACK_SIGNING_SECRET"})
     _assert_config_exit(_bot(["serve"], cwd=tmp_path, env=env), "SLACK_SIGNING_SECRET")
 
 
 def test_run_with_only_a_bot_token_is_not_the_sandbox_and_lists_all_that_is_missing(tmp_path: Path) -> None:
-    result = _bot(["run"], cwd=tmp_path, env=_clean_env(SLACK_BOT_TOKEN="xoxb-1-test"))
+    result = _bot(["run"], cwd=tmp_path, env=unconfigured_env(SLACK_BOT_TOKEN="xoxb-1-test"))
     _assert_config_exit(
         result, "SLACK_SIGNING_SECRET", "PLANETSCALE_CLIENT_ID", "PLANETSCALE_CLIENT_SECRET", "BOT_ENCRYPTION_KEYS"
     )
@@ -70,13 +62,13 @@ def test_run_with_only_a_bot_token_is_not_the_sandbox_and_lists_all_that_is_miss
 
 def test_dotenv_in_the_working_directory_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\nSLACK_APP_TOKEN=xapp-1-test\n")
-    result = _bot(["run"], cwd=tmp_path, env=_clean_env())
+    result = _bot(["run"], cwd=tmp_path, env=unconfigured_env())
     assert "starting in socket mode" in result.stderr
     _assert_config_exit(result, "PLANETSCALE_CLIENT_ID", "PLANETSCALE_CLIENT_SECRET", "BOT_ENCRYPTION_KEYS")
 
 
 def test_wrong_and_missing_values_are_listed_together_in_plain_words(tmp_path: Path) -> None:
-    env = _clean_env(SLACK_BOT_TOKEN="xoxb-1-test", SLACK_SIGNING_SECRET="s3cr3t", PORT="abc", LOG_FORMAT="xml")
+    env = unconfigured_env(SLACK_BOT_TOKEN="xoxb-1-test", SLACK_SIGNING_SECRET="s3cr3t", PORT="abc", LOG_FORMAT="xml")
     result = _bot(["run"], cwd=tmp_path, env=env)
     _assert_config_exit(
         result, "LOG_FORMAT", "PORT", "PLANETSCALE_CLIENT_ID", "PLANETSCALE_CLIENT_SECRET", "BOT_ENCRYPTION_KEYS"
@@ -87,11 +79,11 @@ def test_wrong_and_missing_values_are_listed_together_in_plain_words(tmp_path: P
 
 
 def test_the_sandbox_reports_a_wrong_port_too(tmp_path: Path) -> None:
-    _assert_config_exit(_bot(["run"], cwd=tmp_path, env=_clean_env(PORT="0")), "PORT")
+    _assert_config_exit(_bot(["run"], cwd=tmp_path, env=unconfigured_env(PORT="0")), "PORT")
 
 
 def test_version(tmp_path: Path) -> None:
-    result = _bot(["--version"], cwd=tmp_path, env=_clean_env())
+    result = _bot(["--version"], cwd=tmp_path, env=unconfigured_env())
     assert result.returncode == 0
     assert result.stdout.strip() == f"pscale-bot {version('pscale-bot')}"
 
@@ -107,14 +99,14 @@ def test_version(tmp_path: Path) -> None:
     ],
 )
 def test_a_wrong_value_exits_2_naming_the_variable(tmp_path: Path, variable: str, value: str) -> None:
-    env = _clean_env(**{**FULL_HTTP, variable: value})
+    env = unconfigured_env(**{**FULL_HTTP, variable: value})
     result = _bot(["serve"], cwd=tmp_path, env=env)
     _assert_config_exit(result, variable)
 
 
 def test_secrets_never_appear_in_the_error_line(tmp_path: Path) -> None:
     secret = "xoxp-super-secret-value"
-    result = _bot(["serve"], cwd=tmp_path, env=_clean_env(**{**FULL_HTTP, "SLACK_BOT_TOKEN": secret}))
+    result = _bot(["serve"], cwd=tmp_path, env=unconfigured_env(**{**FULL_HTTP, "SLACK_BOT_TOKEN": secret}))
     _assert_config_exit(result, "SLACK_BOT_TOKEN")
     assert secret not in result.stderr
 
@@ -155,7 +147,7 @@ def test_serve_port_is_part_of_the_default_public_url(tmp_path: Path) -> None:
 
 def test_backup_copies_a_live_database_and_refuses_to_overwrite(tmp_path: Path) -> None:
     database_file = tmp_path / "bot.sqlite3"
-    from_env = _clean_env(BOT_DATABASE=str(database_file))
+    from_env = unconfigured_env(BOT_DATABASE=str(database_file))
     missing = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
     _assert_config_exit(missing, "BOT_DATABASE")
     database = Database.open(database_file)
@@ -177,4 +169,4 @@ def test_backup_copies_a_live_database_and_refuses_to_overwrite(tmp_path: Path) 
 
 
 def test_digest_needs_a_real_configuration(tmp_path: Path) -> None:
-    _assert_config_exit(_bot(["digest"], cwd=tmp_path, env=_clean_env()), "SLACK_BOT_TOKEN")
+    _assert_config_exit(_bot(["digest"], cwd=tmp_path, env=unconfigured_env()), "SLACK_BOT_TOKEN")

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.cli import unconfigured_env
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,10 +184,8 @@ def test_the_image_s_command_serves_the_sandbox_beyond_its_own_loopback(
     program, *arguments = command or cmd
     assert program == "pscale-bot"
     port = free_port()
-    environment = {
-        **{name: value for name, value in os.environ.items() if not name.startswith(("SLACK_", "PLANETSCALE_"))},
-        **_env(), "BOT_DATABASE": str(tmp_path / "pscale-bot.sqlite3"), "PORT": str(port),
-    }
+    image_env = {**_env(), "BOT_DATABASE": str(tmp_path / "pscale-bot.sqlite3"), "PORT": str(port)}
+    environment = unconfigured_env(**image_env)
     process = subprocess.Popen([sys.executable, "-m", "bot", *arguments], cwd=tmp_path, env=environment,
                                stderr=subprocess.PIPE, text=True)
     try:

@@ -10,14 +10,19 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.support.sandbox_page import card, follow_link_button, link, send, serve_sandbox
+from tests.support.sandbox_page import (
+    DEPLOYED_WITHIN_MS,
+    card,
+    deploy_shop_1,
+    follow_link_button,
+    link,
+    send,
+    serve_sandbox,
+)
 
 pytestmark = pytest.mark.browser
 
 BOB = "U0BOB000001"
-# The sandbox's own clock runs: a deployment takes its real seconds (bot/sandbox/planetscale/world.py DeployTimings)
-# and the card is read again every few seconds while it runs. A generous wait, not a measure of speed.
-DEPLOYED_WITHIN_MS = 90_000
 
 
 @pytest.fixture
@@ -86,13 +91,7 @@ async def test_the_headline_demo_has_nothing_in_its_way(browser_page: Page, sand
     page = browser_page
     await page.goto(sandbox_url + "/")
     await link(page, "Alice Admin")
-    await send(page, "/pscale dr post shop 1")
-    shop_1 = card(page, "shop #1 add-orders-index")
-    await shop_1.locator("[data-action-id=dr_approve]").click()
-    await expect(shop_1).to_contain_text("Approved by Alice Admin")
-    await shop_1.locator("[data-action-id=dr_deploy]").click()
-    await page.locator("#confirm-ok").click()
-    await expect(shop_1).to_contain_text("Deployed; can still be reverted", timeout=DEPLOYED_WITHIN_MS)
+    shop_1 = await deploy_shop_1(page)  # shop's deploy queue is free: it starts at once
     await shop_1.locator("[data-action-id=dr_skip_revert]").click()
     await page.locator("#confirm-ok").click()
     await expect(shop_1).not_to_contain_text("can still be reverted")

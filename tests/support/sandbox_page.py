@@ -67,3 +67,20 @@ async def follow_link_button(page: Page, person: str) -> None:
 def card(page: Page, title: str) -> Locator:
     """The live card in the channel whose header reads `title` (not its copy in an open thread)."""
     return page.locator("#messages .msg").filter(has=page.locator(".block.header", has_text=title))
+
+
+# The sandbox's own clock runs: a deployment takes its real seconds (bot/sandbox/planetscale/world.py DeployTimings)
+# and the card is read again every few seconds while it runs. A generous wait, not a measure of speed.
+DEPLOYED_WITHIN_MS = 90_000
+
+
+async def deploy_shop_1(page: Page) -> Locator:
+    """The headline demo, by someone already linked: post shop #1, approve it, deploy it, wait for "Deployed"."""
+    await send(page, "/pscale dr post shop 1")
+    shop_1 = card(page, "shop #1 add-orders-index")
+    await shop_1.locator("[data-action-id=dr_approve]").click()
+    await expect(shop_1).to_contain_text("Approved by")
+    await shop_1.locator("[data-action-id=dr_deploy]").click()
+    await page.locator("#confirm-ok").click()  # Slack's own confirm dialog, as the page draws it
+    await expect(shop_1).to_contain_text("Deployed; can still be reverted", timeout=DEPLOYED_WITHIN_MS)
+    return shop_1

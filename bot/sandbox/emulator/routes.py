@@ -51,6 +51,10 @@ class BadInput(Exception):
     """The page sent something unusable; answered with 400 and this message."""
 
 
+class ModalGone(Exception):
+    """The modal the page acted in has closed or been replaced meanwhile; answered with 409."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """How the bot answered one delivered request."""
@@ -98,6 +102,14 @@ def _string(body: JSON, name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
         raise BadInput(f"`{name}` is required")
+    return value
+
+
+def _text(body: JSON, name: str) -> str:
+    """An optional string field; empty when absent."""
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise BadInput(f"`{name}` must be a string")
     return value
 
 
@@ -297,10 +309,7 @@ class Emulator:
     async def command(self, request: Request) -> Response:
         body = await _json_object(request)
         actor = self._actor(body)
-        raw_text = body.get("text", "")
-        if not isinstance(raw_text, str):
-            raise BadInput("`text` must be a string")
-        text = slack_escape(raw_text.strip())
+        text = slack_escape(_text(body, "text").strip())
         ws = self._slack.workspace
         # Slack shows the asker what they typed; it stays private unless the reply goes to the channel.
         ws.post(
@@ -347,9 +356,11 @@ class Emulator:
             raise SlackError("message_not_found")
         return message
 
-    def _open_view(self, actor: Actor, view_id: str) -> OpenView | None:
+    def _open_view(self, actor: Actor, view_id: str) -> OpenView:
         top = self._slack.workspace.top_view(actor.user_id)
-        return top if top is not None and top.id == view_id else None
+        if top is None or top.id != view_id:
+            raise ModalGone
+        return top
 
     def _message_blocks(self, message: StoredMessage, unfurl_url: object) -> list[JSON]:
         if not isinstance(unfurl_url, str):
@@ -408,8 +419,6 @@ class Emulator:
 
     async def _view_action(self, body: JSON, actor: Actor) -> Response:
         top = self._open_view(actor, _string(body, "view_id"))
-        if top is None:
-            return JSONResponse({"error": "that modal is no longer open"}, status_code=409)
         block_index, block = self._block(list(top.view.get("blocks", [])), body)
         element = _element_at(block, _index(body, "element_index"))
         if block.get("type") == "input" and not block.get("dispatch_action"):
@@ -441,13 +450,9 @@ class Emulator:
         """A menu whose options come from the bot was opened or typed in: ask the bot, as Slack does."""
         body = await _json_object(request)
         actor = self._actor(body)
-        typed = body.get("value", "")
-        if not isinstance(typed, str):
-            raise BadInput("`value` must be a string")
+        typed = _text(body, "value")
         if isinstance(body.get("view_id"), str):
             top = self._open_view(actor, body["view_id"])
-            if top is None:
-                return JSONResponse({"error": "that modal is no longer open"}, status_code=409)
             blocks = list(top.view.get("blocks", []))
             view, state, message = top.view, _state_values(top.view, body.get("values", {})), None
         else:
@@ -479,8 +484,6 @@ class Emulator:
         actor = self._actor(body)
         view_id = _string(body, "view_id")
         top = self._open_view(actor, view_id)
-        if top is None:
-            return JSONResponse({"error": "that modal is no longer open"}, status_code=409)
         payload = view_submission_payload(
             view=top.view,
             state_values=_state_values(top.view, body.get("values", {})),
@@ -551,13 +554,16 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _answering_plainly(handler: Handler) -> Handler:
-    """Bad input → 400 with a sentence, a Slack refusal → 404 with its code; never a traceback page."""
+    """Bad input → 400 with a sentence, a closed modal → 409, a Slack refusal → 404 with its code; never a
+    traceback page."""
 
     async def guarded(request: Request) -> Response:
         try:
             return await handler(request)
         except BadInput as error:
             return JSONResponse({"error": str(error)}, status_code=400)
+        except ModalGone:
+            return JSONResponse({"error": "that modal is no longer open"}, status_code=409)
         except SlackError as error:
             return JSONResponse({"error": error.code}, status_code=404)
 

@@ -110,6 +110,19 @@ def interaction(payload: JSON, *, signing_secret: str, timestamp: int | None = N
     return sign(body, content_type=FORM, signing_secret=signing_secret, timestamp=timestamp)
 
 
+def _interaction_fields(kind: str, actor: Actor) -> JSON:
+    """What every interaction payload carries: its type, who acted, the app and the workspace."""
+    return {
+        "type": kind,
+        "user": actor.user,
+        "api_app_id": actor.api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "team": actor.team,
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
 def block_actions_payload(
     *,
     actions: list[JSON],
@@ -123,10 +136,7 @@ def block_actions_payload(
 ) -> JSON:
     """A click on a message's element. Slack leaves `message` out when the clicked message is ephemeral."""
     payload: JSON = {
-        "type": "block_actions",
-        "user": actor.user,
-        "api_app_id": actor.api_app_id,
-        "token": VERIFICATION_TOKEN,
+        **_interaction_fields("block_actions", actor),
         "container": {
             "type": "message",
             "message_ts": message_ts,
@@ -134,9 +144,6 @@ def block_actions_payload(
             "is_ephemeral": is_ephemeral,
         },
         "trigger_id": trigger_id or new_trigger_id(),
-        "team": actor.team,
-        "enterprise": None,
-        "is_enterprise_install": False,
         "channel": {"id": actor.channel_id, "name": actor.channel_name},
         "state": {"values": state_values or {}},
         "response_url": response_url,
@@ -155,15 +162,9 @@ def view_block_actions_payload(
     shown = dict(view)
     shown["state"] = {"values": state_values}
     return {
-        "type": "block_actions",
-        "user": actor.user,
-        "api_app_id": actor.api_app_id,
-        "token": VERIFICATION_TOKEN,
+        **_interaction_fields("block_actions", actor),
         "container": {"type": "view", "view_id": view.get("id")},
         "trigger_id": trigger_id or new_trigger_id(),
-        "team": actor.team,
-        "enterprise": None,
-        "is_enterprise_install": False,
         "view": shown,
         "actions": actions,
     }
@@ -182,16 +183,10 @@ def block_suggestion_payload(
     """An options request: a menu with options from the app (`external_select`) asks for those matching `typed`.
     It comes from a modal (`view`) or from a message (`message`, in the actor's channel)."""
     payload: JSON = {
-        "type": "block_suggestion",
-        "user": actor.user,
-        "api_app_id": actor.api_app_id,
-        "token": VERIFICATION_TOKEN,
+        **_interaction_fields("block_suggestion", actor),
         "action_id": action_id,
         "block_id": block_id,
         "value": typed,
-        "team": actor.team,
-        "enterprise": None,
-        "is_enterprise_install": False,
     }
     if view is not None:
         shown = dict(view)
@@ -256,16 +251,10 @@ def view_submission_payload(
     submitted = dict(view)
     submitted["state"] = {"values": state_values}
     return {
-        "type": "view_submission",
-        "team": actor.team,
-        "user": actor.user,
-        "api_app_id": actor.api_app_id,
-        "token": VERIFICATION_TOKEN,
+        **_interaction_fields("view_submission", actor),
         "trigger_id": trigger_id or new_trigger_id(),
         "view": submitted,
         "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
     }
 
 
