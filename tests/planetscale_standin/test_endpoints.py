@@ -181,13 +181,17 @@ async def test_webhooks_create_test_list_delete(planetscale: ServedPlanetScale) 
 
         tested = await client.post(f"{SHOP}/webhooks/{hook['id']}/test")
         assert tested.status_code == 204
-        listed = (await client.get(f"{SHOP}/webhooks")).json()
-        assert listed["data"][0]["last_sent_at"] is not None
+        again = await client.post(f"{SHOP}/webhooks/{hook['id']}/test")
+        assert again.status_code == 429  # one test every 20 seconds
+        assert len((await client.get(f"{SHOP}/webhooks")).json()["data"]) == 1
 
         assert (await client.delete(f"{SHOP}/webhooks/{hook['id']}")).status_code == 204
         assert (await client.get(f"{SHOP}/webhooks")).json()["data"] == []
         unknown_event = await client.post(f"{SHOP}/webhooks", json={"url": "https://x.example", "events": ["nope"]})
         assert unknown_event.status_code == 422
+        for url in ("http://bot.example.com/hook", "https://127.0.0.1/hook", "https://localhost/hook"):
+            refused = await client.post(f"{SHOP}/webhooks", json={"url": url, "events": ["deploy_request.opened"]})
+            assert refused.status_code == 422, url  # PlanetScale delivers only to public https URLs
 
 
 async def test_unknown_paths_and_bad_bodies_answer_in_planetscale_shape(planetscale: ServedPlanetScale) -> None:

@@ -3,6 +3,8 @@ and end to end over HTTP for the main path."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from bot.sandbox.planetscale import DeployTimings, PlanetScaleError, World
@@ -10,8 +12,10 @@ from bot.sandbox.planetscale.world import DeployRequest, User
 from tests.support.planetscale import ServedPlanetScale
 
 TIMINGS = DeployTimings(
-    submit_seconds=1, run_seconds=10, cutover_seconds=2, revert_window_seconds=1800, revert_seconds=5
+    submit_seconds=1, run_seconds=10, cutover_seconds=2, vschema_seconds=1, revert_window_seconds=1800,
+    revert_seconds=5, cancel_seconds=2,
 )
+DEPLOYED = 1 + 10 + 2 + 1  # from submitting to complete_pending_revert
 ORDERS = "CREATE TABLE `orders` (`id` bigint NOT NULL, PRIMARY KEY (`id`))"
 
 
@@ -64,11 +68,21 @@ def test_auto_cutover_deploy_runs_through_the_revert_window_to_complete() -> Non
     scenario.world.advance(5)
     assert scenario.world.operation_progress(request) == (50.0, 5.0)
     scenario.world.advance(5)
+    # Auto-apply cuts over by itself, through the same intermediate states a gated deploy's apply goes through.
+    assert scenario.state(request) == "in_progress_cutover"
+    assert request.deployment.cutover_at == request.deployed_at == scenario.world.now()
+    scenario.world.advance(2)
+    assert scenario.state(request) == "in_progress_vschema"
+    scenario.world.advance(1)
     assert scenario.state(request) == "complete_pending_revert"
     assert "t_add_a" in scenario.main_tables()
-    assert request.deployed_at is not None
     assert request.state == "open"
-    scenario.world.advance(1800)
+    # PlanetScale's revert window: 30 minutes from when the deployment finished, not from the cutover.
+    assert request.deployment.finished_at == scenario.world.now()
+    assert request.deployment.revert_window_ends_at == scenario.world.now() + 1800
+    scenario.world.advance(1799)
+    assert scenario.state(request) == "complete_pending_revert"
+    scenario.world.advance(1)
     assert scenario.state(request) == "complete"
     assert request.state == "closed"
 
@@ -84,7 +98,7 @@ def test_gated_deploy_waits_for_apply() -> None:
     assert scenario.state(request) == "pending_cutover"  # it waits for a person
     scenario.world.apply_deploy("org", "db", request.number, actor_id=scenario.bob.id)
     assert scenario.state(request) == "in_progress_cutover"
-    scenario.world.advance(2)
+    scenario.world.advance(3)
     assert scenario.state(request) == "complete_pending_revert"
     assert request.deployment.cutover_actor_id == scenario.bob.id
     assert "t_gated" in scenario.main_tables()
@@ -94,17 +108,19 @@ def test_revert_restores_the_schema_and_skip_revert_completes() -> None:
     scenario = Scenario()
     reverted = scenario.open("to-revert")
     scenario.deploy(reverted)
-    scenario.world.advance(11)
+    scenario.world.advance(DEPLOYED)
     scenario.world.revert("org", "db", reverted.number, actor_id=scenario.alice.id)
     assert scenario.state(reverted) == "in_progress_revert"
     scenario.world.advance(5)
+    assert scenario.state(reverted) == "in_progress_revert_vschema"
+    scenario.world.advance(1)
     assert scenario.state(reverted) == "complete_revert"
     assert "t_to_revert" not in scenario.main_tables()
     assert reverted.state == "closed"
 
     kept = scenario.open("to-keep")
     scenario.deploy(kept)
-    scenario.world.advance(11)
+    scenario.world.advance(DEPLOYED)
     scenario.world.skip_revert("org", "db", kept.number, actor_id=scenario.alice.id)
     assert scenario.state(kept) == "complete"
     assert "t_to_keep" in scenario.main_tables()
@@ -118,6 +134,8 @@ def test_cancel_a_running_deploy(wait: float, state_before: str) -> None:
     scenario.world.advance(wait)
     assert scenario.state(request) == state_before
     scenario.world.cancel("org", "db", request.number, actor_id=scenario.bob.id)
+    assert scenario.state(request) == "in_progress_cancel"  # a running deployment takes a moment to stop
+    scenario.world.advance(2)
     assert scenario.state(request) == "complete_cancel"
     assert request.operations[0].state == "cancelled"
     assert request.deployment.cancelled_actor_id == scenario.bob.id
@@ -133,14 +151,15 @@ def test_deploy_queue_runs_one_at_a_time_in_order() -> None:
         scenario.deploy(request)
     assert [scenario.state(request) for request in (first, second, third)] == ["submitting", "queued", "queued"]
     assert scenario.world.preceding("org", "db", third) == [first, second]
-    scenario.world.advance(11)
+    scenario.world.advance(DEPLOYED)
     # The first holds the queue during its revert window.
     assert [scenario.state(request) for request in (first, second)] == ["complete_pending_revert", "queued"]
     scenario.world.cancel("org", "db", second.number, actor_id=scenario.alice.id)
+    assert scenario.state(second) == "complete_cancel"  # only queued: dropped at once
     scenario.world.skip_revert("org", "db", first.number, actor_id=scenario.alice.id)
     assert scenario.state(third) == "submitting"
     # Letting the clock run past the revert window frees the queue by itself, at the right moment.
-    scenario.world.advance(11 + 1800 + 11)
+    scenario.world.advance(DEPLOYED + 1800)
     assert scenario.state(third) == "complete"
 
 
@@ -164,7 +183,7 @@ def test_failed_revert_is_unblocked_to_complete_revert() -> None:
     scenario = Scenario()
     request = scenario.open("revert-fails")
     scenario.deploy(request)
-    scenario.world.advance(11)
+    scenario.world.advance(DEPLOYED)
     scenario.world.revert("org", "db", request.number, actor_id=scenario.alice.id)
     scenario.world.fail_deployment("org", "db", request.number)
     assert scenario.state(request) == "complete_revert_error"
@@ -229,11 +248,18 @@ async def test_state_machine_over_http(planetscale: ServedPlanetScale) -> None:
         assert gated["deployment_state"] == "pending_cutover"
         applied = await client.post(f"{analytics}/apply-deploy")
         assert applied.json()["deployment_state"] == "in_progress_cutover"
-        planetscale.world.advance(planetscale.world.timings.cutover_seconds)
-        assert (await client.get(analytics)).json()["deployment_state"] == "complete_pending_revert"
+        timings = planetscale.world.timings
+        planetscale.world.advance(timings.cutover_seconds)
+        assert (await client.get(analytics)).json()["deployment_state"] == "in_progress_vschema"
+        planetscale.world.advance(timings.vschema_seconds)
+        deployed = (await client.get(analytics)).json()
+        assert deployed["deployment_state"] == "complete_pending_revert"
+        deployment = deployed["deployment"]
+        window_end = datetime.fromisoformat(deployment["deployment_revert_request"]["waiting_period_end_at"])
+        assert window_end - datetime.fromisoformat(deployment["finished_at"]) == timedelta(minutes=30)
         reverted = await client.post(f"{analytics}/revert")
         assert reverted.json()["deployment_state"] == "in_progress_revert"
-        planetscale.world.advance(planetscale.world.timings.revert_seconds)
+        planetscale.world.advance(timings.revert_seconds + timings.vschema_seconds)
         final = (await client.get(analytics)).json()
         assert (final["state"], final["deployment_state"]) == ("closed", "complete_revert")
         again = await client.post(f"{analytics}/revert")
@@ -244,4 +270,81 @@ async def test_state_machine_over_http(planetscale: ServedPlanetScale) -> None:
         third = analytics.removesuffix("/2") + "/3"
         assert (await client.get(third)).json()["deployment_state"] == "submitting"
         cancelled = await client.post(f"{third}/cancel")
-        assert cancelled.json()["deployment_state"] == "complete_cancel"
+        assert cancelled.json()["deployment_state"] == "in_progress_cancel"  # a running deployment takes a moment
+        planetscale.world.advance(timings.cancel_seconds)
+        assert (await client.get(third)).json()["deployment_state"] == "complete_cancel"
+
+
+def test_auto_apply_is_inherited_from_the_previous_deploy_request_and_can_be_switched() -> None:
+    scenario = Scenario()
+    world = scenario.world
+    first = scenario.open("first")
+    assert first.deployment.auto_cutover is True  # no earlier deploy request: auto-apply
+    gated = scenario.open("gated", auto_cutover=False)
+    world.create_branch("org", "db", name="later", actor_id=None)
+    world.change_schema("org", "db", "later", table="t_later", ddl="CREATE TABLE `t_later` (`id` int)",
+                        create_sql="CREATE TABLE `t_later` (`id` int)")
+    later = world.create_deploy_request("org", "db", actor_id=scenario.alice.id, branch="later")
+    assert later.deployment.auto_cutover is False  # as the previous deploy request (#2, gated)
+
+    world.set_auto_apply("org", "db", gated.number, enable=True, actor_id=scenario.bob.id)
+    assert gated.deployment.auto_cutover is True
+    scenario.deploy(later)
+    world.advance(11)
+    assert scenario.state(later) == "pending_cutover"
+    # Switching auto-apply on while it waits cuts over now.
+    world.set_auto_apply("org", "db", later.number, enable=True, actor_id=scenario.bob.id)
+    assert scenario.state(later) == "in_progress_cutover"
+    world.advance(3)
+    with pytest.raises(PlanetScaleError, match="before the cutover"):
+        world.set_auto_apply("org", "db", later.number, enable=False, actor_id=scenario.bob.id)
+
+
+def test_a_blocked_cutover_waits_until_forced() -> None:
+    scenario = Scenario()
+    world = scenario.world
+    request = scenario.open("locked")
+    with pytest.raises(PlanetScaleError, match="in_progress_cutover"):
+        world.force_cutover("org", "db", request.number, actor_id=scenario.alice.id)
+    scenario.deploy(request)
+    world.advance(11)
+    assert scenario.state(request) == "in_progress_cutover"
+    world.block_cutover("org", "db", request.number)
+    world.advance(3600)
+    assert scenario.state(request) == "in_progress_cutover"
+    world.force_cutover("org", "db", request.number, actor_id=scenario.alice.id)
+    assert request.deployment.force_cutover_requested_at == world.now()
+    assert scenario.state(request) == "in_progress_vschema"
+    world.advance(1)
+    assert scenario.state(request) == "complete_pending_revert"
+
+
+def test_a_schema_change_dismisses_the_approval_recomputes_and_leaves_the_queue() -> None:
+    scenario = Scenario(require_approval=True)
+    world = scenario.world
+    holder, request = scenario.open("holds-the-queue"), scenario.open("changes-later", author=scenario.carol)
+    for approved in (holder, request):
+        world.review_deploy_request("org", "db", approved.number, actor_id=scenario.bob.id, state="approved")
+    scenario.deploy(holder)
+    scenario.deploy(request)
+    assert scenario.state(request) == "queued"
+    approval = request.reviews[0]
+    world.advance(1)
+
+    world.change_schema("org", "db", "changes-later", table="orders", ddl="ALTER TABLE `orders` DROP COLUMN `id`",
+                        create_sql="CREATE TABLE `orders` (`x` int)")
+    assert not request.approved
+    assert approval.state == "approved"  # the review itself stays as it was: the API cannot say "dismissed"
+    comment = request.reviews[-1]
+    assert (comment.actor_id, comment.state) == (world.planetscale_bot.id, "commented")
+    assert "orders" in comment.body
+    assert [(op.table_name, op.operation_name, op.can_drop_data) for op in request.operations] == [
+        ("t_changes_later", "CREATE", False), ("orders", "ALTER", True)
+    ]
+    assert request.deployment.schema_last_updated_at == world.now() > approval.created_at
+    assert scenario.state(request) == "ready"  # out of the queue, checked again
+    with pytest.raises(PlanetScaleError, match="must be approved"):
+        scenario.deploy(request)
+    world.review_deploy_request("org", "db", request.number, actor_id=scenario.bob.id, state="approved")
+    scenario.deploy(request)
+    assert scenario.state(request) == "queued"

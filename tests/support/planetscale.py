@@ -32,6 +32,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from bot.sandbox.planetscale import ALL_SCOPES, DemoWorld, RequestRecord, World, create_planetscale_api, seed_demo
+from bot.sandbox.planetscale.webhooks import WebhookSender
 from bot.sandbox.planetscale.world import DEFAULT_TOKEN_LIFETIME, User
 from tests.support.servers import serve_asgi
 
@@ -131,11 +132,13 @@ def conformance_problems(records: Iterable[RequestRecord]) -> list[str]:
 
 @dataclass
 class ServedPlanetScale:
-    """A stand-in being served: its world, its base URL (ending in /v1) and the seeded people."""
+    """A stand-in being served: its world, its base URL (ending in /v1), the seeded people, and what it sends to
+    registered webhooks."""
 
     world: World
     base_url: str
     demo: DemoWorld | None
+    webhooks: WebhookSender
 
     def token(
         self, user: User | str, scopes: Iterable[str] = ALL_SCOPES, *, expires_in: int = DEFAULT_TOKEN_LIFETIME
@@ -164,10 +167,11 @@ class ServedPlanetScale:
 
 @contextmanager
 def serve_planetscale(world: World, *, demo: DemoWorld | None = None) -> Iterator[ServedPlanetScale]:
-    """Serve `world` on a loopback port; hung requests are released before the server stops."""
-    with serve_asgi(create_planetscale_api(world)) as base_url:
+    """Serve `world` on a loopback port, sending its webhook deliveries as they happen; hung requests are released
+    before the server stops."""
+    with serve_asgi(create_planetscale_api(world)) as base_url, WebhookSender(world).running() as sender:
         try:
-            yield ServedPlanetScale(world=world, base_url=f"{base_url}/v1", demo=demo)
+            yield ServedPlanetScale(world=world, base_url=f"{base_url}/v1", demo=demo, webhooks=sender)
         finally:
             world.faults.clear()
 

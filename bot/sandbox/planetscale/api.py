@@ -177,6 +177,17 @@ def get_organization(call: Call) -> Reply:
     return Reply(200, views.organization_body(call.world.organization_for(call.user_id, call.params["organization"])))
 
 
+def list_organization_members(call: Call) -> Reply:
+    organization = call.world.organization_for(call.user_id, call.params["organization"])
+    needle = call.query.get("q", "").lower()
+    people = [call.world.users[user_id] for user_id in organization.members]
+    found = [
+        user for user in sorted(people, key=lambda user: user.name)
+        if needle in user.name.lower() or needle in user.display_name.lower() or needle in user.email.lower()
+    ]
+    return _page(call, [views.member_body(call.world, organization, user) for user in found], totals=True)
+
+
 def list_databases(call: Call) -> Reply:
     organization = call.world.organization_for(call.user_id, call.params["organization"])
     needle = call.query.get("q", "")
@@ -332,7 +343,8 @@ def create_deploy_request(call: Call) -> Reply:
         branch=_text(call.body, "branch", required=True) or "",
         into_branch=_text(call.body, "into_branch"),
         notes=_text(call.body, "notes") or "",
-        auto_cutover=_flag(call.body, "auto_cutover", True),
+        # Absent: inherited from the previous deploy request (World.create_deploy_request).
+        auto_cutover=None if call.body.get("auto_cutover") is None else _flag(call.body, "auto_cutover", True),
         auto_delete_branch=_flag(call.body, "auto_delete_branch", False),
     )
     return Reply(201, views.deploy_request_body(call.world, database, request))
@@ -355,6 +367,21 @@ def queue_deploy_request(call: Call) -> Reply:
 
 def cancel_deploy_request(call: Call) -> Reply:
     return _deploy_request_reply(call, call.world.cancel)
+
+
+def update_auto_apply(call: Call) -> Reply:
+    if "enable" not in call.body:
+        raise unprocessable_field("enable", "is required")
+    enable = _flag(call.body, "enable", True)
+
+    def switch(organization: str, database: str, number: int, *, actor_id: str) -> Any:
+        return call.world.set_auto_apply(organization, database, number, enable=enable, actor_id=actor_id)
+
+    return _deploy_request_reply(call, switch)
+
+
+def force_cutover_deploy_request(call: Call) -> Reply:
+    return _deploy_request_reply(call, call.world.force_cutover)
 
 
 def complete_gated_deploy_request(call: Call) -> Reply:
@@ -444,6 +471,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get_current_user", "GET", paths.USER, get_current_user),
     Operation("list_organizations", "GET", paths.ORGANIZATIONS, list_organizations),
     Operation("get_organization", "GET", paths.ORGANIZATION, get_organization),
+    Operation("list_organization_members", "GET", paths.MEMBERS, list_organization_members),
     Operation("list_databases", "GET", paths.DATABASES, list_databases),
     Operation("get_database", "GET", paths.DATABASE, get_database),
     Operation("list_branches", "GET", paths.BRANCHES, list_branches),
@@ -463,6 +491,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("list_deploy_request_reviews", "GET", paths.REVIEWS, list_deploy_request_reviews),
     Operation("review_deploy_request", "POST", paths.REVIEWS, review_deploy_request),
     Operation("queue_deploy_request", "POST", paths.DEPLOY, queue_deploy_request),
+    Operation("update_auto_apply", "PUT", paths.AUTO_APPLY, update_auto_apply),
+    Operation("force_cutover_deploy_request", "POST", paths.FORCE_CUTOVER, force_cutover_deploy_request),
     Operation("complete_gated_deploy_request", "POST", paths.APPLY_DEPLOY, complete_gated_deploy_request),
     Operation("cancel_deploy_request", "POST", paths.CANCEL, cancel_deploy_request),
     Operation("complete_revert", "POST", paths.REVERT, complete_revert),

@@ -5,6 +5,7 @@ from __future__ import annotations
 USER = "/user"
 ORGANIZATIONS = "/organizations"
 ORGANIZATION = "/organizations/{organization}"
+MEMBERS = ORGANIZATION + "/members"
 DATABASES = "/organizations/{organization}/databases"
 DATABASE = "/organizations/{organization}/databases/{database}"
 BRANCHES = DATABASE + "/branches"
@@ -18,6 +19,8 @@ DEPLOY_REQUESTS = DATABASE + "/deploy-requests"
 DEPLOY_REQUEST = DEPLOY_REQUESTS + "/{number}"
 REVIEWS = DEPLOY_REQUEST + "/reviews"
 DEPLOY = DEPLOY_REQUEST + "/deploy"
+AUTO_APPLY = DEPLOY_REQUEST + "/auto-apply"
+FORCE_CUTOVER = DEPLOY_REQUEST + "/force-cutover"
 APPLY_DEPLOY = DEPLOY_REQUEST + "/apply-deploy"
 CANCEL = DEPLOY_REQUEST + "/cancel"
 REVERT = DEPLOY_REQUEST + "/revert"
@@ -34,6 +37,7 @@ ALL = frozenset(
         USER,
         ORGANIZATIONS,
         ORGANIZATION,
+        MEMBERS,
         DATABASES,
         DATABASE,
         BRANCHES,
@@ -47,6 +51,8 @@ ALL = frozenset(
         DEPLOY_REQUEST,
         REVIEWS,
         DEPLOY,
+        AUTO_APPLY,
+        FORCE_CUTOVER,
         APPLY_DEPLOY,
         CANCEL,
         REVERT,

@@ -19,6 +19,7 @@ def _scopes(*names: str) -> frozenset[str]:
 READ_USER = _scopes("user:read_user")
 READ_ORGANIZATIONS = _scopes("user:read_organizations")
 READ_ORGANIZATION = _scopes("user:read_organizations", "organization:read_organization")
+READ_MEMBERS = _scopes("organization:read_organization")
 READ_DATABASES = _scopes("organization:read_databases")
 READ_DATABASE = _scopes("organization:read_databases", "database:read_database")
 WRITE_DATABASE = _scopes("organization:write_databases", "database:write_database")
@@ -82,6 +83,7 @@ OPERATION_ACCESS: dict[str, Access] = {
     "get_current_user": _read(READ_USER),
     "list_organizations": _read(READ_ORGANIZATIONS),
     "get_organization": _read(READ_ORGANIZATION),
+    "list_organization_members": _read(READ_MEMBERS),
     "list_databases": _read(READ_DATABASES),
     "get_database": _read(READ_DATABASE),
     "list_branches": _read(READ_BRANCHES),
@@ -106,6 +108,8 @@ OPERATION_ACCESS: dict[str, Access] = {
     "review_deploy_request": _write(APPROVE_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
     "queue_deploy_request": _write(DEPLOY_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
     "cancel_deploy_request": _write(DEPLOY_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
+    "update_auto_apply": _write(DEPLOY_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
+    "force_cutover_deploy_request": _write(DEPLOY_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
     "complete_gated_deploy_request": _write(DEPLOY_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
     "complete_revert": _write(DEPLOY_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),
     "skip_revert_period": _write(DEPLOY_DEPLOY_REQUESTS, visible=READ_DEPLOY_REQUESTS),

@@ -174,7 +174,7 @@ def _seed_branches(world: World, *, alice: User, bob: User, carol: User) -> None
 
 def _seed_deploys(world: World, *, alice: User, bob: User, carol: User, end: float) -> None:
     timings = world.timings
-    run_through = timings.submit_seconds + timings.run_seconds + timings.cutover_seconds + 1
+    run_through = timings.submit_seconds + timings.run_seconds + timings.cutover_seconds + timings.vschema_seconds + 1
 
     world.create_deploy_request(
         "acme", "shop", actor_id=carol.id, branch="add-orders-index", notes="Speeds up the order history page."
@@ -208,8 +208,10 @@ def _seed_deploys(world: World, *, alice: User, bob: User, carol: User, end: flo
         auto_cutover=False,
         notes="Gated: cut over after the nightly batch.",
     )
+    # With auto-apply on: left to itself it would inherit the gated setting of the deploy request before it.
     names = world.create_deploy_request(
-        "acme", "analytics", actor_id=alice.id, branch="add-events-name-index", notes="For the event-name filter."
+        "acme", "analytics", actor_id=alice.id, branch="add-events-name-index", notes="For the event-name filter.",
+        auto_cutover=True,
     )
 
     # Early in the hour, so that its revert window has closed by itself well before the end: shop's queue is free.

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.planetscale.world import (
-    Branch,
-    Database,
-    DeployRequest,
-    LintError,
-    Operation,
-    Organization,
-    Password,
-    Review,
-    User,
-    Webhook,
-    World,
-    instant_ddl_eligible,
-)
+if TYPE_CHECKING:  # the world builds webhook events with these bodies, so it imports this module
+    from bot.sandbox.planetscale.world import (
+        Branch,
+        Database,
+        DeployRequest,
+        LintError,
+        Operation,
+        Organization,
+        Password,
+        Review,
+        User,
+        Webhook,
+        World,
+    )
 
 Json = dict[str, Any]
 APP_URL = "https://app.planetscale.com"
@@ -52,7 +52,7 @@ def optional_timestamp(value: float | None) -> str | None:
 
 
 def actor(world: World, user_id: str | None) -> Json | None:
-    user = world.users.get(user_id) if user_id is not None else None
+    user = world.user(user_id)
     if user is None:
         return None
     return {"id": user.id, "display_name": user.display_name, "avatar_url": avatar_url(user)}
@@ -321,7 +321,7 @@ def operation_body(world: World, request: DeployRequest, operation: Operation) -
         "removed_foreign_key_names": [],
         "deploy_error_docs_url": None,
         "deploy_errors": operation.deploy_errors,
-        "can_drop_data": operation.operation_name == "drop",
+        "can_drop_data": operation.can_drop_data,
         "operation_name": operation.operation_name,
         "ddl_statement": operation.ddl_statement,
         "syntax_highlighted_ddl": f"<pre>{html.escape(operation.ddl_statement)}</pre>",
@@ -361,18 +361,62 @@ def deployment_body(world: World, database: Database, request: DeployRequest, *,
         "sequential_diff_dependencies": [],
         "lookup_vindex_operations": [],
         "throttler_configurations": None,
-        "deployment_revert_request": None,
+        "deployment_revert_request": _revert_request(world, request),
         "actor": actor(world, deployment.actor_id),
         "cutover_actor": actor(world, deployment.cutover_actor_id),
         "cancelled_actor": actor(world, deployment.cancelled_actor_id),
-        "schema_last_updated_at": None,
-        "table_locked": False,
-        "locked_table_name": None,
+        "schema_last_updated_at": optional_timestamp(deployment.schema_last_updated_at),
+        "table_locked": deployment.cutover_blocked,
+        "locked_table_name": (
+            request.operations[0].table_name if deployment.cutover_blocked and request.operations else None
+        ),
         "instant_ddl": deployment.instant_ddl,
         "instant_ddl_eligible": instant_ddl_eligible(request),
-        "force_cutover_requested_at": None,
+        "force_cutover_requested_at": optional_timestamp(deployment.force_cutover_requested_at),
         "queue_paused": False,
         "queue_pause_reason": None,
+    }
+
+
+def _revert_request(world: World, request: DeployRequest) -> Json | None:
+    """Once the schema is applied: the revert PlanetScale keeps ready, and when its window ends. The spec leaves this
+    object open; the fields are those of the examples in https://planetscale.com/docs/api/webhook-events."""
+    deployment = request.deployment
+    if deployment.revert_request_id is None or deployment.revert_window_ends_at is None:
+        return None
+    reverting = deployment.state in {"in_progress_revert", "in_progress_revert_vschema", "complete_revert"}
+    return {
+        "id": deployment.revert_request_id,
+        "type": "DeploymentRevert",
+        "actor": actor(world, deployment.actor_id if reverting else world.planetscale_bot.id),
+        "cancelled_at": None,
+        "finished_at": optional_timestamp(deployment.revert_finished_at),
+        "waiting_period_end_at": timestamp(deployment.revert_window_ends_at),
+        "deploy_revert_operations": [
+            {
+                "id": operation.id,
+                "type": "DeployRevertOperation",
+                "ddl_statement": operation.ddl_statement,
+                "operation_name": operation.operation_name,
+                "state": "complete" if deployment.revert_finished_at is not None else "submit",
+                "table_name": operation.table_name,
+                "created_at": timestamp(operation.created_at),
+                "updated_at": timestamp(operation.updated_at),
+                "revert_errors": None,
+            }
+            for operation in request.operations
+        ],
+    }
+
+
+def member_body(world: World, organization: Organization, user: User) -> Json:
+    """An organization membership (`list_organization_members`)."""
+    return {
+        "id": f"m{user.id[1:]}",
+        "user": user_body(world, user),
+        "role": organization.members[user.id],
+        "created_at": timestamp(organization.created_at),
+        "updated_at": timestamp(organization.created_at),
     }
 
 
@@ -404,3 +448,11 @@ def deploy_request_body(world: World, database: Database, request: DeployRequest
         "closed_at": optional_timestamp(request.closed_at),
         "deployed_at": optional_timestamp(request.deployed_at),
     }
+
+
+def instant_ddl_eligible(request: DeployRequest) -> bool:
+    # A rough stand-in for Vitess's rules: new tables and added columns can be applied instantly.
+    return bool(request.operations) and all(
+        operation.operation_name == "CREATE" or "ADD COLUMN" in operation.ddl_statement.upper()
+        for operation in request.operations
+    )

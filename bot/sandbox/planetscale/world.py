@@ -2,15 +2,20 @@
 
 Every public method takes the world's lock, so the HTTP server thread and the test thread can both use it. Deploy
 requests move through the deployment state machine of docs/reference/planetscale-api.md §5 on the world's clock:
-state is *settled* lazily (before every read or action) by replaying the timed transitions that became due, in time
-order. With a `ManualClock` nothing moves until `advance()`, which keeps tests deterministic; with the wall clock
-(the sandbox) the deployments run on their own.
+state is *settled* lazily (before every read or action, and by the webhook sender's ticks) by replaying the timed
+transitions that became due, in time order. With a `ManualClock` nothing moves until `advance()`, which keeps tests
+deterministic; with the wall clock (the sandbox) the deployments run on their own.
+
+Every move a webhook event exists for is put in `outbox` as a signed-to-be delivery (bot/sandbox/planetscale/
+webhooks.py sends them), with the deploy request as it was at that moment, as PlanetScale does.
 
 Rule violations raise `PlanetScaleError`, which the API turns into PlanetScale's `{code, message}` error bodies.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import random
 import re
 import secrets
@@ -18,13 +23,19 @@ import string
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
+from bot.sandbox.planetscale import views
 from bot.sandbox.planetscale.clock import Clock, ManualClock
 from bot.sandbox.planetscale.faults import Faults, RequestRecord, ResponseMutator
+from bot.sandbox.planetscale.views import instant_ddl_eligible
 
 Role = Literal["admin", "member"]
 ReviewState = Literal["commented", "approved"]
+# PlanetScale spells a deploy operation's `operation_name` in capitals: the webhook examples of
+# https://planetscale.com/docs/api/webhook-events carry `"operation_name": "ALTER"`.
+OperationName = Literal["CREATE", "ALTER", "DROP"]
 PasswordRole = Literal["reader", "writer", "admin", "readwriter"]
 PASSWORD_ROLES: tuple[PasswordRole, ...] = ("reader", "writer", "admin", "readwriter")
 
@@ -35,28 +46,29 @@ QUEUE_HOLDING_STATES = frozenset(
     {
         "submitting",
         "in_progress",
+        "in_progress_cancel",
         "pending_cutover",
         "in_progress_cutover",
+        "in_progress_vschema",
         "complete_pending_revert",
         "in_progress_revert",
+        "in_progress_revert_vschema",
         "complete_error",
         "complete_revert_error",
     }
 )
 CANCELLABLE_STATES = frozenset({"queued", "submitting", "in_progress", "pending_cutover"})
 DEPLOYABLE_STATES = frozenset({"ready", "complete_cancel", "cancelled"})
-# A deploy request whose deployment is under way cannot be closed; it has to be cancelled (or finish) first.
-UNCLOSABLE_STATES = frozenset(
-    {
-        "queued",
-        "submitting",
-        "in_progress",
-        "pending_cutover",
-        "in_progress_cutover",
-        "complete_pending_revert",
-        "in_progress_revert",
-    }
+# Before the deployment starts: a change to the branch's schema still changes what would be deployed, so the deploy
+# request's operations are recomputed and its approvals dismissed (https://planetscale.com/docs/vitess/schema-changes/
+# deploy-requests, "Approvals dismissed on schema changes").
+BEFORE_DEPLOYING_STATES = frozenset(
+    {"pending", "ready", "no_changes", "error", "queued", "cancelled", "complete_cancel"}
 )
+# Auto-apply can be switched while nothing has been cut over yet.
+AUTO_APPLY_STATES = BEFORE_DEPLOYING_STATES | {"submitting", "in_progress", "pending_cutover"}
+# A deploy request whose deployment is under way cannot be closed; it has to be cancelled (or finish) first.
+UNCLOSABLE_STATES = (QUEUE_HOLDING_STATES - {"complete_error", "complete_revert_error"}) | {"queued"}
 WEBHOOK_EVENTS = (
     "branch.ready",
     "branch.anomaly",
@@ -79,6 +91,20 @@ WEBHOOK_EVENTS = (
     "webhook.test",
 )
 MAX_WEBHOOKS_PER_DATABASE = 5
+FAILURES_BEFORE_DISABLED = 10  # the stand-in's number: PlanetScale does not publish its own
+WEBHOOK_TEST_INTERVAL = 20.0  # "You can only send one webhook test every 20 seconds"
+# The deploy-request webhook event each deployment state is announced with (docs/reference/planetscale-api.md §6 and
+# the examples of https://planetscale.com/docs/api/webhook-events: `schema_applied` carries complete_pending_revert,
+# `reverted` carries in_progress_revert, `errored` a failed check or deploy). Closing is announced by `closed`.
+STATE_EVENTS = {
+    "queued": "deploy_request.queued",
+    "in_progress": "deploy_request.in_progress",
+    "pending_cutover": "deploy_request.pending_cutover",
+    "complete_pending_revert": "deploy_request.schema_applied",
+    "error": "deploy_request.errored",
+    "complete_error": "deploy_request.errored",
+    "in_progress_revert": "deploy_request.reverted",
+}
 BRANCH_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DEFAULT_TOKEN_LIFETIME = 2_592_000  # 30 days, the documented `expires_in` example
 
@@ -112,10 +138,12 @@ class DeployTimings:
 
     check_seconds: float = 0.0  # pending → ready / no_changes / error (the deployability check)
     submit_seconds: float = 1.0  # submitting → in_progress
-    run_seconds: float = 10.0  # in_progress → pending_cutover (gated) or complete_pending_revert
-    cutover_seconds: float = 1.0  # in_progress_cutover → complete_pending_revert (after apply-deploy)
+    run_seconds: float = 10.0  # in_progress → pending_cutover (gated) or in_progress_cutover (auto-apply)
+    cutover_seconds: float = 1.0  # in_progress_cutover → in_progress_vschema
+    vschema_seconds: float = 0.5  # in_progress_vschema → complete_pending_revert, and the same while reverting
     revert_window_seconds: float = 1800.0  # complete_pending_revert → complete (PlanetScale: 30 minutes)
-    revert_seconds: float = 5.0  # in_progress_revert → complete_revert
+    revert_seconds: float = 5.0  # in_progress_revert → in_progress_revert_vschema
+    cancel_seconds: float = 1.0  # in_progress_cancel → complete_cancel
 
 
 @dataclass
@@ -142,8 +170,9 @@ class SchemaChange:
 
     table: str
     ddl: str
-    operation_name: Literal["create", "alter", "drop"]
+    operation_name: OperationName
     create_sql: str | None  # the table's schema after the change; None when the change drops it
+    can_drop_data: bool  # PlanetScale's flag on the operation: deploying it may lose rows or values
 
 
 @dataclass
@@ -195,6 +224,9 @@ class Review:
     state: ReviewState
     body: str
     created_at: float
+    # Only the world knows: PlanetScale dismissed this approval when the branch's schema changed. Its API has no
+    # way to say so on the review (`state` is commented|approved); the deploy request's `approved` turns false.
+    dismissed: bool = False
 
 
 @dataclass
@@ -207,6 +239,7 @@ class Operation:
     state: str
     created_at: float
     updated_at: float
+    can_drop_data: bool = False
     deploy_errors: str | None = None
 
 
@@ -227,6 +260,12 @@ class Deployment:
     ready_to_cutover_at: float | None = None
     cutover_at: float | None = None
     finished_at: float | None = None
+    schema_last_updated_at: float | None = None  # when the branch schema this deployment would apply last changed
+    force_cutover_requested_at: float | None = None
+    cutover_blocked: bool = False  # a test's long-running transaction holds the table lock the cutover needs
+    revert_window_ends_at: float | None = None  # `deployment_revert_request.waiting_period_end_at`
+    revert_request_id: str | None = None
+    revert_finished_at: float | None = None
     actor_id: str | None = None
     cutover_actor_id: str | None = None
     cancelled_actor_id: str | None = None
@@ -257,9 +296,12 @@ class DeployRequest:
     # The target's tables before this deploy request changed them, so a revert can put them back.
     tables_before_deploy: dict[str, str | None] = field(default_factory=dict)
 
+    # What was last announced by webhook: (deployment state, state).
+    announced: tuple[str, str] = ("", "open")
+
     @property
     def approved(self) -> bool:
-        return any(review.state == "approved" for review in self.reviews)
+        return any(review.state == "approved" and not review.dismissed for review in self.reviews)
 
 
 @dataclass
@@ -274,6 +316,19 @@ class Webhook:
     last_sent_at: float | None = None
     last_sent_result: str = ""
     last_sent_success: bool = False
+    failures_in_a_row: int = 0
+    last_test_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A webhook event waiting to be sent: the body is fixed when the event happens, as PlanetScale's is."""
+
+    webhook_id: str
+    organization: str
+    database: str
+    event: str
+    body: bytes
 
 
 @dataclass
@@ -325,11 +380,27 @@ class World:
         self.organizations: dict[str, Organization] = {}
         self._tokens: dict[str, AccessToken] = {}
         self._random = random.Random(seed)  # noqa: S311  # ids only need to be reproducible, not secret
+        # The account PlanetScale acts as when it comments or deploys on its own; the id and name are those of the
+        # examples in https://planetscale.com/docs/api/webhook-events. Nobody signs in as it.
+        self.planetscale_bot = User(
+            id="g2dr4sbhz6ag", name="planetscale-bot", display_name="PlanetScale Bot", email="", created_at=0.0
+        )
+        # Webhook deliveries not sent yet, and a flag the sender waits on.
+        self.outbox: list[Delivery] = []
+        self.outbox_ready = threading.Event()
+        # PlanetScale delivers only to public https URLs; tests and the sandbox receive on loopback http.
+        self.accept_loopback_webhooks = False
 
     # ----- time -------------------------------------------------------------------------------------------------
 
     def now(self) -> float:
         return self.clock()
+
+    def user(self, user_id: str | None) -> User | None:
+        """A person, or PlanetScale's own bot account; None for no one."""
+        if user_id == self.planetscale_bot.id:
+            return self.planetscale_bot
+        return self.users.get(user_id) if user_id is not None else None
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward and run every deployment step that became due."""
@@ -557,23 +628,94 @@ class World:
         table: str,
         ddl: str,
         create_sql: str | None,
+        can_drop_data: bool | None = None,
     ) -> None:
-        """Record a schema change on a development branch: `create_sql` is the table afterwards (None = dropped)."""
+        """Record a schema change on a development branch: `create_sql` is the table afterwards (None = dropped).
+        `can_drop_data` is PlanetScale's verdict on the change (say True for a narrowing MODIFY); by default it
+        follows the DDL: dropping a table or a column loses data.
+
+        Like a commit pushed to a pull request, it changes the open deploy request of the branch that has not
+        started deploying: its operations are recomputed from the branch's schema, an approval it had is dismissed
+        with a comment from PlanetScale's bot, and a queued one leaves the deploy queue (https://planetscale.com/docs/
+        vitess/schema-changes/deploy-requests, "Approvals dismissed on schema changes")."""
         with self.lock:
+            db = self._database(organization, database)
             target = self._branch(organization, database, branch)
             if target.production:
                 raise ValueError("safe migrations forbid direct DDL on a production branch; use a deploy request")
-            existed = table in target.tables
-            operation: Literal["create", "alter", "drop"] = (
-                "drop" if create_sql is None else ("alter" if existed else "create")
-            )
+            previous = next((change for change in target.changes if change.table == table), None)
+            operation: OperationName
+            if create_sql is None:
+                operation = "DROP"
+            elif previous is not None and previous.operation_name == "CREATE":
+                operation, ddl = "CREATE", create_sql  # still a table new on this branch: create it as it is now
+            else:
+                operation = "ALTER" if table in target.tables else "CREATE"
+                if previous is not None and previous.operation_name == "ALTER":
+                    ddl = _merge_alters(previous.ddl, ddl)
+            drops = _drops_data(operation, ddl) if can_drop_data is None else can_drop_data
+            if previous is not None and previous.operation_name == "ALTER" and operation == "ALTER":
+                drops = drops or previous.can_drop_data
             target.changes = [change for change in target.changes if change.table != table]
-            target.changes.append(SchemaChange(table=table, ddl=ddl, operation_name=operation, create_sql=create_sql))
+            target.changes.append(
+                SchemaChange(table=table, ddl=ddl, operation_name=operation, create_sql=create_sql, can_drop_data=drops)
+            )
             if create_sql is None:
                 target.tables.pop(table, None)
             else:
                 target.tables[table] = create_sql
-            target.schema_last_updated_at = target.updated_at = self.now()
+            now = self.now()
+            target.schema_last_updated_at = target.updated_at = now
+            for request in db.deploy_requests.values():
+                if (
+                    request.state == "open"
+                    and request.branch_id == target.id
+                    and request.deployment.state in BEFORE_DEPLOYING_STATES
+                ):
+                    self._recompute(db, request, target, changed=table, at=now)
+            self._settle_database(db, now)
+
+    def _recompute(self, db: Database, request: DeployRequest, source: Branch, *, changed: str, at: float) -> None:
+        """The branch of an open deploy request changed: what it would deploy is computed again."""
+        request.operations = self._operations_of(source, database=db.name, at=at)
+        request.lint_errors = list(source.lint_errors)
+        deployment = request.deployment
+        deployment.schema_last_updated_at = at
+        deployment.deploy_check_errors = None
+        deployment.queued_at = None
+        valid = [review for review in request.reviews if review.state == "approved" and not review.dismissed]
+        for review in valid:
+            review.dismissed = True
+        if valid:
+            # What planetscale-bot comments with; the docs: "the list of changes since the last approval".
+            request.reviews.append(
+                Review(
+                    id=self.new_id(),
+                    actor_id=self.planetscale_bot.id,
+                    state="commented",
+                    body=f"Approval dismissed: the schema changed since it was approved. Changed since the last "
+                    f"approval: `{changed}`.",
+                    created_at=at,
+                )
+            )
+        # Checked again from the start; a queued deployment leaves the queue and has to be deployed again.
+        self._enter(request, "pending", at=at, operations="pending")
+
+    def _operations_of(self, source: Branch, *, database: str, at: float) -> list[Operation]:
+        return [
+            Operation(
+                id=self.new_id(),
+                table_name=change.table,
+                keyspace_name=database,
+                operation_name=change.operation_name,
+                ddl_statement=change.ddl,
+                state="pending",
+                created_at=at,
+                updated_at=at,
+                can_drop_data=change.can_drop_data,
+            )
+            for change in source.changes
+        ]
 
     def add_lint_error(
         self,
@@ -646,8 +788,7 @@ class World:
     ) -> Webhook:
         with self.lock:
             db = self._database(organization, database)
-            if not url.startswith(("https://", "http://")):
-                raise unprocessable("URL must be an http(s) URL.")
+            self._check_webhook_url(url)
             chosen = list(events) if events else ["deploy_request.opened"]
             unknown = [event for event in chosen if event not in WEBHOOK_EVENTS]
             if unknown:
@@ -672,15 +813,34 @@ class World:
             if self._database(organization, database).webhooks.pop(webhook_id, None) is None:
                 raise not_found()
 
+    def _check_webhook_url(self, url: str) -> None:
+        """PlanetScale's rules for the URL: HTTPS, "reachable from the internet, no local hosts"
+        (https://planetscale.com/docs/api/webhooks). Loopback http passes where the world accepts it."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback and self.accept_loopback_webhooks and parts.scheme in {"http", "https"}:
+            return
+        if parts.scheme != "https" or not host:
+            raise unprocessable("URL must use HTTPS.")
+        if loopback or host.endswith((".local", ".internal")):
+            raise unprocessable("URL must be reachable from the internet; local hosts are not allowed.")
+
     def test_webhook(self, organization: str, database: str, webhook_id: str) -> Webhook:
-        """Marks a test as sent; delivering it is the caller's business (the stand-in records, it does not POST)."""
+        """Send the webhook a `webhook.test` event; one test per webhook every 20 seconds."""
         with self.lock:
-            webhook = self._database(organization, database).webhooks.get(webhook_id)
+            db = self._database(organization, database)
+            webhook = db.webhooks.get(webhook_id)
             if webhook is None:
                 raise not_found()
-            webhook.last_sent_at = self.now()
-            webhook.last_sent_result = "webhook.test queued"
-            webhook.last_sent_success = True
+            now = self.now()
+            if webhook.last_test_at is not None and now - webhook.last_test_at < WEBHOOK_TEST_INTERVAL:
+                raise PlanetScaleError(429, "rate_limited", "You can only send one webhook test every 20 seconds.")
+            webhook.last_test_at = now
+            self._queue_delivery(db, webhook, "webhook.test", {**views.database_body(db), "type": "Database"})
             return webhook
 
     # ----- deploy requests --------------------------------------------------------------------------------------
@@ -694,9 +854,12 @@ class World:
         branch: str,
         into_branch: str | None = None,
         notes: str = "",
-        auto_cutover: bool = True,
+        auto_cutover: bool | None = None,
         auto_delete_branch: bool = False,
     ) -> DeployRequest:
+        """`auto_cutover=None`: "the setting is inherited from the previous deploy request"
+        (https://planetscale.com/docs/vitess/schema-changes/deploy-requests, "Gated deployments"), here the
+        database's most recent one; auto-apply when there is none."""
         with self.lock:
             self.settle()
             db = self._database(organization, database)
@@ -718,6 +881,9 @@ class World:
                 request.state == "open" and request.branch_id == source.id for request in db.deploy_requests.values()
             ):
                 raise unprocessable(f"An open deploy request already exists for branch {branch!r}.")
+            if auto_cutover is None:
+                previous = db.deploy_requests.get(max(db.deploy_requests, default=0))
+                auto_cutover = previous.deployment.auto_cutover if previous is not None else True
             now = self.now()
             number = db.next_number
             request = DeployRequest(
@@ -738,23 +904,13 @@ class World:
                     auto_delete_branch=auto_delete_branch,
                     created_at=now,
                     updated_at=now,
+                    schema_last_updated_at=source.schema_last_updated_at or now,
                 ),
-                operations=[
-                    Operation(
-                        id=self.new_id(),
-                        table_name=change.table,
-                        keyspace_name=database,
-                        operation_name=change.operation_name,
-                        ddl_statement=change.ddl,
-                        state="pending",
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    for change in source.changes
-                ],
+                operations=self._operations_of(source, database=database, at=now),
                 lint_errors=list(source.lint_errors),
             )
             db.deploy_requests[number] = request
+            self._announce(db, request, "deploy_request.opened")
             self._settle_database(db, now)
             return request
 
@@ -807,14 +963,17 @@ class World:
             deployment.actor_id = actor_id
             deployment.queued_at = now
             deployment.submitted_at = deployment.started_at = deployment.finished_at = None
-            deployment.ready_to_cutover_at = deployment.cutover_at = None
+            deployment.ready_to_cutover_at = deployment.cutover_at = deployment.force_cutover_requested_at = None
             deployment.cancelled_actor_id = deployment.cutover_actor_id = None
             self._enter(request, "queued", at=now, operations="queued")
+            self._announce(db, request)
             self._settle_database(db, now)
             return request
 
     def cancel(self, organization: str, database: str, number: int, *, actor_id: str) -> DeployRequest:
+        """A queued deployment is dropped at once; a running or gated one stops through `in_progress_cancel`."""
         with self.lock:
+            db = self._database(organization, database)
             request = self._deploy_request(organization, database, number)
             state = request.deployment.state
             if state not in CANCELLABLE_STATES:
@@ -823,31 +982,84 @@ class World:
                 )
             now = self.now()
             request.deployment.cancelled_actor_id = actor_id
-            request.deployment.finished_at = now
-            self._enter(request, "complete_cancel", at=now, operations="cancelled")
-            if state in QUEUE_HOLDING_STATES:
-                self._database(organization, database).queue_free_at[request.into_branch] = now
-            self._settle_database(self._database(organization, database), now)
+            if state == "queued":
+                self._cancelled(db, request, at=now)
+            else:
+                self._enter(request, "in_progress_cancel", at=now)
+            self._announce(db, request)
+            self._settle_database(db, now)
             return request
 
     def apply_deploy(self, organization: str, database: str, number: int, *, actor_id: str) -> DeployRequest:
         with self.lock:
+            db = self._database(organization, database)
             request = self._deploy_request(organization, database, number)
             self._require_state(request, "pending_cutover", action="applied")
             now = self.now()
             request.deployment.cutover_actor_id = actor_id
-            self._enter(request, "in_progress_cutover", at=now)
-            self._settle_database(self._database(organization, database), now)
+            self._start_cutover(request, at=now)
+            self._announce(db, request)
+            self._settle_database(db, now)
             return request
+
+    def force_cutover(self, organization: str, database: str, number: int, *, actor_id: str) -> DeployRequest:
+        """Stop waiting for the table lock: PlanetScale retries a blocked cutover for up to an hour, and forcing it
+        ends the transactions in the way. Only in `in_progress_cutover` (https://planetscale.com/docs/cli/
+        deploy-request, docs/reference/planetscale-api.md §5)."""
+        with self.lock:
+            db = self._database(organization, database)
+            request = self._deploy_request(organization, database, number)
+            self._require_state(request, "in_progress_cutover", action="forced to cut over")
+            now = self.now()
+            deployment = request.deployment
+            deployment.force_cutover_requested_at = now
+            deployment.cutover_blocked = False
+            deployment.updated_at = request.updated_at = now
+            self._fire(db, request, at=now)  # the lock is taken: the cutover happens now
+            self._settle_database(db, now)
+            return request
+
+    def set_auto_apply(
+        self, organization: str, database: str, number: int, *, enable: bool, actor_id: str
+    ) -> DeployRequest:
+        """`PUT …/auto-apply`: switch between auto-apply and a gated deploy until the cutover starts. Switching it on
+        for a deployment already waiting in `pending_cutover` cuts over now."""
+        with self.lock:
+            db = self._database(organization, database)
+            request = self._deploy_request(organization, database, number)
+            self._require_open(request)
+            deployment = request.deployment
+            if deployment.state not in AUTO_APPLY_STATES:
+                raise unprocessable(
+                    f"Auto-apply can only be changed before the cutover; deploy request #{number} is "
+                    f"{deployment.state}."
+                )
+            now = self.now()
+            deployment.auto_cutover = enable
+            deployment.updated_at = request.updated_at = now
+            if enable and deployment.state == "pending_cutover":
+                deployment.cutover_actor_id = actor_id
+                self._start_cutover(request, at=now)
+                self._announce(db, request)
+            self._settle_database(db, now)
+            return request
+
+    def block_cutover(self, organization: str, database: str, number: int) -> None:
+        """Test helper: a long-running transaction holds the table lock, so the cutover waits until forced."""
+        with self.lock:
+            request = self._deploy_request(organization, database, number)
+            request.deployment.cutover_blocked = True
 
     def revert(self, organization: str, database: str, number: int, *, actor_id: str) -> DeployRequest:
         with self.lock:
+            db = self._database(organization, database)
             request = self._deploy_request(organization, database, number)
             self._require_state(request, "complete_pending_revert", action="reverted")
             now = self.now()
             request.deployment.actor_id = actor_id
             self._enter(request, "in_progress_revert", at=now)
-            self._settle_database(self._database(organization, database), now)
+            self._announce(db, request)
+            self._settle_database(db, now)
             return request
 
     def skip_revert(self, organization: str, database: str, number: int, *, actor_id: str) -> DeployRequest:
@@ -857,6 +1069,7 @@ class World:
             self._require_state(request, "complete_pending_revert", action="closed without its revert window")
             now = self.now()
             self._finish(db, request, "complete", at=now)
+            self._announce(db, request)
             self._settle_database(db, now)
             return request
 
@@ -875,11 +1088,13 @@ class World:
                     f"Only a deployment that failed (complete_error or complete_revert_error) can be completed; "
                     f"deploy request #{number} is {state}."
                 )
+            self._announce(db, request)
             self._settle_database(db, self.now())
             return request
 
     def close(self, organization: str, database: str, number: int, *, actor_id: str) -> DeployRequest:
         with self.lock:
+            db = self._database(organization, database)
             request = self._deploy_request(organization, database, number)
             self._require_open(request)
             if request.deployment.state in UNCLOSABLE_STATES:
@@ -892,6 +1107,7 @@ class World:
             request.closed_at = now
             request.closed_by_id = actor_id
             request.updated_at = now
+            self._announce(db, request)
             return request
 
     def fail_deployment(
@@ -899,6 +1115,7 @@ class World:
     ) -> None:
         """Test helper: make a running deploy (or revert) fail, which blocks the deploy queue."""
         with self.lock:
+            db = self._database(organization, database)
             request = self._deploy_request(organization, database, number)
             state = request.deployment.state
             now = self.now()
@@ -907,32 +1124,39 @@ class World:
                 for operation in request.operations:
                     operation.deploy_errors = error
                 self._enter(request, "complete_error", at=now, operations="error")
-            elif state == "in_progress_revert":
+            elif state in {"in_progress_revert", "in_progress_revert_vschema"}:
                 self._enter(request, "complete_revert_error", at=now)
             else:
                 raise ValueError(f"deploy request #{number} is {state}: nothing running to fail")
+            self._announce(db, request)
 
     def deploy_queue(self, organization: str, database: str) -> list[DeployRequest]:
         """Deploy requests whose deployments are queued or hold the queue, in the order they deploy."""
         with self.lock:
             self.settle()
-            db = self._database(organization, database)
-            waiting = [
-                request
-                for request in db.deploy_requests.values()
-                if request.deployment.state == "queued" or request.deployment.state in QUEUE_HOLDING_STATES
-            ]
-            return sorted(waiting, key=lambda request: (request.deployment.queued_at or 0.0, request.number))
+            return self._queue(self._database(organization, database))
 
     def preceding(self, organization: str, database: str, request: DeployRequest) -> list[DeployRequest]:
-        """The deployments ahead of `request` in its target branch's queue."""
+        """The deployments ahead of `request` in its target branch's queue (as of the last settling, so a body built
+        while the state machine replays a transition shows the queue of that moment)."""
         with self.lock:
             if request.deployment.state != "queued":
                 return []
             queue = [
-                other for other in self.deploy_queue(organization, database) if other.into_branch == request.into_branch
+                other
+                for other in self._queue(self._database(organization, database))
+                if other.into_branch == request.into_branch
             ]
             return queue[: queue.index(request)]
+
+    @staticmethod
+    def _queue(db: Database) -> list[DeployRequest]:
+        waiting = [
+            request
+            for request in db.deploy_requests.values()
+            if request.deployment.state == "queued" or request.deployment.state in QUEUE_HOLDING_STATES
+        ]
+        return sorted(waiting, key=lambda request: (request.deployment.queued_at or 0.0, request.number))
 
     def operation_progress(self, request: DeployRequest) -> tuple[float | None, float | None]:
         """(progress_percentage, eta_seconds) of the running table copy, both None when nothing runs."""
@@ -945,6 +1169,67 @@ class World:
             run = max(self.timings.run_seconds, 1e-9)
             elapsed = min(max(self.now() - deployment.started_at, 0.0), run)
             return round(100.0 * elapsed / run, 1), round(run - elapsed, 1)
+
+    # ----- webhooks out ------------------------------------------------------------------------------------------
+
+    def take_deliveries(self) -> list[Delivery]:
+        """The deliveries waiting to be sent, oldest first; the sender owns them from now on."""
+        with self.lock:
+            taken, self.outbox = self.outbox, []
+            self.outbox_ready.clear()
+            return taken
+
+    def record_delivery(self, delivery: Delivery, *, success: bool, result: str) -> None:
+        """What came of sending `delivery`: shown in the webhook's `last_sent_*`. A webhook that keeps failing is
+        disabled ("Webhooks that repeatedly fail will be disabled", https://planetscale.com/docs/api/webhooks; how
+        many failures PlanetScale allows is not published)."""
+        with self.lock:
+            webhook = self._database(delivery.organization, delivery.database).webhooks.get(delivery.webhook_id)
+            if webhook is None:
+                return
+            webhook.last_sent_at = self.now()
+            webhook.last_sent_success = success
+            webhook.last_sent_result = result
+            webhook.failures_in_a_row = 0 if success else webhook.failures_in_a_row + 1
+            if webhook.failures_in_a_row >= FAILURES_BEFORE_DISABLED:
+                webhook.enabled = False
+
+    def _announce(self, db: Database, request: DeployRequest, *events: str) -> None:
+        """Queue the webhook events of `events` and of the deploy request's moves since it was last announced."""
+        state = (request.deployment.state, request.state)
+        names = list(events)
+        if state[0] != request.announced[0] and state[0] in STATE_EVENTS:
+            names.append(STATE_EVENTS[state[0]])
+        if state[1] == "closed" and request.announced[1] != "closed":
+            names.append("deploy_request.closed")
+        request.announced = state
+        resource: dict[str, Any] | None = None
+        for name in names:
+            for webhook in db.webhooks.values():
+                if not webhook.enabled or name not in webhook.events:
+                    continue
+                if resource is None:  # built once, as the deploy request is at this moment
+                    resource = {**views.deploy_request_body(self, db, request), "type": "DeployRequest"}
+                self._queue_delivery(db, webhook, name, resource)
+
+    def _queue_delivery(self, db: Database, webhook: Webhook, event: str, resource: dict[str, Any]) -> None:
+        payload = {
+            "timestamp": int(self.now()),
+            "event": event,
+            "organization": db.organization,
+            "database": db.name,
+            "resource": resource,
+        }
+        self.outbox.append(
+            Delivery(
+                webhook_id=webhook.id,
+                organization=db.organization,
+                database=db.name,
+                event=event,
+                body=json.dumps(payload, separators=(",", ":")).encode(),
+            )
+        )
+        self.outbox_ready.set()
 
     # ----- the state machine ------------------------------------------------------------------------------------
 
@@ -974,11 +1259,15 @@ class World:
             case "in_progress":
                 return since + timings.run_seconds
             case "in_progress_cutover":
-                return since + timings.cutover_seconds
+                return None if deployment.cutover_blocked else since + timings.cutover_seconds
+            case "in_progress_vschema" | "in_progress_revert_vschema":
+                return since + timings.vschema_seconds
             case "complete_pending_revert":
                 return since + timings.revert_window_seconds
             case "in_progress_revert":
                 return since + timings.revert_seconds
+            case "in_progress_cancel":
+                return since + timings.cancel_seconds
             case _:
                 return None
 
@@ -1010,32 +1299,52 @@ class World:
                 deployment.started_at = at
                 self._enter(request, "in_progress", at=at)
             case "in_progress":
+                deployment.ready_to_cutover_at = at
                 if deployment.instant_ddl:
+                    # Instant DDL is applied as it is: no copy to cut over and no revert window to announce it by.
+                    deployment.cutover_at = request.deployed_at = at
                     self._apply_schema(db, request, at=at)
                     self._finish(db, request, "complete", at=at)
+                    self._announce(db, request, "deploy_request.schema_applied")
                 elif deployment.auto_cutover:
-                    self._apply_schema(db, request, at=at)
-                    self._enter(request, "complete_pending_revert", at=at, operations="complete")
+                    self._start_cutover(request, at=at)
                 else:
-                    deployment.ready_to_cutover_at = at
                     self._enter(request, "pending_cutover", at=at, operations="complete")
             case "in_progress_cutover":
                 self._apply_schema(db, request, at=at)
-                self._enter(request, "complete_pending_revert", at=at, operations="complete")
+                # The keyspace's VSchema is applied after the tables swap (inferred from the state's name).
+                self._enter(request, "in_progress_vschema", at=at, operations="complete")
+            case "in_progress_vschema":
+                deployment.finished_at = at
+                deployment.revert_request_id = self.new_id()
+                # PlanetScale's example: `waiting_period_end_at` is 30 minutes after the deployment finished.
+                deployment.revert_window_ends_at = at + self.timings.revert_window_seconds
+                self._enter(request, "complete_pending_revert", at=at)
             case "complete_pending_revert":
                 self._finish(db, request, "complete", at=at)
             case "in_progress_revert":
-                target = db.branches.get(request.into_branch)
-                if target is not None:
-                    for table, before in request.tables_before_deploy.items():
-                        if before is None:
-                            target.tables.pop(table, None)
-                        else:
-                            target.tables[table] = before
-                    target.schema_last_updated_at = at
+                self._restore_schema(db, request, at=at)
+                self._enter(request, "in_progress_revert_vschema", at=at)
+            case "in_progress_revert_vschema":
+                deployment.revert_finished_at = at
                 self._finish(db, request, "complete_revert", at=at)
+            case "in_progress_cancel":
+                self._cancelled(db, request, at=at)
             case other:
                 raise AssertionError(f"no timed transition from {other}")
+        self._announce(db, request)
+
+    @staticmethod
+    def _start_cutover(request: DeployRequest, *, at: float) -> None:
+        request.deployment.cutover_at = request.deployed_at = at
+        World._enter(request, "in_progress_cutover", at=at)
+
+    def _cancelled(self, db: Database, request: DeployRequest, *, at: float) -> None:
+        """The deployment is called off: it gives up its place in (or its hold on) the deploy queue."""
+        if request.deployment.state in QUEUE_HOLDING_STATES:
+            db.queue_free_at[request.into_branch] = at
+        request.deployment.finished_at = at
+        self._enter(request, "complete_cancel", at=at, operations="cancelled")
 
     def _apply_schema(self, db: Database, request: DeployRequest, *, at: float) -> None:
         source = db.branches.get(request.branch)
@@ -1052,8 +1361,18 @@ class World:
         if source is not None and source.id == request.branch_id:
             source.changes = []
         target.schema_last_updated_at = at
-        request.deployed_at = at
-        request.deployment.cutover_at = at
+
+    @staticmethod
+    def _restore_schema(db: Database, request: DeployRequest, *, at: float) -> None:
+        target = db.branches.get(request.into_branch)
+        if target is None:
+            return
+        for table, before in request.tables_before_deploy.items():
+            if before is None:
+                target.tables.pop(table, None)
+            else:
+                target.tables[table] = before
+        target.schema_last_updated_at = at
 
     def _finish(self, db: Database, request: DeployRequest, state: str, *, at: float) -> None:
         """A terminal deployment state: the queue frees up and the deploy request closes."""
@@ -1128,9 +1447,18 @@ class World:
         return found
 
 
-def instant_ddl_eligible(request: DeployRequest) -> bool:
-    # A rough stand-in for Vitess's rules: new tables and added columns can be applied instantly.
-    return bool(request.operations) and all(
-        operation.operation_name == "create" or "ADD COLUMN" in operation.ddl_statement.upper()
-        for operation in request.operations
-    )
+_KEEPS_DATA = r"(?:INDEX|KEY|UNIQUE|PRIMARY|FOREIGN|CHECK|CONSTRAINT|PARTITION|DEFAULT)\b"
+_DROPS_COLUMN = re.compile(r"\bDROP\s+(?:COLUMN\s+)?(?!" + _KEEPS_DATA + r")`?\w", re.IGNORECASE)
+
+
+def _drops_data(operation: OperationName, ddl: str) -> bool:
+    """A dropped table, or an ALTER dropping a column (not an index, key or constraint), loses data."""
+    return operation == "DROP" or (operation == "ALTER" and _DROPS_COLUMN.search(ddl) is not None)
+
+
+def _merge_alters(first: str, second: str) -> str:
+    """Two ALTERs of one table as the single statement PlanetScale's diff would show."""
+    head = re.match(r"(?is)^\s*ALTER\s+TABLE\s+`?[\w$]+`?\s+", second)
+    if head is None or not first.upper().startswith(head.group(0).upper()):
+        return f"{first};\n{second}"
+    return f"{first.rstrip().rstrip(';')}, {second[head.end():]}"
