@@ -53,7 +53,9 @@ from bot.planetscale.models import (
     DeployRequest,
     DeployReview,
     LintError,
+    MemberRole,
     Organization,
+    OrganizationMember,
     Page,
     Password,
     ReviewState,
@@ -427,6 +429,19 @@ class Organizations(_Resource):
     async def get(self, organization: str) -> Organization:
         return await self._session.fetch(ep.GET_ORGANIZATION, {"organization": organization})
 
+    async def members(
+        self, organization: str, *, page: int = 1, per_page: int = MAX_PER_PAGE
+    ) -> CountedPage[OrganizationMember]:
+        """Who belongs to the organization, with their role (OAuth scope `organization:read_organization`)."""
+        return await self._session.fetch(
+            ep.LIST_MEMBERS, {"organization": organization}, query=_page_params(page, per_page)
+        )
+
+    async def admins(self, organization: str) -> builtins.list[User]:
+        """The organization's administrators: the people who can approve its deploy requests."""
+        members = iterate_pages(lambda page, size: self.members(organization, page=page, per_page=size))
+        return [member.user async for member in members if member.role == MemberRole.ADMIN]
+
 
 class Databases(_Resource):
     async def list(
@@ -583,6 +598,16 @@ class DeployRequests(_Resource):
         return await self._session.fetch(
             ep.QUEUE_DEPLOY_REQUEST, _address(organization, database, number), body={"instant_ddl": instant_ddl}
         )
+
+    async def set_auto_apply(self, organization: str, database: str, number: int, *, enable: bool) -> DeployRequest:
+        """Auto-apply on (cut over when the copy is done) or off (a gated deploy, waiting for `apply_deploy`)."""
+        return await self._session.fetch(
+            ep.UPDATE_AUTO_APPLY, _address(organization, database, number), body={"enable": enable}
+        )
+
+    async def force_cutover(self, organization: str, database: str, number: int) -> DeployRequest:
+        """Stop waiting for the table lock of a cutover in `in_progress_cutover`: the blocking queries are ended."""
+        return await self._session.fetch(ep.FORCE_CUTOVER, _address(organization, database, number))
 
     async def apply_deploy(self, organization: str, database: str, number: int) -> DeployRequest:
         """Cut over a gated deploy waiting in `pending_cutover`."""

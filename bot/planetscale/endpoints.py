@@ -22,6 +22,7 @@ from bot.planetscale.models import (
     DeployReview,
     LintError,
     Organization,
+    OrganizationMember,
     Page,
     Password,
     User,
@@ -64,6 +65,7 @@ class BodylessEndpoint:
 GET_CURRENT_USER = Endpoint("GET", "/user", User)
 LIST_ORGANIZATIONS = Endpoint("GET", ORGANIZATIONS, Page[Organization])
 GET_ORGANIZATION = Endpoint("GET", ORGANIZATION, Organization)
+LIST_MEMBERS = Endpoint("GET", ORGANIZATION + "/members", CountedPage[OrganizationMember])
 LIST_DATABASES = Endpoint("GET", DATABASES, CountedPage[Database])
 GET_DATABASE = Endpoint("GET", DATABASE, Database)
 LIST_BRANCHES = Endpoint("GET", BRANCHES, CountedPage[Branch])
@@ -79,6 +81,8 @@ CLOSE_DEPLOY_REQUEST = Endpoint("PATCH", DEPLOY_REQUEST, DeployRequest)
 LIST_REVIEWS = Endpoint("GET", DEPLOY_REQUEST + "/reviews", Page[DeployReview])
 REVIEW_DEPLOY_REQUEST = Endpoint("POST", DEPLOY_REQUEST + "/reviews", DeployReview)
 QUEUE_DEPLOY_REQUEST = Endpoint("POST", DEPLOY_REQUEST + "/deploy", DeployRequest)
+UPDATE_AUTO_APPLY = Endpoint("PUT", DEPLOY_REQUEST + "/auto-apply", DeployRequest)
+FORCE_CUTOVER = Endpoint("POST", DEPLOY_REQUEST + "/force-cutover", DeployRequest)
 APPLY_DEPLOY = Endpoint("POST", DEPLOY_REQUEST + "/apply-deploy", DeployRequest)
 CANCEL_DEPLOY = Endpoint("POST", DEPLOY_REQUEST + "/cancel", DeployRequest)
 REVERT_DEPLOY = Endpoint("POST", DEPLOY_REQUEST + "/revert", DeployRequest)
@@ -99,6 +103,7 @@ ALL_ENDPOINTS: tuple[Endpoint[BaseModel] | BodylessEndpoint, ...] = (
     GET_CURRENT_USER,
     LIST_ORGANIZATIONS,
     GET_ORGANIZATION,
+    LIST_MEMBERS,
     LIST_DATABASES,
     GET_DATABASE,
     LIST_BRANCHES,
@@ -114,6 +119,8 @@ ALL_ENDPOINTS: tuple[Endpoint[BaseModel] | BodylessEndpoint, ...] = (
     LIST_REVIEWS,
     REVIEW_DEPLOY_REQUEST,
     QUEUE_DEPLOY_REQUEST,
+    UPDATE_AUTO_APPLY,
+    FORCE_CUTOVER,
     APPLY_DEPLOY,
     CANCEL_DEPLOY,
     REVERT_DEPLOY,

@@ -29,8 +29,10 @@ __all__ = [
     "Deployment",
     "DeploymentState",
     "LintError",
+    "MemberRole",
     "OperationState",
     "Organization",
+    "OrganizationMember",
     "OrganizationSummary",
     "Page",
     "Password",
@@ -95,6 +97,11 @@ class ReviewState(StrEnum):
     APPROVED = "approved"
 
 
+class MemberRole(StrEnum):
+    MEMBER = "member"
+    ADMIN = "admin"
+
+
 class PasswordRole(StrEnum):
     READER = "reader"
     WRITER = "writer"
@@ -136,6 +143,14 @@ class Organization(PlanetScaleModel):
     sso: bool | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class OrganizationMember(PlanetScaleModel):
+    """A membership: who, and whether they administer the organization (admins approve deploy requests)."""
+
+    id: str
+    role: str  # MemberRole values
+    user: User
 
 
 class Region(PlanetScaleModel):
@@ -259,6 +274,12 @@ class Deployment(PlanetScaleModel):
     finished_at: datetime | None = None
     ready_to_cutover_at: datetime | None = None
     cutover_at: datetime | None = None
+    force_cutover_requested_at: datetime | None = None
+    # When the branch schema this deployment would apply last changed: an approval given before it was dismissed.
+    schema_last_updated_at: datetime | None = None
+    # Once deployed, the revert PlanetScale keeps ready; its `waiting_period_end_at` ends the revert window. The spec
+    # leaves it open, so it stays a dict (bot/deploy_requests/summary.py reads it).
+    deployment_revert_request: dict[str, Any] | None = None
 
 
 class DeployRequest(PlanetScaleModel):

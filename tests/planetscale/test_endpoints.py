@@ -154,3 +154,27 @@ async def test_webhooks(alice: PlanetScaleAPI) -> None:
     await alice.webhooks.test("acme", "shop", webhook.id)
     await alice.webhooks.delete("acme", "shop", webhook.id)
     assert (await alice.webhooks.list("acme", "shop")).data == []
+
+
+async def test_members_auto_apply_and_force_cutover(alice: PlanetScaleAPI, planetscale: ServedPlanetScale) -> None:
+    admins = await alice.organizations.admins("acme")
+    assert sorted(admin.display_name or "" for admin in admins) == ["Alice Admin", "Bob Builder"]
+    members = await alice.organizations.members("acme")
+    assert (members.total_count, {member.role for member in members.data}) == (3, {"admin", "member"})
+
+    gated = await alice.deploy_requests.get("acme", "analytics", 2)
+    assert gated.deployment is not None
+    assert gated.deployment.auto_cutover is False
+    applied = await alice.deploy_requests.set_auto_apply("acme", "analytics", 2, enable=True)
+    assert applied.deployment_state == DeploymentState.IN_PROGRESS_CUTOVER  # it was waiting, so it cuts over now
+
+    planetscale.world.block_cutover("acme", "analytics", 2)
+    forced = await alice.deploy_requests.force_cutover("acme", "analytics", 2)
+    assert forced.deployment is not None
+    assert forced.deployment.force_cutover_requested_at is not None
+    planetscale.world.advance(planetscale.world.timings.vschema_seconds)
+    deployed = await alice.deploy_requests.get("acme", "analytics", 2)
+    assert deployed.deployment_state == DeploymentState.COMPLETE_PENDING_REVERT
+    assert deployed.deployment is not None
+    assert deployed.deployment.deployment_revert_request is not None
+    assert deployed.deployment.deployment_revert_request["waiting_period_end_at"]
