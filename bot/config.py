@@ -23,7 +23,7 @@ DEFAULT_PLANETSCALE_SCOPES = (
     "user:read_user user:read_organizations organization:read_organization organization:read_databases "
     "organization:read_branches organization:write_branches organization:delete_branches "
     "organization:read_deploy_requests organization:write_deploy_requests organization:approve_deploy_requests "
-    "organization:deploy_deploy_requests organization:read_comments organization:manage_passwords"
+    "organization:deploy_deploy_requests organization:manage_passwords"
 )
 
 # Any of these being set means "someone is configuring a real deployment": never fall back to the sandbox then.

@@ -8,6 +8,7 @@ depends on these protocols and value types only, so it never imports slack_sdk, 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -78,6 +79,11 @@ class Accounts(Protocol):
     def link_offer(self, team_id: str, user_id: str) -> LinkOffer: ...
 
     def token_provider(self, team_id: str, user_id: str) -> TokenProvider: ...
+
+    def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
+        """PlanetScale user id → Slack user id, for those who linked their account in this workspace (a local
+        read, so a card can name them as themselves)."""
+        ...
 
 
 class UserNotifier(Protocol):

@@ -1,11 +1,12 @@
 """Cards: post one, act on its buttons with the clicker's grant exactly once, and keep it current in place.
 
-A card is read with one grant: the poster's, else that of a linked user who clicked it; when nobody's is left it
-says it is stale. A click that changes the deploy request claims a key first (docs/architecture.md, "Exactly once"):
-the card's id, the action and the version of the drawing that was clicked, so a double click or two people clicking
-at once make one PlanetScale call. Approvals are keyed by approver instead, since two admins approving is not a
-duplicate. After every click or observed change the same message is redrawn (through the shared `chat.update`
-budget) and the history goes in the card's thread.
+A card is kept current with one grant: the poster's, else that of a linked user who clicked it; when nobody's is left
+it says it is stale. A click reads with the clicker's grant (what they can see is what they act on), falling back
+to the card's; background redraws keep the poster's. A click that changes the deploy request claims a key first
+(docs/architecture.md, "Exactly once"): the card's id, the action and the version of the drawing that was clicked,
+so a double click or two people clicking at once make one PlanetScale call. Approvals are keyed by approver
+instead, since two admins approving is not a duplicate. After every click or observed change the same message is
+redrawn (through the shared `chat.update` budget) and the history goes in the card's thread.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class CardService:
         """Post a new card for the deploy request in the caller's channel, read with the caller's grant."""
         card = await self._new_card(api, caller=caller, org=org, database=database, number=number)
         try:
-            ts = await self._slack.post_message(channel=caller.channel_id, message=render.card(_drawing(card)))
+            ts = await self._slack.post_message(channel=caller.channel_id, message=render.card(self._drawing(card)))
         except BaseException:
             self._cards.remove(card.card_id)
             raise
@@ -143,7 +144,8 @@ class CardService:
             log.info("not unfurling a deploy-request link: %s", error)
             return
         self._updates.submit(
-            channel=channel_id, ts=message_ts, message=render.card(_drawing(card)), state_change=True, unfurl_url=url
+            channel=channel_id, ts=message_ts, message=render.card(self._drawing(card)), state_change=True,
+            unfurl_url=url,
         )
 
     async def _offer_link(self, *, team_id: str, channel_id: str, user_id: str) -> None:
@@ -180,7 +182,7 @@ class CardService:
             return self._link_prompt(click.team_id, click.user_id)
         parsed = _parse_value(click.value)
         clicked_version = parsed[1] if parsed else 0
-        valid = lifecycle.allows(action, card.snapshot)
+        valid = lifecycle.offers(action, card.snapshot)
         if action is Action.APPROVE and valid:
             # Keyed by approver, not by drawing: a second admin approving a card the first approval redrew is new.
             key = _approvals_of(card) + click.user_id
@@ -286,9 +288,10 @@ class CardService:
     async def refresh(
         self, card: CardRecord, *, clicker: str | None = None, announce: bool = True
     ) -> PlanetScaleError | str | None:
-        """Read the deploy request again and redraw the card. Returns None when redrawn, "stale" when nobody's grant
-        can read it any more, or PlanetScale's error (the card is then left as it was)."""
-        readers = [user for user in dict.fromkeys((card.reader_id, clicker)) if user]
+        """Read the deploy request again and redraw the card: with the clicker's grant when a click asks, else (or
+        when theirs cannot read it) with the card's. Returns None when redrawn, "stale" when nobody's grant can read
+        it any more, or PlanetScale's error (the card is then left as it was)."""
+        readers = [user for user in dict.fromkeys((clicker, card.reader_id)) if user]
         for reader in readers:
             if not self._accounts.has_active_grant(card.team_id, reader):
                 continue
@@ -303,7 +306,10 @@ class CardService:
                 log.info("refreshing card %s: %s", card.card_id, error)
                 self._cards.postpone(card.card_id, seconds=RETRY_READ_SECONDS)
                 return error
-            await self._redraw(card, snapshot, reader_id=reader, announce=announce)
+            # The card stays the poster's while their grant works; a clicker takes it over only when it does not.
+            poster = card.reader_id
+            keeper = poster if poster and self._accounts.has_active_grant(card.team_id, poster) else reader
+            await self._redraw(card, snapshot, reader_id=keeper, announce=announce)
             return None
         if not card.stale:
             checked = dataclasses.replace(card.snapshot, as_of=self._now())
@@ -320,10 +326,11 @@ class CardService:
         version, changed = self._cards.save(
             card, snapshot, refresh_in=lifecycle.refresh_seconds(snapshot), reader_id=reader_id
         )
-        if set(card.snapshot.approved_by) - set(snapshot.approved_by):
+        if set(card.snapshot.approvers) - set(snapshot.approvers):
+            # PlanetScale dismissed approvals (the branch's schema changed): their approvers may approve again.
             self._cards.release_approvals(_approvals_of(card))
         if card.ts is not None and not unchanged:
-            drawn = render.CardView(card_id=card.card_id, version=version, request=snapshot, stale=stale)
+            drawn = self._view(card, snapshot, version=version, stale=stale)
             self._updates.submit(
                 channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=changed,
                 unfurl_url=card.unfurl_url,
@@ -331,6 +338,16 @@ class CardService:
         moved = snapshot.deployment_state != card.snapshot.deployment_state or snapshot.state != card.snapshot.state
         if announce and moved and lifecycle.is_notable(snapshot):
             await self._thread_note(card, render.state_note(snapshot))
+
+    def _drawing(self, card: CardRecord) -> render.CardView:
+        return self._view(card, card.snapshot, version=card.version, stale=card.stale)
+
+    def _view(self, card: CardRecord, snapshot: Snapshot, *, version: int, stale: bool) -> render.CardView:
+        """The drawing of `snapshot`, naming those who linked their PlanetScale accounts as themselves."""
+        named = [snapshot.deployed_by, snapshot.applied_by, *snapshot.approvers, *snapshot.admins]
+        ids = {snapshot.author_id, *(person.id for person in named if person is not None)}
+        people = self._accounts.slack_users(card.team_id, {planetscale_id for planetscale_id in ids if planetscale_id})
+        return render.CardView(card_id=card.card_id, version=version, request=snapshot, stale=stale, people=people)
 
     async def refresh_due(self, *, limit: int = REFRESH_BATCH) -> int:
         """One pass of the reconciler: the cards PlanetScale is moving along whose time to be read again has come."""
@@ -369,8 +386,6 @@ def _approvals_of(card: CardRecord) -> str:
     return f"approve:{card.team_id}:{card.org}:{card.database}:{card.number}:"
 
 
-def _drawing(card: CardRecord) -> render.CardView:
-    return render.CardView(card_id=card.card_id, version=card.version, request=card.snapshot, stale=card.stale)
 
 
 def _values(card: CardRecord) -> dict[str, object]:

@@ -47,7 +47,10 @@ class CardRecord:
 def fingerprint(snapshot: Snapshot, *, stale: bool) -> str:
     """The part of a card that, when it changes, makes older clicks stale. Progress and ETA are cosmetic."""
     return json.dumps(
-        [snapshot.state, snapshot.deployment_state, snapshot.approved, list(snapshot.approved_by), not stale]
+        [
+            snapshot.state, snapshot.deployment_state, snapshot.approved,
+            [person.id or person.name for person in snapshot.approvers], not stale,
+        ]
     )
 
 

@@ -58,8 +58,9 @@ async def branch_delete(ctx: CommandContext) -> Message:
     org = await ctx.organization()
     db = ctx.invocation.text("database")
     name = ctx.invocation.text("branch")
-    await ctx.planetscale.branches.delete(org, db, name)
-    return render.deleted(db, name)
+    descendants = ctx.invocation.flag("delete-descendants")
+    await ctx.planetscale.branches.delete(org, db, name, delete_descendants=descendants or None)
+    return render.deleted(db, name, with_descendants=descendants)
 
 
 HANDLERS: dict[str, CommandHandler] = {

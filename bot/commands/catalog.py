@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 # Aliases as in the pscale CLI. Group aliases apply to the first word, subcommand aliases to the second.
-GROUP_ALIASES: dict[str, str] = {"dr": "deploy-request", "db": "database"}
+GROUP_ALIASES: dict[str, str] = {"dr": "deploy-request", "db": "database", "b": "branch", "p": "password"}
 SUBCOMMAND_ALIASES: dict[str, str] = {"ls": "list", "rm": "delete"}
 
 
@@ -216,7 +216,13 @@ class CommandSpec:
                 continue
             exclusive = self._exclusive_switches(flag.name)
             shown.update(exclusive)
-            parts.append("[" + "|".join(f"--{name}" for name in exclusive) + "]" if exclusive else f"[{flag.synopsis}]")
+            if not exclusive:
+                parts.append(f"[{flag.synopsis}]")
+                continue
+            choice = "|".join(f"--{name}" for name in exclusive)
+            # One of them is required when another rule asks for at least one: no brackets then.
+            required = any(isinstance(rule, AtLeastOne) and set(rule.names) == set(exclusive) for rule in self.rules)
+            parts.append(choice if required else f"[{choice}]")
         return (" ".join(parts),)
 
     def usage_lines(self) -> tuple[str, ...]:
@@ -339,6 +345,9 @@ _BRANCH = Param("branch", ParamKind.BRANCH, "BRANCH")
 _NUMBER = Param("number", ParamKind.NUMBER, "NUMBER")
 _NUMBER_OR_BRANCH = Param("number", ParamKind.NUMBER_OR_BRANCH, "NUMBER|BRANCH")
 _COMMENT = Flag("comment", FlagKind.TEXT, "A review comment (quote text with spaces).", metavar="TEXT")
+_ENABLE_AUTO_APPLY = Flag("enable-auto-apply", FlagKind.SWITCH, "Apply the changes as soon as the deployment is ready.")
+_DISABLE_AUTO_APPLY = Flag("disable-auto-apply", FlagKind.SWITCH, "Wait for someone to apply the deployed changes.")
+_AUTO_APPLY_FLAGS = ("enable-auto-apply", "disable-auto-apply")
 
 
 def _deploy_request_action(
@@ -481,9 +490,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         words=("branch", "delete"),
         area=Area.BRANCHES,
         summary="Delete a branch (asks for confirmation).",
-        description="Deletes a branch and its data. You confirm with a button first; only you can press it.",
-        examples=("/pscale branch delete app add-index",),
+        description="Deletes a branch and its data. PlanetScale refuses a branch that other branches were made from, "
+        "unless `--delete-descendants` deletes them too. You confirm with a button first; only you can press it.",
+        examples=("/pscale branch delete app add-index", "/pscale branch delete app old-work --delete-descendants"),
         params=(_DB, _BRANCH),
+        flags=(Flag("delete-descendants", FlagKind.SWITCH, "Also delete the branches made from it, and theirs."),),
         destructive=True,
     ),
     # Deploy requests
@@ -535,12 +546,25 @@ COMMANDS: tuple[CommandSpec, ...] = (
         flags=(
             Flag("into", FlagKind.BRANCH, "The branch to deploy into (default: the parent branch).", "BRANCH"),
             Flag("notes", FlagKind.TEXT, "Notes for reviewers (quote text with spaces).", "TEXT"),
-            Flag("enable-auto-apply", FlagKind.SWITCH, "Apply the changes as soon as the deployment is ready."),
-            Flag("disable-auto-apply", FlagKind.SWITCH, "Wait for someone to apply the deployed changes."),
+            _ENABLE_AUTO_APPLY,
+            _DISABLE_AUTO_APPLY,
+            Flag("auto-delete-branch", FlagKind.SWITCH, "Delete the branch once the deploy request is deployed."),
         ),
-        rules=(AtMostOne(("enable-auto-apply", "disable-auto-apply")),),
+        rules=(AtMostOne(_AUTO_APPLY_FLAGS),),
         posts_to_channel=True,
         modal_callback_id="dr_create",
+    ),
+    CommandSpec(
+        words=("deploy-request", "edit"),
+        area=Area.DEPLOY_REQUESTS,
+        summary="Turn a deploy request's auto-apply on or off.",
+        description="With auto-apply on, a deployment swaps the new tables in as soon as they are ready; with it off, "
+        "it waits for `apply` (a gated deploy). Either can be chosen until the cutover starts. A deploy request "
+        "created without either flag has the setting of the one before it.",
+        examples=("/pscale deploy-request edit app 42 --disable-auto-apply",),
+        params=(_DB, _NUMBER),
+        flags=(_ENABLE_AUTO_APPLY, _DISABLE_AUTO_APPLY),
+        rules=(AtLeastOne(_AUTO_APPLY_FLAGS), AtMostOne(_AUTO_APPLY_FLAGS)),
     ),
     CommandSpec(
         words=("deploy-request", "review"),
@@ -605,6 +629,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "unblock",
         "Complete a deployment that stopped with an error.",
         "Marks a deployment that ended in an error as complete, so the deploy queue can move on.",
+    ),
+    _deploy_request_action(
+        "force-cutover",
+        "Force a cutover that waits for a table lock.",
+        "A cutover needs a moment's lock on its tables; while long-running queries hold it, PlanetScale keeps trying "
+        "for up to an hour. This ends those queries so the cutover happens now. Only while the deployment is "
+        "cutting over.",
     ),
     _deploy_request_action(
         "post",

@@ -1,4 +1,5 @@
-"""Deploy requests: list, show, create, review/approve, deploy, apply, cancel, close, revert, skip-revert, unblock.
+"""Deploy requests: list, show, create, edit, review/approve, deploy, apply, cancel, close, revert, skip-revert,
+unblock, force-cutover.
 
 Each acts with the asker's grant. PlanetScale's own rules decide what is allowed (no approving your own deploy
 request, approval before deploy where the database requires it); its refusals reach the asker in its words.
@@ -56,6 +57,13 @@ async def dr_diff(ctx: CommandContext) -> Message:
     return render.diff(db, number, schema_changes(page.data), html_url=request.html_url)
 
 
+def _auto_apply(ctx: CommandContext) -> bool | None:
+    """`--enable-auto-apply` True, `--disable-auto-apply` False, neither None (the grammar allows at most one)."""
+    if ctx.invocation.flag("enable-auto-apply"):
+        return True
+    return False if ctx.invocation.flag("disable-auto-apply") else None
+
+
 def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
     """The deploy-request commands. Those that post do it as a live card; those that change a deploy request
     redraw its cards afterwards, so a card never shows a state a command has already left behind."""
@@ -89,11 +97,10 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         if into is None:  # as the CLI: the branch's parent, else the database's default branch
             parent = (await ctx.planetscale.branches.get(org, db, branch)).parent_branch
             into = parent or (await ctx.planetscale.databases.get(org, db)).default_branch or "main"
-        auto_cutover = True if ctx.invocation.flag("enable-auto-apply") else None
-        if ctx.invocation.flag("disable-auto-apply"):
-            auto_cutover = False
+        auto_cutover = _auto_apply(ctx)  # neither flag: PlanetScale takes the previous deploy request's setting
         created = await ctx.planetscale.deploy_requests.create(
-            org, db, branch=branch, into_branch=into, notes=ctx.invocation.option("notes"), auto_cutover=auto_cutover
+            org, db, branch=branch, into_branch=into, notes=ctx.invocation.option("notes"), auto_cutover=auto_cutover,
+            auto_delete_branch=ctx.invocation.flag("auto-delete-branch") or None,
         )
         try:
             await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=created.number)
@@ -101,6 +108,15 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
             return render.opened_card_not_posted(db=db, item=summarize(created), why=refused.code,
                                                  method=refused.method, needed=refused.needed)
         return render.deploy_request_done(what="Opened and posted in this channel", db=db, item=summarize(created))
+
+    async def dr_edit(ctx: CommandContext) -> Message:
+        org = await ctx.organization()
+        db = ctx.invocation.text("database")
+        number = ctx.invocation.number("number")
+        enable = _auto_apply(ctx) is True
+        changed = await ctx.planetscale.deploy_requests.set_auto_apply(org, db, number, enable=enable)
+        await cards.request_changed(team_id=ctx.caller.team_id, org=org, database=db, number=number)
+        return render.auto_apply_changed(db=db, item=summarize(changed), enabled=enable)
 
     async def dr_review(ctx: CommandContext) -> Message:
         org = await ctx.organization()
@@ -130,12 +146,16 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         "deploy-request list": CommandHandler(run=dr_list),
         "deploy-request show": CommandHandler(run=dr_show),
         "deploy-request create": CommandHandler(run=dr_create),
+        "deploy-request edit": CommandHandler(run=dr_edit),
         "deploy-request diff": CommandHandler(run=dr_diff),
         "deploy-request post": CommandHandler(run=dr_post),
         "deploy-request review": CommandHandler(run=dr_review),
         "deploy-request deploy": CommandHandler(run=deploy),
         **{
             f"deploy-request {action.value}": acting(action)
-            for action in (Action.APPLY, Action.CANCEL, Action.CLOSE, Action.REVERT, Action.SKIP_REVERT, Action.UNBLOCK)
+            for action in (
+                Action.APPLY, Action.CANCEL, Action.CLOSE, Action.REVERT, Action.SKIP_REVERT, Action.UNBLOCK,
+                Action.FORCE_CUTOVER,
+            )
         },
     }

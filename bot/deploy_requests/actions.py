@@ -24,6 +24,7 @@ class Action(StrEnum):
     REVERT = "revert"
     SKIP_REVERT = "skip-revert"
     UNBLOCK = "unblock"
+    FORCE_CUTOVER = "force-cutover"
 
 
 async def perform(
@@ -52,3 +53,5 @@ async def perform(
             return await requests.skip_revert(org, database, number)
         case Action.UNBLOCK:
             return await requests.complete_deploy(org, database, number)
+        case Action.FORCE_CUTOVER:
+            return await requests.force_cutover(org, database, number)

@@ -27,6 +27,17 @@ class Stage(Protocol):
     def deployment_state(self) -> str: ...
 
 
+class Reviewed(Stage, Protocol):
+    """A stage and what PlanetScale's approval rule needs: whether the database requires an administrator's approval
+    before a deploy (`require_approval_for_deploy`) and whether the deploy request has a standing one."""
+
+    @property
+    def approved(self) -> bool: ...
+
+    @property
+    def approval_required(self) -> bool: ...
+
+
 _REVIEWABLE = frozenset({
     DeploymentState.PENDING, DeploymentState.READY, DeploymentState.ERROR, DeploymentState.NO_CHANGES,
     DeploymentState.CANCELLED, DeploymentState.COMPLETE_CANCEL,
@@ -48,6 +59,9 @@ _ALLOWED: dict[Action, frozenset[DeploymentState]] = {
     Action.REVERT: frozenset({DeploymentState.COMPLETE_PENDING_REVERT}),
     Action.SKIP_REVERT: frozenset({DeploymentState.COMPLETE_PENDING_REVERT}),
     Action.UNBLOCK: _BLOCKING_THE_QUEUE,
+    # PlanetScale takes it only while a cutover waits for its table lock (https://planetscale.com/docs/cli/
+    # deploy-request: "only accepted when the deployment is in in_progress_cutover").
+    Action.FORCE_CUTOVER: frozenset({DeploymentState.IN_PROGRESS_CUTOVER}),
 }
 
 
@@ -61,6 +75,32 @@ def allowed(request: Stage) -> tuple[Action, ...]:
 
 def allows(action: Action, request: Stage) -> bool:
     return action in allowed(request)
+
+
+_WAITING_TO_DEPLOY = frozenset({
+    DeploymentState.PENDING, DeploymentState.READY, DeploymentState.CANCELLED, DeploymentState.COMPLETE_CANCEL,
+})
+
+
+def waits_for_approval(request: Reviewed) -> bool:
+    """Nothing but an administrator's approval stands between it and a deploy PlanetScale would accept."""
+    return (
+        request.approval_required
+        and not request.approved
+        and request.state == DeployRequestState.OPEN
+        and request.deployment_state in _WAITING_TO_DEPLOY
+    )
+
+
+def offered(request: Reviewed) -> tuple[Action, ...]:
+    """What can be asked of PlanetScale with a fair chance of it accepting: what the stage allows, without Deploy
+    while the database requires an approval the deploy request does not have (PlanetScale would refuse it)."""
+    blocked = request.approval_required and not request.approved
+    return tuple(action for action in allowed(request) if not (action is Action.DEPLOY and blocked))
+
+
+def offers(action: Action, request: Reviewed) -> bool:
+    return action in offered(request)
 
 
 def awaits_review(request: Stage) -> bool:
@@ -87,7 +127,14 @@ def before_cutover(request: Stage) -> bool:
 
 
 def is_queued(request: Stage) -> bool:
+    """Waiting in the deploy queue. A deployment that holds the queue (running, waiting to be applied, in its revert
+    window, failed) is listed in PlanetScale's deploy queue too, but it is not queued."""
     return request.deployment_state == DeploymentState.QUEUED
+
+
+def is_cutting_over(request: Stage) -> bool:
+    """The tables are being swapped; a cutover that cannot get its table lock can be forced."""
+    return request.deployment_state == DeploymentState.IN_PROGRESS_CUTOVER
 
 
 def is_copying(request: Stage) -> bool:
@@ -97,7 +144,9 @@ def is_copying(request: Stage) -> bool:
 
 # --- the revert window -------------------------------------------------------------------------------------------
 
-REVERT_WINDOW = timedelta(minutes=30)  # PlanetScale's documented window: docs/reference/planetscale-api.md §5
+# PlanetScale's documented window (docs/reference/planetscale-api.md §5). The deployment's
+# `deployment_revert_request.waiting_period_end_at` says when it ends; this is for a deployment without one.
+REVERT_WINDOW = timedelta(minutes=30)
 
 
 def in_revert_window(request: Stage) -> bool:

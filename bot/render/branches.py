@@ -68,5 +68,6 @@ def created(org: str, db: str, item: BranchView) -> Message:
     )
 
 
-def deleted(db: str, name: str) -> Message:
-    return Message(text=f":wastebasket: Deleted branch `{escape(name)}` of `{escape(db)}`.")
+def deleted(db: str, name: str, *, with_descendants: bool = False) -> Message:
+    also = " and the branches made from it" if with_descendants else ""
+    return Message(text=f":wastebasket: Deleted branch `{escape(name)}` of `{escape(db)}`{also}.")

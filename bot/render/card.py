@@ -7,8 +7,8 @@ recognisable (docs/architecture.md, "Exactly once").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -17,7 +17,6 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
-    HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
@@ -25,17 +24,22 @@ from slack_sdk.models.blocks import (
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action
 from bot.deploy_requests.lifecycle import Stage
-from bot.deploy_requests.summary import Operation, Snapshot
+from bot.deploy_requests.losses import Loss, LossKind
+from bot.deploy_requests.summary import Operation, Person, Snapshot
+from bot.planetscale.models import DeploymentState, DeployRequestState
 from bot.render.budget import SECTION_TEXT, Budget
 from bot.render.message import Message
 from bot.render.mrkdwn import escape, slack_ago, slack_date
-from bot.render.resources import diff, state_label
+from bot.render.resources import diff, state_emoji, state_label
 
-DDL_ON_CARD = 400  # characters of each operation's DDL on the card; the diff modal has all of it
+DDL_ON_CARD = 400  # characters of each operation's DDL on the card; Show diff has all of it
+DDL_LINES_ON_CARD = 6
 OPERATIONS_ON_CARD = 5
 NOTES_ON_CARD = 600
+CONFIRM_LIMIT = 300  # Slack's limit on a confirm dialog's text
 
 # The buttons' `action_id`s (docs/interface.md §5): Slack sends them back with every click, so they never change.
+# Forcing a cutover ends other people's queries: an emergency measure, offered as a command and not as a button.
 ACTION_IDS: dict[Action, str] = {
     Action.APPROVE: "dr_approve",
     Action.DEPLOY: "dr_deploy",
@@ -60,9 +64,12 @@ _BUTTON_TEXT: dict[Action, str] = {
     Action.REVERT: "Revert",
     Action.SKIP_REVERT: "Skip revert",
     Action.UNBLOCK: "Unblock queue",
+    Action.FORCE_CUTOVER: "Force cutover",
 }
 _PRIMARY = frozenset({Action.APPROVE, Action.DEPLOY, Action.APPLY})
 _DANGER = frozenset({Action.REVERT, Action.CLOSE, Action.CANCEL})
+# Data is lost when the new tables are swapped in: after Deploy (auto-apply) or at Apply (a gated deploy).
+_LOSES_DATA = frozenset({Action.DEPLOY, Action.APPLY})
 
 # Slack's own confirm dialog before acting. docs/interface.md §5 asks it of deploy, apply and revert; cancel, close
 # and skip-revert give up something that cannot be had back, so they ask too.
@@ -90,6 +97,7 @@ _PAST_TENSE: dict[Action, str] = {
     Action.REVERT: "Started the revert",
     Action.SKIP_REVERT: "Skipped the revert window",
     Action.UNBLOCK: "Unblocked the deploy queue",
+    Action.FORCE_CUTOVER: "Forced the cutover",
 }
 
 STALE_REASON = (
@@ -101,12 +109,14 @@ STALE_REASON = (
 @dataclass(frozen=True)
 class CardView:
     """A card's drawing: the deploy request as last read, and the card's id and version that ride in its buttons.
-    `stale`: nobody's grant is left to read it with, so it can no longer be kept current."""
+    `stale`: nobody's grant is left to read it with, so it can no longer be kept current. `people`: PlanetScale user
+    id → Slack user id of those who linked their accounts; they are named as Slack mentions."""
 
     card_id: str
     version: int
     request: Snapshot
     stale: bool = False
+    people: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -117,13 +127,22 @@ class CardView:
     def button_value(self) -> str:
         return f"{self.card_id}.{self.version}"
 
+    def name(self, person: Person) -> str:
+        """A person as Slack shows them: a mention where they linked their account, else their PlanetScale name."""
+        slack_id = self.people.get(person.id) if person.id else None
+        return f"<@{slack_id}>" if slack_id else escape(person.name)
+
 
 def card(view: CardView) -> Message:
     """The card as posted to the channel and as every `chat.update` leaves it."""
     request = view.request
     label = state_label(request)
-    blocks: list[Block] = [HeaderBlock(text=view.title[:150])]
-    blocks.append(_section(_summary(request, label)))
+    blocks: list[Block] = [_section(_headline(view, label)), _section(_people(view))]
+    following = _what_next(view)
+    if following:
+        blocks.append(_section(following))
+    if request.losses and lifecycle.before_cutover(request):
+        blocks.append(_section(f":warning: *Deploying this loses data:* {_losses(request.losses)}."))
     if request.notes:
         notes = request.notes if len(request.notes) <= NOTES_ON_CARD else request.notes[:NOTES_ON_CARD] + "…"
         blocks.append(_section(f"*Notes*\n{escape(notes)}"))
@@ -148,27 +167,102 @@ def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
-def _summary(request: Snapshot, label: str) -> str:
-    lines = [f"*{escape(label)}*{_progress(request)}"]
-    if request.approved_by:
-        lines.append(":white_check_mark: Approved by " + ", ".join(escape(name) for name in request.approved_by))
+def _headline(view: CardView, label: str) -> str:
+    """The state's emoji, the title linking to the deploy request in PlanetScale, and the state in words."""
+    request = view.request
+    title = f"<{request.html_url}|{escape(view.title)}>" if request.html_url else escape(view.title)
+    return f"{state_emoji(request)} *{title}*\n*{escape(label)}*{_progress(request)}"
+
+
+def _people(view: CardView) -> str:
+    """Who opened it, who approved it, who deployed it."""
+    request = view.request
+    opened = f"Opened {slack_ago(request.created_at)}"
+    if request.author:
+        opened += " by " + view.name(Person(request.author_id, request.author))
+    lines = [opened]
+    if request.approvers:
+        lines.append(":white_check_mark: Approved by " + ", ".join(view.name(person) for person in request.approvers))
     elif request.approved:
         lines.append(":white_check_mark: Approved")
     elif lifecycle.awaits_review(request):
         lines.append(":hourglass_flowing_sand: Not approved yet")
-    opened = f"Opened {slack_ago(request.created_at)}"
-    if request.author:
-        opened += f" by {escape(request.author)}"
-    gated = request.gated and lifecycle.before_cutover(request)
-    lines.append(opened + (" · gated: waits for *Apply changes*" if gated else ""))
-    if request.instant_eligible and lifecycle.allows(Action.DEPLOY, request):
+    if request.deployed_by is not None:
+        lines.append(f":rocket: Deployed by {view.name(request.deployed_by)}")
+    if request.applied_by is not None and not lifecycle.before_cutover(request):
+        lines.append(f":arrow_right: Applied by {view.name(request.applied_by)}")
+    if request.instant_eligible and lifecycle.offers(Action.DEPLOY, request):
         lines.append(
             f":zap: Can deploy instantly: `/pscale dr deploy {escape(request.database)} {request.number} --instant` "
             "(an instant deploy cannot be reverted)"
         )
-    if request.revert_deadline is not None and lifecycle.in_revert_window(request):
-        lines.append(f":rewind: Can be reverted until {slack_date(request.revert_deadline)}")
     return "\n".join(lines)
+
+
+def _what_next(view: CardView) -> str:
+    """What the deploy request waits for, and who or what moves it on."""
+    request = view.request
+    state = request.deployment_state
+    if lifecycle.waits_for_approval(request):
+        who = ", ".join(view.name(person) for person in request.admins)
+        then = " *Deploy* appears once it is approved." if state == DeploymentState.READY else ""
+        if who:
+            return f":raised_hand: *Waits for an administrator's approval*, from {who}.{then}"
+        return f":raised_hand: *Waits for an administrator's approval.*{then}"
+    if request.cutover_blocked:
+        return (
+            ":lock: *The cutover waits for a table lock* that other queries hold; PlanetScale keeps trying for up to "
+            f"an hour. `/pscale dr force-cutover {escape(request.database)} {request.number}` ends those queries."
+        )
+    if request.revert_deadline is not None and lifecycle.in_revert_window(request):
+        return (
+            f":rewind: *Revert* undoes it until {slack_date(request.revert_deadline)}, keeping the rows written "
+            "since; *Skip revert* keeps it for good and frees the deploy queue."
+        )
+    if request.gated and request.state == DeployRequestState.OPEN and state == DeploymentState.READY:
+        return "*Next:* *Deploy* copies the changed tables; then they wait for *Apply changes* (auto-apply is off)."
+    if request.gated and (lifecycle.is_copying(request) or lifecycle.is_queued(request)):
+        return "*Next:* once copied, the changes wait for *Apply changes* (auto-apply is off)."
+    if request.state != DeployRequestState.OPEN and state not in _NEXT_WHEN_CLOSED:
+        return ""
+    return _NEXT.get(state, "")
+
+
+_NEXT: dict[str, str] = {
+    DeploymentState.PENDING: "*Next:* PlanetScale checks whether it can be deployed.",
+    DeploymentState.READY: "*Next:* *Deploy* adds it to the deploy queue.",
+    DeploymentState.NO_CHANGES: "Nothing to deploy: the branch has no schema changes.",
+    DeploymentState.ERROR: "*Next:* fix the problems below on the branch; PlanetScale checks it again after a change.",
+    DeploymentState.PENDING_CUTOVER: "*Next:* *Apply changes* swaps the new tables in; the deploy queue waits for it.",
+    DeploymentState.COMPLETE_ERROR: "*Next:* the deploy queue is blocked until someone clicks *Unblock queue*.",
+    DeploymentState.COMPLETE_REVERT_ERROR: "*Next:* the deploy queue is blocked until someone clicks *Unblock queue*.",
+    DeploymentState.CANCELLED: "*Next:* *Deploy* queues it again, or *Close* it.",
+    DeploymentState.COMPLETE_CANCEL: "*Next:* *Deploy* queues it again, or *Close* it.",
+}
+# A failed deploy or revert blocks the queue whether or not its deploy request is still open.
+_NEXT_WHEN_CLOSED = frozenset({DeploymentState.COMPLETE_ERROR, DeploymentState.COMPLETE_REVERT_ERROR})
+
+
+def _losses(losses: Sequence[Loss], *, limit: int | None = None) -> str:
+    """"drops table `a` and every row in it; drops column `b` of `c` and its values" (the first `limit`)."""
+    parts: list[str] = []
+    for loss in losses:
+        table = f"`{escape(loss.table)}`"
+        columns = ", ".join(f"`{escape(column)}`" for column in loss.columns)
+        several = len(loss.columns) > 1
+        match loss.kind:
+            case LossKind.TABLE:
+                parts.append(f"drops table {table} and every row in it")
+            case LossKind.COLUMNS:
+                noun, values = ("columns", "their") if several else ("column", "its")
+                parts.append(f"drops {noun} {columns} of {table} and {values} values")
+            case LossKind.NARROWED:
+                parts.append(f"narrows {columns} of {table}: values the new type cannot hold are lost")
+            case _:
+                parts.append(f"changes {table} in a way PlanetScale says can lose data")
+    if limit is not None and len(parts) > limit:
+        return "; ".join(parts[:limit]) + f"; and {len(parts) - limit} more (see the card)"
+    return "; ".join(parts)
 
 
 def _progress(request: Snapshot) -> str:
@@ -205,22 +299,38 @@ def _problems(request: Snapshot) -> str:
 def _changes(request: Snapshot) -> str:
     count = f"{len(request.operations)}{' or more' if request.more_operations else ''}"
     lines = [f"*Schema changes* ({count})"]
+    folded = False
     for operation in request.operations[:OPERATIONS_ON_CARD]:
-        ddl = operation.ddl or "(no DDL)"
-        if len(ddl) > DDL_ON_CARD:
-            ddl = ddl[:DDL_ON_CARD] + " …"
-        what = escape(operation.operation or "change")
-        # Slack reads `&`, `<` and `>` as markup even in code (`CHECK (a < b)`), and a fence would end the block.
+        ddl, cut = _fold(operation.ddl or "(no DDL)")
+        folded = folded or cut
+        what = escape((operation.operation or "change").upper())
+        # Slack reads `&`, `<` and `>` as markup even in code (`CHECK (a < b)`), and a fence inside would end the
+        # block. The fences get lines of their own: a statement ending in a backtick would otherwise close it early.
         fenced = escape(ddl).replace("```", "'''")
-        lines.append(f"{what} `{escape(operation.table or '?')}`\n```{fenced}```")
+        lines.append(f"{what} `{escape(operation.table or '?')}`\n```\n{fenced}\n```")
     if len(request.operations) > OPERATIONS_ON_CARD:
         lines.append(f"and {len(request.operations) - OPERATIONS_ON_CARD} more: *Show diff* has them all")
+    elif folded:
+        lines.append("*Show diff* has the whole statements.")
     return "\n".join(lines)
+
+
+def _fold(ddl: str) -> tuple[str, bool]:
+    """A long statement's first lines, and whether it was cut."""
+    shown = ddl.strip("\n")
+    lines = shown.splitlines()
+    cut = False
+    if len(lines) > DDL_LINES_ON_CARD:
+        shown, cut = "\n".join(lines[:DDL_LINES_ON_CARD]), True
+    if len(shown) > DDL_ON_CARD:
+        shown, cut = shown[:DDL_ON_CARD], True
+    return (shown + "\n…" if cut else shown), cut
 
 
 def _buttons(view: CardView) -> list[ButtonElement]:
     request = view.request
-    buttons = [] if view.stale else [_action_button(action, view) for action in lifecycle.allowed(request)]
+    actions = [] if view.stale else [action for action in lifecycle.offered(request) if action in ACTION_IDS]
+    buttons = [_action_button(action, view) for action in actions]
     if request.operations:
         buttons.append(ButtonElement(text="Show diff", action_id=DIFF_ID, value=view.button_value))
     buttons.append(ButtonElement(text="Refresh", action_id=REFRESH_ID, value=view.button_value))
@@ -237,16 +347,29 @@ def _action_button(action: Action, view: CardView) -> ButtonElement:
         title, question, yes = _CONFIRM[action]
         request = view.request
         target = f"`{escape(request.database)}` #{request.number} (`{escape(request.branch)}`)"
+        text = question.format(target=target, into=escape(request.into_branch))
+        danger = action in _DANGER
+        if action in _LOSES_DATA and request.losses:
+            text, danger = _with_losses(text, request.losses), True
         confirm = ConfirmObject(
             title=title,
-            text=MarkdownTextObject(text=question.format(target=target, into=escape(request.into_branch))),
+            text=MarkdownTextObject(text=text),
             confirm=yes,
             deny="Not now",
-            style="danger" if action in _DANGER else "primary",
+            style="danger" if danger else "primary",
         )
     return ButtonElement(
         text=_BUTTON_TEXT[action], action_id=ACTION_IDS[action], value=view.button_value, style=style, confirm=confirm
     )
+
+
+def _with_losses(question: str, losses: Sequence[Loss]) -> str:
+    """The question and what is lost, in as much detail as Slack's 300 characters allow."""
+    for limit in range(len(losses), 0, -1):
+        text = f"{question} *It loses data:* {_losses(losses, limit=limit)}."
+        if len(text) <= CONFIRM_LIMIT:
+            return text
+    return f"{question} *It loses data* (the card says what)."[:CONFIRM_LIMIT]
 
 
 def _footer(view: CardView) -> str:

@@ -7,12 +7,13 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.deploy_requests.lifecycle import Need
+from bot.deploy_requests.lifecycle import Need, is_queued
 from bot.deploy_requests.summary import QueueEntry, Summary
 from bot.render.budget import SECTION_TEXT, Budget, pack_lines
 from bot.render.listing import APP_URL, app_link, context, header, more_line, section
 from bot.render.message import Message
 from bot.render.mrkdwn import escape, slack_date
+from bot.render.resources import queue_lines
 
 PER_GROUP = 10
 GROUP_MORE = 40  # room in a group's section for its "…and N more"
@@ -78,14 +79,15 @@ def digest(
     if hidden:
         blocks.append(context(more_line(hidden, link=app_link(org, db, "deploy-requests"))))
     blocks.append(DividerBlock())
-    entries = [f"{n}. #{entry.number} — {entry.state.replace('_', ' ')}" for n, entry in enumerate(queue, 1)]
+    entries, counted = queue_lines(queue)
     queued = pack_lines(["*Deploy queue*", *(entries or ["The deploy queue is empty."])],
                         Budget(text=QUEUE_ROOM, blocks=1))
     blocks.extend(section(text) for text in queued.sections)
     unlisted = len(entries) - max(0, queued.shown - 1)
-    if entries and unlisted:
-        blocks.append(context(f"…and {unlisted:,} more in the queue."))
-    text = f"Daily digest of {org}/{db}: {given} open deploy request(s), {len(queue)} in the queue"
+    if entries:
+        blocks.append(context(counted + (f" …and {unlisted:,} more in the queue." if unlisted else "")))
+    waiting = sum(1 for entry in queue if is_queued(entry))
+    text = f"Daily digest of {org}/{db}: {given} open deploy request(s), {waiting} queued"
     return Message(text=text, blocks=tuple(block.to_dict() for block in blocks), visibility="in_channel")
 
 

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action
-from bot.deploy_requests.lifecycle import Stage
+from bot.deploy_requests.lifecycle import Reviewed, Stage
 from bot.deploy_requests.summary import Operation, QueueEntry, Summary
 from bot.planetscale.models import DeploymentState
 from bot.render.budget import SECTION_TEXT, Budget, pack_lines
@@ -58,6 +58,40 @@ STATE_LABELS: dict[str, str] = {
 }
 
 
+# A glance at the state, as a PR's colour: green can go, yellow waits for a person, blue moves, red is stuck.
+STATE_EMOJI: dict[str, str] = {
+    DeploymentState.PENDING: ":hourglass_flowing_sand:",
+    DeploymentState.READY: ":large_green_circle:",
+    DeploymentState.NO_CHANGES: ":white_circle:",
+    DeploymentState.ERROR: ":red_circle:",
+    DeploymentState.QUEUED: ":large_blue_circle:",
+    DeploymentState.SUBMITTING: ":arrows_counterclockwise:",
+    DeploymentState.IN_PROGRESS: ":arrows_counterclockwise:",
+    DeploymentState.PENDING_CUTOVER: ":large_yellow_circle:",
+    DeploymentState.IN_PROGRESS_VSCHEMA: ":arrows_counterclockwise:",
+    DeploymentState.IN_PROGRESS_CUTOVER: ":arrows_counterclockwise:",
+    DeploymentState.IN_PROGRESS_CANCEL: ":no_entry_sign:",
+    DeploymentState.COMPLETE: ":white_check_mark:",
+    DeploymentState.COMPLETE_CANCEL: ":no_entry_sign:",
+    DeploymentState.CANCELLED: ":no_entry_sign:",
+    DeploymentState.COMPLETE_ERROR: ":red_circle:",
+    DeploymentState.COMPLETE_PENDING_REVERT: ":white_check_mark:",
+    DeploymentState.IN_PROGRESS_REVERT: ":leftwards_arrow_with_hook:",
+    DeploymentState.IN_PROGRESS_REVERT_VSCHEMA: ":leftwards_arrow_with_hook:",
+    DeploymentState.COMPLETE_REVERT: ":leftwards_arrow_with_hook:",
+    DeploymentState.COMPLETE_REVERT_ERROR: ":red_circle:",
+}
+
+
+def state_emoji(request: Reviewed) -> str:
+    """The state at a glance; a deploy request that waits for an approval is yellow, whatever its state."""
+    if lifecycle.closed_undeployed(request):
+        return ":no_entry:"
+    if lifecycle.waits_for_approval(request):
+        return ":large_yellow_circle:"
+    return STATE_EMOJI.get(request.deployment_state, ":grey_question:")
+
+
 def state_label(request: Stage) -> str:
     """Where a deploy request stands, in words; a state PlanetScale added later reads as its own name."""
     if lifecycle.closed_undeployed(request):
@@ -70,7 +104,7 @@ def _dr_line(item: Summary) -> str:
     approval = "approved" if item.approved else "not approved"
     return (
         f"• *#{item.number}* `{escape(item.branch)}` → `{escape(item.into_branch)}` — "
-        f"{escape(item.deployment_state.replace('_', ' '))}, {approval}"
+        f"{escape(state_label(item).lower())}, {approval}"
         f"{', by ' + escape(item.author) if item.author else ''}, opened {slack_date(item.created_at)}"
     )
 
@@ -86,7 +120,7 @@ def deploy_requests(org: str, db: str, items: Sequence[Summary], *, total: int |
 def deploy_request(org: str, db: str, item: Summary) -> Message:
     facts = [
         ("Branch", f"`{escape(item.branch)}` → `{escape(item.into_branch)}`"),
-        ("State", f"{escape(item.state)}, deployment {escape(item.deployment_state.replace('_', ' '))}"),
+        ("State", escape(state_label(item))),
         ("Approval", "approved" if item.approved else "not approved yet"),
         ("Opened", f"{slack_date(item.created_at)}{' by ' + escape(item.author) if item.author else ''}"),
     ]
@@ -123,6 +157,7 @@ _DONE: dict[Action, str] = {
     Action.REVERT: "Reverting",
     Action.SKIP_REVERT: "Skipped the revert window of",
     Action.UNBLOCK: "Completed the errored deployment of",
+    Action.FORCE_CUTOVER: "Forced the cutover of",
 }
 
 
@@ -131,17 +166,40 @@ def deploy_request_changed(action: Action, *, db: str, item: Summary) -> Message
     return deploy_request_done(what=_DONE[action], db=db, item=item)
 
 
+def auto_apply_changed(*, db: str, item: Summary, enabled: bool) -> Message:
+    what = "Auto-apply is on for" if enabled else "Auto-apply is off (a gated deploy) for"
+    return deploy_request_done(what=what, db=db, item=item)
+
+
 def deploy_request_approved(*, db: str, number: int) -> Message:
     return Message(text=f":white_check_mark: Approved `{db}` #{number}.")
 
 
-def deploy_queue(org: str, db: str, items: Sequence[QueueEntry]) -> Message:
-    lines = [
-        f"{position}. #{item.number} — {escape(item.state.replace('_', ' '))}"
-        f"{' into `' + escape(item.into_branch) + '`' if item.into_branch else ''}, queued {slack_date(item.queued_at)}"
-        for position, item in enumerate(items, start=1)
+def queue_lines(items: Sequence[QueueEntry]) -> tuple[list[str], str]:
+    """The deploy queue as PlanetScale lists it: the deployments holding it (running, waiting to be applied, in their
+    revert window, failed), then those queued behind them, in the order they will deploy. Only the second are
+    counted as queued: a deployed request in its revert window holds the queue, it is not waiting in it."""
+    holding = [item for item in items if not lifecycle.is_queued(item)]
+    waiting = [item for item in items if lifecycle.is_queued(item)]
+    lines = [f"{STATE_EMOJI.get(item.deployment_state, ':grey_question:')} #{item.number} holds the queue: "
+             f"{escape(state_label(item).lower())}{_into(item)}" for item in holding]
+    lines += [
+        f"{position}. #{item.number} queued {slack_date(item.queued_at)}{_into(item)}"
+        for position, item in enumerate(waiting, start=1)
     ]
-    footer = f"{len(items)} in the queue, in the order they will deploy." if items else "Nothing is queued."
+    if not waiting:
+        summary = "Nothing is queued." if not holding else "Nothing is queued behind it."
+    else:
+        summary = f"{len(waiting)} queued, in the order they will deploy."
+    return lines, summary
+
+
+def _into(item: QueueEntry) -> str:
+    return f" into `{escape(item.into_branch)}`" if item.into_branch else ""
+
+
+def deploy_queue(org: str, db: str, items: Sequence[QueueEntry]) -> Message:
+    lines, footer = queue_lines(items)
     return list_message(title=f"Deploy queue of {org}/{db}", lines=lines, empty="The queue is empty.",
                         footer=footer, link=app_link(org, db, "deploy-requests"))
 

@@ -17,7 +17,7 @@ CONTRACT_COMMANDS = {
     "deploy-request list", "deploy-request show", "deploy-request diff", "deploy-request create",
     "deploy-request review", "deploy-request approve", "deploy-request deploy", "deploy-request apply",
     "deploy-request cancel", "deploy-request close", "deploy-request revert", "deploy-request skip-revert",
-    "deploy-request unblock", "deploy-request post",
+    "deploy-request unblock", "deploy-request post", "deploy-request edit", "deploy-request force-cutover",
     "queue",
     "password list", "password create", "password delete",
     "digest subscribe", "digest unsubscribe", "digest list",
@@ -66,8 +66,14 @@ def test_modal_commands() -> None:
         (
             "deploy-request create",
             "Usage: /pscale deploy-request create DB BRANCH [--into BRANCH] [--notes TEXT] "
-            "[--enable-auto-apply|--disable-auto-apply]",
+            "[--enable-auto-apply|--disable-auto-apply] [--auto-delete-branch]",
         ),
+        (
+            "deploy-request edit",
+            "Usage: /pscale deploy-request edit DB NUMBER --enable-auto-apply|--disable-auto-apply",
+        ),
+        ("deploy-request force-cutover", "Usage: /pscale deploy-request force-cutover DB NUMBER"),
+        ("branch delete", "Usage: /pscale branch delete DB BRANCH [--delete-descendants]"),
         ("deploy-request list", "Usage: /pscale deploy-request list DB [--state open|closed|deployed]"),
         ("deploy-request show", "Usage: /pscale deploy-request show DB NUMBER|BRANCH"),
         ("deploy-request deploy", "Usage: /pscale deploy-request deploy DB NUMBER|BRANCH [--instant]"),

@@ -42,6 +42,24 @@ HAPPY_PATHS: list[tuple[str, str, dict[str, Any]]] = [
     ("channel db app", "channel db", {"database": "app"}),
     ("channel db --clear", "channel db", {"clear": True}),
     ("branch list app", "branch list", {"database": "app"}),
+    ("b ls app", "branch list", {"database": "app"}),
+    (
+        "b rm app old --delete-descendants",
+        "branch delete",
+        {"database": "app", "branch": "old", "delete-descendants": True},
+    ),
+    ("p ls app main", "password list", {"database": "app", "branch": "main"}),
+    (
+        "dr edit app 7 --disable-auto-apply",
+        "deploy-request edit",
+        {"database": "app", "number": 7, "disable-auto-apply": True},
+    ),
+    ("dr force-cutover app 7", "deploy-request force-cutover", {"database": "app", "number": 7}),
+    (
+        "dr create app feat --auto-delete-branch",
+        "deploy-request create",
+        {"database": "app", "branch": "feat", "auto-delete-branch": True},
+    ),
     ("branch ls app", "branch list", {"database": "app"}),
     ("branch show app main", "branch show", {"database": "app", "branch": "main"}),
     ("branch create app add-index", "branch create", {"database": "app", "branch": "add-index"}),
@@ -408,6 +426,9 @@ def test_review_needs_approve_or_comment() -> None:
 def test_exclusive_flags() -> None:
     parsed = failure("dr create app feat --enable-auto-apply --disable-auto-apply")
     assert "cannot be used together" in parsed.problem
+    assert "cannot be used together" in failure("dr edit app 7 --enable-auto-apply --disable-auto-apply").problem
+    needs = "`deploy-request edit` needs `--enable-auto-apply` or `--disable-auto-apply`."
+    assert failure("dr edit app 7").problem == needs
     assert "cannot be used together" in failure("channel db app --clear").problem
 
 

@@ -16,7 +16,6 @@ SNAPSHOT = Snapshot(
     state="open",
     deployment_state="ready",
     approved=False,
-    approved_by=(),
     author="Carol <Member> & co",
     notes="Speeds up *orders*.",
     created_at=NOW - timedelta(hours=5),

@@ -135,7 +135,6 @@ BOT_SCOPES: tuple[str, ...] = (
     "organization:write_deploy_requests",
     "organization:approve_deploy_requests",
     "organization:deploy_deploy_requests",
-    "organization:read_comments",
     "organization:manage_passwords",
 )
 """The default `PLANETSCALE_SCOPES` of docs/interface.md §2."""

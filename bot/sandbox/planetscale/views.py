@@ -384,11 +384,10 @@ def _revert_request(world: World, request: DeployRequest) -> Json | None:
     deployment = request.deployment
     if deployment.revert_request_id is None or deployment.revert_window_ends_at is None:
         return None
-    reverting = deployment.state in {"in_progress_revert", "in_progress_revert_vschema", "complete_revert"}
     return {
         "id": deployment.revert_request_id,
         "type": "DeploymentRevert",
-        "actor": actor(world, deployment.actor_id if reverting else world.planetscale_bot.id),
+        "actor": actor(world, deployment.revert_actor_id or world.planetscale_bot.id),
         "cancelled_at": None,
         "finished_at": optional_timestamp(deployment.revert_finished_at),
         "waiting_period_end_at": timestamp(deployment.revert_window_ends_at),

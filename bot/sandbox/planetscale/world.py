@@ -266,6 +266,7 @@ class Deployment:
     revert_window_ends_at: float | None = None  # `deployment_revert_request.waiting_period_end_at`
     revert_request_id: str | None = None
     revert_finished_at: float | None = None
+    revert_actor_id: str | None = None
     actor_id: str | None = None
     cutover_actor_id: str | None = None
     cancelled_actor_id: str | None = None
@@ -1056,7 +1057,7 @@ class World:
             request = self._deploy_request(organization, database, number)
             self._require_state(request, "complete_pending_revert", action="reverted")
             now = self.now()
-            request.deployment.actor_id = actor_id
+            request.deployment.revert_actor_id = actor_id
             self._enter(request, "in_progress_revert", at=now)
             self._announce(db, request)
             self._settle_database(db, now)
