@@ -51,9 +51,18 @@ def watching_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[Runnin
         yield running
 
 
+@pytest.fixture
+def webhook_only_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
+    """`watching_bot` without the reconciler: its cards move only with clicks, commands and webhook deliveries."""
+    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
+    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=scopes, reconcile=False) as running:
+        yield running
+
+
 @contextmanager
 def _demo_bot(slack_standin: SlackStandIn, tmp_path: Path, **settings: Any) -> Iterator[RunningBot]:
     world = World()
+    world.accept_loopback_webhooks = True  # the bot under test listens on loopback
     demo = seed_demo(world)
     with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world, **settings) as running:
         running.link(Actor(), planetscale_user_id=demo.admin.id)

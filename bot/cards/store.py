@@ -3,7 +3,8 @@
 A card keeps the deploy request as it last read it (`snapshot`, a `Snapshot` as JSON) and the Slack user whose
 grant reads it (`reader_id`); a card nobody's grant can read any more has none, and is stale. Rows written before
 the snapshot was a domain record hold the renderer's view of it, whose extra keys (`card_id`, `version`, `stale`)
-are ignored on reading: the columns hold the first two, and `reader_id` says the third.
+are ignored on reading: the columns hold the first two, and `reader_id` says the third. Their approvers were names
+(`approved_by`), read now as people whose PlanetScale ids are unknown.
 """
 
 from __future__ import annotations
@@ -75,8 +76,16 @@ def _record(row: tuple[object, ...]) -> CardRecord:
         reader_id=str(reader_id) if reader_id is not None else None,
         version=int(str(version)),
         refreshed_at=int(str(refreshed_at)),
-        snapshot=_SNAPSHOT.validate_json(str(snapshot)),
+        snapshot=_read_snapshot(str(snapshot)),
     )
+
+
+def _read_snapshot(stored: str) -> Snapshot:
+    """A stored snapshot; one stored before approvers were people keeps its approvers' names (`approved_by`)."""
+    fields = json.loads(stored)
+    if "approved_by" in fields and "approvers" not in fields:
+        fields["approvers"] = [{"id": None, "name": name} for name in fields.pop("approved_by")]
+    return _SNAPSHOT.validate_python(fields)
 
 
 @dataclass(frozen=True)

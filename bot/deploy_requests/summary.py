@@ -204,6 +204,16 @@ def standing_approvals(request: DeployRequest, reviews: Iterable[DeployReview]) 
     return tuple(approvers)
 
 
+def who_can_approve(request: DeployRequest, admins: Iterable[User]) -> tuple[Person, ...]:
+    """The organization's administrators, less the author where there are others: "If there is more than one
+    administrator, self-approval is not allowed" (https://planetscale.com/docs/vitess/schema-changes/deploy-requests).
+    """
+    people = [person for person in map(Person.of, admins) if person is not None]
+    author = request.actor.id if request.actor else None
+    others = [person for person in people if person.id != author]
+    return tuple(others if len(people) > 1 else people)
+
+
 def schema_changes(operations: Iterable[DeployOperation]) -> tuple[Operation, ...]:
     return tuple(
         Operation(
@@ -228,7 +238,7 @@ def snapshot(
         **vars(summarize(request, approval_required=approval_required)),
         database=database,
         approvers=standing_approvals(request, reviews),
-        admins=tuple(person for person in map(Person.of, admins) if person is not None),
+        admins=who_can_approve(request, admins),
         operations=changes,
         losses=losses(changes),
         more_operations=more_operations,

@@ -185,8 +185,8 @@ def _people(view: CardView) -> str:
         lines.append(":white_check_mark: Approved by " + ", ".join(view.name(person) for person in request.approvers))
     elif request.approved:
         lines.append(":white_check_mark: Approved")
-    elif lifecycle.awaits_review(request):
-        lines.append(":hourglass_flowing_sand: Not approved yet")
+    elif lifecycle.awaits_review(request) and not lifecycle.waits_for_approval(request):
+        lines.append(":hourglass_flowing_sand: Not approved yet")  # (when approval is required, the next line says)
     if request.deployed_by is not None:
         lines.append(f":rocket: Deployed by {view.name(request.deployed_by)}")
     if request.applied_by is not None and not lifecycle.before_cutover(request):
@@ -216,8 +216,8 @@ def _what_next(view: CardView) -> str:
         )
     if request.revert_deadline is not None and lifecycle.in_revert_window(request):
         return (
-            f":rewind: *Revert* undoes it until {slack_date(request.revert_deadline)}, keeping the rows written "
-            "since; *Skip revert* keeps it for good and frees the deploy queue."
+            f":rewind: Can be reverted until {slack_date(request.revert_deadline)}: *Revert* undoes it and keeps the "
+            "rows written since; *Skip revert* keeps it for good and frees the deploy queue."
         )
     if request.gated and request.state == DeployRequestState.OPEN and state == DeploymentState.READY:
         return "*Next:* *Deploy* copies the changed tables; then they wait for *Apply changes* (auto-apply is off)."

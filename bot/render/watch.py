@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.render.message import Message
 from bot.render.mrkdwn import escape
+from bot.render.resources import state_label
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,8 @@ class DeliveryView:
     branch: str
     into_branch: str
     event: str  # without the `deploy_request.` prefix, e.g. `schema_applied`
-    state: str
+    state: str  # open|closed
+    deployment_state: str
     html_url: str | None  # only an https link, so the notice never carries another scheme
 
 
@@ -26,7 +28,7 @@ def delivery(view: DeliveryView) -> Message:
     title = f"`{escape(view.database)}` #{view.number} `{escape(view.branch)}` → `{escape(view.into_branch)}`"
     suffix = f" <{view.html_url}|Open in PlanetScale>" if view.html_url else ""
     return Message(
-        text=f"{title}: {escape(view.event.replace('_', ' '))} ({escape(view.state.replace('_', ' '))}).{suffix}",
+        text=f"{title}: {escape(view.event.replace('_', ' '))} ({escape(state_label(view).lower())}).{suffix}",
         visibility="in_channel",
     )
 

@@ -45,7 +45,8 @@ def delivery_view(payload: dict[str, object], *, database: str) -> DeliveryView 
         branch=str(resource.get("branch", "?")),
         into_branch=str(resource.get("into_branch", "?")),
         event=event.removeprefix("deploy_request."),
-        state=str(resource.get("deployment_state") or resource.get("state") or ""),
+        state=str(resource.get("state") or ""),
+        deployment_state=str(resource.get("deployment_state") or ""),
         html_url=link if isinstance(link, str) and link.startswith("https://") else None,
     )
 

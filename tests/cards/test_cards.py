@@ -37,16 +37,22 @@ async def test_post_approve_twice_and_deploy_update_the_same_message_and_its_thr
     card = await post_card(demo_bot, "dr post shop 1")
     assert "shop #1 add-orders-index → main" in str(card.blocks)
     assert "ALTER TABLE `orders` ADD INDEX" in str(card.blocks)  # the DDL of its operation
-    assert {"dr_approve", "dr_deploy", "dr_close", "dr_diff", "dr_refresh"} <= set(buttons(card))
-    assert not {"dr_apply", "dr_revert", "dr_cancel"} & set(buttons(card))
-    assert buttons(card)["dr_deploy"]["confirm"]  # Slack's own confirm dialog before deploying
+    # `shop` requires an administrator's approval: no Deploy button PlanetScale would refuse, and who can give it.
+    assert {"dr_approve", "dr_close", "dr_diff", "dr_refresh"} <= set(buttons(card))
+    assert not {"dr_deploy", "dr_apply", "dr_revert", "dr_cancel"} & set(buttons(card))
+    waits = str(card.blocks)
+    assert "Waits for an administrator's approval" in waits
+    assert f"<@{ALICE.user_id}>" in waits  # Alice and Bob administer acme and linked their accounts
+    assert f"<@{BOB_ACTOR.user_id}>" in waits
 
     reviews = _calls(demo_bot, "POST", paths.REVIEWS)
     click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
-    card = await wait_card(demo_bot, card.ts, "Bob Builder")
+    card = await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>")
+    assert buttons(card)["dr_deploy"]["confirm"]  # approved: Deploy appears, behind Slack's own confirm dialog
+    assert "Waits for an administrator" not in str(card.blocks)
     # Alice clicks Approve on the card as it was drawn before Bob's approval: a second admin is not a duplicate.
     click(demo_bot, card, "dr_approve", actor=ALICE)
-    card = await wait_card(demo_bot, card.ts, "Alice Admin")
+    card = await wait_card(demo_bot, card.ts, f"<@{BOB_ACTOR.user_id}>, <@{ALICE.user_id}>")
     assert _calls(demo_bot, "POST", paths.REVIEWS) == reviews + 2
 
     deploys = _calls(demo_bot, "POST", paths.DEPLOY)
@@ -105,7 +111,7 @@ async def test_apply_a_gated_deploy_then_revert_within_the_window(demo_bot: Runn
 async def test_concurrent_identical_clicks_make_one_call(demo_bot: RunningBot) -> None:
     card = await post_card(demo_bot, "dr post shop 1")
     click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
-    card = await wait_card(demo_bot, card.ts, "Bob Builder")
+    card = await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>")
     deploys = _calls(demo_bot, "POST", paths.DEPLOY)
     since = len(demo_bot.slack.response_posts)
     requests = [
@@ -164,7 +170,8 @@ async def test_planetscale_refusals_reach_the_clicker_and_the_card_stays_truthfu
     since = len(demo_bot.slack.response_posts)
     click(demo_bot, own_card, "dr_approve", actor=ALICE)
     assert "cannot approve your own deploy request" in await _ephemeral(demo_bot, since)
-    assert "Not approved yet" in str(message(demo_bot, own_card.ts).blocks)
+    waits = str(message(demo_bot, own_card.ts).blocks)
+    assert f"Waits for an administrator's approval*, from <@{BOB_ACTOR.user_id}>." in waits  # not the author
 
 
 async def test_a_click_on_an_outdated_drawing_is_answered_not_sent(demo_bot: RunningBot) -> None:
@@ -254,7 +261,7 @@ async def test_a_failed_click_says_what_happened_and_can_be_tried_again(
     assert demo_bot.planetscale is not None
     card = await post_card(demo_bot, "dr post shop 1")
     click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
-    card = await wait_card(demo_bot, card.ts, "Bob Builder")
+    card = await wait_card(demo_bot, card.ts, f"<@{BOB_ACTOR.user_id}>")
     demo_bot.planetscale.world.faults.error(method="POST", path=paths.DEPLOY, status=status)  # retries run out
     since = len(demo_bot.slack.response_posts)
     click(demo_bot, card, "dr_deploy", actor=ALICE)
@@ -279,18 +286,34 @@ async def test_a_click_planetscale_never_answers_still_gets_a_reply_in_time(demo
     assert "did not answer in time" in text or "took too long" in text.lower(), text
 
 
-async def test_an_approval_planetscale_dismissed_can_be_given_again_from_the_card(demo_bot: RunningBot) -> None:
+async def test_a_push_to_the_branch_dismisses_the_approval_and_the_card_offers_approve_again(
+    demo_bot: RunningBot,
+) -> None:
     assert demo_bot.planetscale is not None
     world = demo_bot.planetscale.world
+    bob = f"<@{BOB_ACTOR.user_id}>"
     card = await post_card(demo_bot, "dr post shop 1")
     click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
-    card = await wait_card(demo_bot, card.ts, "Approved by Bob Builder")
-    # The branch's schema changed, and PlanetScale dismissed the approval (the stand-in is told so directly).
-    world.deploy_request_for(demo_bot.planetscale.demo.admin.id, "acme", "shop", 1).reviews.clear()
-    click(demo_bot, card, "dr_refresh", actor=BOB_ACTOR)
-    card = await wait_card(demo_bot, card.ts, "Not approved yet")
+    card = await wait_card(demo_bot, card.ts, f"Approved by {bob}")
+    assert "dr_deploy" in buttons(card)
+    world.advance(60)
+    # Carol pushes another change to the branch: PlanetScale recomputes the deploy request and dismisses the approval.
+    world.change_schema(
+        "acme", "shop", "add-orders-index", table="orders",
+        ddl="ALTER TABLE `orders` ADD INDEX `idx_user_total` (`user_id`, `total_cents`)",
+        create_sql="CREATE TABLE `orders` (`id` bigint NOT NULL, PRIMARY KEY (`id`))",
+    )
+    since = len(demo_bot.slack.calls)
+    click(demo_bot, card, "dr_refresh", actor=ALICE)
+    card = await wait_card(demo_bot, card.ts, "Waits for an administrator's approval", since=since)
+    drawn = str(card.blocks)
+    assert "Approved by" not in drawn
+    assert "idx_user_total" in drawn  # the operations as PlanetScale recomputed them
+    assert "dr_approve" in buttons(card)
+    assert "dr_deploy" not in buttons(card)
     reviews = _calls(demo_bot, "POST", paths.REVIEWS)
     since = len(demo_bot.slack.calls)
-    click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)
-    await wait_card(demo_bot, card.ts, "Approved by Bob Builder", since=since)
+    click(demo_bot, card, "dr_approve", actor=BOB_ACTOR)  # the same approver, a second time
+    card = await wait_card(demo_bot, card.ts, f"Approved by {bob}", since=since)
     assert _calls(demo_bot, "POST", paths.REVIEWS) == reviews + 1
+    assert "dr_deploy" in buttons(card)

@@ -58,7 +58,7 @@ async def test_a_webhook_delivery_redraws_the_card_instead_of_posting_a_notice(w
     response = bot.http.post(f"{bot.base_url}/webhooks/planetscale/{watch.hook_id}", content=body,
                              headers={"content-type": "application/json", "x-planetscale-signature": signature})
     assert response.status_code == 200
-    await wait_card(bot, card.ts, "Bob Builder")
+    await wait_card(bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>")
     posts = [call for call in bot.slack.calls if call.method == "chat.postMessage"][posts_before:]
     assert posts == []  # the card shows it; no one-line notice on top
 
@@ -68,7 +68,7 @@ async def test_a_command_redraws_the_cards_of_the_deploy_request_it_changed(demo
     since = len(demo_bot.slack.response_posts)
     assert demo_bot.command("dr review shop 1 --approve", actor=BOB_ACTOR).status_code == 200
     assert "Approved" in (await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"]
-    await wait_card(demo_bot, card.ts, "Bob Builder")
+    await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>")
 
 
 async def test_a_deleted_card_is_forgotten(demo_bot: RunningBot) -> None:
@@ -98,5 +98,5 @@ async def test_a_click_on_one_card_redraws_the_deploy_requests_other_cards(demo_
     here = await post_card(demo_bot, "dr post shop 1")
     there = await post_card(demo_bot, "dr post shop 1", actor=Actor(channel_id=deploys.id, channel_name=deploys.name))
     click(demo_bot, here, "dr_approve", actor=BOB_ACTOR)
-    await wait_card(demo_bot, here.ts, "Approved by Bob Builder")
-    await wait_card(demo_bot, there.ts, "Approved by Bob Builder", channel=deploys.id)
+    await wait_card(demo_bot, here.ts, f"Approved by <@{BOB_ACTOR.user_id}>")
+    await wait_card(demo_bot, there.ts, f"Approved by <@{BOB_ACTOR.user_id}>", channel=deploys.id)

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from bot.cards.store import Cards
+from bot.deploy_requests.summary import Person
 from bot.storage import Database
 from tests.support.deploy_requests import SNAPSHOT
 
@@ -67,7 +68,7 @@ def test_a_card_stored_in_the_older_shape_reads_and_keeps_its_version(tmp_path: 
     cards = Cards(database)
     card = cards.get("c0ffee")
     assert card is not None
-    assert card.snapshot == dataclasses.replace(SNAPSHOT, approved_by=("Bob",))
+    assert card.snapshot == dataclasses.replace(SNAPSHOT, approvers=(Person(None, "Bob"),))
     assert (card.version, card.stale) == (3, True)
     # The state it shows is what was stored: saving it again is no change, so clicks on its drawing still count.
     assert cards.save(card, card.snapshot, refresh_in=None, reader_id=None) == (3, False)

@@ -10,6 +10,8 @@ from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, validate_blocks
 from tests.support.slack import BOB_ACTOR, Actor, block_actions_payload, button_action, event_callback, interaction
 
+BOB = BOB_ACTOR.user_id
+
 LINK = "https://app.planetscale.com/acme/shop/deploy-requests/1"
 DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
 
@@ -58,10 +60,12 @@ async def test_a_shared_link_unfurls_as_a_card_whose_buttons_act_and_redraw_it(d
 
     _unfurl_click(demo_bot, message, "dr_approve", actor=BOB_ACTOR)
     redrawn = await demo_bot.slack.wait_call(
-        "chat.unfurl", where=lambda call: call.args.get("ts") == message.ts and "Bob Builder" in str(call.args)
+        "chat.unfurl",
+        where=lambda call: call.args.get("ts") == message.ts and f"Approved by <@{BOB}>" in str(call.args),
     )
     assert redrawn.ok, redrawn.response
-    assert "Bob Builder" in str(demo_bot.slack.workspace.message(message.channel, message.ts).unfurls[LINK])
+    unfurls = demo_bot.slack.workspace.message(message.channel, message.ts).unfurls
+    assert f"Approved by <@{BOB}>" in str(unfurls[LINK])
 
 
 async def test_links_an_unlinked_person_shares_or_cannot_read_stay_as_they_are(demo_bot: RunningBot) -> None:

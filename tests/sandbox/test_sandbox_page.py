@@ -64,14 +64,14 @@ async def test_the_first_run_path(browser_page: Page, sandbox_url: str) -> None:
     await page.locator("#modal-submit").click()
     await expect(modal).to_be_hidden()
     posted = card(page, "add-wishlist → main")
-    await expect(posted).to_contain_text("Not approved yet")
+    await expect(posted).to_contain_text("Waits for an administrator's approval")  # shop requires one
     await expect(posted).to_contain_text("Wishlists, phase 1")
 
     # shop needs an admin's approval, not the author's own: a second person links and approves.
     await page.locator("#user-switcher").select_option(BOB)
     await link(page, "Bob Builder")
     await posted.locator("[data-action-id=dr_approve]").click()
-    await expect(posted).to_contain_text("Approved by Bob Builder")
+    await expect(posted).to_contain_text("Approved by @bob")  # Bob linked his Slack account: named as himself
     await posted.locator("[data-action-id=dr_deploy]").click()
     await expect(page.locator("#confirm-overlay")).to_be_visible()  # Slack's own confirm dialog
     await page.locator("#confirm-ok").click()
@@ -143,7 +143,7 @@ async def test_reset_puts_the_sandbox_back_as_it_was(browser_page: Page, sandbox
     await link(page, "Alice Admin")
     await send(page, "/pscale dr post shop 1")
     await card(page, "shop #1").locator("[data-action-id=dr_approve]").click()
-    await expect(card(page, "shop #1")).to_contain_text("Approved by Alice Admin")
+    await expect(card(page, "shop #1")).to_contain_text("Approved by @alice")
 
     await page.locator("#reset").click()
     await page.locator("#confirm-ok").click()
@@ -153,4 +153,4 @@ async def test_reset_puts_the_sandbox_back_as_it_was(browser_page: Page, sandbox
     await expect(page.locator("[data-action-id=link_account]")).to_be_visible()
     await link(page, "Alice Admin")
     await send(page, "/pscale dr post shop 1")
-    await expect(card(page, "shop #1")).to_contain_text("Not approved yet")  # PlanetScale is seeded afresh
+    await expect(card(page, "shop #1")).not_to_contain_text("Approved by")  # PlanetScale is seeded afresh

@@ -107,11 +107,13 @@ def run_bot(
     mode: Mode = Mode.HTTP,
     planetscale: World | None = None,
     consent: ConsentMode | None = None,
+    reconcile: bool = True,
     **overrides: Any,
 ) -> Iterator[RunningBot]:
     """The bot on a loopback port that is also its BOT_PUBLIC_URL. With `planetscale`, that world is served by the
     API stand-in and PlanetScale's OAuth stand-in (`consent` decides the authorize step; default: the world's first
-    user approves), and the bot's PLANETSCALE_* URLs point at them."""
+    user approves), and the bot's PLANETSCALE_* URLs point at them. `reconcile=False`: cards are not re-read on a
+    timer, so only clicks, commands and webhook deliveries move them."""
     sock = bind_loopback()
     host, port = sock.getsockname()[:2]
     overrides.setdefault("bot_public_url", f"http://{host}:{port}")
@@ -132,6 +134,7 @@ def run_bot(
             overrides.setdefault("planetscale_token_url", f"{oauth_url}/oauth/token")
             overrides.setdefault("planetscale_revoke_url", f"{oauth_url}/oauth/revoke")
         runtime = build_runtime(bot_settings(slack=slack, data_dir=data_dir, mode=mode, **overrides), mode=mode)
+        runtime.reconcile = reconcile
         base_url = stack.enter_context(serve_asgi(create_web_app(runtime=runtime), sock=sock))
         http = stack.enter_context(httpx.Client(timeout=10))
         yield RunningBot(

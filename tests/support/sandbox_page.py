@@ -65,8 +65,11 @@ async def follow_link_button(page: Page, person: str) -> None:
 
 
 def card(page: Page, title: str) -> Locator:
-    """The live card in the channel whose header reads `title` (not its copy in an open thread)."""
-    return page.locator("#messages .msg").filter(has=page.locator(".block.header", has_text=title))
+    """The live card in the channel whose title reads `title` (not its copy in an open thread, nor a reply that
+    mentions it): a card is the message with a Refresh button."""
+    return page.locator("#messages .msg").filter(has=page.locator("[data-action-id=dr_refresh]")).filter(
+        has_text=title
+    )
 
 
 # The sandbox's own clock runs: a deployment takes its real seconds (bot/sandbox/planetscale/world.py DeployTimings)

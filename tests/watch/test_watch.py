@@ -70,7 +70,9 @@ async def test_watch_delivers_signed_events_once_and_unwatch_removes_it(
     later_body, later_headers = _signed(secret, later)
     assert bot.http.post(url, content=later_body, headers=later_headers).status_code == 200
     await slack_standin.wait_call("chat.postMessage", where=lambda call: "in progress" in str(call.args.get("text")))
-    queued = [m for m in slack_standin.messages(ALICE.channel_id) if "#3" in m.text and "(queued)" in m.text]
+    queued = [
+        m for m in slack_standin.messages(ALICE.channel_id) if "#3" in m.text and "(queued for deployment)" in m.text
+    ]
     assert len(queued) == 1  # the replay, sent before the later event, posted nothing
 
     assert "Stopped watching" in await _reply(bot, "unwatch shop")
@@ -98,7 +100,7 @@ def test_a_delivery_notice_shows_what_planetscale_sent_as_typed_and_links_only_h
     view = delivery_view(payload, database="shop")
     assert view is not None
     notice = render.delivery(view)
-    assert notice.text == "`shop` #7 `&lt;!channel&gt;` → `main`: schema applied (in progress)."
+    assert notice.text == "`shop` #7 `&lt;!channel&gt;` → `main`: schema applied (deploying)."  # states in words
     assert notice.visibility == "in_channel"
     linked = delivery_view({**payload, "resource": {"number": 7, "html_url": "https://app.planetscale.com/x"}},
                            database="shop")
