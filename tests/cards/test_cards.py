@@ -317,3 +317,31 @@ async def test_a_push_to_the_branch_dismisses_the_approval_and_the_card_offers_a
     card = await wait_card(demo_bot, card.ts, f"Approved by {bob}", since=since)
     assert _calls(demo_bot, "POST", paths.REVIEWS) == reviews + 1
     assert "dr_deploy" in buttons(card)
+
+
+async def test_refresh_reads_with_the_clickers_grant_and_background_redraws_with_the_posters(
+    demo_bot: RunningBot,
+) -> None:
+    served = demo_bot.planetscale
+    assert served is not None
+    assert served.demo is not None
+    alice, bob = served.demo.admin.id, served.demo.second_admin.id
+    card = await post_card(demo_bot, "dr post shop 1")  # posted by Alice
+
+    async def readers_after(count: int) -> set[str | None]:
+        for _ in range(200):
+            reads = served.calls("GET", paths.DEPLOY_REQUEST)[count:]
+            if reads:
+                return {read.user_id for read in reads}
+            await asyncio.sleep(0.05)
+        raise AssertionError("the deploy request was not read")
+
+    before = len(served.calls("GET", paths.DEPLOY_REQUEST))
+    click(demo_bot, card, "dr_refresh", actor=BOB_ACTOR)
+    assert await readers_after(before) == {bob}  # what Bob sees is what Bob acts on
+
+    before = len(served.calls("GET", paths.DEPLOY_REQUEST))
+    since = len(demo_bot.slack.calls)
+    assert demo_bot.command("dr approve shop 1", actor=BOB_ACTOR).status_code == 200
+    await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>", since=since)
+    assert await readers_after(before) == {alice}  # the card is still Alice's: redrawn with her grant

@@ -91,3 +91,15 @@ async def test_branch_delete_asks_first_runs_once_and_is_audited(demo_bot: Runni
     entries = AuditLog(demo_bot.runtime.database).recent(team_id=ALICE.team_id, organization="acme", database="shop")
     assert [(entry.action, entry.result) for entry in entries[:2]] == [("branch delete", "ok"), ("branch create", "ok")]
     assert entries[0].user_id == ALICE.user_id
+
+
+async def test_a_branch_with_children_is_deleted_only_with_its_descendants(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    await reply(demo_bot, "b create shop parent-x")
+    await reply(demo_bot, "b create shop child-x --from parent-x")
+    refused = await confirmed(demo_bot, "b rm shop parent-x")
+    assert "child branches" in refused  # PlanetScale's refusal, in its words
+    deleted = await confirmed(demo_bot, "b rm shop parent-x --delete-descendants")
+    assert "Deleted branch `parent-x` of `shop` and the branches made from it" in deleted
+    assert "delete_descendants=true" in demo_bot.planetscale.calls("DELETE", paths.BRANCH)[-1].query
+    assert "found no branch `child-x`" in everything(await reply(demo_bot, "b show shop child-x"))

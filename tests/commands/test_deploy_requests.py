@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import RunningBot
 from tests.support.replies import ALICE, everything, reply
@@ -44,3 +45,34 @@ async def test_dr_diff_and_post(demo_bot: RunningBot, slack_standin: SlackStandI
     assert "Posted" in everything(await reply(demo_bot, "dr post shop 1"))
     in_channel = [message for message in slack_standin.messages(ALICE.channel_id) if message.visible_to is None]
     assert any("#1" in message.text for message in in_channel)
+
+
+async def test_auto_apply_is_inherited_then_switched_and_a_blocked_cutover_forced(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    world = demo_bot.planetscale.world
+    await reply(demo_bot, "b create analytics add-kind")
+    world.change_schema("acme", "analytics", "add-kind", table="events",
+                        ddl="ALTER TABLE `events` ADD COLUMN `kind` int",
+                        create_sql="CREATE TABLE `events` (`id` bigint, `kind` int)")
+    # Neither flag: PlanetScale gives it the setting of the database's previous deploy request (#2, gated).
+    created = everything(await reply(demo_bot, "dr create analytics add-kind --auto-delete-branch"))
+    assert "posted in this channel" in created
+    body = demo_bot.planetscale.calls("POST", paths.DEPLOY_REQUESTS)[-1].request_body
+    assert b"auto_cutover" not in body
+    assert b'"auto_delete_branch":true' in body.replace(b" ", b"")
+    assert demo_bot.planetscale.demo is not None
+    request = world.deploy_request_for(demo_bot.planetscale.demo.admin.id, "acme", "analytics", 3)
+    assert request.deployment.auto_cutover is False
+
+    assert "Auto-apply is on for" in everything(await reply(demo_bot, "dr edit analytics 3 --enable-auto-apply"))
+    assert request.deployment.auto_cutover is True
+
+    # #2 waits to be applied; turning auto-apply on cuts it over, and a long transaction holds the table lock.
+    switched = everything(await reply(demo_bot, "dr edit analytics 2 --enable-auto-apply"))
+    assert "Now: applying" in switched
+    world.block_cutover("acme", "analytics", 2)
+    world.advance(3600)
+    assert "Forced the cutover of" in everything(await reply(demo_bot, "dr force-cutover analytics 2"))
+    world.advance(world.timings.vschema_seconds)
+    refused = everything(await reply(demo_bot, "dr force-cutover analytics 2"))
+    assert "in_progress_cutover" in refused  # PlanetScale takes it only while cutting over

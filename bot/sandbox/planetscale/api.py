@@ -553,6 +553,9 @@ def _endpoint(world: World, operation: Operation) -> Callable[[Request], Any]:
             if token is None:
                 raise PlanetScaleError(401, "unauthorized", "Authentication is required: send a Bearer token.")
             grant = world.authenticate(token)
+            record = getattr(request.state, "record", None)
+            if record is not None:
+                record.user_id = grant.user_id
             access.check(grant.scopes)
             body = await _json_body(request) if operation.method in {"POST", "PATCH", "PUT"} else {}
             call = Call(
@@ -625,6 +628,7 @@ class PlanetScaleStandIn(Starlette):
         )
         with self.world.lock:
             self.world.requests.append(record)
+        scope.setdefault("state", {})["record"] = record  # the endpoint notes whose token it was
 
         async def logged_receive() -> Message:
             message = await receive()

@@ -70,6 +70,7 @@ class RequestRecord:
     response_body: bytes = b""
     response_headers: dict[str, str] = field(default_factory=dict)
     injected: FaultKind | None = None  # set when a fault rule shaped this exchange
+    user_id: str | None = None  # whose token it carried (the PlanetScale user), once it was accepted
 
 
 class Faults:
