@@ -345,3 +345,19 @@ async def test_refresh_reads_with_the_clickers_grant_and_background_redraws_with
     assert demo_bot.command("dr approve shop 1", actor=BOB_ACTOR).status_code == 200
     await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>", since=since)
     assert await readers_after(before) == {alice}  # the card is still Alice's: redrawn with her grant
+
+
+async def test_a_drop_table_card_and_its_deploy_confirm_name_the_table_and_the_data_loss(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    world = demo_bot.planetscale.world
+    world.create_branch("acme", "analytics", name="drop-sessions", actor_id=None)
+    world.change_schema("acme", "analytics", "drop-sessions", table="sessions", ddl="DROP TABLE `sessions`",
+                        create_sql=None)
+    card = await post_card(demo_bot, "dr create analytics drop-sessions --enable-auto-apply")
+    drawn = str(card.blocks)
+    assert "Deploying this loses data:* drops table `sessions` and every row in it." in drawn
+    confirm = buttons(card)["dr_deploy"]["confirm"]
+    assert "drops table `sessions` and every row in it" in confirm["text"]["text"]
+    assert confirm["style"] == "danger"
+    sections = [block["text"]["text"] for block in card.blocks if block["type"] == "section"]
+    assert any("```\nDROP TABLE `sessions`\n```" in text for text in sections)  # the fence survives the backtick

@@ -13,7 +13,8 @@ from slack_sdk.models.views import View
 
 from bot.deploy_requests.actions import Action
 from bot.deploy_requests.lifecycle import allowed
-from bot.deploy_requests.summary import Operation
+from bot.deploy_requests.losses import losses
+from bot.deploy_requests.summary import Operation, Person
 from bot.planetscale.models import DeploymentState
 from bot.render import card as render
 from bot.render.message import Message
@@ -118,3 +119,81 @@ def test_no_property_test_fails_for_being_slow() -> None:
     # tests/conftest.py's hypothesis profile: a loaded machine must not fail a property test for its own speed.
     assert settings.default.deadline is None
     assert HealthCheck.too_slow in settings.default.suppress_health_check
+
+
+DROP = Operation(table="coupons_legacy", operation="DROP", ddl="DROP TABLE `coupons_legacy`", can_drop_data=True)
+
+
+def test_a_drop_says_what_is_lost_on_the_card_and_in_the_deploy_confirm_dialog() -> None:
+    drop_column = Operation(
+        table="users", operation="ALTER", ddl="ALTER TABLE `users` DROP COLUMN `legacy_id`, DROP INDEX `i`",
+        can_drop_data=True,
+    )
+    narrowed = Operation(table="orders", operation="ALTER", ddl="ALTER TABLE `orders` MODIFY `note` varchar(10)",
+                         can_drop_data=True)
+    harmless = Operation(table="t", operation="ALTER", ddl="ALTER TABLE `t` DROP INDEX `i`", can_drop_data=False)
+    operations = (DROP, drop_column, narrowed, harmless)
+    drawn = _drawn(operations=operations, losses=losses(operations), approved=True)
+    text = str(drawn.blocks)
+    assert "drops table `coupons_legacy` and every row in it" in text
+    assert "drops column `legacy_id` of `users` and its values" in text
+    assert "narrows `note` of `orders`" in text
+    assert "`t`" not in text.split("loses data")[1].split("*Schema changes*", maxsplit=1)[0]
+    confirm = next(button for button in _buttons(drawn) if button["action_id"] == "dr_deploy")["confirm"]
+    said = confirm["text"]["text"]  # type: ignore[index]
+    assert "coupons_legacy" in said
+    assert "loses data" in said
+    assert len(said) <= 300  # Slack's limit on a confirm dialog's text
+    assert confirm["style"] == "danger"  # type: ignore[index]
+    # After the cutover it is history: no warning any more.
+    assert "loses data" not in str(_drawn(operations=operations, losses=losses(operations),
+                                           deployment_state="complete_pending_revert").blocks)
+
+
+def test_many_losses_still_fit_the_confirm_dialog() -> None:
+    operations = tuple(
+        Operation(table=f"table_with_a_long_name_{index}", operation="DROP", ddl="DROP TABLE x", can_drop_data=True)
+        for index in range(20)
+    )
+    drawn = _drawn(operations=operations, losses=losses(operations), approved=True)
+    confirm = next(button for button in _buttons(drawn) if button["action_id"] == "dr_deploy")["confirm"]
+    said = confirm["text"]["text"]  # type: ignore[index]
+    assert len(said) <= 300
+    assert "table_with_a_long_name_0" in said
+    assert "more (see the card)" in said
+
+
+def test_ddl_ending_in_a_backtick_keeps_its_fence_and_long_ddl_folds_behind_show_diff() -> None:
+    drawn = str(_drawn(operations=(DROP,)).blocks)
+    assert "```\\nDROP TABLE `coupons_legacy`\\n```" in drawn  # no stray backtick line after the statement
+    long_ddl = "CREATE TABLE `t` (\\n" + ",\\n".join(f"  `c{i}` int" for i in range(40)) + "\\n)"
+    folded = str(_drawn(operations=(Operation(table="t", operation="CREATE", ddl=long_ddl),)).blocks)
+    assert "`c3` int" in folded
+    assert "`c39` int" not in folded
+    assert "*Show diff* has the whole statements." in folded
+
+
+def test_lint_errors_and_deploy_checks_appear_once_each() -> None:
+    drawn = str(_drawn(deployment_state="error", lint_errors=("users: JSON without default",),
+                       deploy_check_errors="storage is full").blocks)
+    assert drawn.count("JSON without default") == 1
+    assert drawn.count("storage is full") == 1
+
+
+def test_the_card_names_linked_people_as_slack_mentions_and_the_rest_by_name() -> None:
+    request = dataclasses.replace(
+        SNAPSHOT, approval_required=True, author_id="ps-carol",
+        admins=(Person("ps-alice", "Alice Admin"), Person("ps-bob", "Bob <Builder>")),
+    )
+    drawn = render.card(dataclasses.replace(BASE, request=request, people={"ps-alice": "U0ALICE"}))
+    text = str(drawn.blocks)
+    assert "Waits for an administrator's approval*, from <@U0ALICE>, Bob &lt;Builder&gt;." in text
+    assert "by Carol &lt;Member&gt; &amp; co" in text  # unlinked: the PlanetScale name, escaped
+    assert "dr_deploy" not in str(_buttons(drawn))
+    assert ":large_yellow_circle:" in text
+    assert f"*<{SNAPSHOT.html_url}|shop #7 add-index → main>*" in text  # the title links to the deploy request
+    approved = render.card(dataclasses.replace(
+        BASE, request=dataclasses.replace(request, approved=True, approvers=(Person("ps-bob", "Bob"),)),
+    ))
+    assert "dr_deploy" in str(_buttons(approved))
+    assert "Approved by Bob" in str(approved.blocks)
