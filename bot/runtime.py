@@ -172,6 +172,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
             watches=watches,
             cards=cards,
             public_url=settings.public_url(port),
+            requested_scopes=settings.scopes(),
         ),
         accounts=linking,
         planetscale=planetscale,

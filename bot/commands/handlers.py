@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bot.cards.service import CardService
 from bot.commands import audit, branches, channel, databases, orgs, passwords, queue
 from bot.commands.account import AccountService, account_handlers
 from bot.commands.context import CommandHandler
 from bot.commands.deploys import deploy_handlers
 from bot.commands.digests import digest_handlers
-from bot.commands.watch import watch_handlers
+from bot.commands.watch import WATCH_SCOPE, watch_handlers
 from bot.digests.store import Subscriptions
 from bot.watch.store import Watches
 
@@ -20,7 +22,9 @@ def all_handlers(
     watches: Watches,
     cards: CardService,
     public_url: str,
+    requested_scopes: Collection[str],
 ) -> dict[str, CommandHandler]:
+    """`requested_scopes`: the OAuth scopes the bot asks PlanetScale for (`PLANETSCALE_SCOPES`)."""
     handlers: dict[str, CommandHandler] = {}
     tables = (
         account_handlers(accounts),
@@ -33,7 +37,7 @@ def all_handlers(
         queue.HANDLERS,
         deploy_handlers(cards),
         digest_handlers(subscriptions),
-        watch_handlers(watches, public_url=public_url),
+        watch_handlers(watches, public_url=public_url, scope_requested=WATCH_SCOPE in requested_scopes),
     )
     for table in tables:
         overlap = handlers.keys() & table.keys()

@@ -42,7 +42,10 @@ def _deliverable(public_url: str) -> bool:
         return False
 
 
-def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHandler]:
+def watch_handlers(watches: Watches, *, public_url: str, scope_requested: bool) -> dict[str, CommandHandler]:
+    """`scope_requested`: the bot asks for `organization:write_databases`, so a refusal means this person's link
+    does not carry it (they did not grant it, or linked before it was asked for)."""
+
     async def watch(ctx: CommandContext) -> Message:
         if not _deliverable(public_url):
             raise CommandRefused(
@@ -60,10 +63,15 @@ def watch_handlers(watches: Watches, *, public_url: str) -> dict[str, CommandHan
                 org, db, url=f"{public_url}/webhooks/planetscale/{hook_id}", events=list(DEPLOY_REQUEST_EVENTS)
             )
         except (Forbidden, NotFound) as refused:
+            fix = (
+                f"run `/pscale login` again and allow `{WATCH_SCOPE}` (creating webhooks) on PlanetScale's page"
+                if scope_requested
+                else f"ask whoever runs the bot to add `{WATCH_SCOPE}` to PLANETSCALE_SCOPES, then `/pscale login` "
+                "again"
+            )
             raise CommandRefused(
                 f"PlanetScale would not create a webhook for `{escape(db)}` ({refused.status}). Watching needs "
-                f"the `{WATCH_SCOPE}` scope and the database administrator role; ask whoever runs the bot to add "
-                f"`{WATCH_SCOPE}` to PLANETSCALE_SCOPES, then `/pscale login` again."
+                f"the `{WATCH_SCOPE}` scope and the database administrator role: {fix}."
             ) from refused
         if created.secret is None:
             raise CommandRefused("PlanetScale created the webhook but sent no signing secret; `/pscale unwatch` it.")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -21,12 +22,14 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.config import Mode, Settings
+from bot.commands.watch import WATCH_SCOPE
+from bot.config import DEFAULT_PLANETSCALE_SCOPES, Mode, Settings
 from bot.linking import CALLBACK_PATH
 from bot.runtime import build_runtime, create_web_app
 from bot.sandbox.emulator import WelcomeStep, create_emulator_routes
-from bot.sandbox.planetscale import create_planetscale_api, demo_world
+from bot.sandbox.planetscale import World, create_planetscale_api, demo_world
 from bot.sandbox.planetscale.oauth import ConsentPage, create_planetscale_oauth
+from bot.sandbox.planetscale.webhooks import WebhookSender
 from bot.sandbox.slack import SlackChannel, SlackStandIn, SlackUser
 from bot.slack.scopes import BOT_SCOPE_NAMES
 
@@ -129,12 +132,14 @@ class _Replaceable:
 
 
 class _PlanetScale:
-    """The seeded PlanetScale world with its API and OAuth server, and the way back to the seed."""
+    """The seeded PlanetScale world with its API and OAuth server, the webhooks it sends, and the way back to the
+    seed."""
 
-    def __init__(self, *, redirect_uri: str) -> None:
+    def __init__(self, *, redirect_uri: str, world: World | None = None) -> None:
         self._client_id, self._client_secret = "pscale-bot-sandbox", secrets.token_hex(16)
         self._redirect_uri = redirect_uri
-        api, oauth = self._seeded()
+        self._sending = False
+        api, oauth, self._sender = self._seeded(world)
         self.api, self.oauth = _Replaceable(api), _Replaceable(oauth)
 
     @property
@@ -145,24 +150,43 @@ class _PlanetScale:
     def client_secret(self) -> str:
         return self._client_secret
 
-    def _seeded(self) -> tuple[ASGIApp, ASGIApp]:
-        world, _people = demo_world()
+    def _seeded(self, world: World | None = None) -> tuple[ASGIApp, ASGIApp, WebhookSender]:
+        if world is None:
+            world, _people = demo_world()
+        world.accept_loopback_webhooks = True  # the sandbox's bot receives them on its own address
         oauth = create_planetscale_oauth(
             world,
             client_id=self._client_id,
             client_secret=self._client_secret,
             redirect_uri=self._redirect_uri,
-            consent=ConsentPage(),
+            consent=ConsentPage(optional={WATCH_SCOPE: "Also let the bot create webhooks, so /pscale watch works"}),
         )
-        return create_planetscale_api(world), oauth
+        return create_planetscale_api(world), oauth, WebhookSender(world)
+
+    @contextmanager
+    def sending_webhooks(self) -> Iterator[None]:
+        """While the app serves, the world sends its webhooks (and moves its deployments on with the clock)."""
+        self._sending = True
+        self._sender.start()
+        try:
+            yield
+        finally:
+            self._sending = False
+            self._sender.stop()
 
     def reseed(self) -> None:
-        self.api.app, self.oauth.app = self._seeded()
+        self._sender.stop()
+        self.api.app, self.oauth.app, self._sender = self._seeded()
+        if self._sending:
+            self._sender.start()
 
 
 def build_sandbox_app(
-    *, port: int, settings: Settings, host: str = "127.0.0.1", without_scopes: Iterable[str] = ()
+    *, port: int, settings: Settings, host: str = "127.0.0.1", without_scopes: Iterable[str] = (),
+    world: World | None = None, reconcile: bool = True,
 ) -> Starlette:
+    """The sandbox on `port`. `world`: the PlanetScale it serves first (default: the demo world, on the wall clock);
+    `reconcile=False` leaves the cards to clicks, commands and webhook deliveries (tests show deliveries suffice)."""
     internal = sandbox_internal_url(host=host, port=port)
     public = sandbox_public_url(host=host, port=port, settings=settings)
     database_path = sandbox_database_path(settings)
@@ -174,7 +198,7 @@ def build_sandbox_app(
     slack.add_channel(
         SlackChannel(id=SANDBOX_CHANNEL.id, name=SANDBOX_CHANNEL.name, members={user.id for user in SANDBOX_USERS})
     )
-    planetscale = _PlanetScale(redirect_uri=f"{public}{CALLBACK_PATH}")
+    planetscale = _PlanetScale(redirect_uri=f"{public}{CALLBACK_PATH}", world=world)
     signing_secret = secrets.token_hex(32)
     bot_settings = Settings(
         _env_file=None,
@@ -188,6 +212,8 @@ def build_sandbox_app(
         planetscale_revoke_url=f"{internal}{OAUTH_MOUNT}/oauth/revoke",
         planetscale_client_id=planetscale.client_id,
         planetscale_client_secret=planetscale.client_secret,
+        # As an operator who wants `watch` would: it is asked for, and each person grants it or not on the page.
+        planetscale_scopes=f"{DEFAULT_PLANETSCALE_SCOPES} {WATCH_SCOPE}",
         bot_public_url=public,
         bot_database=str(database_path),
         bot_encryption_keys=load_or_create_key(database_path.parent / KEY_FILE_NAME),
@@ -196,6 +222,7 @@ def build_sandbox_app(
         port=port,
     )
     runtime = build_runtime(bot_settings, mode=Mode.SANDBOX)
+    runtime.reconcile = reconcile
 
     def reset() -> None:
         """Back to the first minute: the seeded PlanetScale, an empty channel, nobody linked, no cards."""
@@ -218,4 +245,14 @@ def build_sandbox_app(
         welcome=SANDBOX_WELCOME,
         on_reset=reset,
     )
-    return create_web_app(runtime=runtime, extra_routes=[*stand_ins, *emulator])
+    app = create_web_app(runtime=runtime, extra_routes=[*stand_ins, *emulator])
+    serving = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(served: Starlette) -> AsyncIterator[None]:
+        with planetscale.sending_webhooks():
+            async with serving(served):
+                yield
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -145,7 +145,8 @@ def test_every_handler_is_a_command_of_the_catalog() -> None:
     keys = {spec.key for spec in CATALOG}
     registered = set(
         all_handlers(
-            accounts=None, subscriptions=None, watches=None, cards=None, public_url="https://x"  # type: ignore[arg-type]
+            accounts=None, subscriptions=None, watches=None, cards=None,  # type: ignore[arg-type]
+            public_url="https://x", requested_scopes=(),
         )
     )
     assert registered <= keys, registered - keys

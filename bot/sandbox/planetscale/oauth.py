@@ -17,7 +17,7 @@ import asyncio
 import html
 import secrets
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
@@ -36,7 +36,11 @@ DEFAULT_APP_SCOPES: frozenset[str] = ALL_SCOPES | frozenset(BOT_SCOPES) | {"orga
 
 @dataclass(frozen=True)
 class ConsentPage:
-    """The sandbox: a page where the person picks which seeded PlanetScale user they are, then approves or denies."""
+    """The sandbox: a page where the person picks which seeded PlanetScale user they are, then approves or denies.
+    Of the requested scopes, those in `optional` are granted only when the person ticks them (they start unticked);
+    the rest are granted with the approval."""
+
+    optional: Mapping[str, str] = field(default_factory=dict)  # scope → what granting it allows, in words
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ class PlanetScaleOAuthServer:
             return self._redirect(error="access_denied", state=state)
         if isinstance(consent, AutoApprove):
             return self._redirect(code=self._new_code(consent.user_id, requested), state=state)
-        return self._consent_page(requested=requested, state=state)
+        return self._consent_page(requested=requested, state=state, optional=consent.optional)
 
     async def _decide(self, request: Request) -> Response:
         """The consent page's form: Approve (as the chosen user) or Deny."""
@@ -212,7 +216,10 @@ class PlanetScaleOAuthServer:
         user_id = _field(form, "user_id")
         if user_id not in self.world.users:
             return _page("Pick a user", "Choose which PlanetScale user you are, then approve.", status=400)
-        return self._redirect(code=self._new_code(user_id, requested), state=state)
+        consent = self.consent
+        optional = set(consent.optional) if isinstance(consent, ConsentPage) else set()
+        granted = {scope for scope in requested if scope not in optional or _field(form, f"grant:{scope}") == "yes"}
+        return self._redirect(code=self._new_code(user_id, frozenset(granted)), state=state)
 
     async def _token(self, request: Request) -> Response:
         form = await _form(request)
@@ -332,7 +339,9 @@ class PlanetScaleOAuthServer:
             params["state"] = state
         return RedirectResponse(f"{self.redirect_uri}?{urlencode(params)}", status_code=302)
 
-    def _consent_page(self, *, requested: frozenset[str], state: str | None) -> Response:
+    def _consent_page(
+        self, *, requested: frozenset[str], state: str | None, optional: Mapping[str, str]
+    ) -> Response:
         with self.world.lock:
             users = sorted(self.world.users.values(), key=lambda user: user.name)
         choices = "\n".join(
@@ -341,7 +350,15 @@ class PlanetScaleOAuthServer:
             "</label></li>"
             for position, user in enumerate(users)
         )
-        scopes = "\n".join(f"<li><code>{html.escape(scope)}</code></li>" for scope in sorted(requested))
+        scopes = "\n".join(
+            f"<li><code>{html.escape(scope)}</code></li>" for scope in sorted(requested) if scope not in optional
+        )
+        extras = "\n".join(
+            f'<p><label><input type="checkbox" name="grant:{html.escape(scope)}" value="yes"> '
+            f"{html.escape(what)} (<code>{html.escape(scope)}</code>)</label></p>"
+            for scope, what in sorted(optional.items())
+            if scope in requested
+        )
         hidden = "\n".join(
             f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
             for name, value in (
@@ -357,6 +374,7 @@ PlanetScale account. This is the sandbox's stand-in for PlanetScale: pick who yo
 {hidden}
 <fieldset><legend>Sign in as</legend><ul>{choices}</ul></fieldset>
 <details><summary>Access requested ({len(requested)} scopes)</summary><ul>{scopes}</ul></details>
+{extras}
 <p><button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button></p>
 </form>"""
