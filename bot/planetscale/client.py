@@ -433,13 +433,14 @@ class Organizations(_Resource):
         self, organization: str, *, page: int = 1, per_page: int = MAX_PER_PAGE
     ) -> CountedPage[OrganizationMember]:
         """Who belongs to the organization, with their role (OAuth scope `organization:read_organization`)."""
-        return await self._session.fetch(
-            ep.LIST_MEMBERS, {"organization": organization}, query=_page_params(page, per_page)
+        return await self._session.fetch_page(
+            ep.LIST_MEMBERS, {"organization": organization}, page=page, per_page=per_page
         )
 
     async def admins(self, organization: str) -> builtins.list[User]:
-        """The organization's administrators: the people who can approve its deploy requests."""
-        members = iterate_pages(lambda page, size: self.members(organization, page=page, per_page=size))
+        """The organization's administrators (every page of members): the people who can approve its deploy
+        requests."""
+        members = await self.members(organization)
         return [member.user async for member in members if member.role == MemberRole.ADMIN]
 
 
