@@ -11,10 +11,12 @@ redrawn (through the shared `chat.update` budget) and the history goes in the ca
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -88,6 +90,8 @@ class CardService:
         self._audit = audit
         self._idempotency_keys = idempotency_keys
         self._clock = clock
+        # A card's lock lives while someone holds or awaits it.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), tz=UTC)
@@ -201,34 +205,46 @@ class CardService:
         return await self._act(card, click, action, key)
 
     async def _act(self, card: CardRecord, click: Click, action: Action, key: str) -> Message | None:
-        done = False
-        try:
-            await perform(
-                self._api(click.team_id, click.user_id), action, org=card.org, database=card.database,
-                number=card.number,
-            )
-            done = True
-        except Unauthorized:
-            self._record(card, click, action, result="failed: PlanetScale no longer accepts the link")
-            return self._link_prompt(click.team_id, click.user_id)
-        except PlanetScaleError as error:
-            log.info("card click %s on %s #%d: %s", action.value, card.database, card.number, error)
-            # The card stays truthful: redraw it from PlanetScale before the click may be tried again. If the call
-            # did go through after all, the redraw bumped the version and an identical click is recognised as stale.
-            await self.refresh(card, clicker=click.user_id)
-            kind = "refused" if error.status and error.status < 500 else "failed"
-            self._record(card, click, action, result=f"{kind}: {error.status or 'no response'} {error.message}")
-            return planetscale_failure(error, values=_values(card))
-        finally:
-            if not done:  # refused, failed, or cut off by the reply deadline: the clicker may try again
-                self._cards.release_click(key)
-        self._record(card, click, action, result="ok")
-        await self._thread_note(card, render.history_note(action, user_id=click.user_id))
-        await self.refresh(card, clicker=click.user_id, announce=False)  # its thread has the line just posted
+        # The card is held while the change is made and drawn: a webhook delivery about the very change this click
+        # made waits, then finds the card already showing it and adds no "Now: …" line under the click's own.
+        async with self._held(card.card_id):
+            done = False
+            try:
+                await perform(
+                    self._api(click.team_id, click.user_id), action, org=card.org, database=card.database,
+                    number=card.number,
+                )
+                done = True
+            except Unauthorized:
+                self._record(card, click, action, result="failed: PlanetScale no longer accepts the link")
+                return self._link_prompt(click.team_id, click.user_id)
+            except PlanetScaleError as error:
+                log.info("card click %s on %s #%d: %s", action.value, card.database, card.number, error)
+                # The card stays truthful: redraw it from PlanetScale before the click may be tried again. If the
+                # call did go through after all, the redraw bumped the version and an identical click is recognised
+                # as stale.
+                await self._refresh(card, clicker=click.user_id)
+                kind = "refused" if error.status and error.status < 500 else "failed"
+                self._record(card, click, action, result=f"{kind}: {error.status or 'no response'} {error.message}")
+                return planetscale_failure(error, values=_values(card))
+            finally:
+                if not done:  # refused, failed, or cut off by the reply deadline: the clicker may try again
+                    self._cards.release_click(key)
+            self._record(card, click, action, result="ok")
+            await self._thread_note(card, render.history_note(action, user_id=click.user_id))
+            await self._refresh(card, clicker=click.user_id, announce=False)  # its thread has the line just posted
         await self.request_changed(
             team_id=card.team_id, org=card.org, database=card.database, number=card.number, besides=card.card_id
         )
         return None
+
+    def _held(self, card_id: str) -> asyncio.Lock:
+        """One change or redraw of a card at a time in this process."""
+        lock = self._locks.get(card_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[card_id] = lock
+        return lock
 
     def _card_for(self, click: Click) -> CardRecord | None:
         parsed = _parse_value(click.value)
@@ -291,6 +307,13 @@ class CardService:
         """Read the deploy request again and redraw the card: with the clicker's grant when a click asks, else (or
         when theirs cannot read it) with the card's. Returns None when redrawn, "stale" when nobody's grant can read
         it any more, or PlanetScale's error (the card is then left as it was)."""
+        async with self._held(card.card_id):
+            # As stored now: a change made while this waited is what the redraw compares with.
+            return await self._refresh(self._cards.get(card.card_id) or card, clicker=clicker, announce=announce)
+
+    async def _refresh(
+        self, card: CardRecord, *, clicker: str | None = None, announce: bool = True
+    ) -> PlanetScaleError | str | None:
         readers = [user for user in dict.fromkeys((clicker, card.reader_id)) if user]
         for reader in readers:
             if not self._accounts.has_active_grant(card.team_id, reader):
@@ -344,7 +367,7 @@ class CardService:
 
     def _view(self, card: CardRecord, snapshot: Snapshot, *, version: int, stale: bool) -> render.CardView:
         """The drawing of `snapshot`, naming those who linked their PlanetScale accounts as themselves."""
-        named = [snapshot.deployed_by, snapshot.applied_by, *snapshot.approvers, *snapshot.admins]
+        named = [snapshot.deployed_by, snapshot.applied_by, snapshot.closed_by, *snapshot.approvers, *snapshot.admins]
         ids = {snapshot.author_id, *(person.id for person in named if person is not None)}
         people = self._accounts.slack_users(card.team_id, {planetscale_id for planetscale_id in ids if planetscale_id})
         return render.CardView(card_id=card.card_id, version=version, request=snapshot, stale=stale, people=people)

@@ -68,6 +68,7 @@ class Summary:
     author_id: str | None = None
     deployed_by: Person | None = None  # who added it to the deploy queue
     applied_by: Person | None = None  # who started the cutover of a gated deploy
+    closed_by: Person | None = None
     approval_required: bool = False  # the database's `require_approval_for_deploy`, where it was read
     cutover_blocked: bool = False  # the cutover waits for a table lock held by other queries
 
@@ -141,6 +142,7 @@ def summarize(request: DeployRequest, *, approval_required: bool = False) -> Sum
         # Before it is queued, PlanetScale names a placeholder ("Ghost") as the deployment's actor.
         deployed_by=Person.of(deployment.actor) if deployment and queued else None,
         applied_by=Person.of(deployment.cutover_actor) if deployment and deployment.auto_cutover is False else None,
+        closed_by=Person.of(request.closed_by),
         approval_required=approval_required,
         cutover_blocked=bool(deployment and deployment.table_locked and lifecycle.is_cutting_over(request)),
     )

@@ -67,7 +67,10 @@ _BUTTON_TEXT: dict[Action, str] = {
     Action.FORCE_CUTOVER: "Force cutover",
 }
 _PRIMARY = frozenset({Action.APPROVE, Action.DEPLOY, Action.APPLY})
+# Red in the dialog that asks first; red on the card only for what undoes work under way (a Close beside Approve
+# would shout louder than the choice it is).
 _DANGER = frozenset({Action.REVERT, Action.CLOSE, Action.CANCEL})
+_RED = frozenset({Action.REVERT, Action.CANCEL})
 # Data is lost when the new tables are swapped in: after Deploy (auto-apply) or at Apply (a gated deploy).
 _LOSES_DATA = frozenset({Action.DEPLOY, Action.APPLY})
 
@@ -168,9 +171,12 @@ def _section(text: str) -> SectionBlock:
 
 
 def _headline(view: CardView, label: str) -> str:
-    """The state's emoji, the title linking to the deploy request in PlanetScale, and the state in words."""
+    """The state's emoji, the title linking to the deploy request in PlanetScale, and the state in words (what it
+    waits for, when that is a person's approval rather than PlanetScale)."""
     request = view.request
     title = f"<{request.html_url}|{escape(view.title)}>" if request.html_url else escape(view.title)
+    if lifecycle.waits_for_approval(request):
+        label = "Waits for an administrator's approval"
     return f"{state_emoji(request)} *{title}*\n*{escape(label)}*{_progress(request)}"
 
 
@@ -188,9 +194,12 @@ def _people(view: CardView) -> str:
     elif lifecycle.awaits_review(request) and not lifecycle.waits_for_approval(request):
         lines.append(":hourglass_flowing_sand: Not approved yet")  # (when approval is required, the next line says)
     if request.deployed_by is not None:
-        lines.append(f":rocket: Deployed by {view.name(request.deployed_by)}")
+        done = "Queued to deploy" if lifecycle.before_cutover(request) else "Deployed"
+        lines.append(f":rocket: {done} by {view.name(request.deployed_by)}")
     if request.applied_by is not None and not lifecycle.before_cutover(request):
         lines.append(f":arrow_right: Applied by {view.name(request.applied_by)}")
+    if request.closed_by is not None and lifecycle.closed_undeployed(request):
+        lines.append(f"Closed by {view.name(request.closed_by)}")
     if request.instant_eligible and lifecycle.offers(Action.DEPLOY, request):
         lines.append(
             f":zap: Can deploy instantly: `/pscale dr deploy {escape(request.database)} {request.number} --instant` "
@@ -204,11 +213,9 @@ def _what_next(view: CardView) -> str:
     request = view.request
     state = request.deployment_state
     if lifecycle.waits_for_approval(request):
-        who = ", ".join(view.name(person) for person in request.admins)
+        who = " or ".join(view.name(person) for person in request.admins) or "an administrator of the organization"
         then = " *Deploy* appears once it is approved." if state == DeploymentState.READY else ""
-        if who:
-            return f":raised_hand: *Waits for an administrator's approval*, from {who}.{then}"
-        return f":raised_hand: *Waits for an administrator's approval.*{then}"
+        return f":raised_hand: Who can approve it: {who}.{then}"
     if request.cutover_blocked:
         return (
             ":lock: *The cutover waits for a table lock* that other queries hold; PlanetScale keeps trying for up to "
@@ -341,7 +348,7 @@ def _buttons(view: CardView) -> list[ButtonElement]:
 
 
 def _action_button(action: Action, view: CardView) -> ButtonElement:
-    style = "primary" if action in _PRIMARY else "danger" if action in _DANGER else None
+    style = "primary" if action in _PRIMARY else "danger" if action in _RED else None
     confirm = None
     if action in _CONFIRM:
         title, question, yes = _CONFIRM[action]
