@@ -53,4 +53,4 @@ async def test_a_card_is_posted_and_clicked_over_socket_mode(slack_standin: Slac
         )
         envelope_id = await slack_standin.socket.send(envelope_type="interactive", payload=payload)
         await slack_standin.socket.wait_ack(envelope_id, timeout=5)
-        await wait_card(bot, card.ts, "Approved by Alice Admin")
+        await wait_card(bot, card.ts, f"Approved by <@{ALICE.user_id}>")
