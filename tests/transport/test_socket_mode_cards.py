@@ -37,7 +37,10 @@ async def test_a_card_is_posted_and_clicked_over_socket_mode(slack_standin: Slac
             assert Browser(browser).link(start_url).status_code == 200
 
         since = len(slack_standin.calls)
+        replies = len(slack_standin.response_posts)
         await _command(slack_standin, "dr post shop 1")
+        # The reply comes once the card is stored with its `ts`: a click before that would find no card.
+        await slack_standin.wait_response(since=replies, timeout=10)
         posted = await slack_standin.wait_call(
             "chat.postMessage", where=lambda call: call.args.get("channel") == ALICE.channel_id, since=since, timeout=10
         )
