@@ -10,6 +10,7 @@ can delay, fail, reset or hang any route.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import socket
@@ -358,11 +359,7 @@ def close_deploy_request(call: Call) -> Reply:
 
 def queue_deploy_request(call: Call) -> Reply:
     instant_ddl = _flag(call.body, "instant_ddl", False)
-
-    def deploy(organization: str, database: str, number: int, *, actor_id: str) -> Any:
-        return call.world.deploy(organization, database, number, actor_id=actor_id, instant_ddl=instant_ddl)
-
-    return _deploy_request_reply(call, deploy)
+    return _deploy_request_reply(call, functools.partial(call.world.deploy, instant_ddl=instant_ddl))
 
 
 def cancel_deploy_request(call: Call) -> Reply:
@@ -373,11 +370,7 @@ def update_auto_apply(call: Call) -> Reply:
     if "enable" not in call.body:
         raise unprocessable_field("enable", "is required")
     enable = _flag(call.body, "enable", True)
-
-    def switch(organization: str, database: str, number: int, *, actor_id: str) -> Any:
-        return call.world.set_auto_apply(organization, database, number, enable=enable, actor_id=actor_id)
-
-    return _deploy_request_reply(call, switch)
+    return _deploy_request_reply(call, functools.partial(call.world.set_auto_apply, enable=enable))
 
 
 def force_cutover_deploy_request(call: Call) -> Reply:
