@@ -9,7 +9,16 @@ from typing import NamedTuple
 import pytest
 
 from bot.deploy_requests.actions import Action
-from bot.deploy_requests.lifecycle import Need, allowed, allows, awaits_review, refresh_seconds, what_it_needs
+from bot.deploy_requests.lifecycle import (
+    Need,
+    allowed,
+    allows,
+    awaits_review,
+    offered,
+    refresh_seconds,
+    waits_for_approval,
+    what_it_needs,
+)
 from bot.planetscale.models import DeploymentState
 from tests.support.deploy_requests import NOW, SNAPSHOT
 
@@ -87,3 +96,25 @@ def test_every_state_planetscale_declares_is_placed(deployment_state: Deployment
     request = dataclasses.replace(SNAPSHOT, deployment_state=deployment_state.value, updated_at=NOW)
     need = what_it_needs(request, now=NOW)
     assert need is not Need.OTHER or deployment_state in (DeploymentState.COMPLETE, DeploymentState.COMPLETE_REVERT)
+
+
+class Gate(NamedTuple):
+    state: str
+    deployment_state: str
+    approved: bool
+    approval_required: bool
+
+
+def test_deploy_is_offered_only_when_planetscale_would_accept_it() -> None:
+    assert offered(Gate("open", "ready", approved=False, approval_required=True)) == (Action.APPROVE, Action.CLOSE)
+    assert waits_for_approval(Gate("open", "ready", approved=False, approval_required=True))
+    assert Action.DEPLOY in offered(Gate("open", "ready", approved=True, approval_required=True))
+    assert Action.DEPLOY in offered(Gate("open", "ready", approved=False, approval_required=False))
+    assert not waits_for_approval(Gate("open", "ready", approved=False, approval_required=False))
+    assert not waits_for_approval(Gate("open", "error", approved=False, approval_required=True))  # it waits for a fix
+    assert not waits_for_approval(Gate("closed", "ready", approved=False, approval_required=True))
+
+
+def test_a_cutover_can_be_forced_only_while_it_runs() -> None:
+    assert allowed(At("open", "in_progress_cutover")) == (Action.FORCE_CUTOVER,)
+    assert Action.FORCE_CUTOVER not in allowed(At("open", "pending_cutover"))
