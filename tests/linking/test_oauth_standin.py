@@ -172,3 +172,24 @@ def test_the_consent_page_lets_a_person_pick_who_they_are(served: Served) -> Non
     )
     assert forged.status_code == 400
     assert "location" not in forged.headers
+
+
+def test_an_optional_scope_is_granted_only_when_ticked(served: Served) -> None:
+    webhooks = "organization:write_databases"
+    served.server.consent = ConsentPage(optional={webhooks: "Also let the bot create webhooks"})
+    scope = f"{SCOPE} {webhooks}"
+    page = served.authorize(scope=scope)
+    assert 'name="grant:organization:write_databases"' in page.text
+    bob = next(user.id for user in served.server.world.users.values() if user.name == "bob")
+    form = {"client_id": "app", "redirect_uri": REDIRECT, "scope": scope, "state": "s", "user_id": bob,
+            "decision": "approve"}
+
+    def granted(**ticked: str) -> set[str]:
+        answer = served.http.post("/oauth/authorize", data={**form, **ticked})
+        code = query_of(answer.headers["location"])["code"]
+        tokens = served.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT).json()
+        return set(tokens["scope"].split())
+
+    assert webhooks not in granted()
+    assert granted() == set(SCOPE.split())
+    assert webhooks in granted(**{f"grant:{webhooks}": "yes"})
