@@ -29,7 +29,7 @@ from bot.deploy_requests.summary import Operation, Person, Snapshot
 from bot.planetscale.models import DeploymentState, DeployRequestState
 from bot.render.budget import SECTION_TEXT, Budget
 from bot.render.message import Message
-from bot.render.mrkdwn import escape, slack_ago, slack_date
+from bot.render.mrkdwn import code_block, escape, slack_ago, slack_date
 from bot.render.resources import diff, state_emoji, state_label
 
 DDL_ON_CARD = 400  # characters of each operation's DDL on the card; Show diff has all of it
@@ -311,10 +311,8 @@ def _changes(request: Snapshot) -> str:
         ddl, cut = _fold(operation.ddl or "(no DDL)")
         folded = folded or cut
         what = escape((operation.operation or "change").upper())
-        # Slack reads `&`, `<` and `>` as markup even in code (`CHECK (a < b)`), and a fence inside would end the
-        # block. The fences get lines of their own: a statement ending in a backtick would otherwise close it early.
-        fenced = escape(ddl).replace("```", "'''")
-        lines.append(f"{what} `{escape(operation.table or '?')}`\n```\n{fenced}\n```")
+        # Slack reads `&`, `<` and `>` as markup even in code (`CHECK (a < b)`).
+        lines.append(f"{what} `{escape(operation.table or '?')}`\n{code_block(escape(ddl))}")
     if len(request.operations) > OPERATIONS_ON_CARD:
         lines.append(f"and {len(request.operations) - OPERATIONS_ON_CARD} more: *Show diff* has them all")
     elif folded:

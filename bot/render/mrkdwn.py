@@ -22,6 +22,12 @@ def inline(text: str) -> str:
     return escape(" ".join(text.split())).replace("`", "ˋ")[:INLINE_LIMIT]
 
 
+def code_block(escaped: str) -> str:
+    """Already escaped text as a code block. The fences get lines of their own (a statement ending in a backtick
+    would otherwise close the block early and leave a stray backtick), and a fence inside the text cannot end it."""
+    return "```\n" + escaped.replace("```", "'''") + "\n```"
+
+
 def truncate(text: str, limit: int, *, mark: str = "…") -> str:
     """At most `limit` characters; a cut shows as `mark`, so nobody takes a shortened value for the whole."""
     return text if len(text) <= limit else text[: max(0, limit - len(mark))] + mark

@@ -29,7 +29,7 @@ from bot.render.listing import (
     section,
 )
 from bot.render.message import Message
-from bot.render.mrkdwn import escape, slack_date, truncate
+from bot.render.mrkdwn import code_block, escape, slack_date, truncate
 
 # --- deploy requests and the queue --------------------------------------------------------------------------------
 
@@ -219,8 +219,8 @@ def _change(operation: Operation, room: int) -> str:
     title = _change_title(operation)
     # Slack reads `&`, `<` and `>` as markup even inside code, so they are escaped there too; the cut comes after,
     # since escaping can make the text up to five times longer.
-    ddl = truncate(escape(operation.ddl or "(no DDL)"), max(0, room - len(title) - 8), mark="\n… (cut)")
-    return f"{title}\n```{ddl}```"
+    ddl = truncate(escape(operation.ddl or "(no DDL)"), max(0, room - len(title) - 10), mark="\n… (cut)")
+    return f"{title}\n{code_block(ddl)}"
 
 
 def diff(
