@@ -78,7 +78,7 @@ def test_a_digest_fits_and_accounts_for_every_deploy_request(
 ) -> None:
     numbered = {need: [summary(index, name) for index, name in enumerate(names)] for need, names in groups.items()}
     given_count = sum(len(items) for items in numbered.values())
-    queue = [QueueEntry(number=n, state="queued", into_branch="main", queued_at=WHEN) for n in range(queued)]
+    queue = [QueueEntry(number=n, deployment_state="queued", into_branch="main", queued_at=WHEN) for n in range(queued)]
     message = digests.digest(org="acme", db="shop", groups=numbered, total_open=given_count + unread, queue=queue)
     shown = fits(message)
     listed = shown.count("• <https://")
