@@ -49,23 +49,25 @@ async def test_dr_diff_and_post(demo_bot: RunningBot, slack_standin: SlackStandI
 
 async def test_auto_apply_is_inherited_then_switched_and_a_blocked_cutover_forced(demo_bot: RunningBot) -> None:
     assert demo_bot.planetscale is not None
-    world = demo_bot.planetscale.world
-    await reply(demo_bot, "b create analytics add-kind")
-    world.change_schema("acme", "analytics", "add-kind", table="events",
-                        ddl="ALTER TABLE `events` ADD COLUMN `kind` int",
-                        create_sql="CREATE TABLE `events` (`id` bigint, `kind` int)")
-    # Neither flag: PlanetScale gives it the setting of the database's previous deploy request (#2, gated).
-    created = everything(await reply(demo_bot, "dr create analytics add-kind --auto-delete-branch"))
-    assert "posted in this channel" in created
-    body = demo_bot.planetscale.calls("POST", paths.DEPLOY_REQUESTS)[-1].request_body
-    assert b"auto_cutover" not in body
-    assert b'"auto_delete_branch":true' in body.replace(b" ", b"")
     assert demo_bot.planetscale.demo is not None
-    request = world.deploy_request_for(demo_bot.planetscale.demo.admin.id, "acme", "analytics", 3)
-    assert request.deployment.auto_cutover is False
+    world = demo_bot.planetscale.world
+    for branch in ("add-kind", "add-source"):
+        await reply(demo_bot, f"b create analytics {branch}")
+        table = f"CREATE TABLE `{branch}_t` (`id` int)"
+        world.change_schema("acme", "analytics", branch, table=f"{branch}_t", ddl=table, create_sql=table)
+    gated = everything(await reply(demo_bot, "dr create analytics add-kind --disable-auto-apply --auto-delete-branch"))
+    assert "posted in this channel" in gated
+    body = demo_bot.planetscale.calls("POST", paths.DEPLOY_REQUESTS)[-1].request_body.replace(b" ", b"")
+    assert b'"auto_cutover":false' in body  # sent as false (the CLI's `omitempty` would send nothing)
+    assert b'"auto_delete_branch":true' in body
+    # Neither flag: PlanetScale gives it the setting of the database's previous deploy request, the gated #4.
+    await reply(demo_bot, "dr create analytics add-source")
+    assert b"auto_cutover" not in demo_bot.planetscale.calls("POST", paths.DEPLOY_REQUESTS)[-1].request_body
+    inherited = world.deploy_request_for(demo_bot.planetscale.demo.admin.id, "acme", "analytics", 5)
+    assert inherited.deployment.auto_cutover is False
 
-    assert "Auto-apply is on for" in everything(await reply(demo_bot, "dr edit analytics 3 --enable-auto-apply"))
-    assert request.deployment.auto_cutover is True
+    assert "Auto-apply is on for" in everything(await reply(demo_bot, "dr edit analytics 5 --enable-auto-apply"))
+    assert inherited.deployment.auto_cutover is True
 
     # #2 waits to be applied; turning auto-apply on cuts it over, and a long transaction holds the table lock.
     switched = everything(await reply(demo_bot, "dr edit analytics 2 --enable-auto-apply"))

@@ -18,19 +18,24 @@ from playwright.async_api import Locator, Page, expect
 
 from bot.config import load_settings
 from bot.sandbox.app import build_sandbox_app, sandbox_internal_url
+from bot.sandbox.planetscale import World
 from tests.support.servers import bind_loopback, serve_asgi
 
 
 @contextmanager
 def serve_sandbox(
-    data_dir: Path, *, host: str = "127.0.0.1", without_scopes: tuple[str, ...] = (), **settings: str
+    data_dir: Path, *, host: str = "127.0.0.1", without_scopes: tuple[str, ...] = (), world: World | None = None,
+    reconcile: bool = True, **settings: str,
 ) -> Iterator[str]:
     """The sandbox app listening on `host` (a free port), keeping its files in `data_dir`; yields where this
-    machine reaches it. `without_scopes`: the Slack scopes its app was installed without."""
+    machine reaches it. `without_scopes`: the Slack scopes its app was installed without; `world`: the PlanetScale
+    it serves (default: the demo world); `reconcile=False`: cards move only with clicks and webhook deliveries."""
     sock = bind_loopback(host)
     port = sock.getsockname()[1]
     loaded = load_settings(_env_file=None, bot_database=str(data_dir / "bot.sqlite3"), **settings)
-    app = build_sandbox_app(host=host, port=port, settings=loaded, without_scopes=without_scopes)
+    app = build_sandbox_app(
+        host=host, port=port, settings=loaded, without_scopes=without_scopes, world=world, reconcile=reconcile
+    )
     with serve_asgi(app, sock=sock):
         yield sandbox_internal_url(host=host, port=port)
 
@@ -42,13 +47,14 @@ async def send(page: Page, text: str) -> None:
     await box.press("Enter")
 
 
-async def link(page: Page, person: str) -> None:
-    """`/pscale login`, the link button, the start page, PlanetScale's consent page signed in as `person`."""
+async def link(page: Page, person: str, *, grant_webhooks: bool = False) -> None:
+    """`/pscale login`, the link button, the start page, PlanetScale's consent page signed in as `person`
+    (`grant_webhooks`: also ticking the box that lets the bot create webhooks, for `/pscale watch`)."""
     await send(page, "/pscale login")
-    await follow_link_button(page, person)
+    await follow_link_button(page, person, grant_webhooks=grant_webhooks)
 
 
-async def follow_link_button(page: Page, person: str) -> None:
+async def follow_link_button(page: Page, person: str, *, grant_webhooks: bool = False) -> None:
     """The newest link button on the page, through to the page that says the account is linked."""
     link_button = page.locator("[data-action-id=link_account]").last
     await expect(link_button).to_be_visible()
@@ -58,6 +64,8 @@ async def follow_link_button(page: Page, person: str) -> None:
     await start.wait_for_load_state()
     await start.get_by_role("button").first.click()  # "Continue to PlanetScale"
     await start.get_by_label(person, exact=False).check()
+    if grant_webhooks:
+        await start.get_by_label("create webhooks", exact=False).check()  # organization:write_databases
     await start.get_by_role("button", name="Approve").click()
     await expect(start.get_by_text(person, exact=False).first).to_be_visible()
     assert "/oauth/planetscale/callback" in start.url
