@@ -4,10 +4,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
+from bot.sandbox.planetscale import paths
 from tests.support.bot import RunningBot
 from tests.support.cards import click, post_card, thread, wait_card
 from tests.support.slack import BOB_ACTOR
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(400):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not within 20 s")
 
 
 async def _watch(bot: RunningBot, db: str) -> None:
@@ -54,22 +64,34 @@ async def test_a_card_follows_its_deployment_from_webhook_deliveries_alone(webho
 
 async def test_a_click_and_the_delivery_it_causes_leave_one_line_in_the_thread(webhook_only_bot: RunningBot) -> None:
     bot = webhook_only_bot
+    assert bot.planetscale is not None
+    assert bot.planetscale.demo is not None
+    # shop #3 is deployed first (from PlanetScale's web app), so #1 has to wait in the queue: "queued" is a move
+    # worth a thread line when nobody here made it, and must not get one on top of the click that did.
+    bot.planetscale.world.deploy("acme", "shop", 3, actor_id=bot.planetscale.demo.admin.id)
     await _watch(bot, "shop")
     card = await post_card(bot, "dr post shop 1")
     click(bot, card, "dr_approve", actor=BOB_ACTOR)
     card = await wait_card(bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>")
+    served = bot.planetscale
+    served.world.advance(1)  # a second later: the delivery is news to the card as last drawn
+    # The click's own redraw is held up reading PlanetScale, so PlanetScale's `queued` delivery arrives meanwhile:
+    # the worst case for a second "Now: …" line.
+    served.world.faults.hang(method="GET", path=paths.DEPLOY_REQUEST, seconds=10, times=1)
+    reads = len(served.calls("GET", paths.DEPLOY_REQUEST))
     since = len(bot.slack.calls)
     click(bot, card, "dr_deploy", actor=BOB_ACTOR)
+    try:
+        await _until(lambda: any(item.event == "deploy_request.queued" for item in served.webhooks.sent))
+        # A redraw for the delivery, were it allowed to run beside the click's, would read PlanetScale now.
+        for _ in range(40):
+            if len(served.calls("GET", paths.DEPLOY_REQUEST)) >= reads + 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        served.world.faults.release()
     await wait_card(bot, card.ts, "Queued for deployment", since=since)
-    assert bot.planetscale is not None
-    # PlanetScale's `queued` delivery reaches the bot during the click's own redraw or after it; it is answered once
-    # its handling is a tracked task, so when the sender has its answer and no task runs, it has been handled.
-    for _ in range(200):
-        sent = any(item.event == "deploy_request.queued" for item in bot.planetscale.webhooks.sent)
-        if sent and bot.runtime.tasks.running == 0:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the queued delivery was not handled")
+    # The delivery's handling is a tracked task: once none runs, it has been handled.
+    await _until(lambda: bot.runtime.tasks.running == 0)
     notes = thread(bot, card.ts)
     assert notes == [f"Approved by <@{BOB_ACTOR.user_id}>.", f"Added to the deploy queue by <@{BOB_ACTOR.user_id}>."]
