@@ -69,7 +69,9 @@ async def test_branch_create_and_delete(alice: PlanetScaleAPI) -> None:
     assert raised.value.path == "/organizations/{organization}/databases/{database}/branches/{branch}"
 
 
-async def test_review_deploy_cancel_close(alice: PlanetScaleAPI, bob: PlanetScaleAPI) -> None:
+async def test_review_deploy_cancel_close(
+    alice: PlanetScaleAPI, bob: PlanetScaleAPI, planetscale: ServedPlanetScale
+) -> None:
     approval = await bob.deploy_requests.approve("acme", "shop", 1, comment="Ship it")
     assert (approval.state, approval.body) == (ReviewState.APPROVED, "Ship it")
     comment = await alice.deploy_requests.comment("acme", "shop", 1, body="Deploying after lunch")
@@ -78,7 +80,9 @@ async def test_review_deploy_cancel_close(alice: PlanetScaleAPI, bob: PlanetScal
     started = await alice.deploy_requests.deploy("acme", "shop", 1)
     assert started.deployment_state == DeploymentState.SUBMITTING  # nothing ahead of it in shop's queue
     cancelled = await alice.deploy_requests.cancel("acme", "shop", 1)
-    assert cancelled.deployment_state == DeploymentState.COMPLETE_CANCEL
+    assert cancelled.deployment_state == DeploymentState.IN_PROGRESS_CANCEL  # a running deployment takes a moment
+    planetscale.world.advance(planetscale.world.timings.cancel_seconds)
+    assert (await alice.deploy_requests.get("acme", "shop", 1)).deployment_state == DeploymentState.COMPLETE_CANCEL
     closed = await alice.deploy_requests.close("acme", "shop", 1)
     assert closed.state == "closed"
     assert closed.closed_by is not None
