@@ -16,6 +16,7 @@ from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import RunningBot, run_bot
 from tests.support.planetscale import planetscale
+from tests.support.postgres import PostgresCluster
 from tests.support.slack import BOB_ACTOR, Actor, slack_standin
 from tests.support.slack_audit import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown
 
@@ -33,6 +34,25 @@ __all__ = [
 hypothesis_settings.register_profile("pscale-bot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("pscale-bot")
 
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server for this test process (each xdist worker starts its own), on a Unix socket."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What BOT_DATABASE would say, once per backend: a SQLite file, or a new database on the test PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "bot.sqlite3")
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
 
 @pytest.fixture
 def demo_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:

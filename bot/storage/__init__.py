@@ -1,4 +1,4 @@
-"""SQLite storage: the database (WAL, migrations, transactions, backups) and the repositories built on it."""
+"""Storage: one async interface over SQLite or PostgreSQL (`open_database`), and the repositories built on it."""
 
 from bot.storage.audit import AuditEntry, AuditLog
 from bot.storage.database import (
@@ -7,8 +7,12 @@ from bot.storage.database import (
     Database,
     MigrationError,
     SchemaTooNewError,
+    Session,
     StorageError,
+    is_postgresql_url,
+    open_database,
 )
+from bot.storage.budgets import RateBudgets
 from bot.storage.idempotency import IdempotencyKeys
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from bot.storage.pending import PendingCommand, PendingCommands
@@ -28,7 +32,11 @@ __all__ = [
     "MigrationError",
     "PendingCommand",
     "PendingCommands",
+    "RateBudgets",
     "SchemaTooNewError",
+    "Session",
     "StorageError",
     "UserPreferences",
+    "is_postgresql_url",
+    "open_database",
 ]

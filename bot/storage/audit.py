@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ class AuditLog:
         self._database = database
         self._clock = clock
 
-    def record(
+    async def record(
         self,
         *,
         team_id: str,
@@ -39,20 +38,20 @@ class AuditLog:
         result: str,
         detail: str = "",
     ) -> None:
-        with self._database.session() as sql:
-            sql.execute(
-                "INSERT INTO audit_log (at, team_id, user_id, organization, database, action, target, result, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (int(self._clock()), team_id, user_id, organization, database, action, target, result, detail),
-            )
+        await self._database.execute(
+            "INSERT INTO audit_log (at, team_id, user_id, organization, database, action, target, result, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (int(self._clock()), team_id, user_id, organization, database, action, target, result, detail),
+        )
 
-    def recent(self, *, team_id: str, organization: str | None, database: str, limit: int = 20) -> list[AuditEntry]:
+    async def recent(
+        self, *, team_id: str, organization: str | None, database: str, limit: int = 20
+    ) -> list[AuditEntry]:
         """Newest first. `organization` None matches entries recorded without one."""
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "SELECT at, team_id, user_id, organization, database, action, target, result, detail FROM audit_log"
-                " WHERE team_id = ? AND database = ? AND organization IS ? ORDER BY at DESC, id DESC LIMIT ?",
-                (team_id, database, organization, limit),
-            )
-            rows = cursor.fetchall()
+        rows = await self._database.fetchall(
+            "SELECT at, team_id, user_id, organization, database, action, target, result, detail FROM audit_log"
+            " WHERE team_id = ? AND database = ? AND organization IS NOT DISTINCT FROM ? ORDER BY at DESC, id DESC"
+            " LIMIT ?",
+            (team_id, database, organization, limit),
+        )
         return [AuditEntry(*row) for row in rows]

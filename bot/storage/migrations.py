@@ -1,15 +1,19 @@
-"""The schema, as numbered migrations applied in order by `Database.migrate()`.
+"""The schema, as numbered migrations applied in order by `Database.migrate()`, on SQLite and PostgreSQL alike.
 
 To change the schema, append one `Migration(next number, "what it adds", _SQL_CONSTANT)` to `MIGRATIONS`. Never edit
 or renumber a migration that has shipped: databases in the field record the numbers they have applied.
 
-Conventions: timestamps are INTEGER unix seconds (UTC); tables are STRICT so a wrong type is an error, not a
-silent conversion. A migration is plain SQL, split into statements and run inside migrate()'s single transaction:
-`PRAGMA foreign_keys` is ignored there, so a table rebuild uses `PRAGMA defer_foreign_keys = ON` instead.
+Conventions: timestamps are INTEGER unix seconds (UTC); tables are STRICT so a wrong type is an error on SQLite, not
+a silent conversion. A migration is written once, in the SQLite dialect, using only what PostgreSQL also accepts
+once `bot.storage.postgresql.postgresql_ddl` has made four mechanical changes (STRICT dropped, INTEGER → BIGINT,
+REAL → DOUBLE PRECISION, `INTEGER PRIMARY KEY` → an identity column); a test applies every migration on both.
+It is split into statements and run inside migrate()'s single transaction (on SQLite `PRAGMA foreign_keys` is
+ignored there, so a table rebuild would use `PRAGMA defer_foreign_keys = ON` instead).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import NamedTuple
 
 
@@ -17,6 +21,24 @@ class Migration(NamedTuple):
     number: int
     name: str
     sql: str
+
+    def statements(self) -> list[str]:
+        """The statements, one by one (a driver's "run a script" would commit the surrounding transaction).
+
+        `sqlite3.complete_statement` knows about string literals, comments and trigger bodies, so a `;` inside them
+        does not split.
+        """
+        statements: list[str] = []
+        pending = ""
+        for piece in self.sql.split(";"):
+            pending += piece + ";"
+            if sqlite3.complete_statement(pending):
+                if pending.strip(" \t\r\n;"):
+                    statements.append(pending.strip())
+                pending = ""
+        if pending.strip(" \t\r\n;"):
+            raise ValueError(f"incomplete SQL statement at the end of a migration: {pending.strip()!r}")
+        return statements
 
 
 _FOUNDATION = """
@@ -199,6 +221,26 @@ CREATE TABLE card_clicks (
 ) STRICT;
 """
 
+_LEASES_AND_BUDGETS = """
+-- A click in flight holds its claim until `lease_until`; NULL once PlanetScale has acted (the claim is then final).
+-- A process killed mid-call leaves a lease that lapses, so the click can be made again instead of being refused
+-- forever (claims made before this migration are final).
+ALTER TABLE card_clicks ADD COLUMN lease_until INTEGER;
+
+-- The replica refreshing a card holds it until `lease_until`, so replicas never refresh one card at the same time
+-- and a card held by a replica that died is taken over once the lease lapses.
+ALTER TABLE cards ADD COLUMN lease_holder TEXT;
+ALTER TABLE cards ADD COLUMN lease_until INTEGER;
+
+-- Token buckets shared by every process on this database: Slack's chat.update budget per workspace, PlanetScale's
+-- request pacing. `tokens` is what is left as of `refilled_at` (unix seconds, fractional).
+CREATE TABLE rate_budgets (
+    name        TEXT PRIMARY KEY NOT NULL,
+    tokens      REAL NOT NULL,
+    refilled_at REAL NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "preferences and idempotency keys", _FOUNDATION),
     Migration(2, "audit log and pending confirmations", _AUDIT_AND_CONFIRMATIONS),
@@ -206,6 +248,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "digest subscriptions and slots", _DIGESTS),
     Migration(5, "watches (PlanetScale webhooks)", _WATCHES),
     Migration(6, "deploy-request cards and their clicks", _CARDS),
+    Migration(7, "leases on clicks and card refreshes, shared rate budgets", _LEASES_AND_BUDGETS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

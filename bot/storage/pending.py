@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -26,33 +25,28 @@ class PendingCommands:
         self._database = database
         self._clock = clock
 
-    def park(self, *, team_id: str, user_id: str, channel_id: str, text: str) -> str:
+    async def park(self, *, team_id: str, user_id: str, channel_id: str, text: str) -> str:
         pending_id = secrets.token_urlsafe(16)
-        with self._database.session() as sql:
-            sql.execute(
-                "INSERT INTO pending_commands (id, team_id, user_id, channel_id, text, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (pending_id, team_id, user_id, channel_id, text, int(self._clock())),
-            )
+        await self._database.execute(
+            "INSERT INTO pending_commands (id, team_id, user_id, channel_id, text, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (pending_id, team_id, user_id, channel_id, text, int(self._clock())),
+        )
         return pending_id
 
-    def peek(self, pending_id: str) -> PendingCommand | None:
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "SELECT id, team_id, user_id, channel_id, text FROM pending_commands WHERE id = ? AND created_at > ?",
-                (pending_id, int(self._clock()) - CONFIRMATION_SECONDS),
-            )
-            row = cursor.fetchone()
+    async def peek(self, pending_id: str) -> PendingCommand | None:
+        row = await self._database.fetchone(
+            "SELECT id, team_id, user_id, channel_id, text FROM pending_commands WHERE id = ? AND created_at > ?",
+            (pending_id, int(self._clock()) - CONFIRMATION_SECONDS),
+        )
         return PendingCommand(*row) if row else None
 
-    def take(self, pending_id: str, *, team_id: str, user_id: str) -> PendingCommand | None:
+    async def take(self, pending_id: str, *, team_id: str, user_id: str) -> PendingCommand | None:
         """Consume it, in one statement, only for the person who asked and only while fresh: a double click or a
-        second person gets None."""
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "DELETE FROM pending_commands WHERE id = ? AND team_id = ? AND user_id = ? AND created_at > ?"
-                " RETURNING id, team_id, user_id, channel_id, text",
-                (pending_id, team_id, user_id, int(self._clock()) - CONFIRMATION_SECONDS),
-            )
-            row = cursor.fetchone()
+        second person (on any replica) gets None."""
+        row = await self._database.fetchone(
+            "DELETE FROM pending_commands WHERE id = ? AND team_id = ? AND user_id = ? AND created_at > ?"
+            " RETURNING id, team_id, user_id, channel_id, text",
+            (pending_id, team_id, user_id, int(self._clock()) - CONFIRMATION_SECONDS),
+        )
         return PendingCommand(*row) if row else None

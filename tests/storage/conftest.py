@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.storage import Database
+from bot.storage import Database, open_database
 
 
 @pytest.fixture
@@ -14,8 +14,9 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    database = Database.open(db_path)
-    database.migrate()
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database on each backend (`database_url` is parametrized over SQLite and PostgreSQL)."""
+    database = await open_database(database_url)
+    await database.migrate()
     yield database
-    database.close()
+    await database.close()

@@ -1,0 +1,48 @@
+"""Token buckets kept in the database, so every process on it spends one budget (docs/interface.md §7).
+
+Slack's `chat.update` allowance is per workspace and PlanetScale's request limit is per OAuth application, not per
+process: two replicas each pacing themselves to the full rate would together send twice it. A bucket is one row;
+taking a token is one conditional UPDATE, which both engines run atomically (PostgreSQL locks the row, SQLite has
+one writer), so concurrent takers never spend the same token.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.storage.database import Clock, Database
+
+# Within a rounding error of a whole token counts as one: waiting 1e-17 s would not move a float clock on.
+TOKEN_EPSILON = 1e-9
+# Tokens as of now: the stored count plus what has refilled since, capped at the burst. A clock behind the one
+# that wrote `refilled_at` (another replica's) refills nothing rather than taking tokens away.
+_REFILLED = "tokens + (CASE WHEN ? > refilled_at THEN (? - refilled_at) * ? ELSE 0 END)"
+
+
+class RateBudgets:
+    def __init__(self, database: Database, *, clock: Clock = time.time) -> None:
+        self._database = database
+        self._clock = clock
+
+    async def take(self, name: str, *, per_second: float, burst: float) -> float:
+        """Take one token from bucket `name` (created full on first use). Returns 0.0 when one was taken, else the
+        seconds until one will have refilled; the caller waits that long and asks again."""
+        if per_second <= 0 or burst < 1:
+            raise ValueError("a budget needs a positive rate and a burst of at least one")
+        now = self._clock()
+        await self._database.execute(
+            "INSERT INTO rate_budgets (name, tokens, refilled_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, float(burst), now),
+        )
+        refill = (now, now, per_second)
+        taken = await self._database.execute(
+            f"UPDATE rate_budgets SET tokens = (CASE WHEN {_REFILLED} > ? THEN ? ELSE {_REFILLED} END) - 1,"
+            " refilled_at = CASE WHEN ? > refilled_at THEN ? ELSE refilled_at END"
+            f" WHERE name = ? AND {_REFILLED} >= ?",
+            (*refill, float(burst), float(burst), *refill, now, now, name, *refill, 1 - TOKEN_EPSILON),
+        )
+        if taken:
+            return 0.0
+        row = await self._database.fetchone(f"SELECT {_REFILLED} FROM rate_budgets WHERE name = ?", (*refill, name))
+        tokens = float(row[0]) if row else 0.0
+        return max((1 - tokens) / per_second, TOKEN_EPSILON)
