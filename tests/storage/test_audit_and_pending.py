@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import asyncio
 
 from bot.commands.catalog import AUDITED_COMMANDS, CATALOG
 from bot.storage import AuditLog, Database, PendingCommands
@@ -17,39 +17,43 @@ class FakeClock:
         return self.now
 
 
-def test_a_confirmation_is_taken_once_and_only_by_its_asker(db: Database) -> None:
+async def test_a_confirmation_is_taken_once_and_only_by_its_asker(db: Database) -> None:
     pending = PendingCommands(db)
-    pending_id = pending.park(team_id="T1", user_id="U1", channel_id="C1", text="branch delete shop dev")
-    assert pending.take(pending_id, team_id="T1", user_id="U2") is None
-    assert pending.peek(pending_id) is not None  # a stranger's click leaves it for the asker
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        taken = list(pool.map(lambda _: pending.take(pending_id, team_id="T1", user_id="U1"), range(8)))
+    pending_id = await pending.park(team_id="T1", user_id="U1", channel_id="C1", text="branch delete shop dev")
+    assert await pending.take(pending_id, team_id="T1", user_id="U2") is None
+    assert await pending.peek(pending_id) is not None  # a stranger's click leaves it for the asker
+    taken = await asyncio.gather(*(pending.take(pending_id, team_id="T1", user_id="U1") for _ in range(8)))
     winners = [item for item in taken if item is not None]
     assert len(winners) == 1
     assert winners[0].text == "branch delete shop dev"
-    assert pending.peek(pending_id) is None
+    assert await pending.peek(pending_id) is None
 
 
-def test_a_confirmation_expires(db: Database) -> None:
+async def test_a_confirmation_expires(db: Database) -> None:
     clock = FakeClock()
     pending = PendingCommands(db, clock=clock)
-    pending_id = pending.park(team_id="T1", user_id="U1", channel_id="C1", text="password delete shop main x1")
+    pending_id = await pending.park(team_id="T1", user_id="U1", channel_id="C1", text="password delete shop main x1")
     clock.now += CONFIRMATION_SECONDS + 1
-    assert pending.take(pending_id, team_id="T1", user_id="U1") is None
+    assert await pending.take(pending_id, team_id="T1", user_id="U1") is None
 
 
-def test_audit_entries_come_back_newest_first_per_database(db: Database) -> None:
+async def test_audit_entries_come_back_newest_first_per_database(db: Database) -> None:
     clock = FakeClock()
     audit = AuditLog(db, clock=clock)
     for step, target in enumerate(["branch `a` of `shop`", "branch `b` of `shop`"]):
         clock.now += step
-        audit.record(team_id="T1", user_id="U1", organization="acme", database="shop",
-                     action="branch create", target=target, result="ok")
-    audit.record(team_id="T1", user_id="U1", organization="acme", database="analytics",
-                 action="branch create", target="branch `c` of `analytics`", result="ok")
-    entries = audit.recent(team_id="T1", organization="acme", database="shop")
+        await audit.record(team_id="T1", user_id="U1", organization="acme", database="shop",
+                           action="branch create", target=target, result="ok")
+    await audit.record(team_id="T1", user_id="U1", organization="acme", database="analytics",
+                       action="branch create", target="branch `c` of `analytics`", result="ok")
+    await audit.record(team_id="T1", user_id="U1", organization=None, database="shop",
+                       action="branch create", target="branch `d` of `shop`", result="ok")
+    entries = await audit.recent(team_id="T1", organization="acme", database="shop")
     assert [entry.target for entry in entries] == ["branch `b` of `shop`", "branch `a` of `shop`"]
-    assert audit.recent(team_id="T2", organization="acme", database="shop") == []
+    assert [entry.target for entry in await audit.recent(team_id="T1", organization=None, database="shop")] == [
+        "branch `d` of `shop`"
+    ]
+    assert await audit.recent(team_id="T2", organization="acme", database="shop") == []
 
 
 def test_every_audited_command_exists() -> None:

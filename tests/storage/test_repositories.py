@@ -1,13 +1,12 @@
-"""The foundation's repositories: user and channel defaults, and idempotency keys."""
+"""The foundation's repositories, on both engines: user and channel defaults, idempotency keys, shared budgets."""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
+import asyncio
 
 import pytest
 
-from bot.storage import ChannelPreferences, Database, IdempotencyKeys, UserPreferences
+from bot.storage import ChannelPreferences, Database, IdempotencyKeys, RateBudgets, UserPreferences, open_database
 
 
 class FakeClock:
@@ -18,98 +17,108 @@ class FakeClock:
         return self.now
 
 
-def test_user_default_org_set_replace_clear(db: Database) -> None:
+async def test_user_default_org_set_replace_clear(db: Database) -> None:
     users = UserPreferences(db)
-    assert users.default_org("T1", "U1") is None
-    users.set_default_org(team_id="T1", user_id="U1", org="acme")
-    users.set_default_org(team_id="T1", user_id="U1", org="acme-staging")
-    users.set_default_org(team_id="T2", user_id="U1", org="other-workspace")
-    assert users.default_org("T1", "U1") == "acme-staging"
-    assert users.default_org("T1", "U2") is None
-    assert users.clear_default_org("T1", "U1") is True
-    assert users.clear_default_org("T1", "U1") is False
-    assert users.default_org("T1", "U1") is None
-    assert users.default_org("T2", "U1") == "other-workspace"
+    assert await users.default_org("T1", "U1") is None
+    await users.set_default_org(team_id="T1", user_id="U1", org="acme")
+    await users.set_default_org(team_id="T1", user_id="U1", org="acme-staging")
+    await users.set_default_org(team_id="T2", user_id="U1", org="other-workspace")
+    assert await users.default_org("T1", "U1") == "acme-staging"
+    assert await users.default_org("T1", "U2") is None
+    assert await users.clear_default_org("T1", "U1") is True
+    assert await users.clear_default_org("T1", "U1") is False
+    assert await users.default_org("T1", "U1") is None
+    assert await users.default_org("T2", "U1") == "other-workspace"
 
 
-def test_channel_default_database_set_replace_clear(db: Database) -> None:
+async def test_channel_default_database_set_replace_clear(db: Database) -> None:
     channels = ChannelPreferences(db)
-    assert channels.default_database("T1", "C1") is None
-    channels.set_default_database(team_id="T1", channel_id="C1", database_name="orders")
-    channels.set_default_database(team_id="T1", channel_id="C1", database_name="payments")
-    channels.set_default_database(team_id="T1", channel_id="C2", database_name="orders")
-    assert channels.default_database("T1", "C1") == "payments"
-    assert channels.clear_default_database("T1", "C1") is True
-    assert channels.clear_default_database("T1", "C1") is False
-    assert channels.default_database("T1", "C1") is None
-    assert channels.default_database("T1", "C2") == "orders"
+    assert await channels.default_database("T1", "C1") is None
+    await channels.set_default_database(team_id="T1", channel_id="C1", database_name="orders")
+    await channels.set_default_database(team_id="T1", channel_id="C1", database_name="payments")
+    await channels.set_default_database(team_id="T1", channel_id="C2", database_name="orders")
+    assert await channels.default_database("T1", "C1") == "payments"
+    assert await channels.clear_default_database("T1", "C1") is True
+    assert await channels.clear_default_database("T1", "C1") is False
+    assert await channels.default_database("T1", "C1") is None
+    assert await channels.default_database("T1", "C2") == "orders"
 
 
-def test_a_set_default_survives_reopening(db_path: Path, db: Database) -> None:
-    ChannelPreferences(db).set_default_database(team_id="T1", channel_id="C1", database_name="orders")
-    reopened = Database.open(db_path)
+async def test_a_set_default_survives_reopening(database_url: str, db: Database) -> None:
+    await ChannelPreferences(db).set_default_database(team_id="T1", channel_id="C1", database_name="orders")
+    reopened = await open_database(database_url)
     try:
-        assert ChannelPreferences(reopened).default_database("T1", "C1") == "orders"
+        assert await ChannelPreferences(reopened).default_database("T1", "C1") == "orders"
     finally:
-        reopened.close()
+        await reopened.close()
 
 
-def _race(claims: list[IdempotencyKeys], key: str) -> list[bool]:
-    start = threading.Barrier(len(claims))
-    outcomes: list[bool] = []
-    outcomes_lock = threading.Lock()
-
-    def claim(keys: IdempotencyKeys) -> None:
-        start.wait()
-        won = keys.claim_once(key)
-        with outcomes_lock:
-            outcomes.append(won)
-
-    threads = [threading.Thread(target=claim, args=(keys,)) for keys in claims]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
-
-
-def test_claim_once_has_one_winner_among_threads_sharing_a_connection(db: Database) -> None:
+async def test_claim_once_has_one_winner_among_concurrent_tasks(db: Database) -> None:
     keys = IdempotencyKeys(db)
-    outcomes = _race([keys] * 16, "click:card-1:approve:v3")
+    outcomes = await asyncio.gather(*(keys.claim_once("click:card-1:approve:v3") for _ in range(16)))
     assert sorted(outcomes) == [False] * 15 + [True]
 
 
-def test_claim_once_has_one_winner_among_separate_connections(db: Database, db_path: Path) -> None:
-    databases = [Database.open(db_path) for _ in range(8)]
+async def test_claim_once_has_one_winner_among_separate_connections(db: Database, database_url: str) -> None:
+    """Separate `Database`s are what separate processes or replicas are: each has its own connections."""
+    databases = [await open_database(database_url) for _ in range(6)]
     try:
-        outcomes = _race([IdempotencyKeys(database) for database in databases], "event:Ev123")
+        outcomes = await asyncio.gather(*(IdempotencyKeys(each).claim_once("event:Ev123") for each in databases))
     finally:
         for database in databases:
-            database.close()
-    assert sorted(outcomes) == [False] * 7 + [True]
+            await database.close()
+    assert sorted(outcomes) == [False] * 5 + [True]
 
 
-def test_different_keys_are_independent(db: Database) -> None:
+async def test_different_keys_are_independent(db: Database) -> None:
     keys = IdempotencyKeys(db)
-    assert keys.claim_once("a")
-    assert keys.claim_once("b")
-    assert not keys.claim_once("a")
+    assert await keys.claim_once("a")
+    assert await keys.claim_once("b")
+    assert not await keys.claim_once("a")
 
 
-def test_empty_key_is_refused(db: Database) -> None:
+async def test_empty_key_is_refused(db: Database) -> None:
     with pytest.raises(ValueError, match="empty"):
-        IdempotencyKeys(db).claim_once("")
+        await IdempotencyKeys(db).claim_once("")
 
 
-def test_prune_forgets_only_old_keys(db: Database) -> None:
+async def test_prune_forgets_only_old_keys(db: Database) -> None:
     clock = FakeClock(1_000)
     keys = IdempotencyKeys(db, clock=clock)
-    assert keys.claim_once("old")
+    assert await keys.claim_once("old")
     clock.now = 2_000
-    assert keys.claim_once("recent")
+    assert await keys.claim_once("recent")
     clock.now = 2_100
-    assert keys.prune_older_than(600) == 1
-    assert keys.claim_once("old")  # forgotten, so it can be claimed again
-    assert not keys.claim_once("recent")
+    assert await keys.prune_older_than(600) == 1
+    assert await keys.claim_once("old")  # forgotten, so it can be claimed again
+    assert not await keys.claim_once("recent")
     with pytest.raises(ValueError, match="negative"):
-        keys.prune_older_than(-1)
+        await keys.prune_older_than(-1)
+
+
+async def test_a_shared_budget_gives_its_burst_then_paces(db: Database, database_url: str) -> None:
+    clock = FakeClock(1_000.0)
+    other = await open_database(database_url)
+    try:
+        # Two processes spending one bucket: together they get the burst, not a burst each.
+        budgets = [RateBudgets(db, clock=clock), RateBudgets(other, clock=clock)]
+        waits = await asyncio.gather(
+            *(budgets[turn % 2].take("slack:T1", per_second=2.0, burst=5) for turn in range(8))
+        )
+    finally:
+        await other.close()
+    assert sorted(waits)[:5] == [0.0] * 5
+    assert all(wait > 0 for wait in sorted(waits)[5:])
+    budget = RateBudgets(db, clock=clock)
+    assert await budget.take("slack:T1", per_second=2.0, burst=5) == pytest.approx(0.5)
+    clock.now += 0.5
+    assert await budget.take("slack:T1", per_second=2.0, burst=5) == 0.0
+    clock.now += 60  # refills up to the burst, never beyond
+    assert [await budget.take("slack:T1", per_second=2.0, burst=5) for _ in range(6)][-2:] == [0.0, pytest.approx(0.5)]
+    assert await budget.take("planetscale", per_second=1.0, burst=1) == 0.0  # buckets are independent
+
+
+async def test_a_clock_behind_the_last_writer_refills_nothing(db: Database) -> None:
+    ahead, behind = FakeClock(2_000.0), FakeClock(1_990.0)
+    assert await RateBudgets(db, clock=ahead).take("b", per_second=1.0, burst=1) == 0.0
+    assert await RateBudgets(db, clock=behind).take("b", per_second=1.0, burst=1) == pytest.approx(1.0)
