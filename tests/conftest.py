@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from bot.config import DEFAULT_PLANETSCALE_SCOPES
 from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.slack import SlackStandIn
+from bot.storage import Database, open_database
 from tests.support.bot import RunningBot, run_bot
 from tests.support.planetscale import planetscale
 from tests.support.postgres import PostgresCluster
@@ -53,6 +54,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return str(tmp_path / "bot.sqlite3")
     cluster: PostgresCluster = request.getfixturevalue("postgres")
     return cluster.new_database()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database, once per backend."""
+    database = await open_database(database_url)
+    await database.migrate()
+    yield database
+    await database.close()
 
 @pytest.fixture
 def demo_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:

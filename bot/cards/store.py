@@ -1,4 +1,5 @@
-"""Cards and their clicks in SQLite. Read-compare-write happens in one `BEGIN IMMEDIATE` transaction.
+"""Cards and their clicks, on either storage engine. Versions move by compare-and-swap, and what a replica is doing
+(refreshing a card, acting on a click) it holds by a lease that lapses if the replica dies.
 
 A card keeps the deploy request as it last read it (`snapshot`, a `Snapshot` as JSON) and the Slack user whose
 grant reads it (`reader_id`); a card nobody's grant can read any more has none, and is stale. Rows written before
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -55,10 +55,10 @@ def fingerprint(snapshot: Snapshot, *, stale: bool) -> str:
     )
 
 
-_SELECT = (
-    "SELECT card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id, version, refreshed_at,"
-    " snapshot FROM cards"
+_COLUMNS = (
+    "card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id, version, refreshed_at, snapshot"
 )
+_SELECT = f"SELECT {_COLUMNS} FROM cards"  # noqa: S608 - constant column names
 
 
 def _record(row: tuple[object, ...]) -> CardRecord:
@@ -88,12 +88,22 @@ def _read_snapshot(stored: str) -> Snapshot:
     return _SNAPSHOT.validate_python(fields)
 
 
+# Long enough for the PlanetScale call a click makes (its timeouts, a wait for the pacer), so a live holder is never
+# overtaken; short enough that a click whose process died can be made again soon.
+CLICK_LEASE_SECONDS = 60
+# Long enough for one reading of a deploy request; a card held by a replica that died is read by another after it.
+REFRESH_LEASE_SECONDS = 30
+_COMPARE_AND_SWAP_ATTEMPTS = 10
+
+
 @dataclass(frozen=True)
 class Claim:
-    """The outcome of claiming a click: won, or who got there first."""
+    """The outcome of claiming a click: won (with the `holder` token that finishes or releases it), or who got
+    there first."""
 
     won: bool
     by_user_id: str | None = None
+    holder: str = ""
 
 
 class Cards:
@@ -101,7 +111,7 @@ class Cards:
         self._database = database
         self._clock = clock
 
-    def add(
+    async def add(
         self, snapshot: Snapshot, *, team_id: str, channel_id: str, org: str, reader_id: str,
         refresh_in: float | None, unfurl: tuple[str, str] | None = None,
     ) -> CardRecord:
@@ -110,123 +120,135 @@ class Cards:
         card_id = secrets.token_hex(8)
         ts, unfurl_url = unfurl if unfurl is not None else (None, None)
         now = int(self._clock())
-        with self._database.session() as sql:
-            sql.execute(
-                "INSERT INTO cards (card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id,"
-                " version, next_refresh_at, refreshed_at, snapshot, fingerprint, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
-                (card_id, team_id, channel_id, ts, unfurl_url, org, snapshot.database, snapshot.number, reader_id,
-                 self._due(refresh_in), now, _SNAPSHOT.dump_json(snapshot).decode(),
-                 fingerprint(snapshot, stale=False), now),
-            )
-        found = self.get(card_id)
-        if found is None:  # pragma: no cover - the row was inserted a line above
+        row = await self._database.fetchone(
+            "INSERT INTO cards (card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id,"
+            " version, next_refresh_at, refreshed_at, snapshot, fingerprint, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
+            (card_id, team_id, channel_id, ts, unfurl_url, org, snapshot.database, snapshot.number, reader_id,
+             self._due(refresh_in), now, _SNAPSHOT.dump_json(snapshot).decode(),
+             fingerprint(snapshot, stale=False), now),
+        )
+        if row is None:  # pragma: no cover - RETURNING of a plain INSERT always has its row
             raise RuntimeError("card vanished after insert")
-        return found
+        return _record(row)
 
-    def set_ts(self, card_id: str, ts: str) -> None:
-        with self._database.session() as sql:
-            sql.execute("UPDATE cards SET ts = ? WHERE card_id = ?", (ts, card_id))
+    async def set_ts(self, card_id: str, ts: str) -> None:
+        await self._database.execute("UPDATE cards SET ts = ? WHERE card_id = ?", (ts, card_id))
 
-    def forget_message(self, channel_id: str, ts: str) -> None:
+    async def forget_message(self, channel_id: str, ts: str) -> None:
         """The card's message was deleted (or its channel archived): nothing is left to keep current."""
-        with self._database.session() as sql:
-            sql.execute("DELETE FROM cards WHERE channel_id = ? AND ts = ?", (channel_id, ts))
+        await self._database.execute("DELETE FROM cards WHERE channel_id = ? AND ts = ?", (channel_id, ts))
 
-    def remove(self, card_id: str) -> None:
-        with self._database.session() as sql:
-            sql.execute("DELETE FROM cards WHERE card_id = ?", (card_id,))
+    async def remove(self, card_id: str) -> None:
+        await self._database.execute("DELETE FROM cards WHERE card_id = ?", (card_id,))
 
-    def get(self, card_id: str) -> CardRecord | None:
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(_SELECT + " WHERE card_id = ?", (card_id,))
-            row = cursor.fetchone()
+    async def get(self, card_id: str) -> CardRecord | None:
+        row = await self._database.fetchone(_SELECT + " WHERE card_id = ?", (card_id,))
         return _record(row) if row else None
 
-    def of_request(self, *, team_id: str, org: str, database: str, number: int) -> list[CardRecord]:
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                _SELECT + " WHERE team_id = ? AND org = ? AND database = ? AND number = ?"
-                " AND ts IS NOT NULL ORDER BY created_at",
-                (team_id, org, database, number),
-            )
-            rows = cursor.fetchall()
+    async def of_request(self, *, team_id: str, org: str, database: str, number: int) -> list[CardRecord]:
+        rows = await self._database.fetchall(
+            _SELECT + " WHERE team_id = ? AND org = ? AND database = ? AND number = ?"
+            " AND ts IS NOT NULL ORDER BY created_at",
+            (team_id, org, database, number),
+        )
         return [_record(row) for row in rows]
 
     def _due(self, refresh_in: float | None) -> int | None:
         return None if refresh_in is None else int(self._clock() + refresh_in)
 
-    def due_for_refresh(self, *, limit: int) -> list[CardRecord]:
-        """Posted cards whose time to be read again has come, that somebody can read, longest overdue first."""
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                _SELECT + " WHERE next_refresh_at <= ? AND reader_id IS NOT NULL AND ts IS NOT NULL"
-                " ORDER BY next_refresh_at LIMIT ?",
-                (int(self._clock()), limit),
-            )
-            rows = cursor.fetchall()
-        return [_record(row) for row in rows]
+    async def claim_due(
+        self, *, holder: str, limit: int, lease_seconds: int = REFRESH_LEASE_SECONDS
+    ) -> list[CardRecord]:
+        """Take the refresh lease of the posted cards whose time to be read again has come and that somebody can
+        read, longest overdue first. Replicas passing at once each get different cards (SKIP LOCKED on
+        PostgreSQL); a card whose holder died is due again once its lease lapsed. `save` or `postpone` ends it."""
+        now = int(self._clock())
+        rows = await self._database.fetchall(
+            "UPDATE cards SET lease_holder = ?, lease_until = ? WHERE card_id IN ("
+            "SELECT card_id FROM cards WHERE next_refresh_at <= ? AND reader_id IS NOT NULL AND ts IS NOT NULL"
+            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_refresh_at LIMIT ?"
+            f"{self._database.skip_locked}) RETURNING next_refresh_at, " + _COLUMNS,
+            (holder, now + lease_seconds, now, now, limit),
+        )
+        return [_record(row[1:]) for row in sorted(rows, key=lambda row: (row[0], str(row[1])))]
 
-    def save(
+    async def save(
         self, card: CardRecord, snapshot: Snapshot, *, refresh_in: float | None, reader_id: str | None
     ) -> tuple[int, bool]:
-        """Store what the card shows now, read with `reader_id`'s grant (None: nobody's is left). Returns (version,
-        changed): the version goes up when the state shown (its fingerprint) differs from what was stored, so
-        clicks on the older drawing are recognised."""
-        now = int(self._clock())
+        """Store what the card shows now, read with `reader_id`'s grant (None: nobody's is left), and end any
+        refresh lease on it. Returns (version, changed): the version goes up when the state shown (its fingerprint)
+        differs from what was stored, so clicks on the older drawing are recognised. Compare-and-swap: a concurrent
+        save (another replica, a click) makes this one read again, never lose a version."""
         shown = fingerprint(snapshot, stale=reader_id is None)
-        with self._database.transaction() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
+        for _ in range(_COMPARE_AND_SWAP_ATTEMPTS):
+            row = await self._database.fetchone(
                 "SELECT version, fingerprint FROM cards WHERE card_id = ?", (card.card_id,)
             )
-            row = cursor.fetchone()
             if row is None:
                 return card.version, False
-            version, stored = int(row[0]), str(row[1])
+            stored_version, stored = int(row[0]), str(row[1])
             changed = stored != shown
-            if changed:
-                version += 1
-            sql.execute(
+            version = stored_version + 1 if changed else stored_version
+            swapped = await self._database.execute(
                 "UPDATE cards SET version = ?, fingerprint = ?, next_refresh_at = ?, snapshot = ?, reader_id = ?,"
-                " refreshed_at = ? WHERE card_id = ?",
-                (version, shown, self._due(refresh_in), _SNAPSHOT.dump_json(snapshot).decode(), reader_id, now,
-                 card.card_id),
+                " refreshed_at = ?, lease_holder = NULL, lease_until = NULL"
+                " WHERE card_id = ? AND version = ? AND fingerprint = ?",
+                (version, shown, self._due(refresh_in), _SNAPSHOT.dump_json(snapshot).decode(), reader_id,
+                 int(self._clock()), card.card_id, stored_version, stored),
             )
-        return version, changed
+            if swapped:
+                return version, changed
+        raise RuntimeError(f"card {card.card_id} kept changing while it was saved")  # pragma: no cover
 
-    def postpone(self, card_id: str, *, seconds: float) -> None:
+    async def postpone(self, card_id: str, *, seconds: float) -> None:
         """Reading failed: leave the card as drawn and try again later, not on every reconciler pass."""
-        with self._database.session() as sql:
-            sql.execute(
-                "UPDATE cards SET next_refresh_at = ? WHERE card_id = ? AND next_refresh_at IS NOT NULL",
-                (self._due(seconds), card_id),
-            )
+        await self._database.execute(
+            "UPDATE cards SET next_refresh_at = ?, lease_holder = NULL, lease_until = NULL"
+            " WHERE card_id = ? AND next_refresh_at IS NOT NULL",
+            (self._due(seconds), card_id),
+        )
 
     # --- clicks --------------------------------------------------------------------------------------------------
 
-    def claim_click(self, key: str, *, card_id: str, action: str, user_id: str) -> Claim:
-        """One INSERT decides the winner, across tasks and processes."""
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "INSERT INTO card_clicks (click_key, card_id, action, user_id, claimed_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (click_key) DO NOTHING",
-                (key, card_id, action, user_id, int(self._clock())),
-            )
-            if cursor.rowcount == 1:
-                return Claim(won=True)
-            holder = sql.execute("SELECT user_id FROM card_clicks WHERE click_key = ?", (key,)).fetchone()
-        return Claim(won=False, by_user_id=str(holder[0]) if holder else None)
+    async def claim_click(
+        self, key: str, *, card_id: str, action: str, user_id: str, lease_seconds: int = CLICK_LEASE_SECONDS
+    ) -> Claim:
+        """One statement decides the winner, across tasks, processes and replicas. The winner holds the click for
+        `lease_seconds`: `finish_click` makes it final, `release_click` gives it back; a claim that is neither by
+        then belonged to a process that died mid-call, and the next click takes it over."""
+        holder = secrets.token_hex(8)
+        now = int(self._clock())
+        won = await self._database.execute(
+            "INSERT INTO card_clicks (click_key, card_id, action, user_id, claimed_at, lease_holder, lease_until)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (click_key) DO UPDATE SET card_id = excluded.card_id,"
+            " action = excluded.action, user_id = excluded.user_id, claimed_at = excluded.claimed_at,"
+            " lease_holder = excluded.lease_holder, lease_until = excluded.lease_until"
+            " WHERE card_clicks.lease_until IS NOT NULL AND card_clicks.lease_until < excluded.claimed_at",
+            (key, card_id, action, user_id, now, holder, now + lease_seconds),
+        )
+        if won:
+            return Claim(won=True, holder=holder)
+        row = await self._database.fetchone("SELECT user_id FROM card_clicks WHERE click_key = ?", (key,))
+        return Claim(won=False, by_user_id=str(row[0]) if row else None)
 
-    def release_approvals(self, key_prefix: str) -> int:
-        """PlanetScale dismissed approvals (the branch's schema changed): their approvers may approve again."""
-        with self._database.session() as sql:
-            # substr, not LIKE: `_` and `%` in a database name would be wildcards there.
-            cursor: sqlite3.Cursor = sql.execute(
-                "DELETE FROM card_clicks WHERE substr(click_key, 1, ?) = ?", (len(key_prefix), key_prefix)
-            )
-        return cursor.rowcount
+    async def finish_click(self, key: str, claim: Claim) -> None:
+        """PlanetScale acted: the claim is final, later clicks with this key are told who did it."""
+        await self._database.execute(
+            "UPDATE card_clicks SET lease_holder = NULL, lease_until = NULL WHERE click_key = ? AND lease_holder = ?",
+            (key, claim.holder),
+        )
 
-    def release_click(self, key: str) -> None:
+    async def release_click(self, key: str, claim: Claim) -> None:
         """PlanetScale refused, so nothing happened: the click may be tried again (after the cause is fixed)."""
-        with self._database.session() as sql:
-            sql.execute("DELETE FROM card_clicks WHERE click_key = ?", (key,))
+        await self._database.execute(
+            "DELETE FROM card_clicks WHERE click_key = ? AND lease_holder = ?", (key, claim.holder)
+        )
+
+    async def release_approvals(self, key_prefix: str) -> int:
+        """PlanetScale dismissed approvals (the branch's schema changed): their approvers may approve again."""
+        # substr, not LIKE: `_` and `%` in a database name would be wildcards there.
+        return await self._database.execute(
+            "DELETE FROM card_clicks WHERE substr(click_key, 1, CAST(? AS INTEGER)) = ?",
+            (len(key_prefix), key_prefix),
+        )

@@ -70,8 +70,10 @@ class Database(ABC):
     """One database, either engine. Open it with `open_database`; close it with `await close()`."""
 
     engine: Engine
-    # Appended to a `SELECT` that claims rows, so replicas claiming together each get different ones. SQLite has
-    # one writer at a time, so there the plain statement is already exclusive.
+    # Appended to a SELECT inside `transaction()` whose rows the transaction goes on to change, so a concurrent
+    # transaction waits instead of working from the same old values; and to a SELECT that claims rows, so replicas
+    # claiming together each get different ones. SQLite needs neither: `transaction()` holds its only write lock.
+    for_update: str = ""
     skip_locked: str = ""
 
     @property

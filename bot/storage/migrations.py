@@ -225,6 +225,7 @@ _LEASES_AND_BUDGETS = """
 -- A click in flight holds its claim until `lease_until`; NULL once PlanetScale has acted (the claim is then final).
 -- A process killed mid-call leaves a lease that lapses, so the click can be made again instead of being refused
 -- forever (claims made before this migration are final).
+ALTER TABLE card_clicks ADD COLUMN lease_holder TEXT;
 ALTER TABLE card_clicks ADD COLUMN lease_until INTEGER;
 
 -- The replica refreshing a card holds it until `lease_until`, so replicas never refresh one card at the same time

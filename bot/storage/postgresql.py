@@ -74,6 +74,7 @@ class _Connection:
 
 class PostgresDatabase(Database):
     engine = "postgresql"
+    for_update = " FOR UPDATE"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str, pool: AsyncConnectionPool) -> None:

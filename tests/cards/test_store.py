@@ -1,13 +1,14 @@
-"""The card store: when cards fall due for the reconciler, and how versions move."""
+"""The card store on both engines: when cards fall due, who holds them meanwhile, how versions move, and clicks
+claimed once, held by a lease while PlanetScale acts."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from pathlib import Path
 
-from bot.cards.store import Cards
+from bot.cards.store import CLICK_LEASE_SECONDS, REFRESH_LEASE_SECONDS, Cards
 from bot.deploy_requests.summary import Person
-from bot.storage import Database
+from bot.storage import Database, open_database
 from tests.support.deploy_requests import SNAPSHOT
 
 
@@ -19,27 +20,122 @@ class _Clock:
         return self.now
 
 
-def test_a_card_falls_due_when_its_interval_has_passed_and_only_if_someone_can_read_it(tmp_path: Path) -> None:
-    database = Database.open(tmp_path / "bot.sqlite3")
-    database.migrate()
+async def test_a_card_falls_due_when_its_interval_has_passed_and_only_if_someone_can_read_it(db: Database) -> None:
     clock = _Clock()
-    cards = Cards(database, clock=clock)
-    card = cards.add(SNAPSHOT, team_id="T", channel_id="C", org="acme", reader_id="U", refresh_in=300)
-    cards.set_ts(card.card_id, "1.0")
-    assert cards.due_for_refresh(limit=10) == []
+    cards = Cards(db, clock=clock)
+    card = await cards.add(SNAPSHOT, team_id="T", channel_id="C", org="acme", reader_id="U", refresh_in=300)
+    await cards.set_ts(card.card_id, "1.0")
+    assert await cards.claim_due(holder="A", limit=10) == []
     clock.now += 301
-    assert [due.card_id for due in cards.due_for_refresh(limit=10)] == [card.card_id]
+    assert [due.card_id for due in await cards.claim_due(holder="A", limit=10)] == [card.card_id]
 
-    version, changed = cards.save(card, SNAPSHOT, refresh_in=None, reader_id="U")
+    version, changed = await cards.save(card, SNAPSHOT, refresh_in=None, reader_id="U")
     assert (version, changed) == (1, False)  # same state: same version, and no longer due
     clock.now += 10_000
-    assert cards.due_for_refresh(limit=10) == []
+    assert await cards.claim_due(holder="A", limit=10) == []
 
-    version, changed = cards.save(card, dataclasses.replace(SNAPSHOT, approved=True), refresh_in=5, reader_id=None)
+    version, changed = await cards.save(
+        card, dataclasses.replace(SNAPSHOT, approved=True), refresh_in=5, reader_id=None
+    )
     assert (version, changed) == (2, True)
     clock.now += 10
-    assert cards.due_for_refresh(limit=10) == []  # nobody's grant left to read it with
-    database.close()
+    assert await cards.claim_due(holder="A", limit=10) == []  # nobody's grant left to read it with
+
+
+async def test_replicas_refreshing_at_once_share_out_the_due_cards_and_take_over_a_dead_ones(
+    db: Database, database_url: str
+) -> None:
+    clock = _Clock()
+    other = await open_database(database_url)
+    try:
+        replica_a, replica_b = Cards(db, clock=clock), Cards(other, clock=clock)
+        for _ in range(6):
+            card = await replica_a.add(SNAPSHOT, team_id="T", channel_id="C", org="acme", reader_id="U", refresh_in=1)
+            await replica_a.set_ts(card.card_id, "1.0")
+        clock.now += 2
+        got_a, got_b = await asyncio.gather(
+            replica_a.claim_due(holder="A", limit=4), replica_b.claim_due(holder="B", limit=4)
+        )
+        ids_a, ids_b = {card.card_id for card in got_a}, {card.card_id for card in got_b}
+        assert not ids_a & ids_b
+        assert len(ids_a | ids_b) == 6
+        # A dies holding its cards: nobody takes them while its lease runs, B does once it has lapsed.
+        assert await replica_b.claim_due(holder="B", limit=10) == []
+        clock.now += REFRESH_LEASE_SECONDS + 1
+        assert {card.card_id for card in await replica_b.claim_due(holder="B", limit=10)} == ids_a | ids_b
+    finally:
+        await other.close()
+
+
+async def test_a_click_is_claimed_once_and_held_by_a_lease_until_planetscale_has_acted(
+    db: Database, database_url: str
+) -> None:
+    clock = _Clock()
+    other = await open_database(database_url)
+    try:
+        replicas = [Cards(db, clock=clock), Cards(other, clock=clock)]
+        claims = await asyncio.gather(*(
+            replicas[turn % 2].claim_click("k1", card_id="c", action="dr_deploy", user_id=f"U{turn}")
+            for turn in range(16)
+        ))
+    finally:
+        await other.close()
+    winners = [claim for claim in claims if claim.won]
+    assert len(winners) == 1
+    winner = winners[0]
+    cards = replicas[0]
+    assert {claim.by_user_id for claim in claims if not claim.won} == {
+        next(f"U{turn}" for turn, claim in enumerate(claims) if claim.won)
+    }
+    # The process acting on it dies mid-call (neither finished nor released): refused while the lease runs,
+    # then the click can be made again, once.
+    clock.now += CLICK_LEASE_SECONDS - 1
+    assert not (await cards.claim_click("k1", card_id="c", action="dr_deploy", user_id="U99")).won
+    clock.now += 2
+    again = await asyncio.gather(*(cards.claim_click("k1", card_id="c", action="dr_deploy", user_id="U7")
+                                   for _ in range(4)))
+    assert sum(claim.won for claim in again) == 1
+    retaker = next(claim for claim in again if claim.won)
+    # The dead holder's token no longer touches the claim; the new holder's finishes it, for good.
+    await cards.release_click("k1", winner)
+    await cards.finish_click("k1", retaker)
+    clock.now += 10 * CLICK_LEASE_SECONDS
+    late = await cards.claim_click("k1", card_id="c", action="dr_deploy", user_id="U8")
+    assert (late.won, late.by_user_id) == (False, "U7")
+
+
+async def test_a_released_click_can_be_made_again_at_once(db: Database) -> None:
+    cards = Cards(db)
+    claim = await cards.claim_click("k2", card_id="c", action="dr_close", user_id="U1")
+    await cards.release_click("k2", claim)
+    assert (await cards.claim_click("k2", card_id="c", action="dr_close", user_id="U2")).won
+
+
+async def test_dismissed_approvals_are_released_by_prefix_and_only_those(db: Database) -> None:
+    cards = Cards(db)
+    for key in ("approve:T:acme:my_db:7:U1", "approve:T:acme:my_db:7:U2", "approve:T:acme:myXdb:7:U3"):
+        await cards.finish_click(key, await cards.claim_click(key, card_id="c", action="dr_approve", user_id="U"))
+    assert await cards.release_approvals("approve:T:acme:my_db:7:") == 2
+    assert (await cards.claim_click("approve:T:acme:my_db:7:U1", card_id="c", action="a", user_id="U1")).won
+    assert not (await cards.claim_click("approve:T:acme:myXdb:7:U3", card_id="c", action="a", user_id="U3")).won
+
+
+async def test_concurrent_saves_never_lose_a_version(db: Database, database_url: str) -> None:
+    other = await open_database(database_url)
+    try:
+        cards, cards_elsewhere = Cards(db), Cards(other)
+        card = await cards.add(SNAPSHOT, team_id="T", channel_id="C", org="acme", reader_id="U", refresh_in=None)
+        shown = [dataclasses.replace(SNAPSHOT, approved_by=(f"reviewer {n}",)) for n in range(8)]
+        results = await asyncio.gather(*(
+            (cards if n % 2 else cards_elsewhere).save(card, snapshot, refresh_in=None, reader_id="U")
+            for n, snapshot in enumerate(shown)
+        ))
+    finally:
+        await other.close()
+    assert sorted(version for version, _ in results) == list(range(2, 10))
+    stored = await cards.get(card.card_id)
+    assert stored is not None
+    assert stored.version == 9
 
 
 # A card stored before its snapshot was the domain's record: the renderer's view, with its id, version and the
@@ -55,21 +151,16 @@ _OLD_ROW_SNAPSHOT = (
 )
 
 
-def test_a_card_stored_in_the_older_shape_reads_and_keeps_its_version(tmp_path: Path) -> None:
-    database = Database.open(tmp_path / "bot.sqlite3")
-    database.migrate()
-    with database.session() as sql:
-        sql.execute(
-            "INSERT INTO cards (card_id, team_id, channel_id, ts, org, database, number, reader_id, version,"
-            " fingerprint, snapshot, created_at, refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 3, ?, ?, 0, 0)",
-            ("c0ffee", "T", "C", "1.0", "acme", "shop", 7, '["open", "ready", false, ["Bob"], false]',
-             _OLD_ROW_SNAPSHOT),
-        )
-    cards = Cards(database)
-    card = cards.get("c0ffee")
+async def test_a_card_stored_in_the_older_shape_reads_and_keeps_its_version(db: Database) -> None:
+    await db.execute(
+        "INSERT INTO cards (card_id, team_id, channel_id, ts, org, database, number, reader_id, version,"
+        " fingerprint, snapshot, created_at, refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 3, ?, ?, 0, 0)",
+        ("c0ffee", "T", "C", "1.0", "acme", "shop", 7, '["open", "ready", false, ["Bob"], false]', _OLD_ROW_SNAPSHOT),
+    )
+    cards = Cards(db)
+    card = await cards.get("c0ffee")
     assert card is not None
     assert card.snapshot == dataclasses.replace(SNAPSHOT, approvers=(Person(None, "Bob"),))
     assert (card.version, card.stale) == (3, True)
     # The state it shows is what was stored: saving it again is no change, so clicks on its drawing still count.
-    assert cards.save(card, card.snapshot, refresh_in=None, reader_id=None) == (3, False)
-    database.close()
+    assert await cards.save(card, card.snapshot, refresh_in=None, reader_id=None) == (3, False)
