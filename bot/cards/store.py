@@ -121,7 +121,7 @@ class Cards:
         ts, unfurl_url = unfurl if unfurl is not None else (None, None)
         now = int(self._clock())
         row = await self._database.fetchone(
-            "INSERT INTO cards (card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id,"
+            "INSERT INTO cards (card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id,"  # noqa: S608 - constant SQL
             " version, next_refresh_at, refreshed_at, snapshot, fingerprint, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
             (card_id, team_id, channel_id, ts, unfurl_url, org, snapshot.database, snapshot.number, reader_id,
@@ -165,7 +165,7 @@ class Cards:
         PostgreSQL); a card whose holder died is due again once its lease lapsed. `save` or `postpone` ends it."""
         now = int(self._clock())
         rows = await self._database.fetchall(
-            "UPDATE cards SET lease_holder = ?, lease_until = ? WHERE card_id IN ("
+            "UPDATE cards SET lease_holder = ?, lease_until = ? WHERE card_id IN ("  # noqa: S608 - constant SQL
             "SELECT card_id FROM cards WHERE next_refresh_at <= ? AND reader_id IS NOT NULL AND ts IS NOT NULL"
             " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_refresh_at LIMIT ?"
             f"{self._database.skip_locked}) RETURNING next_refresh_at, " + _COLUMNS,

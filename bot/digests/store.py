@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time as clock_time
 from dataclasses import dataclass
 from datetime import date, time
 
 from bot.digests.schedule import Timing
 from bot.storage import Database
-from bot.storage.database import Clock
+from bot.storage.database import Clock, Row
 
 ABANDONED_CLAIM_SECONDS = 600
 
@@ -27,7 +26,7 @@ class Subscription:
 _SELECT = "SELECT team_id, channel_id, org, database, owner_id, at_minute, tz, daily FROM digest_subscriptions"
 
 
-def _row(row: tuple[str, str, str, str, str, int, str, int]) -> Subscription:
+def _row(row: Row) -> Subscription:
     team, channel, org, database, owner, minute, tz, daily = row
     return Subscription(team, channel, org, database, owner, Timing(time(minute // 60, minute % 60), tz, bool(daily)))
 
@@ -37,16 +36,16 @@ class Subscriptions:
         self._database = database
         self._clock = clock
 
-    def subscribe(self, subscription: Subscription) -> bool:
+    async def subscribe(self, subscription: Subscription) -> bool:
         """Create or change it; True when it is new."""
         timing = subscription.timing
-        with self._database.transaction() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "SELECT 1 FROM digest_subscriptions WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?",
+        async with self._database.transaction() as tx:
+            existed = await tx.fetchone(
+                "SELECT 1 FROM digest_subscriptions WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?"  # noqa: S608 - constant SQL
+                + self._database.for_update,
                 (subscription.team_id, subscription.channel_id, subscription.org, subscription.database),
-            )
-            existed = cursor.fetchone() is not None
-            sql.execute(
+            ) is not None
+            await tx.execute(
                 "INSERT INTO digest_subscriptions (team_id, channel_id, org, database, owner_id, at_minute, tz, daily,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (team_id, channel_id, org, database) DO UPDATE SET owner_id = excluded.owner_id,"
@@ -59,58 +58,50 @@ class Subscriptions:
             )
         return not existed
 
-    def unsubscribe(self, *, team_id: str, channel_id: str, org: str, database: str) -> bool:
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "DELETE FROM digest_subscriptions WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?",
-                (team_id, channel_id, org, database),
-            )
-        return cursor.rowcount == 1
+    async def unsubscribe(self, *, team_id: str, channel_id: str, org: str, database: str) -> bool:
+        removed = await self._database.execute(
+            "DELETE FROM digest_subscriptions WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?",
+            (team_id, channel_id, org, database),
+        )
+        return removed == 1
 
-    def in_channel(self, team_id: str, channel_id: str) -> list[Subscription]:
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                _SELECT + " WHERE team_id = ? AND channel_id = ? ORDER BY database",
-                (team_id, channel_id),
-            )
-            rows = cursor.fetchall()
+    async def in_channel(self, team_id: str, channel_id: str) -> list[Subscription]:
+        rows = await self._database.fetchall(
+            _SELECT + " WHERE team_id = ? AND channel_id = ? ORDER BY database", (team_id, channel_id)
+        )
         return [_row(row) for row in rows]
 
-    def all(self) -> list[Subscription]:
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(_SELECT)
-            rows = cursor.fetchall()
+    async def all(self) -> list[Subscription]:
+        rows = await self._database.fetchall(_SELECT + " ORDER BY team_id, channel_id, org, database")
         return [_row(row) for row in rows]
 
-    def claim_slot(self, subscription: Subscription, slot: date) -> bool:
+    async def claim_slot(self, subscription: Subscription, slot: date) -> bool:
         """True for exactly one caller per subscription and slot, across processes. A claim never marked posted
         and older than `ABANDONED_CLAIM_SECONDS` belonged to a process that died between claim and post: it may be
         taken again (a lost digest is worse than the rare duplicate from a post slower than that)."""
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "INSERT INTO digest_slots (team_id, channel_id, org, database, slot, claimed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET claimed_at = excluded.claimed_at"
-                " WHERE posted_at IS NULL AND claimed_at < excluded.claimed_at - ?",
-                (subscription.team_id, subscription.channel_id, subscription.org, subscription.database,
-                 slot.isoformat(), int(self._clock()), ABANDONED_CLAIM_SECONDS),
-            )
-        return cursor.rowcount == 1
+        won = await self._database.execute(
+            "INSERT INTO digest_slots (team_id, channel_id, org, database, slot, claimed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, channel_id, org, database, slot)"
+            " DO UPDATE SET claimed_at = excluded.claimed_at"
+            " WHERE digest_slots.posted_at IS NULL AND digest_slots.claimed_at < excluded.claimed_at - ?",
+            (subscription.team_id, subscription.channel_id, subscription.org, subscription.database,
+             slot.isoformat(), int(self._clock()), ABANDONED_CLAIM_SECONDS),
+        )
+        return won == 1
 
-    def mark_posted(self, subscription: Subscription, slot: date) -> None:
-        with self._database.session() as sql:
-            sql.execute(
-                "UPDATE digest_slots SET posted_at = ? WHERE team_id = ? AND channel_id = ? AND org = ?"
-                " AND database = ? AND slot = ?",
-                (int(self._clock()), subscription.team_id, subscription.channel_id, subscription.org,
-                 subscription.database, slot.isoformat()),
-            )
+    async def mark_posted(self, subscription: Subscription, slot: date) -> None:
+        await self._database.execute(
+            "UPDATE digest_slots SET posted_at = ? WHERE team_id = ? AND channel_id = ? AND org = ?"
+            " AND database = ? AND slot = ?",
+            (int(self._clock()), subscription.team_id, subscription.channel_id, subscription.org,
+             subscription.database, slot.isoformat()),
+        )
 
-    def release_slot(self, subscription: Subscription, slot: date) -> None:
+    async def release_slot(self, subscription: Subscription, slot: date) -> None:
         """Posting failed after the claim: give the slot back so the next run (or a restart) tries again."""
-        with self._database.session() as sql:
-            sql.execute(
-                "DELETE FROM digest_slots WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?"
-                " AND slot = ? AND posted_at IS NULL",
-                (subscription.team_id, subscription.channel_id, subscription.org, subscription.database,
-                 slot.isoformat()),
-            )
+        await self._database.execute(
+            "DELETE FROM digest_slots WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?"
+            " AND slot = ? AND posted_at IS NULL",
+            (subscription.team_id, subscription.channel_id, subscription.org, subscription.database,
+             slot.isoformat()),
+        )

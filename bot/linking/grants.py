@@ -8,7 +8,6 @@ callers treat that user as not linked. Token writes are compare-and-swap on `ver
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -94,17 +93,16 @@ class GrantStore:
 
     # ----- reads ------------------------------------------------------------------------------------------------
 
-    def load(self, team_id: str, user_id: str) -> Grant | Unreadable | None:
-        with self._database.session() as sql:
-            row = sql.execute(
-                f"SELECT {_COLUMNS} FROM planetscale_grants WHERE team_id = ? AND user_id = ?",  # noqa: S608
-                (team_id, user_id),
-            ).fetchone()
+    async def load(self, team_id: str, user_id: str) -> Grant | Unreadable | None:
+        row = await self._database.fetchone(
+            f"SELECT {_COLUMNS} FROM planetscale_grants WHERE team_id = ? AND user_id = ?",  # noqa: S608
+            (team_id, user_id),
+        )
         return None if row is None else self._decrypt(row)
 
-    def active_grant(self, team_id: str, user_id: str) -> Grant | None:
+    async def active_grant(self, team_id: str, user_id: str) -> Grant | None:
         """The grant if it exists, decrypts and is not dead; None otherwise (that user is not linked)."""
-        grant = self.load(team_id, user_id)
+        grant = await self.load(team_id, user_id)
         return grant if isinstance(grant, Grant) and grant.active else None
 
     def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
@@ -124,16 +122,17 @@ class GrantStore:
 
     # ----- writes -----------------------------------------------------------------------------------------------
 
-    def save(self, new: NewGrant) -> Grant | Unreadable | None:
+    async def save(self, new: NewGrant) -> Grant | Unreadable | None:
         """Store a freshly linked grant, replacing any earlier one; returns the one replaced (its tokens to revoke)."""
         tokens = new.tokens
         now = int(self._clock())
-        with self._database.transaction() as sql:
-            previous = sql.execute(
-                f"SELECT {_COLUMNS} FROM planetscale_grants WHERE team_id = ? AND user_id = ?",  # noqa: S608
+        async with self._database.transaction() as tx:
+            previous = await tx.fetchone(
+                f"SELECT {_COLUMNS} FROM planetscale_grants WHERE team_id = ? AND user_id = ?"  # noqa: S608
+                + self._database.for_update,
                 (new.team_id, new.user_id),
-            ).fetchone()
-            sql.execute(
+            )
+            await tx.execute(
                 "INSERT INTO planetscale_grants (team_id, user_id, planetscale_user_id, planetscale_user_name, scopes,"
                 " access_token, refresh_token, expires_at, created_at, refreshed_at, version, status, relink_told)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, 'active', 0)"
@@ -157,13 +156,12 @@ class GrantStore:
             )
         return None if previous is None else self._decrypt(previous)
 
-    def replace_tokens(self, grant: Grant, tokens: TokenSet, *, lease_holder: str) -> bool:
+    async def replace_tokens(self, grant: Grant, tokens: TokenSet, *, lease_holder: str) -> bool:
         """Compare-and-swap: write refreshed tokens only if the row is still the version `grant` was read at and
         this holder still owns the lease. Releases the lease in the same statement."""
         now = int(self._clock())
         refresh = tokens.refresh_token if tokens.refresh_token is not None else grant.refresh_token
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
+        changed = await self._database.execute(
                 "UPDATE planetscale_grants SET access_token = ?, refresh_token = ?, expires_at = ?, scopes = ?,"
                 " refreshed_at = ?, version = version + 1, lease_holder = NULL, lease_until = NULL"
                 " WHERE team_id = ? AND user_id = ? AND version = ? AND status = 'active' AND lease_holder = ?",
@@ -179,98 +177,96 @@ class GrantStore:
                     lease_holder,
                 ),
             )
-        return cursor.rowcount == 1
+        return changed == 1
 
-    def mark_dead(self, grant: Grant) -> bool:
+    async def mark_dead(self, grant: Grant) -> bool:
         """Declare the grant dead if it is still the version read; True when this call made it so."""
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "UPDATE planetscale_grants SET status = 'dead', version = version + 1, lease_holder = NULL,"
-                " lease_until = NULL WHERE team_id = ? AND user_id = ? AND version = ? AND status = 'active'",
-                (grant.team_id, grant.user_id, grant.version),
-            )
-        return cursor.rowcount == 1
+        changed = await self._database.execute(
+            "UPDATE planetscale_grants SET status = 'dead', version = version + 1, lease_holder = NULL,"
+            " lease_until = NULL WHERE team_id = ? AND user_id = ? AND version = ? AND status = 'active'",
+            (grant.team_id, grant.user_id, grant.version),
+        )
+        return changed == 1
 
-    def claim_relink_notice(self, team_id: str, user_id: str) -> bool:
+    async def claim_relink_notice(self, team_id: str, user_id: str) -> bool:
         """True exactly once per dead grant: whoever gets True tells the user to link again."""
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "UPDATE planetscale_grants SET relink_told = 1"
-                " WHERE team_id = ? AND user_id = ? AND status = 'dead' AND relink_told = 0",
-                (team_id, user_id),
-            )
-        return cursor.rowcount == 1
+        changed = await self._database.execute(
+            "UPDATE planetscale_grants SET relink_told = 1"
+            " WHERE team_id = ? AND user_id = ? AND status = 'dead' AND relink_told = 0",
+            (team_id, user_id),
+        )
+        return changed == 1
 
-    def delete(self, team_id: str, user_id: str) -> Grant | Unreadable | None:
+    async def delete(self, team_id: str, user_id: str) -> Grant | Unreadable | None:
         """Remove the grant in one statement; returns what was removed (its tokens are still to be revoked)."""
-        with self._database.session() as sql:
-            row = sql.execute(
-                f"DELETE FROM planetscale_grants WHERE team_id = ? AND user_id = ? RETURNING {_COLUMNS}",  # noqa: S608
-                (team_id, user_id),
-            ).fetchone()
+        row = await self._database.fetchone(
+            f"DELETE FROM planetscale_grants WHERE team_id = ? AND user_id = ? RETURNING {_COLUMNS}",  # noqa: S608
+            (team_id, user_id),
+        )
         return None if row is None else self._decrypt(row)
 
-    def delete_users(self, team_id: str, user_ids: Collection[str] | Literal["all"]) -> list[Grant | Unreadable]:
+    async def delete_users(
+        self, team_id: str, user_ids: Collection[str] | Literal["all"]
+    ) -> list[Grant | Unreadable]:
         """Remove the grants of these users of a workspace (or of all its users); returns what was removed."""
         if isinstance(user_ids, str) and user_ids != "all":
             raise TypeError("user_ids must be a collection of user ids or 'all', not one id")
-        with self._database.session() as sql:
-            if user_ids == "all":
-                rows = sql.execute(
-                    f"DELETE FROM planetscale_grants WHERE team_id = ? RETURNING {_COLUMNS}",  # noqa: S608
-                    (team_id,),
-                ).fetchall()
-            else:
-                rows = [
-                    row
-                    for user_id in sorted(set(user_ids))
-                    for row in sql.execute(
-                        f"DELETE FROM planetscale_grants WHERE team_id = ? AND user_id = ?"  # noqa: S608
-                        f" RETURNING {_COLUMNS}",
-                        (team_id, user_id),
-                    ).fetchall()
-                ]
+        if user_ids == "all":
+            rows = await self._database.fetchall(
+                f"DELETE FROM planetscale_grants WHERE team_id = ? RETURNING {_COLUMNS}",  # noqa: S608
+                (team_id,),
+            )
+        else:
+            rows = [
+                row
+                for user_id in sorted(set(user_ids))
+                for row in await self._database.fetchall(
+                    f"DELETE FROM planetscale_grants WHERE team_id = ? AND user_id = ?"  # noqa: S608
+                    f" RETURNING {_COLUMNS}",
+                    (team_id, user_id),
+                )
+            ]
         return [self._decrypt(row) for row in rows]
 
     # ----- the refresh lease (one process at a time per user) --------------------------------------------------
 
-    def acquire_lease(self, team_id: str, user_id: str, *, holder: str, seconds: int) -> bool:
+    async def acquire_lease(self, team_id: str, user_id: str, *, holder: str, seconds: int) -> bool:
         """Take the user's refresh lease if nobody holds it or the holder's time ran out (a crashed process)."""
         now = int(self._clock())
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "UPDATE planetscale_grants SET lease_holder = ?, lease_until = ?"
-                " WHERE team_id = ? AND user_id = ? AND status = 'active'"
-                " AND (lease_holder IS NULL OR lease_until < ?)",
-                (holder, now + seconds, team_id, user_id, now),
-            )
-        return cursor.rowcount == 1
+        changed = await self._database.execute(
+            "UPDATE planetscale_grants SET lease_holder = ?, lease_until = ?"
+            " WHERE team_id = ? AND user_id = ? AND status = 'active'"
+            " AND (lease_holder IS NULL OR lease_until < ?)",
+            (holder, now + seconds, team_id, user_id, now),
+        )
+        return changed == 1
 
-    def release_lease(self, team_id: str, user_id: str, *, holder: str) -> None:
-        with self._database.session() as sql:
-            sql.execute(
-                "UPDATE planetscale_grants SET lease_holder = NULL, lease_until = NULL"
-                " WHERE team_id = ? AND user_id = ? AND lease_holder = ?",
-                (team_id, user_id, holder),
-            )
+    async def release_lease(self, team_id: str, user_id: str, *, holder: str) -> None:
+        await self._database.execute(
+            "UPDATE planetscale_grants SET lease_holder = NULL, lease_until = NULL"
+            " WHERE team_id = ? AND user_id = ? AND lease_holder = ?",
+            (team_id, user_id, holder),
+        )
 
     # ----- key rotation -----------------------------------------------------------------------------------------
 
-    def rotate_keys(self) -> RotationReport:
+    async def rotate_keys(self) -> RotationReport:
         """Re-encrypt every row under the newest key (`pscale-bot keys rotate`).
 
-        One short transaction per row, so the bot keeps serving meanwhile; each re-reads its row inside BEGIN
-        IMMEDIATE, so a refresh committed a moment earlier is re-encrypted, not overwritten by an older copy.
+        One short transaction per row, so the bot keeps serving meanwhile; each re-reads and locks its row, so a
+        refresh committed a moment earlier is re-encrypted, not overwritten by an older copy.
         """
-        with self._database.session() as sql:
-            keys = sql.execute("SELECT team_id, user_id FROM planetscale_grants ORDER BY team_id, user_id").fetchall()
+        keys = await self._database.fetchall(
+            "SELECT team_id, user_id FROM planetscale_grants ORDER BY team_id, user_id"
+        )
         rotated = unreadable = 0
         for team_id, user_id in keys:
-            with self._database.transaction() as sql:
-                row = sql.execute(
-                    "SELECT access_token, refresh_token FROM planetscale_grants WHERE team_id = ? AND user_id = ?",
+            async with self._database.transaction() as tx:
+                row = await tx.fetchone(
+                    "SELECT access_token, refresh_token FROM planetscale_grants WHERE team_id = ? AND user_id = ?"  # noqa: S608 - constant SQL
+                    + self._database.for_update,
                     (team_id, user_id),
-                ).fetchone()
+                )
                 if row is None:  # deleted since the list was read
                     continue
                 access, refresh = row
@@ -281,7 +277,7 @@ class GrantStore:
                     log.warning("grant of Slack user %s/%s: no configured key opens it; left as is", team_id, user_id)
                     unreadable += 1
                     continue
-                sql.execute(
+                await tx.execute(
                     "UPDATE planetscale_grants SET access_token = ?, refresh_token = ?"
                     " WHERE team_id = ? AND user_id = ?",
                     (new_access, new_refresh, team_id, user_id),

@@ -52,37 +52,34 @@ class LinkTickets:
         self._database = database
         self._clock = clock
 
-    def issue(self, team_id: str, user_id: str) -> str:
+    async def issue(self, team_id: str, user_id: str) -> str:
         ticket = new_secret()
         now = int(self._clock())
-        with self._database.session() as sql:
-            sql.execute("DELETE FROM link_tickets WHERE expires_at < ?", (now - KEEP_EXPIRED_SECONDS,))
-            sql.execute(
-                "INSERT INTO link_tickets (ticket_hash, team_id, user_id, expires_at) VALUES (?, ?, ?, ?)",
-                (digest(ticket), team_id, user_id, now + LINK_TTL_SECONDS),
-            )
+        await self._database.execute("DELETE FROM link_tickets WHERE expires_at < ?", (now - KEEP_EXPIRED_SECONDS,))
+        await self._database.execute(
+            "INSERT INTO link_tickets (ticket_hash, team_id, user_id, expires_at) VALUES (?, ?, ?, ?)",
+            (digest(ticket), team_id, user_id, now + LINK_TTL_SECONDS),
+        )
         return ticket
 
-    def is_valid(self, ticket: str) -> bool:
+    async def is_valid(self, ticket: str) -> bool:
         """For the GET page: does this ticket still work? (Reading does not use it up.)"""
         if not looks_like_secret(ticket):
             return False
-        with self._database.session() as sql:
-            row = sql.execute(
-                "SELECT 1 FROM link_tickets WHERE ticket_hash = ? AND expires_at > ?",
-                (digest(ticket), int(self._clock())),
-            ).fetchone()
+        row = await self._database.fetchone(
+            "SELECT 1 FROM link_tickets WHERE ticket_hash = ? AND expires_at > ?",
+            (digest(ticket), int(self._clock())),
+        )
         return row is not None
 
-    def consume(self, ticket: str) -> SlackUser | None:
+    async def consume(self, ticket: str) -> SlackUser | None:
         """The Slack user the ticket was issued to, once; None if unknown, used or expired."""
         if not looks_like_secret(ticket):
             return None
-        with self._database.session() as sql:
-            row = sql.execute(
-                "DELETE FROM link_tickets WHERE ticket_hash = ? RETURNING team_id, user_id, expires_at",
-                (digest(ticket),),
-            ).fetchone()
+        row = await self._database.fetchone(
+            "DELETE FROM link_tickets WHERE ticket_hash = ? RETURNING team_id, user_id, expires_at",
+            (digest(ticket),),
+        )
         if row is None or row[2] <= self._clock():
             return None
         return SlackUser(team_id=row[0], user_id=row[1])
@@ -95,19 +92,18 @@ class OAuthStates:
         self._database = database
         self._clock = clock
 
-    def create(self, user: SlackUser, *, browser_secret: str) -> str:
+    async def create(self, user: SlackUser, *, browser_secret: str) -> str:
         state = new_secret()
         now = int(self._clock())
-        with self._database.session() as sql:
-            sql.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now - KEEP_EXPIRED_SECONDS,))
-            sql.execute(
-                "INSERT INTO oauth_states (state_hash, browser_hash, team_id, user_id, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (digest(state), digest(browser_secret), user.team_id, user.user_id, now + LINK_TTL_SECONDS),
-            )
+        await self._database.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now - KEEP_EXPIRED_SECONDS,))
+        await self._database.execute(
+            "INSERT INTO oauth_states (state_hash, browser_hash, team_id, user_id, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (digest(state), digest(browser_secret), user.team_id, user.user_id, now + LINK_TTL_SECONDS),
+        )
         return state
 
-    def consume(self, state: str, *, browser_secret: str) -> SlackUser | StateFailure:
+    async def consume(self, state: str, *, browser_secret: str) -> SlackUser | StateFailure:
         """Use the state up, if this browser is the one it was made for.
 
         The browser is part of the DELETE's condition, so a state presented by another browser is not used up
@@ -116,15 +112,13 @@ class OAuthStates:
         if not looks_like_secret(state):
             return StateFailure("invalid_state")
         state_hash = digest(state)
-        with self._database.session() as sql:
-            row = sql.execute(
-                "DELETE FROM oauth_states WHERE state_hash = ? AND browser_hash = ?"
-                " RETURNING team_id, user_id, expires_at",
-                (state_hash, digest(browser_secret)),
-            ).fetchone()
-            if row is None:
-                elsewhere = sql.execute("SELECT 1 FROM oauth_states WHERE state_hash = ?", (state_hash,)).fetchone()
-                return StateFailure("invalid_browser" if elsewhere else "invalid_state")
+        row = await self._database.fetchone(
+            "DELETE FROM oauth_states WHERE state_hash = ? AND browser_hash = ? RETURNING team_id, user_id, expires_at",
+            (state_hash, digest(browser_secret)),
+        )
+        if row is None:
+            elsewhere = await self._database.fetchone("SELECT 1 FROM oauth_states WHERE state_hash = ?", (state_hash,))
+            return StateFailure("invalid_browser" if elsewhere else "invalid_state")
         if row[2] <= self._clock():
             return StateFailure("expired_state")
         return SlackUser(team_id=row[0], user_id=row[1])

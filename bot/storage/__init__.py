@@ -1,6 +1,7 @@
 """Storage: one async interface over SQLite or PostgreSQL (`open_database`), and the repositories built on it."""
 
 from bot.storage.audit import AuditEntry, AuditLog
+from bot.storage.budgets import RateBudgets
 from bot.storage.database import (
     BackupError,
     Clock,
@@ -12,7 +13,6 @@ from bot.storage.database import (
     is_postgresql_url,
     open_database,
 )
-from bot.storage.budgets import RateBudgets
 from bot.storage.idempotency import IdempotencyKeys
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from bot.storage.pending import PendingCommand, PendingCommands

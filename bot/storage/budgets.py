@@ -36,13 +36,13 @@ class RateBudgets:
         )
         refill = (now, now, per_second)
         taken = await self._database.execute(
-            f"UPDATE rate_budgets SET tokens = (CASE WHEN {_REFILLED} > ? THEN ? ELSE {_REFILLED} END) - 1,"
+            f"UPDATE rate_budgets SET tokens = (CASE WHEN {_REFILLED} > ? THEN ? ELSE {_REFILLED} END) - 1,"  # noqa: S608 - constant SQL
             " refilled_at = CASE WHEN ? > refilled_at THEN ? ELSE refilled_at END"
             f" WHERE name = ? AND {_REFILLED} >= ?",
             (*refill, float(burst), float(burst), *refill, now, now, name, *refill, 1 - TOKEN_EPSILON),
         )
         if taken:
             return 0.0
-        row = await self._database.fetchone(f"SELECT {_REFILLED} FROM rate_budgets WHERE name = ?", (*refill, name))
+        row = await self._database.fetchone(f"SELECT {_REFILLED} FROM rate_budgets WHERE name = ?", (*refill, name))  # noqa: S608 - constant SQL
         tokens = float(row[0]) if row else 0.0
         return max((1 - tokens) / per_second, TOKEN_EPSILON)

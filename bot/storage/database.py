@@ -19,6 +19,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
@@ -118,6 +119,9 @@ class Database(ABC):
     @abstractmethod
     async def _has_schema_table(self, session: Session) -> bool: ...
 
+    async def after_copy(self, session: Session) -> None:  # noqa: B027 - SQLite needs nothing more
+        """Rows were copied in with their ids (`move-database`): make the next generated id follow them."""
+
     async def _lock_for_migrations(self, session: Session) -> None:  # noqa: B027 - SQLite needs nothing more
         """Inside the migration transaction, before anything is read: make other migrating processes wait."""
 
@@ -185,6 +189,14 @@ def _check_numbering(migrations: Sequence[Migration]) -> None:
     numbers = [migration.number for migration in migrations]
     if numbers != list(range(1, len(numbers) + 1)):
         raise ValueError(f"migrations must be numbered 1, 2, 3, … in order; got {numbers}")
+
+
+def check_backup_target(target: Path) -> None:
+    """A backup never overwrites, and says plainly when its folder is missing."""
+    if target.exists():
+        raise BackupError(f"{target} already exists; a backup never overwrites a file, choose a new name")
+    if not target.parent.is_dir():
+        raise BackupError(f"folder {target.parent} does not exist")
 
 
 def is_postgresql_url(location: str) -> bool:

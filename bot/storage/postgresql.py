@@ -21,7 +21,15 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from bot.storage.database import BackupError, Database, Params, Row, Session, StorageError
+from bot.storage.database import (
+    BackupError,
+    Database,
+    Params,
+    Row,
+    Session,
+    StorageError,
+    check_backup_target,
+)
 
 CONNECT_SECONDS = 10.0
 POOL_MIN = 1
@@ -137,6 +145,17 @@ class PostgresDatabase(Database):
     async def _lock_for_migrations(self, session: Session) -> None:
         await session.fetchone("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
 
+    async def after_copy(self, session: Session) -> None:
+        identities = await session.fetchall(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        )
+        for table, column in identities:
+            await session.fetchone(
+                f"SELECT setval(pg_get_serial_sequence(?, ?), max({column})) FROM {table} HAVING count(*) > 0",  # noqa: S608
+                (table, column),
+            )
+
     async def _has_schema_table(self, session: Session) -> bool:
         row = await session.fetchone("SELECT to_regclass('schema_migrations') IS NOT NULL")
         return bool(row and row[0])
@@ -157,10 +176,7 @@ class PostgresDatabase(Database):
                 f"the database is PostgreSQL ({self.location}): back it up with pg_dump, e.g. "
                 f"pg_dump --format=custom --file={target} '{self.location}' (pg_dump is not installed here)"
             )
-        if target.exists():
-            raise BackupError(f"{target} already exists; a backup never overwrites a file, choose a new name")
-        if not target.parent.is_dir():
-            raise BackupError(f"folder {target.parent} does not exist")
+        await asyncio.to_thread(check_backup_target, target)
         parts = urlsplit(self._url)
         environment = dict(os.environ)
         if parts.password is not None:  # in the environment, not in the command line other users can read
@@ -171,7 +187,7 @@ class PostgresDatabase(Database):
         )
         _, errors = await process.communicate()
         if process.returncode != 0:
-            target.unlink(missing_ok=True)
+            await asyncio.to_thread(target.unlink, missing_ok=True)
             raise BackupError(f"pg_dump failed: {errors.decode(errors='replace').strip()}")
         return f"backed up {self.location} to {target} with pg_dump (restore it with pg_restore)"
 

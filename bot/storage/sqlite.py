@@ -28,7 +28,15 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from bot.storage.database import BackupError, Database, Params, Row, Session, StorageError
+from bot.storage.database import (
+    BackupError,
+    Database,
+    Params,
+    Row,
+    Session,
+    StorageError,
+    check_backup_target,
+)
 
 T = TypeVar("T")
 
@@ -139,12 +147,9 @@ class SqliteDatabase(Database):
     async def backup(self, destination: str) -> str:
         """A consistent copy at `destination` (VACUUM INTO), safe while the bot writes. Never overwrites."""
         target = Path(destination)
-        if target.exists():
-            raise BackupError(f"{target} already exists; a backup never overwrites a file, choose a new name")
-        if not target.parent.is_dir():
-            raise BackupError(f"folder {target.parent} does not exist")
 
         def copy(connection: sqlite3.Connection) -> None:
+            check_backup_target(target)
             try:
                 connection.execute("VACUUM INTO ?", (str(target),))
             except sqlite3.Error as error:

@@ -1,8 +1,7 @@
-"""Watches and their webhook secrets (sealed: the database file never holds one in plain text)."""
+"""Watches and their webhook secrets (sealed: the database never holds one in plain text)."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -30,32 +29,27 @@ class Watches:
         self._box = box
         self._clock = clock
 
-    def add(self, watch: Watch, *, secret: str, created_by: str) -> None:
-        with self._database.session() as sql:
-            sql.execute(
-                "INSERT INTO watches (hook_id, team_id, channel_id, org, database, planetscale_webhook_id,"
-                " sealed_secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (watch.hook_id, watch.team_id, watch.channel_id, watch.org, watch.database,
-                 watch.planetscale_webhook_id, self._box.seal(secret), created_by, int(self._clock())),
-            )
+    async def add(self, watch: Watch, *, secret: str, created_by: str) -> None:
+        await self._database.execute(
+            "INSERT INTO watches (hook_id, team_id, channel_id, org, database, planetscale_webhook_id,"
+            " sealed_secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (watch.hook_id, watch.team_id, watch.channel_id, watch.org, watch.database,
+             watch.planetscale_webhook_id, self._box.seal(secret), created_by, int(self._clock())),
+        )
 
-    def of_database(self, *, team_id: str, org: str, database: str) -> Watch | None:
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                _SELECT + " WHERE team_id = ? AND org = ? AND database = ?", (team_id, org, database)
-            )
-            row = cursor.fetchone()
+    async def of_database(self, *, team_id: str, org: str, database: str) -> Watch | None:
+        row = await self._database.fetchone(
+            _SELECT + " WHERE team_id = ? AND org = ? AND database = ?", (team_id, org, database)
+        )
         return Watch(*row) if row else None
 
-    def by_hook(self, hook_id: str) -> tuple[Watch, str] | None:
+    async def by_hook(self, hook_id: str) -> tuple[Watch, str] | None:
         """The watch and its secret; None when unknown or when no key opens the secret (fail closed)."""
-        with self._database.session() as sql:
-            cursor: sqlite3.Cursor = sql.execute(
-                "SELECT hook_id, team_id, channel_id, org, database, planetscale_webhook_id, sealed_secret"
-                " FROM watches WHERE hook_id = ?",
-                (hook_id,),
-            )
-            row = cursor.fetchone()
+        row = await self._database.fetchone(
+            "SELECT hook_id, team_id, channel_id, org, database, planetscale_webhook_id, sealed_secret"
+            " FROM watches WHERE hook_id = ?",
+            (hook_id,),
+        )
         if row is None:
             return None
         try:
@@ -64,21 +58,20 @@ class Watches:
             return None
         return Watch(*row[:6]), secret
 
-    def remove(self, hook_id: str) -> None:
-        with self._database.session() as sql:
-            sql.execute("DELETE FROM watches WHERE hook_id = ?", (hook_id,))
+    async def remove(self, hook_id: str) -> None:
+        await self._database.execute("DELETE FROM watches WHERE hook_id = ?", (hook_id,))
 
-    def rotate_keys(self) -> tuple[int, int]:
+    async def rotate_keys(self) -> tuple[int, int]:
         """Re-seal every webhook secret under the first key; returns (rotated, unreadable)."""
         rotated = unreadable = 0
-        with self._database.transaction() as sql:
-            cursor: sqlite3.Cursor = sql.execute("SELECT hook_id, sealed_secret FROM watches")
-            for hook_id, sealed in cursor.fetchall():
+        async with self._database.transaction() as tx:
+            rows = await tx.fetchall("SELECT hook_id, sealed_secret FROM watches" + self._database.for_update)  # noqa: S608 - constant SQL
+            for hook_id, sealed in rows:
                 try:
                     resealed = self._box.rotate(sealed)
                 except UndecryptableSecret:
                     unreadable += 1
                     continue
-                sql.execute("UPDATE watches SET sealed_secret = ? WHERE hook_id = ?", (resealed, hook_id))
+                await tx.execute("UPDATE watches SET sealed_secret = ? WHERE hook_id = ?", (resealed, hook_id))
                 rotated += 1
         return rotated, unreadable

@@ -210,14 +210,18 @@ async def test_a_transaction_commits_or_rolls_back_as_one(db: Database, database
         await tx.execute("INSERT INTO items VALUES (?)", ("kept",))
         await tx.execute("INSERT INTO items VALUES (?)", ("kept too",))
     other = await open_database(database_url)
+
+    async def insert_then_abandon() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO items VALUES (?)", ("undone",))
+            assert await tx.fetchone("SELECT count(*) FROM items WHERE name = 'undone'") == (1,)
+            # Not visible to anyone else before the block ends.
+            assert await other.fetchone("SELECT count(*) FROM items WHERE name = 'undone'") == (0,)
+            raise Abandon
+
     try:
         with pytest.raises(Abandon):
-            async with db.transaction() as tx:
-                await tx.execute("INSERT INTO items VALUES (?)", ("undone",))
-                assert await tx.fetchone("SELECT count(*) FROM items WHERE name = 'undone'") == (1,)
-                # Not visible to anyone else before the block ends.
-                assert await other.fetchone("SELECT count(*) FROM items WHERE name = 'undone'") == (0,)
-                raise Abandon
+            await insert_then_abandon()
     finally:
         await other.close()
     assert await db.fetchall("SELECT name FROM items ORDER BY name") == [("kept",), ("kept too",)]
