@@ -10,21 +10,37 @@ round-robin, one request per turn: a digest reading 300 pages for one user delay
 by at most one turn per waiting user, not by 300 requests. A 429 from PlanetScale pauses everyone (`pause`), since
 the limit it reports is the shared one.
 
+Replicas (and a cron `pscale-bot digest`) share PlanetScale's limit too: given a `SharedBudget` (the storage's
+`RateBudgets`), every request also takes a token from one bucket in the database, so together they stay under it.
+The local bucket still orders requests fairly within this process; the shared one only ever makes them wait longer.
+If the database cannot be asked, the request goes ahead on the local bucket alone: pacing must never stop the bot.
+
 A Pacer belongs to one event loop; clock and sleep are injectable so tests run on simulated time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
+from typing import Protocol
 
-__all__ = ["DEFAULT_BURST", "PLANETSCALE_REQUESTS_PER_MINUTE", "Pacer"]
+__all__ = ["DEFAULT_BURST", "PLANETSCALE_REQUESTS_PER_MINUTE", "Pacer", "SharedBudget"]
+
+log = logging.getLogger(__name__)
 
 PLANETSCALE_REQUESTS_PER_MINUTE = 600  # docs/reference/planetscale-api.md §4
 DEFAULT_BURST = 20
 TOKEN_EPSILON = 1e-9
+SHARED_BUDGET = "planetscale"
+
+
+class SharedBudget(Protocol):
+    """A token bucket every process shares; `take` returns 0.0 when a token was taken, else seconds to wait."""
+
+    async def take(self, name: str, *, per_second: float, burst: float) -> float: ...
 
 
 class Pacer:
@@ -35,6 +51,7 @@ class Pacer:
         burst: int = DEFAULT_BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared: SharedBudget | None = None,
     ) -> None:
         if not 1 <= burst < requests_per_minute:
             raise ValueError("burst must be at least 1 and below requests_per_minute")
@@ -48,6 +65,7 @@ class Pacer:
         self._queues: dict[Hashable, deque[asyncio.Future[None]]] = {}
         self._turns: deque[Hashable] = deque()  # keys with waiters, in round-robin order
         self._dispatcher: asyncio.Task[None] | None = None
+        self._shared = shared
 
     @property
     def waiting(self) -> int:
@@ -58,6 +76,7 @@ class Pacer:
         """Wait until `key` may send one request. Cancelling the wait gives the turn to the next request."""
         if not self._turns and self._wait_seconds() == 0:
             self._tokens -= 1
+            await self._take_shared()
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue = self._queues.get(key)
@@ -68,6 +87,20 @@ class Pacer:
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.create_task(self._dispatch(), name="planetscale-pacer")
         await future
+        await self._take_shared()
+
+    async def _take_shared(self) -> None:
+        if self._shared is None:
+            return
+        while True:
+            try:
+                wait = await self._shared.take(SHARED_BUDGET, per_second=self._rate, burst=self._burst)
+            except Exception:
+                log.warning("the shared PlanetScale budget could not be read; pacing this process alone", exc_info=True)
+                return
+            if wait <= 0:
+                return
+            await self._sleep(wait)
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (PlanetScale said 429, with or without `Retry-After`)."""

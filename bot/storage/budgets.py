@@ -30,19 +30,21 @@ class RateBudgets:
         if per_second <= 0 or burst < 1:
             raise ValueError("a budget needs a positive rate and a burst of at least one")
         now = self._clock()
-        await self._database.execute(
-            "INSERT INTO rate_budgets (name, tokens, refilled_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-            (name, float(burst), now),
-        )
         refill = (now, now, per_second)
-        taken = await self._database.execute(
-            f"UPDATE rate_budgets SET tokens = (CASE WHEN {_REFILLED} > ? THEN ? ELSE {_REFILLED} END) - 1,"  # noqa: S608 - constant SQL
-            " refilled_at = CASE WHEN ? > refilled_at THEN ? ELSE refilled_at END"
-            f" WHERE name = ? AND {_REFILLED} >= ?",
-            (*refill, float(burst), float(burst), *refill, now, now, name, *refill, 1 - TOKEN_EPSILON),
-        )
-        if taken:
-            return 0.0
-        row = await self._database.fetchone(f"SELECT {_REFILLED} FROM rate_budgets WHERE name = ?", (*refill, name))  # noqa: S608 - constant SQL
-        tokens = float(row[0]) if row else 0.0
-        return max((1 - tokens) / per_second, TOKEN_EPSILON)
+        for _ in range(2):  # the second time round, after creating the bucket
+            taken = await self._database.execute(
+                f"UPDATE rate_budgets SET tokens = (CASE WHEN {_REFILLED} > ? THEN ? ELSE {_REFILLED} END) - 1,"  # noqa: S608 - constant SQL
+                " refilled_at = CASE WHEN ? > refilled_at THEN ? ELSE refilled_at END"
+                f" WHERE name = ? AND {_REFILLED} >= ?",
+                (*refill, float(burst), float(burst), *refill, now, now, name, *refill, 1 - TOKEN_EPSILON),
+            )
+            if taken:
+                return 0.0
+            row = await self._database.fetchone(f"SELECT {_REFILLED} FROM rate_budgets WHERE name = ?", (*refill, name))  # noqa: S608 - constant SQL
+            if row is not None:
+                return max((1 - float(row[0])) / per_second, TOKEN_EPSILON)
+            await self._database.execute(
+                "INSERT INTO rate_budgets (name, tokens, refilled_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, float(burst), now),
+            )
+        raise RuntimeError(f"rate budget {name} vanished while in use")  # pragma: no cover

@@ -8,6 +8,7 @@ from collections.abc import Hashable, Sequence
 import pytest
 
 from bot.planetscale import Pacer
+from bot.storage import Database, RateBudgets
 
 
 class SimulatedTime:
@@ -91,3 +92,29 @@ async def test_a_cancelled_wait_gives_its_turn_away() -> None:
 def test_burst_must_fit_under_the_limit() -> None:
     with pytest.raises(ValueError, match="burst"):
         Pacer(requests_per_minute=600, burst=600)
+
+
+async def test_processes_sharing_a_budget_in_the_database_stay_under_the_limit_together(db: Database) -> None:
+    time = SimulatedTime()
+    budgets = RateBudgets(db, clock=time.clock)
+    replicas = [
+        Pacer(requests_per_minute=600, burst=5, clock=time.clock, sleep=time.sleep, shared=budgets) for _ in range(2)
+    ]
+    granted: list[float] = []
+    for turn in range(12):  # one after another, alternating: each replica alone would let 5 go at once
+        await replicas[turn % 2].acquire("someone")
+        granted.append(time.now)
+    # One burst between them, not one each; then the shared rate, (600 - 5) per minute.
+    assert granted[:5] == [0.0] * 5
+    assert granted[5:] == pytest.approx([step * 60 / 595 for step in range(1, 8)])
+
+
+async def test_a_shared_budget_that_cannot_be_read_paces_the_process_alone() -> None:
+    class Broken:
+        async def take(self, name: str, *, per_second: float, burst: float) -> float:
+            raise OSError("the database went away")
+
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=2, clock=time.clock, sleep=time.sleep, shared=Broken())
+    granted = await grants_in_order(pacer, ["a", "b", "c"], time)
+    assert [at for _, at in granted][:2] == [0.0, 0.0]
