@@ -23,12 +23,15 @@ from bot.checks import run_checks
 from bot.config import ConfigError, Mode, Problem, Settings, choose_mode, read_settings, require_for
 from bot.digests.service import RunReport
 from bot.linking import rotate_encryption_keys
+from bot.linking.grants import RotationReport
 from bot.linking.crypto import SecretBox
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, build_runtime, create_web_app
 from bot.sandbox.app import build_sandbox_app, sandbox_public_url
 from bot.slack.scopes import BOT_SCOPE_NAMES
-from bot.storage import BackupError, Database, StorageError
+from bot.storage import BackupError, StorageError, is_postgresql_url, open_database
+from bot.storage.move import move_database
+from bot.storage.sqlite import SqliteDatabase
 from bot.watch.store import Watches
 
 log = logging.getLogger("pscale_bot")
@@ -109,9 +112,17 @@ def _parser() -> argparse.ArgumentParser:
     rotate = key_actions.add_parser("rotate", help="re-encrypt every stored secret with the first key")
     rotate.set_defaults(run=_keys_rotate)
 
-    backup = commands.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
+    backup = commands.add_parser(
+        "backup", help="a consistent copy of the database, safe while the bot runs (PostgreSQL: with pg_dump)"
+    )
     backup.add_argument("path", type=Path)
     backup.set_defaults(run=_backup)
+
+    move = commands.add_parser(
+        "move-database", help="copy the SQLite database BOT_DATABASE names into an empty PostgreSQL database"
+    )
+    move.add_argument("--to", required=True, metavar="URL", help="postgresql://USER:PASSWORD@HOST:PORT/DB")
+    move.set_defaults(run=_move_database)
     return parser
 
 
@@ -175,21 +186,70 @@ def _check(args: argparse.Namespace, settings: Settings, invalid: Sequence[Probl
     return 0 if all(check.ok for check in checks) else 1
 
 
+def _require_existing(location: str, *, nothing: str) -> None:
+    """Opening a missing SQLite file would create an empty one, and the command would quietly act on nothing."""
+    if not is_postgresql_url(location) and not Path(location).is_file():
+        raise StorageError(f"{location} does not exist; {nothing}")
+
+
 def _backup(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
     _require_valid(invalid)
-    if not Path(settings.bot_database).is_file():
-        # Opening would create an empty database, and the "backup" would quietly be of nothing.
-        raise StorageError(f"{settings.bot_database} does not exist; nothing to back up")
-    database = Database.open(settings.bot_database)
+    _require_existing(settings.bot_database, nothing="nothing to back up")
+
+    async def backup() -> str:
+        database = await open_database(settings.bot_database)
+        try:
+            return await database.backup(str(args.path))
+        finally:
+            await database.close()
+
     try:
-        database.backup(args.path)
-    except BackupError as error:  # about PATH, not about BOT_DATABASE
+        print(asyncio.run(backup()))
+    except BackupError as error:  # about PATH (or pg_dump), not about BOT_DATABASE
         print(f"pscale-bot: backup: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    finally:
-        database.close()
-    print(f"backed up {settings.bot_database} to {args.path}")
     return 0
+
+
+def _move_database(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
+    _require_valid(invalid)
+    if is_postgresql_url(settings.bot_database):
+        raise StorageError("is already PostgreSQL; move-database copies an SQLite file into PostgreSQL")
+    _require_existing(settings.bot_database, nothing="there is nothing to move")
+    if not is_postgresql_url(args.to):
+        print("pscale-bot: move-database: --to must be a postgresql:// URL", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def move() -> tuple[str, str]:
+        source = await SqliteDatabase.open(settings.bot_database)
+        try:
+            target = await open_database(args.to)
+        except StorageError as error:  # about --to, not about BOT_DATABASE
+            await source.close()
+            raise _MoveRefused(str(error)) from None
+        try:
+            return (await move_database(source, target)).summary(), target.location
+        except StorageError as error:
+            raise _MoveRefused(str(error)) from None
+        finally:
+            await target.close()
+            await source.close()
+
+    try:
+        summary, where = asyncio.run(move())
+    except _MoveRefused as refused:
+        print(f"pscale-bot: move-database: {refused}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{summary} from {settings.bot_database} to {where}")
+    print(
+        "Secrets are copied sealed: keep the same BOT_ENCRYPTION_KEYS. Stop the bot, set BOT_DATABASE to the "
+        "PostgreSQL URL, and start it (and any replicas) again. The SQLite file is left as it was."
+    )
+    return 0
+
+
+class _MoveRefused(Exception):
+    """move-database could not go ahead for a reason about --to or the target's contents."""
 
 
 def _digest(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
@@ -209,10 +269,11 @@ def _digest(args: argparse.Namespace, settings: Settings, invalid: Sequence[Prob
 
 async def _post_digests(runtime: Runtime, *, everything: bool) -> RunReport:
     try:
+        await runtime.open_storage()
         return await runtime.digests.run(everything=everything)
     finally:
         await runtime.planetscale.aclose()
-        runtime.database.close()
+        await runtime.database.close()
 
 
 def _keys_rotate(args: argparse.Namespace, settings: Settings, invalid: Sequence[Problem]) -> int:
@@ -220,15 +281,17 @@ def _keys_rotate(args: argparse.Namespace, settings: Settings, invalid: Sequence
     keys = settings.encryption_keys()
     if not keys:
         raise ConfigError("BOT_ENCRYPTION_KEYS", "is required to re-encrypt the stored secrets but is not set")
-    if not Path(settings.bot_database).is_file():
-        raise StorageError(f"{settings.bot_database} does not exist; there is nothing to re-encrypt")
-    database = Database.open(settings.bot_database)
-    try:
-        database.migrate()
-        report = rotate_encryption_keys(database, keys)
-        hooks_rotated, hooks_unreadable = Watches(database, SecretBox(keys)).rotate_keys()
-    finally:
-        database.close()
+    _require_existing(settings.bot_database, nothing="there is nothing to re-encrypt")
+
+    async def rotate() -> tuple[RotationReport, tuple[int, int]]:
+        database = await open_database(settings.bot_database)
+        try:
+            await database.migrate()
+            return await rotate_encryption_keys(database, keys), await Watches(database, SecretBox(keys)).rotate_keys()
+        finally:
+            await database.close()
+
+    report, (hooks_rotated, hooks_unreadable) = asyncio.run(rotate())
     print(
         f"re-encrypted {report.rotated} PlanetScale grant(s) and {hooks_rotated} webhook secret(s) with the first "
         "key of BOT_ENCRYPTION_KEYS"
@@ -244,8 +307,22 @@ def _keys_rotate(args: argparse.Namespace, settings: Settings, invalid: Sequence
     return 0
 
 
+async def _prepare_database(location: str) -> None:
+    """Before serving: a database that cannot be opened or migrated stops the program with one plain line."""
+    database = await open_database(location)
+    try:
+        await database.migrate()
+    finally:
+        await database.close()
+
+
 def _start(settings: Settings, *, mode: Mode, host: str, port: int) -> int:
     listening = _listen(host, port)
+    try:
+        asyncio.run(_prepare_database(settings.bot_database))
+    except BaseException:
+        listening.close()
+        raise
     runtime = build_runtime(settings, mode=mode, port=port)
     return _serve_app(create_web_app(runtime=runtime), listening)
 

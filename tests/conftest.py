@@ -64,20 +64,44 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     yield database
     await database.close()
 
+# The test folders whose running-bot tests run on PostgreSQL as well as SQLite: those whose features keep state
+# (every storage test runs on both wherever it lives, through `database_url`). The rest of the HTTP suite (grammar
+# replies, renderers over HTTP, transport details) runs on SQLite only, to keep `./dev test` near five minutes.
+BOTH_ENGINES = frozenset(
+    {"storage", "cards", "commands", "digests", "linking", "watch", "transport", "cli", "forms", "replicas"}
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "bot_database" in metafunc.fixturenames:
+        folder = Path(metafunc.definition.path).relative_to(Path(__file__).parent).parts[0]
+        engines = ["sqlite", "postgresql"] if folder in BOTH_ENGINES else ["sqlite"]
+        metafunc.parametrize("bot_database", engines, indirect=True)
+
+
 @pytest.fixture
-def demo_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
+def bot_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """BOT_DATABASE for a running bot: a SQLite file, or a fresh database on the test PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "bot.sqlite3")
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
+
+
+@pytest.fixture
+def demo_bot(slack_standin: SlackStandIn, tmp_path: Path, bot_database: str) -> Iterator[RunningBot]:
     """The bot against the seeded PlanetScale world (`seed_demo`), with two linked Slack users: Alice (Slack
     ALICE, `Actor()`) as PlanetScale admin Alice, and Bob (`BOB_ACTOR`) as admin Bob. Fails the test if the
     PlanetScale stand-in served anything that breaks the spec."""
-    with _demo_bot(slack_standin, tmp_path) as running:
+    with _demo_bot(slack_standin, tmp_path, bot_database=bot_database) as running:
         yield running
 
 
 @pytest.fixture
-def watching_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
+def watching_bot(slack_standin: SlackStandIn, tmp_path: Path, bot_database: str) -> Iterator[RunningBot]:
     """`demo_bot` whose links may also create webhooks (`/pscale watch` needs `organization:write_databases`)."""
     scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
-    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=scopes) as running:
+    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=scopes, bot_database=bot_database) as running:
         yield running
 
 
@@ -106,7 +130,7 @@ def _demo_bot(slack_standin: SlackStandIn, tmp_path: Path, **settings: Any) -> I
 
 
 @pytest.fixture
-def bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
+def bot(slack_standin: SlackStandIn, tmp_path: Path, bot_database: str) -> Iterator[RunningBot]:
     """The bot in HTTP mode, talking to a Slack stand-in."""
-    with run_bot(slack=slack_standin, data_dir=tmp_path) as running:
+    with run_bot(slack=slack_standin, data_dir=tmp_path, bot_database=bot_database) as running:
         yield running

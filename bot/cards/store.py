@@ -99,11 +99,13 @@ _COMPARE_AND_SWAP_ATTEMPTS = 10
 @dataclass(frozen=True)
 class Claim:
     """The outcome of claiming a click: won (with the `holder` token that finishes or releases it), or who got
-    there first."""
+    there first. `took_over`: won from a holder whose lease lapsed (it died mid-call, so PlanetScale may or may not
+    have acted: read the deploy request again before acting)."""
 
     won: bool
     by_user_id: str | None = None
     holder: str = ""
+    took_over: bool = False
 
 
 class Cards:
@@ -216,19 +218,22 @@ class Cards:
     ) -> Claim:
         """One statement decides the winner, across tasks, processes and replicas. The winner holds the click for
         `lease_seconds`: `finish_click` makes it final, `release_click` gives it back; a claim that is neither by
-        then belonged to a process that died mid-call, and the next click takes it over."""
+        then belonged to a process that died mid-call, and the next click takes it over (one statement again)."""
         holder = secrets.token_hex(8)
         now = int(self._clock())
-        won = await self._database.execute(
+        values = (card_id, action, user_id, now, holder, now + lease_seconds)
+        if await self._database.execute(
             "INSERT INTO card_clicks (click_key, card_id, action, user_id, claimed_at, lease_holder, lease_until)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (click_key) DO UPDATE SET card_id = excluded.card_id,"
-            " action = excluded.action, user_id = excluded.user_id, claimed_at = excluded.claimed_at,"
-            " lease_holder = excluded.lease_holder, lease_until = excluded.lease_until"
-            " WHERE card_clicks.lease_until IS NOT NULL AND card_clicks.lease_until < excluded.claimed_at",
-            (key, card_id, action, user_id, now, holder, now + lease_seconds),
-        )
-        if won:
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (click_key) DO NOTHING",
+            (key, *values),
+        ):
             return Claim(won=True, holder=holder)
+        if await self._database.execute(
+            "UPDATE card_clicks SET card_id = ?, action = ?, user_id = ?, claimed_at = ?, lease_holder = ?,"
+            " lease_until = ? WHERE click_key = ? AND lease_until IS NOT NULL AND lease_until < ?",
+            (*values, key, now),
+        ):
+            return Claim(won=True, holder=holder, took_over=True)
         row = await self._database.fetchone("SELECT user_id FROM card_clicks WHERE click_key = ?", (key,))
         return Claim(won=False, by_user_id=str(row[0]) if row else None)
 

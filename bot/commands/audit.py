@@ -16,7 +16,7 @@ async def audit(ctx: CommandContext) -> Message:
     await ctx.planetscale.databases.get(org, db)
     # Entries are keyed by the name as typed (what the dispatcher records). One more than shown, to say truthfully
     # whether older entries exist.
-    entries = ctx.audit.recent(team_id=ctx.caller.team_id, organization=org, database=db, limit=SHOWN + 1)
+    entries = await ctx.audit.recent(team_id=ctx.caller.team_id, organization=org, database=db, limit=SHOWN + 1)
     views = [
         render.AuditView(at=entry.at, user_id=entry.user_id, action=entry.action, target=entry.target,
                          result=entry.result)

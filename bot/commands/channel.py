@@ -9,14 +9,16 @@ from bot.render.message import Message
 
 async def channel_db(ctx: CommandContext) -> Message:
     team_id, channel_id = ctx.caller.team_id, ctx.caller.channel_id
-    previous = ctx.channel_preferences.default_database(team_id, channel_id)
+    previous = await ctx.channel_preferences.default_database(team_id, channel_id)
     # The grammar allows exactly one of DB and --clear.
     if ctx.invocation.flag("clear"):
-        ctx.channel_preferences.clear_default_database(team_id, channel_id)
+        await ctx.channel_preferences.clear_default_database(team_id, channel_id)
         return render.database_cleared(previous)
     # Only a database the asker can see may become the default (404 otherwise, naming it and the scope).
     database = await ctx.planetscale.databases.get(await ctx.organization(), ctx.invocation.text("database"))
-    ctx.channel_preferences.set_default_database(team_id=team_id, channel_id=channel_id, database_name=database.name)
+    await ctx.channel_preferences.set_default_database(
+        team_id=team_id, channel_id=channel_id, database_name=database.name
+    )
     return render.database_set(database.name, previous=previous)
 
 

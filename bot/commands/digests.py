@@ -28,7 +28,7 @@ def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
         )
         # The notice goes first: where Slack refuses it, it would refuse the digests too, and nothing is saved.
         await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
-        subscriptions.subscribe(
+        await subscriptions.subscribe(
             Subscription(ctx.caller.team_id, ctx.caller.channel_id, org, db, ctx.caller.user_id, timing)
         )
         return Message(
@@ -38,7 +38,7 @@ def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
     async def unsubscribe(ctx: CommandContext) -> Message:
         org = await ctx.organization()
         db = ctx.invocation.text("database")
-        removed = subscriptions.unsubscribe(
+        removed = await subscriptions.unsubscribe(
             team_id=ctx.caller.team_id, channel_id=ctx.caller.channel_id, org=org, database=db
         )
         if not removed:
@@ -49,7 +49,7 @@ def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
         return Message(text=f":white_check_mark: Stopped this channel's digest of `{db}`.")
 
     async def listing(ctx: CommandContext) -> Message:
-        items = subscriptions.in_channel(ctx.caller.team_id, ctx.caller.channel_id)
+        items = await subscriptions.in_channel(ctx.caller.team_id, ctx.caller.channel_id)
         return render.subscriptions(
             [(item.database, item.timing.at.strftime("%H:%M"), item.timing.tz, item.timing.daily, item.owner_id)
              for item in items]

@@ -15,7 +15,7 @@ SHOWN = 25
 
 async def org_list(ctx: CommandContext) -> Message:
     page = await ctx.planetscale.organizations.list(per_page=SHOWN)
-    default = ctx.user_preferences.default_org(ctx.caller.team_id, ctx.caller.user_id)
+    default = await ctx.user_preferences.default_org(ctx.caller.team_id, ctx.caller.user_id)
     names = [item.name for item in page.data]
     return render.organizations(names, more=page.next_page is not None, default=default)
 
@@ -32,7 +32,7 @@ async def org_show(ctx: CommandContext) -> Message:
     item = await _organization(ctx, ctx.invocation.optional_text("org") or await ctx.organization())
     if isinstance(item, Message):
         return item
-    default = ctx.user_preferences.default_org(ctx.caller.team_id, ctx.caller.user_id)
+    default = await ctx.user_preferences.default_org(ctx.caller.team_id, ctx.caller.user_id)
     view = render.OrganizationView(name=item.name, plan=item.plan, databases=item.database_count)
     return render.organization(view, is_default=default == item.name)
 
@@ -42,7 +42,7 @@ async def org_switch(ctx: CommandContext) -> Message:
     item = await _organization(ctx, ctx.invocation.text("org"))
     if isinstance(item, Message):
         return item
-    ctx.user_preferences.set_default_org(team_id=ctx.caller.team_id, user_id=ctx.caller.user_id, org=item.name)
+    await ctx.user_preferences.set_default_org(team_id=ctx.caller.team_id, user_id=ctx.caller.user_id, org=item.name)
     return render.switched(item.name)
 
 

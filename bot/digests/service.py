@@ -60,9 +60,9 @@ class DigestService:
         """Post what is due now; with `everything`, post every subscription now too, without using up its slot."""
         now = self._now()
         work: list[tuple[Subscription, date | None]] = []
-        for subscription in self._subscriptions.all():
+        for subscription in await self._subscriptions.all():
             slot = due_slot(subscription.timing, now)
-            if slot is not None and self._subscriptions.claim_slot(subscription, slot):
+            if slot is not None and await self._subscriptions.claim_slot(subscription, slot):
                 work.append((subscription, slot))
             elif everything:
                 work.append((subscription, None))
@@ -81,7 +81,7 @@ class DigestService:
             except PlanetScaleError as error:  # this database's digest fails; the others still go out
                 for subscription, slot in targets:
                     if slot is not None:
-                        self._subscriptions.release_slot(subscription, slot)
+                        await self._subscriptions.release_slot(subscription, slot)
                     report.failures.append(f"{subscription.channel_id} {subscription.database}: {error}")
                 return
             for subscription, slot in targets:
@@ -91,7 +91,7 @@ class DigestService:
         return report
 
     async def _collect(self, team_id: str, owner_id: str, org: str, db: str, *, now: datetime) -> Message:
-        if not self._accounts.has_active_grant(team_id, owner_id):
+        if not await self._accounts.has_active_grant(team_id, owner_id):
             return render.grant_gone(org=org, db=db, owner_id=owner_id)
         api = self._planetscale.as_user(self._accounts.token_provider(team_id, owner_id), user_key=(team_id, owner_id))
         try:
@@ -110,11 +110,11 @@ class DigestService:
             await self._slack.post_message(channel=subscription.channel_id, message=message)
         except (SlackRefused, PlanetScaleError, OSError) as error:
             if slot is not None:
-                self._subscriptions.release_slot(subscription, slot)
+                await self._subscriptions.release_slot(subscription, slot)
             reason = f"{subscription.channel_id} {subscription.database}: {type(error).__name__}"
             log.warning("digest not posted: %s", reason)
             report.failures.append(reason)
             return
         if slot is not None:
-            self._subscriptions.mark_posted(subscription, slot)
+            await self._subscriptions.mark_posted(subscription, slot)
         report.posted += 1

@@ -77,15 +77,15 @@ class LinkFlow:
     def authorize_url(self) -> str:
         return self._oauth.app.authorize_url
 
-    def ticket_is_valid(self, ticket: str) -> bool:
-        return self._tickets.is_valid(ticket)
+    async def ticket_is_valid(self, ticket: str) -> bool:
+        return await self._tickets.is_valid(ticket)
 
-    def begin(self, ticket: str, *, browser_secret: str) -> str | None:
+    async def begin(self, ticket: str, *, browser_secret: str) -> str | None:
         """Use the ticket up and return where to send the browser; None when the ticket is unknown, used or expired."""
-        user = self._tickets.consume(ticket)
+        user = await self._tickets.consume(ticket)
         if user is None:
             return None
-        return self._oauth.authorization_url(self._states.create(user, browser_secret=browser_secret))
+        return self._oauth.authorization_url(await self._states.create(user, browser_secret=browser_secret))
 
     async def complete(self, query: Mapping[str, str], *, browser_secret: str | None) -> Linked | LinkFailed:
         error = query.get("error")
@@ -93,7 +93,7 @@ class LinkFlow:
             return LinkFailed("access_denied", provider_error=error if _PROVIDER_ERROR.fullmatch(error) else None)
         if browser_secret is None or not looks_like_secret(browser_secret):
             return LinkFailed("invalid_browser")
-        slack = self._states.consume(query.get("state", ""), browser_secret=browser_secret)
+        slack = await self._states.consume(query.get("state", ""), browser_secret=browser_secret)
         if isinstance(slack, StateFailure):
             return LinkFailed(slack.reason)
         code = query.get("code")
@@ -117,7 +117,7 @@ class LinkFlow:
 
     async def _store(self, slack: SlackUser, user: User, tokens: TokenSet) -> Linked:
         name = user.display_name or user.name or user.email or user.id
-        previous = self._grants.save(
+        previous = await self._grants.save(
             NewGrant(
                 team_id=slack.team_id,
                 user_id=slack.user_id,

@@ -57,7 +57,7 @@ class TokenRefresher:
         return UserTokens(self, team_id=team_id, user_id=user_id)
 
     async def access_token(self, team_id: str, user_id: str) -> str:
-        grant = self._grants.active_grant(team_id, user_id)
+        grant = await self._grants.active_grant(team_id, user_id)
         if grant is None:
             raise LinkRequired()
         if not grant.expires_within(LEEWAY_SECONDS, now=self._clock()):
@@ -75,16 +75,16 @@ class TokenRefresher:
         async with lock:
             give_up_at = time.monotonic() + LEASE_SECONDS
             while True:
-                grant = self._current(team_id, user_id)
+                grant = await self._current(team_id, user_id)
                 if self._replaced(grant, stale=stale):
                     return grant.access_token
                 holder = f"{self._process}-{secrets.token_hex(4)}"
-                if self._grants.acquire_lease(team_id, user_id, holder=holder, seconds=LEASE_SECONDS):
+                if await self._grants.acquire_lease(team_id, user_id, holder=holder, seconds=LEASE_SECONDS):
                     try:
                         return await self._refresh_holding_lease(team_id, user_id, stale=stale, reason=reason,
                                                                  holder=holder)
                     finally:
-                        self._grants.release_lease(team_id, user_id, holder=holder)
+                        await self._grants.release_lease(team_id, user_id, holder=holder)
                 if time.monotonic() > give_up_at:
                     raise TokenUnavailable(
                         "Another part of the bot is refreshing your PlanetScale access and has not finished. "
@@ -92,8 +92,8 @@ class TokenRefresher:
                     )
                 await asyncio.sleep(LEASE_POLL_SECONDS)
 
-    def _current(self, team_id: str, user_id: str) -> Grant:
-        grant = self._grants.active_grant(team_id, user_id)
+    async def _current(self, team_id: str, user_id: str) -> Grant:
+        grant = await self._grants.active_grant(team_id, user_id)
         if grant is None:
             raise LinkRequired()
         return grant
@@ -106,7 +106,7 @@ class TokenRefresher:
         self, team_id: str, user_id: str, *, stale: str, reason: RefreshReason, holder: str
     ) -> str:
         # Re-read under the lease: the previous holder may have finished between our read and our acquire.
-        grant = self._current(team_id, user_id)
+        grant = await self._current(team_id, user_id)
         if self._replaced(grant, stale=stale):
             return grant.access_token
         if grant.refresh_token is None:
@@ -124,13 +124,13 @@ class TokenRefresher:
             raise TokenUnavailable(
                 "PlanetScale could not refresh your access just now. Try again in a moment."
             ) from None
-        if self._grants.replace_tokens(grant, tokens, lease_holder=holder):
+        if await self._grants.replace_tokens(grant, tokens, lease_holder=holder):
             log.info("refreshed the PlanetScale token of Slack user %s/%s", team_id, user_id)
             return tokens.access_token
         return await self._lost_write(grant, tokens)
 
     async def _after_invalid_grant(self, grant: Grant) -> str:
-        current = self._grants.active_grant(grant.team_id, grant.user_id)
+        current = await self._grants.active_grant(grant.team_id, grant.user_id)
         if current is not None and current.refresh_token != grant.refresh_token:
             return current.access_token  # rotated by someone else after all (their lease had run out)
         if current is not None:
@@ -140,13 +140,13 @@ class TokenRefresher:
     async def _lost_write(self, grant: Grant, tokens: TokenSet) -> str:
         """The row changed while we refreshed (logout, a new link, or our lease ran out): ours are not wanted."""
         await self.revoke_quietly(tokens.access_token, tokens.refresh_token)
-        current = self._grants.active_grant(grant.team_id, grant.user_id)
+        current = await self._grants.active_grant(grant.team_id, grant.user_id)
         if current is None:
             raise LinkRequired()
         return current.access_token
 
     async def _declare_dead(self, grant: Grant, *, why: str) -> None:
-        if self._grants.mark_dead(grant):
+        if await self._grants.mark_dead(grant):
             log.warning("the PlanetScale grant of Slack user %s/%s is dead: %s", grant.team_id, grant.user_id, why)
             await self._on_dead(grant)
 

@@ -34,7 +34,7 @@ def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: Ta
             text=str(command.get("text", "")),
             trigger_id=command.get("trigger_id"),
         )
-        accepted = dispatcher.accept(request)
+        accepted = await dispatcher.accept(request)
         await ack(**accepted.ack.to_response()) if accepted.ack else await ack()
         metrics.commands.labels(accepted.command, "accepted").inc()
         if accepted.followup is not None:

@@ -10,6 +10,7 @@ from bot.storage.database import (
     SchemaTooNewError,
     Session,
     StorageError,
+    database_at,
     is_postgresql_url,
     open_database,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Session",
     "StorageError",
     "UserPreferences",
+    "database_at",
     "is_postgresql_url",
     "open_database",
 ]

@@ -83,6 +83,11 @@ class Database(ABC):
         """Where the data is, for messages: the file path, or the URL without its password."""
 
     @abstractmethod
+    async def connect(self) -> None:
+        """Open the connections (in the event loop that will use them: a PostgreSQL pool belongs to one loop).
+        Raises `StorageError` with a plain reason when the database cannot be reached or opened."""
+
+    @abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int: ...
 
     @abstractmethod
@@ -203,12 +208,19 @@ def is_postgresql_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
-async def open_database(location: str) -> Database:
-    """The database `BOT_DATABASE` names: a `postgresql://` URL, or else a SQLite file path (created if missing)."""
+def database_at(location: str) -> Database:
+    """The database `BOT_DATABASE` names, not yet connected: a `postgresql://` URL, or else a SQLite file path."""
     if is_postgresql_url(location):
         from bot.storage.postgresql import PostgresDatabase  # noqa: PLC0415 - psycopg only where it is used
 
-        return await PostgresDatabase.open(location)
+        return PostgresDatabase(location)
     from bot.storage.sqlite import SqliteDatabase  # noqa: PLC0415 - symmetric with the branch above
 
-    return await SqliteDatabase.open(location)
+    return SqliteDatabase(Path(location))
+
+
+async def open_database(location: str) -> Database:
+    """`database_at(location)`, connected (a SQLite file and its folder are created if missing)."""
+    database = database_at(location)
+    await database.connect()
+    return database

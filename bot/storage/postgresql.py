@@ -85,15 +85,18 @@ class PostgresDatabase(Database):
     for_update = " FOR UPDATE"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str, pool: AsyncConnectionPool) -> None:
+    def __init__(self, url: str) -> None:
         self._url = url
-        self._pool = pool
+        self._pool: AsyncConnectionPool | None = None
         self._closed = False
 
-    @classmethod
-    async def open(cls, url: str) -> PostgresDatabase:
+    async def connect(self) -> None:
         """Connect once to say plainly what is wrong (bad password, no such database…), then open the pool."""
-        where = without_password(url)
+        if self._closed:
+            raise StorageError("database is closed")
+        if self._pool is not None:
+            return
+        url, where = self._url, without_password(self._url)
         try:
             probe = await psycopg.AsyncConnection.connect(url, connect_timeout=int(CONNECT_SECONDS))
         except psycopg.Error as error:
@@ -114,7 +117,7 @@ class PostgresDatabase(Database):
         except PoolTimeout as error:
             await pool.close()
             raise StorageError(f"cannot connect to {where}: {error}") from None
-        return cls(url, pool)
+        self._pool = pool
 
     @property
     def location(self) -> str:
@@ -134,9 +137,7 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
-        if self._closed:
-            raise StorageError("database is closed")
-        async with self._pool.connection() as connection, connection.transaction():
+        async with self._open_pool().connection() as connection, connection.transaction():
             yield _Connection(connection)
 
     def dialect_ddl(self, sql: str) -> str:
@@ -194,11 +195,16 @@ class PostgresDatabase(Database):
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            await self._pool.close()
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                await pool.close()
+
+    def _open_pool(self) -> AsyncConnectionPool:
+        if self._pool is None:
+            raise StorageError("database is closed" if self._closed else "database is not open")
+        return self._pool
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[_Connection]:
-        if self._closed:
-            raise StorageError("database is closed")
-        async with self._pool.connection() as connection:
+        async with self._open_pool().connection() as connection:
             yield _Connection(connection)

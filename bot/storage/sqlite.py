@@ -81,9 +81,9 @@ class _Transaction:
 class SqliteDatabase(Database):
     engine = "sqlite"
 
-    def __init__(self, path: Path, writer: _Worker) -> None:
+    def __init__(self, path: Path) -> None:
         self._path = path
-        self._writer: _Worker | None = writer
+        self._writer: _Worker | None = None
         self._readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="sqlite-reader")
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -93,10 +93,16 @@ class SqliteDatabase(Database):
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
+        database = cls(Path(path))
+        await database.connect()
+        return database
+
+    async def connect(self) -> None:
         """Open (creating the file and its folder if needed) with WAL, synchronous=FULL, busy_timeout, foreign keys."""
-        file = Path(path)
-        connection = await asyncio.to_thread(_connect, file)
-        return cls(file, _Worker(connection, "sqlite-writer"))
+        if self._closed:
+            raise StorageError("database is closed")
+        if self._writer is None:
+            self._writer = _Worker(await asyncio.to_thread(_connect, self._path), "sqlite-writer")
 
     @property
     def location(self) -> str:
@@ -189,12 +195,12 @@ class SqliteDatabase(Database):
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         writer = self._writer
         if writer is None:
-            raise StorageError("database is closed")
+            raise StorageError("database is closed" if self._closed else "database is not open")
         return await writer.run(work)
 
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
-            raise StorageError("database is closed")
+        if self._writer is None:
+            raise StorageError("database is closed" if self._closed else "database is not open")
         return await asyncio.wrap_future(self._readers.submit(lambda: work(self._reader())))
 
     def _reader(self) -> sqlite3.Connection:
@@ -209,8 +215,8 @@ class SqliteDatabase(Database):
 
     async def _borrow(self) -> _Worker:
         with self._lock:
-            if self._closed:
-                raise StorageError("database is closed")
+            if self._writer is None:
+                raise StorageError("database is closed" if self._closed else "database is not open")
             if self._idle:
                 return self._idle.pop()
         connection = await asyncio.to_thread(_connect, self._path)

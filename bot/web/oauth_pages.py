@@ -63,7 +63,7 @@ def create_oauth_routes(flow: LinkFlow, *, public_url: str) -> list[BaseRoute]:
 
     async def start_page(request: Request) -> Response:
         ticket = request.query_params.get("t", "")
-        if not flow.ticket_is_valid(ticket):
+        if not await flow.ticket_is_valid(ticket):
             return _expired_ticket(form_targets)
         body = f"""<p>This links your PlanetScale account to your Slack account, so the bot can act as you.
 On the next page PlanetScale shows what access the bot asks for, and you approve it there.</p>
@@ -84,7 +84,7 @@ Otherwise close this page: someone may be trying to get access to your PlanetSca
         existing = request.cookies.get(BROWSER_COOKIE, "")
         # One value per browser, reused across attempts, so a second tab does not spoil the first one's callback.
         browser_secret = existing if looks_like_secret(existing) else new_secret()
-        target = flow.begin(ticket, browser_secret=browser_secret) if ticket is not None else None
+        target = await flow.begin(ticket, browser_secret=browser_secret) if ticket is not None else None
         if target is None:
             return _expired_ticket(form_targets)
         response = RedirectResponse(target, status_code=303)

@@ -35,9 +35,9 @@ async def test_a_webhook_delivery_redraws_the_card_instead_of_posting_a_notice(w
     since = len(bot.slack.response_posts)
     assert bot.command("watch shop").status_code == 200
     assert "Watching `shop`" in (await bot.slack.wait_response(since=since, timeout=10)).body["text"]
-    watch = bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop")
+    watch = await bot.call(bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop"))
     assert watch is not None
-    found = bot.runtime.watches.by_hook(watch.hook_id)
+    found = await bot.call(bot.runtime.watches.by_hook(watch.hook_id))
     assert found is not None
     secret = found[1]
     card = await post_card(bot, "dr post shop 1")
@@ -83,7 +83,7 @@ async def test_a_deleted_card_is_forgotten(demo_bot: RunningBot) -> None:
     )
     card_id = buttons(card)["dr_approve"]["value"].split(".")[0]
     for _ in range(100):  # the bot reads Slack's answer just after the stand-in recorded the call
-        if Cards(demo_bot.runtime.database).get(card_id) is None:
+        if await demo_bot.call(Cards(demo_bot.runtime.database).get(card_id)) is None:
             break
         await asyncio.sleep(0.05)
     since = len(demo_bot.slack.response_posts)

@@ -83,6 +83,7 @@ async def test_a_click_is_claimed_once_and_held_by_a_lease_until_planetscale_has
     winners = [claim for claim in claims if claim.won]
     assert len(winners) == 1
     winner = winners[0]
+    assert not winner.took_over
     cards = replicas[0]
     assert {claim.by_user_id for claim in claims if not claim.won} == {
         next(f"U{turn}" for turn, claim in enumerate(claims) if claim.won)
@@ -96,6 +97,7 @@ async def test_a_click_is_claimed_once_and_held_by_a_lease_until_planetscale_has
                                    for _ in range(4)))
     assert sum(claim.won for claim in again) == 1
     retaker = next(claim for claim in again if claim.won)
+    assert retaker.took_over  # from a holder that may have acted: the card is read again before acting
     # The dead holder's token no longer touches the claim; the new holder's finishes it, for good.
     await cards.release_click("k1", winner)
     await cards.finish_click("k1", retaker)

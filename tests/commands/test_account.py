@@ -37,6 +37,6 @@ async def test_logout_then_commands_prompt_to_link(demo_bot: RunningBot, slack_s
     demo_bot.command("logout", actor=BOB_ACTOR)
     reply = await slack_standin.wait_response(since=since)
     assert "Bob" in reply.body["text"]
-    assert not demo_bot.runtime.linking.has_active_grant(BOB_ACTOR.team_id, BOB_ACTOR.user_id)
+    assert not await demo_bot.call(demo_bot.runtime.linking.has_active_grant(BOB_ACTOR.team_id, BOB_ACTOR.user_id))
     body = demo_bot.command("whoami", actor=BOB_ACTOR).json()
     assert "link" in body["text"].lower()

@@ -88,7 +88,9 @@ async def test_branch_delete_asks_first_runs_once_and_is_audited(demo_bot: Runni
     again = await demo_bot.slack.wait_response(since=since)
     assert "expired or was already answered" in again.body["text"]
     assert len(demo_bot.planetscale.calls("DELETE", paths.BRANCH)) == deletes_before + 1
-    entries = AuditLog(demo_bot.runtime.database).recent(team_id=ALICE.team_id, organization="acme", database="shop")
+    entries = await demo_bot.call(
+        AuditLog(demo_bot.runtime.database).recent(team_id=ALICE.team_id, organization="acme", database="shop")
+    )
     assert [(entry.action, entry.result) for entry in entries[:2]] == [("branch delete", "ok"), ("branch create", "ok")]
     assert entries[0].user_id == ALICE.user_id
 

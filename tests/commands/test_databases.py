@@ -36,14 +36,14 @@ async def test_channel_db_is_checked_stored_used_and_cleared(demo_bot: RunningBo
     channels = ChannelPreferences(demo_bot.runtime.database)
     unknown = everything(await reply(demo_bot, "channel db nosuchdb"))
     assert "found no database `nosuchdb`" in unknown
-    assert channels.default_database(ALICE.team_id, ALICE.channel_id) is None
+    assert await demo_bot.call(channels.default_database(ALICE.team_id, ALICE.channel_id)) is None
     chosen = everything(await reply(demo_bot, "channel db shop"))
     assert "now uses `shop`" in chosen
     assert "may omit it" in chosen
-    assert channels.default_database(ALICE.team_id, ALICE.channel_id) == "shop"
+    assert await demo_bot.call(channels.default_database(ALICE.team_id, ALICE.channel_id)) == "shop"
     assert "Branches of acme/shop" in everything(await reply(demo_bot, "branch list"))
     assert "no longer has a default database (it was `shop`)" in everything(await reply(demo_bot, "channel db --clear"))
-    assert channels.default_database(ALICE.team_id, ALICE.channel_id) is None
+    assert await demo_bot.call(channels.default_database(ALICE.team_id, ALICE.channel_id)) is None
     assert "nothing changed" in everything(await reply(demo_bot, "channel db --clear"))
     usage_error(demo_bot, "channel db")
     usage_error(demo_bot, "channel db shop --clear")

@@ -15,7 +15,7 @@ async def test_org_list_show_and_switch(demo_bot: RunningBot) -> None:
     assert "Organization acme" in everything(await reply(demo_bot, "org show"))
     assert "switched" not in everything(await reply(demo_bot, "org show acme"))
     assert "now use the organization `acme`" in everything(await reply(demo_bot, "org switch acme"))
-    stored = UserPreferences(demo_bot.runtime.database).default_org(ALICE.team_id, ALICE.user_id)
+    stored = await demo_bot.call(UserPreferences(demo_bot.runtime.database).default_org(ALICE.team_id, ALICE.user_id))
     assert stored == "acme"
     assert "your default" in everything(await reply(demo_bot, "org list"))
 
@@ -24,7 +24,8 @@ async def test_org_switch_to_an_org_one_is_not_in_is_refused_and_stores_nothing(
     text = everything(await reply(demo_bot, "org switch globex"))
     assert "found no organization `globex`" in text
     assert "user:read_organizations" in text
-    assert UserPreferences(demo_bot.runtime.database).default_org(ALICE.team_id, ALICE.user_id) is None
+    users = UserPreferences(demo_bot.runtime.database)
+    assert await demo_bot.call(users.default_org(ALICE.team_id, ALICE.user_id)) is None
 
 
 def test_org_wrong_input(demo_bot: RunningBot) -> None:

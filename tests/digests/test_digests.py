@@ -11,11 +11,13 @@ from datetime import UTC, datetime, time
 from bot.digests.schedule import Timing
 from bot.digests.service import DigestService
 from bot.digests.store import Subscription, Subscriptions
+from bot.linking import AccountLinking, oauth_app
 from bot.planetscale import PlanetScaleClient
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackChannel, SlackStandIn
 from bot.slack.app import build_web_client
 from bot.slack.port import WebApiSlackPort
+from bot.storage import Database, open_database
 from tests.support.bot import RunningBot
 from tests.support.slack import BOB_ACTOR, Actor, digests_in
 
@@ -27,21 +29,38 @@ BERLIN_11 = Timing(at=time(11, 0), tz="Europe/Berlin", daily=False)
 
 
 @asynccontextmanager
+async def own_database(bot: RunningBot) -> AsyncIterator[Database]:
+    """The bot's database, through connections of this test's event loop (as another process would open it)."""
+    database = await open_database(bot.runtime.settings.bot_database)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@asynccontextmanager
 async def service(bot: RunningBot, now: Callable[[], datetime]) -> AsyncIterator[DigestService]:
     """A digest runner on this test's event loop, over the bot's database, grants and stand-ins (as cron runs it)."""
     settings = bot.runtime.settings
     assert settings.slack_bot_token is not None
-    async with PlanetScaleClient(base_url=settings.planetscale_api_url) as planetscale:
-        slack = build_web_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    async with PlanetScaleClient(base_url=settings.planetscale_api_url) as planetscale, own_database(bot) as database:
+        slack = WebApiSlackPort(
+            build_web_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+        )
+        accounts = AccountLinking.build(
+            database=database, keys=settings.encryption_keys(), app=oauth_app(settings), planetscale=planetscale,
+            notifier=slack, public_url=settings.public_url(),
+        )
         yield DigestService(
-            subscriptions=Subscriptions(bot.runtime.database), accounts=bot.runtime.linking,
-            planetscale=planetscale, slack=WebApiSlackPort(slack), now=now,
+            subscriptions=Subscriptions(database), accounts=accounts, planetscale=planetscale, slack=slack, now=now
         )
 
 
 def subscribe(bot: RunningBot, channel: str, *, owner: str = ALICE.user_id, database: str = "shop") -> None:
-    Subscriptions(bot.runtime.database).subscribe(
-        Subscription(ALICE.team_id, channel, "acme", database, owner, BERLIN_11)
+    bot.run(
+        Subscriptions(bot.runtime.database).subscribe(
+            Subscription(ALICE.team_id, channel, "acme", database, owner, BERLIN_11)
+        )
     )
 
 
@@ -98,7 +117,7 @@ async def test_one_read_per_grant_and_database(demo_bot: RunningBot, slack_stand
 
 async def test_a_gone_grant_is_named_in_the_digest(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
     subscribe(demo_bot, ALICE.channel_id, owner=BOB_ACTOR.user_id)
-    await demo_bot.runtime.linking.forget_users(BOB_ACTOR.team_id, [BOB_ACTOR.user_id])
+    await demo_bot.call(demo_bot.runtime.linking.forget_users(BOB_ACTOR.team_id, [BOB_ACTOR.user_id]))
     async with service(demo_bot, lambda: DUE) as runner:
         assert (await runner.run()).posted == 1
     [message] = digests_in(slack_standin, ALICE.channel_id)
@@ -122,16 +141,17 @@ async def test_a_slack_429_mid_run_is_waited_out(demo_bot: RunningBot, slack_sta
 async def test_a_claim_left_by_a_crash_is_taken_again_later(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
     subscribe(demo_bot, ALICE.channel_id)
     clock = {"now": 1_795_000_000.0}
-    store = Subscriptions(demo_bot.runtime.database, clock=lambda: clock["now"])
-    [subscription] = store.all()
-    slot = DUE.date()
-    assert store.claim_slot(subscription, slot)  # claimed, then the process died before posting
-    assert not store.claim_slot(subscription, slot)
-    clock["now"] += 601
-    assert store.claim_slot(subscription, slot)
-    store.mark_posted(subscription, slot)
-    clock["now"] += 10_000
-    assert not store.claim_slot(subscription, slot)  # posted slots are never taken again
+    async with own_database(demo_bot) as database:
+        store = Subscriptions(database, clock=lambda: clock["now"])
+        [subscription] = await store.all()
+        slot = DUE.date()
+        assert await store.claim_slot(subscription, slot)  # claimed, then the process died before posting
+        assert not await store.claim_slot(subscription, slot)
+        clock["now"] += 601
+        assert await store.claim_slot(subscription, slot)
+        await store.mark_posted(subscription, slot)
+        clock["now"] += 10_000
+        assert not await store.claim_slot(subscription, slot)  # posted slots are never taken again
 
 
 async def test_1000_subscriptions_over_100_databases_read_each_database_once(
@@ -140,12 +160,20 @@ async def test_1000_subscriptions_over_100_databases_read_each_database_once(
     assert demo_bot.planetscale is not None
     world = demo_bot.planetscale.world
     store = Subscriptions(demo_bot.runtime.database)
+    subscriptions = []
     for number in range(100):
         world.add_database("acme", f"db-{number:03d}")
         for copy in range(10):
             channel = f"C{number:03d}{copy:02d}SCALE"
             slack_standin.add_channel(SlackChannel(id=channel, name=channel.lower(), members={ALICE.user_id}))
-            store.subscribe(Subscription(ALICE.team_id, channel, "acme", f"db-{number:03d}", ALICE.user_id, BERLIN_11))
+            subscriptions.append(
+                Subscription(ALICE.team_id, channel, "acme", f"db-{number:03d}", ALICE.user_id, BERLIN_11)
+            )
+
+    async def subscribe_all() -> None:
+        await asyncio.gather(*(store.subscribe(subscription) for subscription in subscriptions))
+
+    await demo_bot.call(subscribe_all())
     before = len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS))
     async with service(demo_bot, lambda: DUE) as runner:
         report = await runner.run()

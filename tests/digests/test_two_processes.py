@@ -38,9 +38,11 @@ async def test_two_cron_runs_at_once_post_a_due_digest_once(
     demo_bot: RunningBot, slack_standin: SlackStandIn, tmp_path: Path
 ) -> None:
     a_minute_ago = (datetime.now(UTC) - timedelta(minutes=1)).time().replace(second=0, microsecond=0)
-    Subscriptions(demo_bot.runtime.database).subscribe(
-        Subscription(ALICE.team_id, ALICE.channel_id, "acme", "shop", ALICE.user_id,
-                     Timing(at=a_minute_ago, tz="UTC", daily=True))
+    await demo_bot.call(
+        Subscriptions(demo_bot.runtime.database).subscribe(
+            Subscription(ALICE.team_id, ALICE.channel_id, "acme", "shop", ALICE.user_id,
+                         Timing(at=a_minute_ago, tz="UTC", daily=True))
+        )
     )
     env = _environment(demo_bot.runtime.settings, tmp_path)
     runs = [

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 async def test_a_person_links_through_the_pages_in_a_browser(rig: Rig, browser_page: Page) -> None:
     rig.oauth.consent = ConsentPage()
 
-    await browser_page.goto(rig.start_url())
+    await browser_page.goto(await rig.start_url())
     assert await browser_page.title() == "Link your PlanetScale account · pscale-bot"
     continue_button = browser_page.get_by_role("button", name="Continue to PlanetScale")
     await continue_button.click()
@@ -45,7 +45,7 @@ async def test_a_person_links_through_the_pages_in_a_browser(rig: Rig, browser_p
 
 
 async def test_a_used_ticket_and_a_foreign_callback_show_clear_pages(rig: Rig, browser_page: Page) -> None:
-    start_url = rig.start_url()
+    start_url = await rig.start_url()
     await browser_page.goto(start_url)
     await browser_page.get_by_role("button", name="Continue to PlanetScale").click()
     await browser_page.wait_for_url(f"**{CALLBACK_PATH}?**")  # auto-approved: straight back, linked

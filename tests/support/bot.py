@@ -6,11 +6,12 @@ stand-ins). Requests reach it over HTTP with signatures made by slack_sdk's own 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Coroutine, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from cryptography.fernet import Fernet
@@ -25,10 +26,11 @@ from bot.sandbox.slack import SlackError, SlackStandIn
 from bot.sandbox.slack.limits import check_message
 from tests.support.oauth_browser import Browser, link_button_url
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
-from tests.support.servers import bind_loopback, serve_asgi
+from tests.support.servers import bind_loopback, serve_asgi, serve_asgi_in_loop
 from tests.support.slack import Actor, SignedRequest, slash_command
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,8 +39,20 @@ class RunningBot:
     runtime: Runtime
     slack: SlackStandIn
     http: httpx.Client
+    loop: asyncio.AbstractEventLoop | None = None
     planetscale: ServedPlanetScale | None = None
     oauth: PlanetScaleOAuthServer | None = None
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` (a call on the bot's storage, say) in the bot's own event loop, and wait for it: the database
+        belongs to that loop (a PostgreSQL pool cannot be used from another)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout=30)
+
+    async def call(self, work: Coroutine[Any, Any, T]) -> T:
+        """`run`, awaitable from an async test (whose event loop is not the bot's)."""
+        assert self.loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop))
 
     def post_events(self, request: SignedRequest, **kwargs: Any) -> httpx.Response:
         return self.http.post(f"{self.base_url}/slack/events", content=request.body, headers=request.headers, **kwargs)
@@ -135,8 +149,9 @@ def run_bot(
             overrides.setdefault("planetscale_revoke_url", f"{oauth_url}/oauth/revoke")
         runtime = build_runtime(bot_settings(slack=slack, data_dir=data_dir, mode=mode, **overrides), mode=mode)
         runtime.reconcile = reconcile
-        base_url = stack.enter_context(serve_asgi(create_web_app(runtime=runtime), sock=sock))
+        base_url, loop = stack.enter_context(serve_asgi_in_loop(create_web_app(runtime=runtime), sock=sock))
         http = stack.enter_context(httpx.Client(timeout=10))
         yield RunningBot(
-            base_url=base_url, runtime=runtime, slack=slack, http=http, planetscale=served_api, oauth=oauth
+            base_url=base_url, runtime=runtime, slack=slack, http=http, loop=loop, planetscale=served_api,
+            oauth=oauth,
         )

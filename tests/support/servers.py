@@ -34,11 +34,30 @@ def serve_asgi(
 ) -> Iterator[str]:
     """Serve `app` on an ephemeral port (or on `sock`, from `bind_loopback`) in a background thread; yields its base
     URL (no trailing slash)."""
+    with serve_asgi_in_loop(app, host=host, lifespan=lifespan, sock=sock) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def serve_asgi_in_loop(
+    app: Any, *, host: str = "127.0.0.1", lifespan: str = "on", sock: socket.socket | None = None
+) -> Iterator[tuple[str, asyncio.AbstractEventLoop]]:
+    """`serve_asgi`, also yielding the event loop that serves: what the app holds that belongs to that loop (a
+    PostgreSQL pool) is used from a test through `asyncio.run_coroutine_threadsafe(…, loop)`."""
     sock = sock or bind_loopback(host)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False)
     server = _Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    loop = asyncio.new_event_loop()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.serve(sockets=[sock]))
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     deadline = 10.0
     step = 0.01
@@ -51,7 +70,7 @@ def serve_asgi(
         threading.Event().wait(step)
         waited += step
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://{host}:{port}", loop
     finally:
         server.should_exit = True
         thread.join(timeout=10)

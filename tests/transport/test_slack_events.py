@@ -156,5 +156,5 @@ def test_health_readiness_and_metrics(bot: RunningBot) -> None:
 
 
 def test_readyz_is_503_when_the_database_is_gone(bot: RunningBot) -> None:
-    bot.runtime.database.close()
+    bot.run(bot.runtime.database.close())
     assert httpx.get(f"{bot.base_url}/readyz").status_code == 503

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bot.render import watch as render
@@ -44,12 +43,12 @@ async def test_watch_delivers_signed_events_once_and_unwatch_removes_it(
     assert bot.planetscale is not None
     assert "Watching `shop`" in await _reply(bot, "watch shop")
     assert len(bot.planetscale.calls("POST", paths.WEBHOOKS)) == 1
-    watch = bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop")
+    watch = await bot.call(bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop"))
     assert watch is not None
-    found = bot.runtime.watches.by_hook(watch.hook_id)
+    found = await bot.call(bot.runtime.watches.by_hook(watch.hook_id))
     assert found is not None
     _, secret = found
-    assert secret.encode() not in Path(bot.runtime.settings.bot_database).read_bytes()
+    assert secret not in str(await bot.call(bot.runtime.database.fetchall("SELECT * FROM watches")))
 
     url = f"{bot.base_url}/webhooks/planetscale/{watch.hook_id}"
     payload = {
@@ -76,7 +75,7 @@ async def test_watch_delivers_signed_events_once_and_unwatch_removes_it(
     assert len(queued) == 1  # the replay, sent before the later event, posted nothing
 
     assert "Stopped watching" in await _reply(bot, "unwatch shop")
-    assert bot.runtime.watches.by_hook(watch.hook_id) is None
+    assert await bot.call(bot.runtime.watches.by_hook(watch.hook_id)) is None
     assert len(bot.planetscale.calls("DELETE", paths.WEBHOOK)) == 1
     assert bot.http.post(url, content=body, headers=headers).status_code == 404
 
