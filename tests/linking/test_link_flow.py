@@ -83,7 +83,7 @@ async def test_a_callback_without_the_cookie_is_refused_and_does_not_spoil_the_r
     refused = stranger.http.get(callback)
     assert_refused(refused.text, refused.status_code, "invalid_browser")
     assert rig.oauth.counters.exchanges == 0
-    assert not (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
+    assert not await (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
 
     assert owner.http.get(callback).status_code == 200  # the state was not used up by the stranger
 
@@ -122,7 +122,7 @@ async def test_access_denied_is_refused(rig: Rig, browsers: list[Browser]) -> No
     refused = browser.http.get(callback)
     assert_refused(refused.text, refused.status_code, "access_denied")
     assert rig.oauth.counters.exchanges == 0
-    assert not (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
+    assert not await (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
 
 
 async def test_a_failing_exchange_is_refused_once(rig: Rig, browsers: list[Browser]) -> None:
@@ -136,7 +136,7 @@ async def test_a_failing_exchange_is_refused_once(rig: Rig, browsers: list[Brows
     replay = browser.http.get(callback)
     assert_refused(replay.text, replay.status_code, "invalid_state")
     assert rig.oauth.counters.exchanges == 1
-    assert not (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
+    assert not await (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
     assert rig.notifier.notices == []
 
 
@@ -164,7 +164,7 @@ async def test_a_fresh_token_refused_twice_fails_the_link_and_is_revoked(rig: Ri
     refused = browsers[0].link(rig.start_url())
     assert_refused(refused.text, refused.status_code, "exchange_failed")
     assert rig.oauth.counters.revocations == 2  # both the access and the refresh token
-    assert not (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
+    assert not await (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
 
 
 async def test_the_ticket_survives_a_look_but_not_a_use(rig: Rig, browsers: list[Browser]) -> None:
