@@ -16,6 +16,7 @@ from bot.storage.database import Clock, Database
 TOKEN_EPSILON = 1e-9
 # Tokens as of now: the stored count plus what has refilled since, capped at the burst. A clock behind the one
 # that wrote `refilled_at` (another replica's) refills nothing rather than taking tokens away.
+_ATTEMPTS = 5
 _REFILLED = "tokens + (CASE WHEN ? > refilled_at THEN (? - refilled_at) * ? ELSE 0 END)"
 
 
@@ -31,7 +32,7 @@ class RateBudgets:
             raise ValueError("a budget needs a positive rate and a burst of at least one")
         now = self._clock()
         refill = (now, now, per_second)
-        for _ in range(2):  # the second time round, after creating the bucket
+        for _ in range(_ATTEMPTS):
             taken = await self._database.execute(
                 f"UPDATE rate_budgets SET tokens = (CASE WHEN {_REFILLED} > ? THEN ? ELSE {_REFILLED} END) - 1,"  # noqa: S608 - constant SQL
                 " refilled_at = CASE WHEN ? > refilled_at THEN ? ELSE refilled_at END"
@@ -41,10 +42,13 @@ class RateBudgets:
             if taken:
                 return 0.0
             row = await self._database.fetchone(f"SELECT {_REFILLED} FROM rate_budgets WHERE name = ?", (*refill, name))  # noqa: S608 - constant SQL
-            if row is not None:
-                return max((1 - float(row[0])) / per_second, TOKEN_EPSILON)
-            await self._database.execute(
-                "INSERT INTO rate_budgets (name, tokens, refilled_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                (name, float(burst), now),
-            )
-        raise RuntimeError(f"rate budget {name} vanished while in use")  # pragma: no cover
+            if row is None:  # first use: create it full, then take from it
+                await self._database.execute(
+                    "INSERT INTO rate_budgets (name, tokens, refilled_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (name) DO NOTHING",
+                    (name, float(burst), now),
+                )
+            elif float(row[0]) < 1 - TOKEN_EPSILON:
+                return (1 - float(row[0])) / per_second
+            # else: created, or refilled, by another taker between our two statements: try again.
+        return TOKEN_EPSILON  # pragma: no cover - only under a stampede: ask again at once

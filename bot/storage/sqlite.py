@@ -5,9 +5,10 @@ Three kinds of connection to the one file, each only ever used by its own thread
   when another process holds the write lock, that thread waits (`busy_timeout`), not the event loop;
 - readers: two threads with a connection each, for SELECTs. In WAL mode a reader never waits for a writer, so a
   lookup stays fast while a write waits for the lock;
-- transactions: each `transaction()` borrows a connection that comes with a thread of its own, and begins with
-  BEGIN IMMEDIATE. Its own thread means a transaction that holds the lock can always take its next step, whatever
-  else is waiting.
+- transactions: one connection with a thread of its own, taken by one `transaction()` at a time (SQLite has one
+  writer, and BEGIN IMMEDIATE makes every transaction a writer, so more at once would only wait on each other).
+  Its own thread means a transaction that holds the lock can always take its next step, whatever else is waiting;
+  the others wait their turn in the event loop, not in a thread.
 
 sqlite-utils is the window on the file's schema and contents: which tables exist (`/readyz`, `move-database`) and
 reading every row of a table (`move-database`).
@@ -16,6 +17,7 @@ reading every row of a table (`move-database`).
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import sqlite3
 import threading
@@ -45,7 +47,6 @@ T = TypeVar("T")
 # waits off the event loop), and the person still hears back, late, rather than reading "database is locked".
 BUSY_TIMEOUT_MS = 10_000
 READER_THREADS = 2
-IDLE_TRANSACTION_CONNECTIONS = 4
 
 
 class _Worker:
@@ -61,6 +62,48 @@ class _Worker:
     def close(self) -> None:
         self._thread.submit(self.connection.close).result()
         self._thread.shutdown(wait=True)
+
+
+class _Turns:
+    """A first-come, first-served lock that waits without blocking any event loop, whichever loop asks (a test may
+    share one `SqliteDatabase` between its own loop and a server's)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held = False
+        self._waiting: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = collections.deque()
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if not self._held:
+                self._held = True
+                return
+            turn: asyncio.Future[None] = loop.create_future()
+            self._waiting.append((loop, turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            with self._lock:
+                if (loop, turn) in self._waiting:  # never given the turn: just leave the queue
+                    self._waiting.remove((loop, turn))
+                    raise
+            self.release()  # given the turn as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        with self._lock:
+            if not self._waiting:
+                self._held = False
+                return
+            loop, turn = self._waiting.popleft()
+        # Still held: the turn goes straight to the next waiter (in its own loop's thread).
+        loop.call_soon_threadsafe(_give_turn, turn)
+
+
+def _give_turn(turn: asyncio.Future[None]) -> None:
+    if not turn.done():
+        turn.set_result(None)
 
 
 class _Transaction:
@@ -88,7 +131,8 @@ class SqliteDatabase(Database):
         self._local = threading.local()
         self._lock = threading.Lock()
         self._reader_connections: list[sqlite3.Connection] = []
-        self._idle: list[_Worker] = []
+        self._transactions: _Worker | None = None
+        self._turns = _Turns()
         self._closed = False
 
     @classmethod
@@ -103,6 +147,7 @@ class SqliteDatabase(Database):
             raise StorageError("database is closed")
         if self._writer is None:
             self._writer = _Worker(await asyncio.to_thread(_connect, self._path), "sqlite-writer")
+            self._transactions = _Worker(await asyncio.to_thread(_connect, self._path), "sqlite-transaction")
 
     @property
     def location(self) -> str:
@@ -127,8 +172,11 @@ class SqliteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
-        worker = await self._borrow()
+        await self._turns.acquire()
         try:
+            worker = self._transactions
+            if worker is None:
+                raise StorageError("database is closed" if self._closed else "database is not open")
             await worker.run(lambda connection: connection.execute("BEGIN IMMEDIATE"))
             try:
                 yield _Transaction(worker)
@@ -137,7 +185,7 @@ class SqliteDatabase(Database):
                 raise
             await worker.run(lambda connection: connection.execute("COMMIT"))
         finally:
-            self._give_back(worker)
+            self._turns.release()
 
     async def table_names(self) -> list[str]:
         return await self._read(lambda connection: _table_names(sqlite_utils.Database(connection)))
@@ -171,12 +219,12 @@ class SqliteDatabase(Database):
             if self._closed:
                 return
             self._closed = True
-            writer, self._writer = self._writer, None
-            idle, self._idle = self._idle, []
-        await asyncio.to_thread(self._close_all, writer, idle)
+            workers = [worker for worker in (self._writer, self._transactions) if worker is not None]
+            self._writer = self._transactions = None
+        await asyncio.to_thread(self._close_all, workers)
 
-    def _close_all(self, writer: _Worker | None, idle: list[_Worker]) -> None:
-        for worker in [*idle, *([writer] if writer else [])]:
+    def _close_all(self, workers: list[_Worker]) -> None:
+        for worker in workers:
             worker.close()
         with self._lock:
             readers, self._reader_connections = self._reader_connections, []
@@ -212,22 +260,6 @@ class SqliteDatabase(Database):
             with self._lock:
                 self._reader_connections.append(connection)
         return connection
-
-    async def _borrow(self) -> _Worker:
-        with self._lock:
-            if self._writer is None:
-                raise StorageError("database is closed" if self._closed else "database is not open")
-            if self._idle:
-                return self._idle.pop()
-        connection = await asyncio.to_thread(_connect, self._path)
-        return _Worker(connection, "sqlite-transaction")
-
-    def _give_back(self, worker: _Worker) -> None:
-        with self._lock:
-            if not self._closed and len(self._idle) < IDLE_TRANSACTION_CONNECTIONS:
-                self._idle.append(worker)
-                return
-        threading.Thread(target=worker.close, daemon=True).start()
 
 
 def _is_read(sql: str) -> bool:
