@@ -27,7 +27,7 @@ from bot.digests.store import Subscriptions
 from bot.linking import AccountLinking, oauth_app
 from bot.linking.crypto import SecretBox
 from bot.metrics import Metrics
-from bot.planetscale import PlanetScaleClient
+from bot.planetscale import Pacer, PlanetScaleClient
 from bot.slack.app import SlackIdentity, build_bolt_app, build_web_client
 from bot.slack.events_endpoint import SlackEventsEndpoint
 from bot.slack.port import WebApiSlackPort
@@ -39,7 +39,9 @@ from bot.storage import (
     Database,
     IdempotencyKeys,
     PendingCommands,
+    RateBudgets,
     UserPreferences,
+    database_at,
 )
 from bot.tasks import TaskTracker
 from bot.watch.store import Watches
@@ -78,7 +80,15 @@ class Runtime:
     _schedule: asyncio.Task[None] | None = None
     _reconciler: asyncio.Task[None] | None = None
 
+    async def open_storage(self) -> None:
+        """Connect the database (in this event loop) and bring its schema up to date: replicas starting together
+        wait for one another (an advisory lock on PostgreSQL, the write lock on SQLite) and apply each migration
+        once."""
+        await self.database.connect()
+        await self.database.migrate()
+
     async def start(self) -> None:
+        await self.open_storage()
         # In the background: Slack may be slow or (in the sandbox) served by this very process, not yet listening.
         self.tasks.spawn(self.identity.load(), name="slack identity")
         self._schedule = asyncio.get_running_loop().create_task(self._run_schedule(), name="digest schedule")
@@ -87,10 +97,10 @@ class Runtime:
         if self.socket is not None:
             await self.socket.connect()
 
-    def housekeeping(self) -> None:
+    async def housekeeping(self) -> None:
         """Forget what is past any replay: Slack retries an event within the hour and a webhook delivery older than
         what a card shows is ignored anyway, so two days of idempotency keys is plenty."""
-        pruned = self.idempotency_keys.prune_older_than(KEEP_IDEMPOTENCY_KEYS_SECONDS)
+        pruned = await self.idempotency_keys.prune_older_than(KEEP_IDEMPOTENCY_KEYS_SECONDS)
         if pruned:
             log.info("pruned %d old idempotency keys", pruned)
 
@@ -99,7 +109,7 @@ class Runtime:
         `pscale-bot digest` harmless)."""
         while True:
             try:
-                self.housekeeping()
+                await self.housekeeping()
                 report = await self.digests.run()
                 if report.posted or report.failures:
                     log.info("digests: %d posted, %d failed", report.posted, len(report.failures))
@@ -124,21 +134,23 @@ class Runtime:
             await self.socket.close()
         await self.tasks.drain(grace_seconds=SHUTDOWN_DRAIN_SECONDS)
         await self.planetscale.aclose()
-        self.database.close()
+        await self.database.close()
 
 
 def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) -> Runtime:
     """`port`: where this process listens, when it is not `PORT` (`serve --port`); it is part of the default
-    BOT_PUBLIC_URL and so of the OAuth redirect URI."""
-    database = Database.open(settings.bot_database)
-    database.migrate()
+    BOT_PUBLIC_URL and so of the OAuth redirect URI. The database is connected by `start()` (or `open_storage()`),
+    in the event loop that serves."""
+    database = database_at(settings.bot_database)
+    budgets = RateBudgets(database)
     metrics = Metrics()
     tasks = TaskTracker()
     channels = ChannelPreferences(database)
     bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     client = build_web_client(token=bot_token, base_url=settings.slack_api_url)
     identity = SlackIdentity(client)
-    planetscale = PlanetScaleClient(base_url=settings.planetscale_api_url)
+    # Pacing and the chat.update budget are shared with every process on this database (replicas, the cron).
+    planetscale = PlanetScaleClient(base_url=settings.planetscale_api_url, pacer=Pacer(shared=budgets))
     slack_port = WebApiSlackPort(client)
     linking = AccountLinking.build(
         database=database,
@@ -161,7 +173,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         accounts=linking,
         planetscale=planetscale,
         slack=slack_port,
-        updates=CardUpdates(slack_port, tasks, on_gone=card_store.forget_message),
+        updates=CardUpdates(slack_port, tasks, on_gone=card_store.forget_message, shared=budgets),
         audit=audit,
         idempotency_keys=idempotency_keys,
     )

@@ -4,6 +4,10 @@ Slack allows `chat.update` at tier 3, about 50 calls a minute per workspace. Man
 queue, the reconciler's progress ticks) could spend it all on cosmetic changes while a click waits. So updates queue
 here: one pending update per message (the newest drawing replaces an older one not yet sent), state changes before
 cosmetic ones, and a token bucket paces the calls.
+
+Replicas share the workspace's allowance: given the storage's `RateBudgets`, each call also takes a token from one
+bucket in the database (one bot token is one workspace), so two replicas together stay at 50 a minute. If the
+database cannot be asked, the update goes out on this process's own bucket: a card must not freeze for that.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from typing import Protocol
 
 from bot.ports import SlackRefused
 from bot.render.message import Message
+from bot.storage import RateBudgets
 from bot.tasks import TaskTracker
 
 log = logging.getLogger(__name__)
 
 PER_MINUTE = 50
 BURST = 10
+SHARED_BUDGET = "slack:chat.update"
 # chat.update errors that mean the message will never take an update again (deleted, or its channel gone).
 GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived"})
 
@@ -51,11 +57,13 @@ class CardUpdates:
         burst: float = BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        on_gone: Callable[[str, str], None] | None = None,
+        on_gone: Callable[[str, str], Awaitable[None]] | None = None,
+        shared: RateBudgets | None = None,
     ) -> None:
         """`on_gone(channel, ts)` hears of a message that can no longer be updated, so its card can be dropped."""
         self._slack = slack
         self._on_gone = on_gone
+        self._shared = shared
         self._tasks = tasks
         self._rate = per_minute / 60.0
         self._burst = burst
@@ -104,7 +112,7 @@ class CardUpdates:
             except SlackRefused as refused:
                 log.warning("updating a card failed: %s", refused.code)
                 if refused.code in GONE and self._on_gone is not None:
-                    self._on_gone(channel, ts)
+                    await self._on_gone(channel, ts)
             except OSError as error:
                 log.warning("updating a card failed: %s", type(error).__name__)
 
@@ -115,5 +123,14 @@ class CardUpdates:
             self._refilled_at = now
             if self._tokens >= 1:
                 self._tokens -= 1
-                return
+                break
             await self._sleep((1 - self._tokens) / self._rate)
+        while self._shared is not None:
+            try:
+                wait = await self._shared.take(SHARED_BUDGET, per_second=self._rate, burst=self._burst)
+            except Exception:
+                log.warning("the shared chat.update budget could not be read; pacing this process alone", exc_info=True)
+                return
+            if wait <= 0:
+                return
+            await self._sleep(wait)

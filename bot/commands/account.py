@@ -12,7 +12,7 @@ from bot.render.message import Message
 
 
 class AccountService(Protocol):
-    def link_offer(self, team_id: str, user_id: str) -> LinkOffer: ...
+    async def link_offer(self, team_id: str, user_id: str) -> LinkOffer: ...
 
     async def whoami(self, team_id: str, user_id: str) -> LinkedAccount | None: ...
 
@@ -23,7 +23,7 @@ def account_handlers(accounts: AccountService) -> dict[str, CommandHandler]:
     async def whoami(ctx: CommandContext) -> Message:
         account = await accounts.whoami(ctx.caller.team_id, ctx.caller.user_id)
         if account is None:  # unlinked since the dispatcher checked
-            offer = accounts.link_offer(ctx.caller.team_id, ctx.caller.user_id)
+            offer = await accounts.link_offer(ctx.caller.team_id, ctx.caller.user_id)
             return render.link_prompt(url=offer.url, minutes=offer.valid_minutes)
         return render.whoami(
             render.WhoAmI(

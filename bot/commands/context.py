@@ -48,7 +48,9 @@ class CommandContext:
         """The org this command acts in: `--org`, else the user's default (`org switch`), else their only org."""
         if self._organization is not None:
             return self._organization
-        chosen = self.invocation.org or self.user_preferences.default_org(self.caller.team_id, self.caller.user_id)
+        chosen = self.invocation.org or await self.user_preferences.default_org(
+            self.caller.team_id, self.caller.user_id
+        )
         if chosen is None:
             chosen = await self._only_organization()
         self._organization = chosen

@@ -85,27 +85,27 @@ class CommandDispatcher:
         self._pending = pending
         self._audit = audit
 
-    def accept(self, request: CommandRequest, *, confirmed: bool = False) -> Accepted:
-        default_database = self._channels.default_database(request.team_id, request.channel_id)
+    async def accept(self, request: CommandRequest, *, confirmed: bool = False) -> Accepted:
+        default_database = await self._channels.default_database(request.team_id, request.channel_id)
         parsed = parse(request.text, default_database=default_database)
         if isinstance(parsed, ParseFailure):
             return Accepted(command="(usage error)", ack=render_usage_error(usage_view(parsed)))
         if parsed.key == "help":
             return Accepted(command="help", ack=render_help(help_view(parsed.topic)))
         if parsed.key == "login":
-            return Accepted(command="login", ack=self._link_prompt(request.team_id, request.user_id))
+            return Accepted(command="login", ack=await self._link_prompt(request.team_id, request.user_id))
         ask_first = parsed.spec.destructive and not confirmed
-        return self._start(
+        return await self._start(
             request.caller, parsed, trigger_id=request.trigger_id, ask_about=request.text if ask_first else None
         )
 
-    def accept_submitted(self, caller: Caller, invocation: Invocation) -> Accepted:
+    async def accept_submitted(self, caller: Caller, invocation: Invocation) -> Accepted:
         """A create form's submission, which the grammar has already made an `Invocation` (`from_fields`): the same
         grant check, handler, replies and audit as the typed command, with no text to parse. Nothing to confirm:
         no command with a form is destructive (tests/grammar/test_catalog.py)."""
-        return self._start(caller, invocation, trigger_id=None, ask_about=None)
+        return await self._start(caller, invocation, trigger_id=None, ask_about=None)
 
-    def _start(
+    async def _start(
         self, caller: Caller, invocation: Invocation, *, trigger_id: str | None, ask_about: str | None
     ) -> Accepted:
         """The link prompt, the confirmation question (`ask_about`: the typed text to park until confirmed), or the
@@ -113,22 +113,22 @@ class CommandDispatcher:
         handler = self._handlers.get(invocation.key)
         if handler is None:
             return Accepted(command=invocation.key, ack=_not_available(invocation))
-        if handler.needs_grant and not self._accounts.has_active_grant(caller.team_id, caller.user_id):
-            return Accepted(command=invocation.key, ack=self._link_prompt(caller.team_id, caller.user_id))
+        if handler.needs_grant and not await self._accounts.has_active_grant(caller.team_id, caller.user_id):
+            return Accepted(command=invocation.key, ack=await self._link_prompt(caller.team_id, caller.user_id))
         if ask_about is not None:
-            return Accepted(command=invocation.key, ack=self._ask_to_confirm(caller, ask_about, invocation))
+            return Accepted(command=invocation.key, ack=await self._ask_to_confirm(caller, ask_about, invocation))
 
         async def followup() -> Message | None:
             return await self._run(handler, caller, invocation, trigger_id=trigger_id)
 
         return Accepted(command=invocation.key, followup=followup)
 
-    def _link_prompt(self, team_id: str, user_id: str) -> Message:
-        offer = self._accounts.link_offer(team_id, user_id)
+    async def _link_prompt(self, team_id: str, user_id: str) -> Message:
+        offer = await self._accounts.link_offer(team_id, user_id)
         return render_linking.link_prompt(url=offer.url, minutes=offer.valid_minutes)
 
-    def _ask_to_confirm(self, caller: Caller, text: str, invocation: Invocation) -> Message:
-        pending_id = self._pending.park(
+    async def _ask_to_confirm(self, caller: Caller, text: str, invocation: Invocation) -> Message:
+        pending_id = await self._pending.park(
             team_id=caller.team_id, user_id=caller.user_id, channel_id=caller.channel_id, text=text
         )
         target = describe_target(invocation.values)
@@ -140,11 +140,13 @@ class CommandDispatcher:
             minutes=CONFIRMATION_SECONDS // 60,
         )
 
-    def confirm(self, pending_id: str, *, team_id: str, user_id: str, trigger_id: str | None = None) -> Accepted:
+    async def confirm(
+        self, pending_id: str, *, team_id: str, user_id: str, trigger_id: str | None = None
+    ) -> Accepted:
         """The asker clicked `cmd_confirm`: run the parked command once (a double click finds nothing to run)."""
-        pending = self._pending.take(pending_id, team_id=team_id, user_id=user_id)
+        pending = await self._pending.take(pending_id, team_id=team_id, user_id=user_id)
         if pending is None:
-            parked = self._pending.peek(pending_id)
+            parked = await self._pending.peek(pending_id)
             refusal = not_yours() if parked is not None and parked.user_id != user_id else expired()
             return Accepted(command="(confirmation)", ack=refusal)
         request = CommandRequest(
@@ -154,13 +156,13 @@ class CommandDispatcher:
             text=pending.text,
             trigger_id=trigger_id,
         )
-        return self.accept(request, confirmed=True)
+        return await self.accept(request, confirmed=True)
 
-    def cancel(self, pending_id: str, *, team_id: str, user_id: str) -> CancelAnswer:
-        pending = self._pending.take(pending_id, team_id=team_id, user_id=user_id)
+    async def cancel(self, pending_id: str, *, team_id: str, user_id: str) -> CancelAnswer:
+        pending = await self._pending.take(pending_id, team_id=team_id, user_id=user_id)
         if pending is not None:
             return CancelAnswer(cancelled(pending.text.strip()), settled=True)
-        parked = self._pending.peek(pending_id)
+        parked = await self._pending.peek(pending_id)
         refusal = not_yours() if parked is not None and parked.user_id != user_id else expired()
         return CancelAnswer(refusal, settled=False)
 
@@ -184,11 +186,11 @@ class CommandDispatcher:
             return Message(text=f":thinking_face: {refused}")
         except Unauthorized:
             # Refreshing did not help: the grant is gone (revoked in PlanetScale, or the refresh token died).
-            self._record(context, result="failed: PlanetScale no longer accepts the link")
-            return self._link_prompt(caller.team_id, caller.user_id)
+            await self._record(context, result="failed: PlanetScale no longer accepts the link")
+            return await self._link_prompt(caller.team_id, caller.user_id)
         except PlanetScaleError as error:
             log.info("command %s: PlanetScale %s", invocation.key, error)
-            self._record(context, result=f"{'refused' if error.status and error.status < 500 else 'failed'}: "
+            await self._record(context, result=f"{'refused' if error.status and error.status < 500 else 'failed'}: "
                          f"{error.status or 'no response'} {error.message}")
             values: dict[str, object] = dict(invocation.values)
             if context.known_organization is not None:
@@ -200,18 +202,18 @@ class CommandDispatcher:
             self._record(context, result=f"refused: Slack {refused.code}")
             return slack_refused(refused.code, method=refused.method, needed=refused.needed)
         except Exception:
-            self._record(context, result="failed: internal error")
+            await self._record(context, result="failed: internal error")
             raise
-        self._record(context, result="ok")
+        await self._record(context, result="ok")
         return reply
 
-    def _record(self, context: CommandContext, *, result: str) -> None:
+    async def _record(self, context: CommandContext, *, result: str) -> None:
         invocation = context.invocation
         if not invocation.spec.audited:
             return
         values = invocation.values
         database = values.get("database")
-        self._audit.record(
+        await self._audit.record(
             team_id=context.caller.team_id,
             user_id=context.caller.user_id,
             organization=context.known_organization,

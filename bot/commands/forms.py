@@ -45,7 +45,9 @@ async def open_form(ctx: CommandContext, callback_id: str) -> Message | None:
             f"(`/pscale help {ctx.invocation.key}`)."
         )
     draw = render.FORMS[callback_id]
-    known_org = ctx.invocation.org or ctx.user_preferences.default_org(ctx.caller.team_id, ctx.caller.user_id)
+    known_org = ctx.invocation.org or await ctx.user_preferences.default_org(
+        ctx.caller.team_id, ctx.caller.user_id
+    )
     form = render.FormContext(
         channel_id=ctx.caller.channel_id,
         organization=known_org,
@@ -128,15 +130,15 @@ class BranchPickers:
         self._accounts = accounts
         self._planetscale = planetscale
 
-    def _as(self, team_id: str, user_id: str) -> PlanetScaleAPI | None:
-        if not self._accounts.has_active_grant(team_id, user_id):
+    async def _as(self, team_id: str, user_id: str) -> PlanetScaleAPI | None:
+        if not await self._accounts.has_active_grant(team_id, user_id):
             return None
         provider = self._accounts.token_provider(team_id, user_id)
         return self._planetscale.as_user(provider, user_key=(team_id, user_id))
 
     async def databases(self, *, team_id: str, user_id: str, private_metadata: str, typed: str) -> list[dict[str, Any]]:
         form = render.form_of(private_metadata)
-        api = self._as(team_id, user_id)
+        api = await self._as(team_id, user_id)
         organization = form.organization
         if api is None or organization is None:
             return []
@@ -150,7 +152,7 @@ class BranchPickers:
     async def branches(self, *, team_id: str, user_id: str, private_metadata: str, typed: str) -> list[dict[str, Any]]:
         """The branches of the form's database: to branch off, to deploy, or to deploy into."""
         form = render.form_of(private_metadata)
-        api = self._as(team_id, user_id)
+        api = await self._as(team_id, user_id)
         organization, database = form.organization, form.database
         if api is None or organization is None or database is None:
             return []

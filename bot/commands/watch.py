@@ -54,7 +54,7 @@ def watch_handlers(watches: Watches, *, public_url: str, scope_requested: bool) 
             )
         org = await ctx.organization()
         db = ctx.invocation.text("database")
-        existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
+        existing = await watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
         if existing is not None:
             return render.already_watched(db, channel_id=existing.channel_id)
         hook_id = secrets.token_urlsafe(24)
@@ -76,7 +76,7 @@ def watch_handlers(watches: Watches, *, public_url: str, scope_requested: bool) 
         if created.secret is None:
             raise CommandRefused("PlanetScale created the webhook but sent no signing secret; `/pscale unwatch` it.")
         watch = Watch(hook_id, ctx.caller.team_id, ctx.caller.channel_id, org, db, created.id)
-        watches.add(watch, secret=created.secret.get_secret_value(), created_by=ctx.caller.user_id)
+        await watches.add(watch, secret=created.secret.get_secret_value(), created_by=ctx.caller.user_id)
         try:
             await ctx.slack.post_message(
                 channel=ctx.caller.channel_id, message=render.watching_notice(db, user_id=ctx.caller.user_id)
@@ -90,12 +90,12 @@ def watch_handlers(watches: Watches, *, public_url: str, scope_requested: bool) 
     async def forget(ctx: CommandContext, watch: Watch) -> None:
         with contextlib.suppress(NotFound):  # already gone in PlanetScale: forgetting it here is what is left
             await ctx.planetscale.webhooks.delete(watch.org, watch.database, watch.planetscale_webhook_id)
-        watches.remove(watch.hook_id)
+        await watches.remove(watch.hook_id)
 
     async def unwatch(ctx: CommandContext) -> Message:
         org = await ctx.organization()
         db = ctx.invocation.text("database")
-        existing = watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
+        existing = await watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
         if existing is None:
             return render.not_watched(db)
         await forget(ctx, existing)

@@ -2,8 +2,8 @@
 
     linking = AccountLinking.build(database=db, keys=settings.encryption_keys(), app=oauth_app(settings),
                                    planetscale=client, notifier=notifier, public_url=settings.public_url())
-    linking.has_active_grant(team, user)      # ack path: local read only
-    linking.link_offer(team, user)            # ack path: issues a one-time ticket, returns its URL
+    await linking.has_active_grant(team, user)  # ack path: one read of the bot's own storage
+    await linking.link_offer(team, user)        # ack path: issues a one-time ticket, returns its URL
     linking.token_provider(team, user)        # for PlanetScaleClient.as_user
     await linking.whoami(team, user) / logout(team, user) / forget_users(team, users)
     linking.flow                              # the browser part, for bot/web/oauth_pages.py
@@ -115,7 +115,7 @@ class AccountLinking:
         client = oauth or PlanetScaleOAuth(app)
 
         async def tell_to_link_again(grant: Grant) -> None:
-            if not grants.claim_relink_notice(grant.team_id, grant.user_id):
+            if not await grants.claim_relink_notice(grant.team_id, grant.user_id):
                 return
             try:
                 await notifier.tell_link_stopped_working(team_id=grant.team_id, user_id=grant.user_id)
@@ -146,11 +146,11 @@ class AccountLinking:
 
     # ----- the ack path: local reads and writes only ------------------------------------------------------------
 
-    def has_active_grant(self, team_id: str, user_id: str) -> bool:
-        return self._grants.active_grant(team_id, user_id) is not None
+    async def has_active_grant(self, team_id: str, user_id: str) -> bool:
+        return await self._grants.active_grant(team_id, user_id) is not None
 
-    def link_offer(self, team_id: str, user_id: str) -> LinkOffer:
-        ticket = self._tickets.issue(team_id, user_id)
+    async def link_offer(self, team_id: str, user_id: str) -> LinkOffer:
+        ticket = await self._tickets.issue(team_id, user_id)
         url = f"{self._public_url}{START_PATH}?{urlencode({'t': ticket})}"
         return LinkOffer(url=url, valid_minutes=LINK_TTL_SECONDS // 60)
 
@@ -166,7 +166,7 @@ class AccountLinking:
     async def whoami(self, team_id: str, user_id: str) -> LinkedAccount | None:
         """The PlanetScale user, organizations, granted scopes and since when; None when nothing is linked.
         PlanetScale errors propagate (the dispatcher renders them; `Unauthorized` becomes the link prompt)."""
-        grant = self._grants.active_grant(team_id, user_id)
+        grant = await self._grants.active_grant(team_id, user_id)
         if grant is None:
             return None
         api = self._planetscale.as_user(self.token_provider(team_id, user_id), user_key=(team_id, user_id))
@@ -183,7 +183,7 @@ class AccountLinking:
     async def logout(self, team_id: str, user_id: str) -> Unlinked | None:
         """Delete the grant, then revoke both its tokens (revoking one does not revoke the other); None when
         nothing was linked."""
-        removed = self._grants.delete(team_id, user_id)
+        removed = await self._grants.delete(team_id, user_id)
         if removed is None:
             return None
         if not isinstance(removed, Grant):
@@ -195,7 +195,7 @@ class AccountLinking:
     async def forget_users(self, team_id: str, user_ids: Collection[str] | Literal["all"]) -> int:
         """Slack said these users (or, after `app_uninstalled`, everyone in the workspace) are gone: revoke and
         delete their grants. Returns how many grants were removed."""
-        removed = self._grants.delete_users(team_id, user_ids)
+        removed = await self._grants.delete_users(team_id, user_ids)
         await asyncio.gather(
             *(
                 self._refresher.revoke_quietly(grant.access_token, grant.refresh_token)
@@ -208,6 +208,6 @@ class AccountLinking:
         return len(removed)
 
 
-def rotate_encryption_keys(database: Database, keys: Collection[str]) -> RotationReport:
+async def rotate_encryption_keys(database: Database, keys: Collection[str]) -> RotationReport:
     """`pscale-bot keys rotate`: re-encrypt every stored grant under the first of `keys` (BOT_ENCRYPTION_KEYS)."""
-    return GrantStore(database, SecretBox(list(keys))).rotate_keys()
+    return await GrantStore(database, SecretBox(list(keys))).rotate_keys()

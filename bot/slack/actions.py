@@ -24,7 +24,7 @@ def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, ta
     async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         team_id, user_id = sender(body)
-        accepted = dispatcher.confirm(
+        accepted = await dispatcher.confirm(
             clicked_value(body), team_id=team_id, user_id=user_id, trigger_id=body.get("trigger_id")
         )
         if accepted.ack is not None:
@@ -40,7 +40,7 @@ def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, ta
     async def cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         team_id, user_id = sender(body)
-        answer = dispatcher.cancel(clicked_value(body), team_id=team_id, user_id=user_id)
+        answer = await dispatcher.cancel(clicked_value(body), team_id=team_id, user_id=user_id)
         tasks.spawn(send_response(respond, answer.message, replace_original=answer.settled), name="confirm cancel")
 
     @app.action(LINK_ACTION)

@@ -36,9 +36,9 @@ def register_events(
     idempotency_keys: IdempotencyKeys,
     tasks: TaskTracker,
 ) -> None:
-    def first_delivery(body: dict[str, Any]) -> bool:
+    async def first_delivery(body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
-        return not event_id or idempotency_keys.claim_once(f"slack-event:{event_id}")
+        return not event_id or await idempotency_keys.claim_once(f"slack-event:{event_id}")
 
     async def forget(team_id: str, user_ids: Collection[str] | Literal["all"], why: str) -> None:
         removed = await accounts.forget_users(team_id, user_ids)
@@ -47,25 +47,25 @@ def register_events(
     @app.event("tokens_revoked")
     async def tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
         user_ids = list((event.get("tokens") or {}).get("oauth") or [])
-        if user_ids and first_delivery(body):
+        if user_ids and await first_delivery(body):
             tasks.spawn(forget(str(body.get("team_id", "")), user_ids, "tokens_revoked"), name="tokens_revoked")
 
     @app.event("app_uninstalled")
     async def app_uninstalled(body: dict[str, Any]) -> None:
-        if first_delivery(body):
+        if await first_delivery(body):
             tasks.spawn(forget(str(body.get("team_id", "")), "all", "app_uninstalled"), name="app_uninstalled")
 
     @app.event("user_change")
     async def user_change(body: dict[str, Any], event: dict[str, Any]) -> None:
         user = event.get("user") or {}
-        if user.get("deleted") and user.get("id") and first_delivery(body):
+        if user.get("deleted") and user.get("id") and await first_delivery(body):
             team_id = str(user.get("team_id") or body.get("team_id", ""))
             tasks.spawn(forget(team_id, [str(user["id"])], "user deactivated"), name="user_change")
 
     @app.event("link_shared")
     async def link_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Links still being typed (source "composer") have no message whose unfurl a card could keep updating.
-        if event.get("source") == "composer" or not event.get("message_ts") or not first_delivery(body):
+        if event.get("source") == "composer" or not event.get("message_ts") or not await first_delivery(body):
             return
         team_id = str(body.get("team_id", ""))
         for link in event.get("links") or []:

@@ -87,7 +87,7 @@ def register_modals(
         await ack()
         team_id, user_id = sender(body)
         caller = Caller(team_id=team_id, user_id=user_id, channel_id=submission.channel_id)
-        accepted = dispatcher.accept_submitted(caller, submission.invocation)
+        accepted = await dispatcher.accept_submitted(caller, submission.invocation)
 
         async def to_the_person(message: Message) -> None:
             # A form has no response_url: answer in the channel the form was opened from, or privately.

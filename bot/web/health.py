@@ -15,7 +15,7 @@ def create_health_routes(*, database: Database, metrics: Metrics) -> list[BaseRo
         return PlainTextResponse("ok\n")
 
     async def readyz(_: Request) -> Response:
-        if database.is_ready():
+        if await database.is_ready():
             return JSONResponse({"ready": True})
         return JSONResponse({"ready": False, "reason": "database not open or not migrated"}, status_code=503)
 

@@ -77,7 +77,7 @@ def create_webhook_routes(
             await slack.post_message(channel=watch.channel_id, message=message)
 
     async def deliver(request: Request) -> Response:
-        found = watches.by_hook(request.path_params["hook_id"])
+        found = await watches.by_hook(request.path_params["hook_id"])
         if found is None:
             return JSONResponse({"error": "unknown webhook"}, status_code=404)
         watch, secret = found
@@ -97,7 +97,7 @@ def create_webhook_routes(
         resource = raw if isinstance(raw, dict) else {}
         key = f"webhook:{watch.hook_id}:{payload.get('event')}:{resource.get('number')}:{resource.get('updated_at')}"
         view = delivery_view(payload, database=watch.database)
-        if view is not None and idempotency_keys.claim_once(key):  # a replayed delivery posts nothing twice
+        if view is not None and await idempotency_keys.claim_once(key):  # a replayed delivery posts nothing twice
             tasks.spawn(show(watch, resource, render.delivery(view)), name="webhook delivery")
         return JSONResponse({"ok": True})
 
