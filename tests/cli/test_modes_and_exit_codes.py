@@ -3,6 +3,7 @@ taken", through the real entry point."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from cryptography.fernet import Fernet
 
 from bot.config import ConfigError, Mode, choose_mode, load_settings, require_for
 from bot.runtime import build_runtime
-from bot.storage import ChannelPreferences, Database
+from bot.storage import ChannelPreferences, open_database
 from tests.support.cli import unconfigured_env
+from tests.support.postgres import PostgresCluster
 
 FULL_HTTP = {
     "SLACK_BOT_TOKEN": "xoxb-1-test",
@@ -138,10 +140,15 @@ def test_serve_port_is_part_of_the_default_public_url(tmp_path: Path) -> None:
         bot_database=str(tmp_path / "bot.sqlite3"),
     )
     runtime = build_runtime(settings, mode=Mode.HTTP, port=4321)
-    try:
-        start_url = runtime.linking.link_offer("T1", "U1").url
-    finally:
-        runtime.database.close()
+
+    async def offer() -> str:
+        await runtime.open_storage()
+        try:
+            return (await runtime.linking.link_offer("T1", "U1")).url
+        finally:
+            await runtime.database.close()
+
+    start_url = asyncio.run(offer())
     assert start_url.startswith("http://127.0.0.1:4321/oauth/planetscale/start?t=")
 
 
@@ -150,22 +157,49 @@ def test_backup_copies_a_live_database_and_refuses_to_overwrite(tmp_path: Path) 
     from_env = unconfigured_env(BOT_DATABASE=str(database_file))
     missing = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
     _assert_config_exit(missing, "BOT_DATABASE")
-    database = Database.open(database_file)
-    database.migrate()
-    ChannelPreferences(database).set_default_database(team_id="T1", channel_id="C1", database_name="shop")
+    asyncio.run(_set_default_database(str(database_file)))
+    copied = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
+    assert copied.returncode == 0, copied.stderr
+    assert copied.stdout == f"backed up {database_file} to {tmp_path / 'copy.sqlite3'}\n"
+    again = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert asyncio.run(_default_database(str(tmp_path / "copy.sqlite3"))) == "shop"
+
+
+async def _set_default_database(location: str) -> None:
+    database = await open_database(location)
     try:
-        copied = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
-        assert copied.returncode == 0, copied.stderr
-        again = _bot(["backup", str(tmp_path / "copy.sqlite3")], cwd=tmp_path, env=from_env)
-        assert again.returncode == 2
-        assert "Traceback" not in again.stderr
+        await database.migrate()
+        await ChannelPreferences(database).set_default_database(team_id="T1", channel_id="C1", database_name="shop")
     finally:
-        database.close()
-    copy = Database.open(tmp_path / "copy.sqlite3")
+        await database.close()
+
+
+async def _default_database(location: str) -> str | None:
+    database = await open_database(location)
     try:
-        assert ChannelPreferences(copy).default_database("T1", "C1") == "shop"
+        return await ChannelPreferences(database).default_database("T1", "C1")
     finally:
-        copy.close()
+        await database.close()
+
+
+def test_backup_on_postgresql_is_a_pg_dump(postgres: PostgresCluster, tmp_path: Path) -> None:
+    url = postgres.new_database()
+    asyncio.run(_set_default_database(url))
+    done = _bot(["backup", str(tmp_path / "bot.dump")], cwd=tmp_path, env=_clean_env(BOT_DATABASE=url))
+    assert done.returncode == 0, done.stderr
+    assert "with pg_dump (restore it with pg_restore)" in done.stdout
+    assert (tmp_path / "bot.dump").read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
+
+
+def test_a_postgresql_database_that_cannot_be_reached_is_named_without_its_password(tmp_path: Path) -> None:
+    url = f"postgresql://bot:hunter2@/nowhere?host={tmp_path}&port=1"
+    refused = _bot(["serve"], cwd=tmp_path, env=_clean_env(BOT_DATABASE=url, **FULL_HTTP))
+    _assert_config_exit(refused, "BOT_DATABASE")
+    assert "cannot connect to postgresql://bot@/nowhere" in refused.stderr
+    assert "hunter2" not in refused.stderr
 
 
 def test_digest_needs_a_real_configuration(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from bot.linking import CALLBACK_PATH, AccountLinking, Grant, GrantStore, OAuthA
 from bot.planetscale import PlanetScaleClient
 from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.planetscale.oauth import AutoApprove, PlanetScaleOAuthServer
-from bot.storage import Database
+from bot.storage import Database, open_database
 from bot.web.oauth_pages import create_oauth_routes
 from tests.support.oauth_browser import Browser
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
@@ -124,18 +124,18 @@ class Rig:
     async def link(self, user_id: str = ALICE_SLACK) -> AccountLinking:
         """Link `user_id` (Slack) through the real pages, as PlanetScale's Alice unless the consent says otherwise."""
         with httpx.Client(timeout=10) as http:
-            page = Browser(http).link(self.start_url(user_id=user_id))
+            page = Browser(http).link(await self.start_url(user_id=user_id))
         assert page.status_code == 200, page.text
         return await self.linking()
 
-    def stored(self, user_id: str = ALICE_SLACK) -> Grant:
-        grant = GrantStore(self.database, SecretBox(self.keys)).load(TEAM, user_id)
+    async def stored(self, user_id: str = ALICE_SLACK) -> Grant:
+        grant = await GrantStore(self.database, SecretBox(self.keys)).load(TEAM, user_id)
         assert isinstance(grant, Grant)
         return grant
 
-    def start_url(self, team_id: str = TEAM, user_id: str = ALICE_SLACK) -> str:
+    async def start_url(self, team_id: str = TEAM, user_id: str = ALICE_SLACK) -> str:
         """What `/pscale login` hands out: the URL of the `link_account` button."""
-        return self.web_linking.link_offer(team_id, user_id).url
+        return (await self.web_linking.link_offer(team_id, user_id)).url
 
 
 @pytest.fixture
@@ -150,8 +150,10 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     demo = seed_demo(world)
     keys = [Fernet.generate_key().decode()]
     db_path = tmp_path / "bot.sqlite3"
-    database = Database.open(db_path)
-    database.migrate()
+    # SQLite: the rig serves its pages in another thread's event loop on the same `Database`, which only the SQLite
+    # backend (threads underneath) allows; linking on PostgreSQL is covered by the running-bot tests.
+    database = await open_database(str(db_path))
+    await database.migrate()
     sock = bind_loopback()
     host, port = sock.getsockname()[:2]
     base_url = f"http://{host}:{port}"
@@ -210,6 +212,6 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             web = Starlette(routes=routes, lifespan=lifespan)
             with serve_asgi(web, sock=sock):
                 yield rig
-    database.close()
+    await database.close()
     problems = planetscale.problems()
     assert not problems, "PlanetScale stand-in broke the spec:\n" + "\n".join(problems)

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.linking import AccountLinking, OAuthApp
 from bot.planetscale import PlanetScaleClient
-from bot.storage import Database
+from bot.storage import open_database
 
 
 class _NoSlack:
@@ -28,7 +28,7 @@ class _NoSlack:
 
 
 async def main(settings: dict[str, Any]) -> None:
-    database = Database.open(settings["database"])
+    database = await open_database(settings["database"])
     offset = float(settings["clock_offset"])
     async with PlanetScaleClient(base_url=settings["api_url"]) as client:
         linking = AccountLinking.build(
@@ -48,7 +48,7 @@ async def main(settings: dict[str, Any]) -> None:
                 for _ in range(settings["count"])
             )
         )
-    database.close()
+    await database.close()
     print(json.dumps(tokens), flush=True)
 
 

@@ -34,7 +34,7 @@ async def test_a_person_links_through_the_pages_in_a_browser(rig: Rig, browser_p
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Lax"
     assert cookie["path"] == "/oauth/planetscale"
-    assert (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
+    assert await (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
 
     # The same tab going back to the callback (a reload, the back button) is told plainly that it was used.
     response = await browser_page.reload()

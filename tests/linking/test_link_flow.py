@@ -23,7 +23,7 @@ def assert_refused(response_text: str, status: int, reason: str) -> None:
 
 async def test_whole_dance_then_whoami(rig: Rig, browsers: list[Browser]) -> None:
     browser = browsers[0]
-    start_url = rig.start_url()
+    start_url = await rig.start_url()
     assert start_url.startswith(f"{rig.base_url}{START_PATH}?t=")
 
     redirect = browser.start(start_url)
@@ -51,8 +51,8 @@ async def test_whole_dance_then_whoami(rig: Rig, browsers: list[Browser]) -> Non
     assert rig.notifier.notices == [Notice(TEAM, ALICE_SLACK, "linked", "Alice Admin")]
 
     linking = await rig.linking()
-    assert linking.has_active_grant(TEAM, ALICE_SLACK)
-    assert not linking.has_active_grant(TEAM, BOB_SLACK)
+    assert await linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert not await linking.has_active_grant(TEAM, BOB_SLACK)
     account = await linking.whoami(TEAM, ALICE_SLACK)
     assert account is not None
     assert (account.planetscale_name, account.planetscale_email) == ("Alice Admin", "alice@acme.example.com")
@@ -65,7 +65,7 @@ async def test_whole_dance_then_whoami(rig: Rig, browsers: list[Browser]) -> Non
 
 async def test_a_replayed_callback_is_refused_and_exchanges_nothing(rig: Rig, browsers: list[Browser]) -> None:
     browser = browsers[0]
-    redirect = browser.start(rig.start_url())
+    redirect = browser.start(await rig.start_url())
     callback = browser.authorize(redirect.headers["location"])
     assert browser.http.get(callback).status_code == 200
 
@@ -78,7 +78,7 @@ async def test_a_callback_without_the_cookie_is_refused_and_does_not_spoil_the_r
     rig: Rig, browsers: list[Browser]
 ) -> None:
     owner, stranger = browsers
-    callback = owner.authorize(owner.start(rig.start_url()).headers["location"])
+    callback = owner.authorize(owner.start(await rig.start_url()).headers["location"])
 
     refused = stranger.http.get(callback)
     assert_refused(refused.text, refused.status_code, "invalid_browser")
@@ -90,20 +90,20 @@ async def test_a_callback_without_the_cookie_is_refused_and_does_not_spoil_the_r
 
 async def test_another_users_state_is_refused(rig: Rig, browsers: list[Browser]) -> None:
     alice, bob = browsers
-    alice_callback = alice.authorize(alice.start(rig.start_url(user_id=ALICE_SLACK)).headers["location"])
-    bob.start(rig.start_url(user_id=BOB_SLACK))  # Bob's browser has its own cookie and state
+    alice_callback = alice.authorize(alice.start(await rig.start_url(user_id=ALICE_SLACK)).headers["location"])
+    bob.start(await rig.start_url(user_id=BOB_SLACK))  # Bob's browser has its own cookie and state
 
     refused = bob.http.get(alice_callback)
     assert_refused(refused.text, refused.status_code, "invalid_browser")
     assert rig.oauth.counters.exchanges == 0
     linking = await rig.linking()
-    assert not linking.has_active_grant(TEAM, ALICE_SLACK)
-    assert not linking.has_active_grant(TEAM, BOB_SLACK)
+    assert not await linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert not await linking.has_active_grant(TEAM, BOB_SLACK)
 
 
 async def test_an_expired_state_is_refused(rig: Rig, browsers: list[Browser]) -> None:
     browser = browsers[0]
-    callback = browser.authorize(browser.start(rig.start_url()).headers["location"])
+    callback = browser.authorize(browser.start(await rig.start_url()).headers["location"])
     rig.clock.advance(11 * 60)
 
     refused = browser.http.get(callback)
@@ -116,7 +116,7 @@ async def test_an_expired_state_is_refused(rig: Rig, browsers: list[Browser]) ->
 async def test_access_denied_is_refused(rig: Rig, browsers: list[Browser]) -> None:
     rig.oauth.consent = AutoDeny()
     browser = browsers[0]
-    callback = browser.authorize(browser.start(rig.start_url()).headers["location"])
+    callback = browser.authorize(browser.start(await rig.start_url()).headers["location"])
     assert query_of(callback)["error"] == "access_denied"
 
     refused = browser.http.get(callback)
@@ -128,7 +128,7 @@ async def test_access_denied_is_refused(rig: Rig, browsers: list[Browser]) -> No
 async def test_a_failing_exchange_is_refused_once(rig: Rig, browsers: list[Browser]) -> None:
     rig.oauth.fail_token_requests(status=500, error="server_error")
     browser = browsers[0]
-    callback = browser.authorize(browser.start(rig.start_url()).headers["location"])
+    callback = browser.authorize(browser.start(await rig.start_url()).headers["location"])
 
     refused = browser.http.get(callback)
     assert_refused(refused.text, refused.status_code, "exchange_failed")
@@ -142,7 +142,7 @@ async def test_a_failing_exchange_is_refused_once(rig: Rig, browsers: list[Brows
 
 async def test_a_callback_without_code_is_refused(rig: Rig, browsers: list[Browser]) -> None:
     browser = browsers[0]
-    state = query_of(browser.start(rig.start_url()).headers["location"])["state"]
+    state = query_of(browser.start(await rig.start_url()).headers["location"])["state"]
 
     refused = browser.http.get(f"{rig.base_url}{CALLBACK_PATH}", params={"state": state})
     assert_refused(refused.text, refused.status_code, "missing_code")
@@ -152,7 +152,7 @@ async def test_a_callback_without_code_is_refused(rig: Rig, browsers: list[Brows
 async def test_a_fresh_token_refused_once_is_retried_after_a_pause(rig: Rig, browsers: list[Browser]) -> None:
     rig.world.faults.error(method="GET", path="/user", status=401, times=1)
 
-    page = browsers[0].link(rig.start_url())
+    page = browsers[0].link(await rig.start_url())
     assert page.status_code == 200, page.text
     assert rig.sleep.calls == [2.0]
     assert len(rig.planetscale.calls("GET", "/user")) == 2
@@ -161,7 +161,7 @@ async def test_a_fresh_token_refused_once_is_retried_after_a_pause(rig: Rig, bro
 async def test_a_fresh_token_refused_twice_fails_the_link_and_is_revoked(rig: Rig, browsers: list[Browser]) -> None:
     rig.world.faults.error(method="GET", path="/user", status=401, times=2)
 
-    refused = browsers[0].link(rig.start_url())
+    refused = browsers[0].link(await rig.start_url())
     assert_refused(refused.text, refused.status_code, "exchange_failed")
     assert rig.oauth.counters.revocations == 2  # both the access and the refresh token
     assert not await (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
@@ -169,7 +169,7 @@ async def test_a_fresh_token_refused_twice_fails_the_link_and_is_revoked(rig: Ri
 
 async def test_the_ticket_survives_a_look_but_not_a_use(rig: Rig, browsers: list[Browser]) -> None:
     browser = browsers[0]
-    start_url = rig.start_url()
+    start_url = await rig.start_url()
     for _ in range(2):  # a link scanner's GET does not use the ticket up
         page = browser.http.get(start_url)
         assert page.status_code == 200
@@ -192,7 +192,7 @@ async def test_unknown_expired_and_malformed_tickets_get_a_clear_page(rig: Rig, 
         assert page.status_code == 400
         assert "/pscale login" in page.text
         assert "<script>" not in page.text
-    stale = rig.start_url()
+    stale = await rig.start_url()
     rig.clock.advance(11 * 60)
     assert browser.http.get(stale).status_code == 400
     assert browser.http.post(start, data={"t": query_of(stale)["t"]}).status_code == 400
@@ -202,19 +202,19 @@ async def test_unknown_expired_and_malformed_tickets_get_a_clear_page(rig: Rig, 
 
 async def test_a_second_tab_does_not_spoil_the_first(rig: Rig, browsers: list[Browser]) -> None:
     browser = browsers[0]
-    first = browser.start(rig.start_url())
-    second = browser.start(rig.start_url())
+    first = browser.start(await rig.start_url())
+    second = browser.start(await rig.start_url())
     assert first.headers["location"] != second.headers["location"]
     assert browser.http.get(browser.authorize(first.headers["location"])).status_code == 200
 
 
 async def test_linking_again_replaces_and_revokes_the_old_grant(rig: Rig, browsers: list[Browser]) -> None:
     browser = browsers[0]
-    assert browser.link(rig.start_url()).status_code == 200
+    assert browser.link(await rig.start_url()).status_code == 200
     linking = await rig.linking()
     old = await linking.token_provider(TEAM, ALICE_SLACK).access_token()
 
-    assert browser.link(rig.start_url()).status_code == 200
+    assert browser.link(await rig.start_url()).status_code == 200
     new = await linking.token_provider(TEAM, ALICE_SLACK).access_token()
     assert new != old
     assert not rig.oauth.is_active(old)
@@ -223,7 +223,7 @@ async def test_linking_again_replaces_and_revokes_the_old_grant(rig: Rig, browse
 
 async def test_provider_errors_other_than_denial_are_named(rig: Rig, browsers: list[Browser]) -> None:
     browser = browsers[0]
-    browser.start(rig.start_url())
+    browser.start(await rig.start_url())
     page = browser.http.get(f"{rig.base_url}{CALLBACK_PATH}", params={"error": "invalid_scope", "state": "x"})
     assert_refused(page.text, page.status_code, "access_denied")
     assert "invalid_scope" in page.text

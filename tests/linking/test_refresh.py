@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.linking import OAuthApp, PlanetScaleOAuth, SecretBox, TokenSet, Unlinked
 from bot.planetscale import LinkRequired, NotLinked, PlanetScaleClient, TokenUnavailable, Unauthorized
-from bot.storage import Database
+from bot.storage import Database, open_database
 from tests.linking.conftest import ALICE_SLACK, BOB_SLACK, TEAM, Notice, Rig
+
+
+@contextlib.asynccontextmanager
+async def _own_database(path: Path) -> AsyncIterator[Database]:
+    database = await open_database(str(path))
+    try:
+        yield database
+    finally:
+        await database.close()
 
 REPO = Path(__file__).resolve().parents[2]
 THIRTY_ONE_DAYS = 31 * 86_400
@@ -21,7 +32,7 @@ THIRTY_ONE_DAYS = 31 * 86_400
 
 async def test_twenty_concurrent_commands_with_an_expired_token_make_one_refresh(rig: Rig) -> None:
     linking = await rig.link()
-    before = rig.stored()
+    before = await rig.stored()
     rig.clock.advance(THIRTY_ONE_DAYS)
     rig.oauth.token_latency = 0.2  # the refresh is in flight while the other 19 arrive
 
@@ -35,7 +46,7 @@ async def test_twenty_concurrent_commands_with_an_expired_token_make_one_refresh
 
     assert {user.display_name for user in users} == {"Alice Admin"}
     assert rig.oauth.counters.refreshes == 1
-    after = rig.stored()
+    after = await rig.stored()
     assert after.access_token != before.access_token
     assert after.version == before.version + 1
     assert not rig.oauth.is_active(before.refresh_token or "")  # rotated: the old refresh token died
@@ -44,10 +55,11 @@ async def test_twenty_concurrent_commands_with_an_expired_token_make_one_refresh
 
 async def test_two_processes_refreshing_the_same_user_make_one_refresh(rig: Rig) -> None:
     await rig.link()
-    before = rig.stored()
+    before = await rig.stored()
     rig.clock.advance(THIRTY_ONE_DAYS)
     rig.oauth.token_latency = 0.3
-    linking = await rig.linking(database=Database.open(rig.db_path))  # like the bot: its own connection
+    # Like the bot: its own connections.
+    linking = await rig.linking(database=await rig.exits.enter_async_context(_own_database(rig.db_path)))
     settings = {
         "database": str(rig.db_path),
         "keys": rig.keys,
@@ -79,8 +91,8 @@ async def test_two_processes_refreshing_the_same_user_make_one_refresh(rig: Rig)
     theirs = json.loads(output)
 
     assert rig.oauth.counters.refreshes == 1
-    assert set(ours) == set(theirs) == {rig.stored().access_token}
-    assert rig.stored().access_token != before.access_token
+    assert set(ours) == set(theirs) == {(await rig.stored()).access_token}
+    assert (await rig.stored()).access_token != before.access_token
 
 
 async def test_invalid_grant_after_another_process_rotated_is_not_a_dead_grant(rig: Rig) -> None:
@@ -92,11 +104,10 @@ async def test_invalid_grant_after_another_process_rotated_is_not_a_dead_grant(r
     class OvertakenOAuth(PlanetScaleOAuth):
         async def refresh(self, refresh_token: str) -> TokenSet:
             theirs = await super().refresh(refresh_token)
-            with rig.database.session() as sql:
-                sql.execute(
-                    "UPDATE planetscale_grants SET access_token = ?, refresh_token = ?, version = version + 1",
-                    (box.seal(theirs.access_token), box.seal(theirs.refresh_token or "")),
-                )
+            await rig.database.execute(
+                "UPDATE planetscale_grants SET access_token = ?, refresh_token = ?, version = version + 1",
+                (box.seal(theirs.access_token), box.seal(theirs.refresh_token or "")),
+            )
             return await super().refresh(refresh_token)
 
     client = await rig.exits.enter_async_context(PlanetScaleClient(base_url=rig.planetscale.base_url))
@@ -109,9 +120,9 @@ async def test_invalid_grant_after_another_process_rotated_is_not_a_dead_grant(r
     token = await linking.token_provider(TEAM, ALICE_SLACK).access_token()
 
     assert rig.oauth.counters.refreshes == 2
-    assert token == rig.stored().access_token
+    assert token == (await rig.stored()).access_token
     assert rig.oauth.is_active(token)
-    assert linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert await linking.has_active_grant(TEAM, ALICE_SLACK)
     assert [notice for notice in rig.notifier.notices if notice.what == "link stopped working"] == []
 
 
@@ -125,7 +136,7 @@ async def test_a_grant_revoked_mid_conversation_turns_into_one_relink_notice(rig
         with pytest.raises(Unauthorized):
             await api.users.current()
         assert rig.oauth.counters.refreshes == 1
-        assert not linking.has_active_grant(TEAM, ALICE_SLACK)
+        assert not await linking.has_active_grant(TEAM, ALICE_SLACK)
 
         with pytest.raises(NotLinked):  # asked again: not sent, no second refresh, no second notice
             await api.users.current()
@@ -134,12 +145,12 @@ async def test_a_grant_revoked_mid_conversation_turns_into_one_relink_notice(rig
     assert relinks == [Notice(TEAM, ALICE_SLACK, "link stopped working")]
 
     await rig.link()  # linking again brings the account back
-    assert linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert await linking.has_active_grant(TEAM, ALICE_SLACK)
 
 
 async def test_an_early_refresh_that_fails_keeps_the_current_token_until_it_expires(rig: Rig) -> None:
     linking = await rig.link()
-    current = rig.stored()
+    current = await rig.stored()
     assert current.expires_at is not None
     rig.clock.advance(current.expires_at - rig.clock() - 30)  # inside the refresh leeway, not yet expired
     rig.oauth.fail_token_requests(status=503, error="temporarily_unavailable", times=2)
@@ -148,20 +159,20 @@ async def test_an_early_refresh_that_fails_keeps_the_current_token_until_it_expi
     rig.clock.advance(60)
     with pytest.raises(TokenUnavailable):
         await linking.token_provider(TEAM, ALICE_SLACK).access_token()
-    assert linking.has_active_grant(TEAM, ALICE_SLACK)  # a hiccup is not a dead grant
+    assert await linking.has_active_grant(TEAM, ALICE_SLACK)  # a hiccup is not a dead grant
     assert await linking.token_provider(TEAM, ALICE_SLACK).access_token() != current.access_token
 
 
 async def test_logout_revokes_both_tokens_and_forgets_the_grant(rig: Rig) -> None:
     linking = await rig.link()
-    grant = rig.stored()
+    grant = await rig.stored()
 
     unlinked = await linking.logout(TEAM, ALICE_SLACK)
 
     assert unlinked == Unlinked(planetscale_name="Alice Admin", revoked=True)
     assert not rig.oauth.is_active(grant.access_token)
     assert not rig.oauth.is_active(grant.refresh_token or "")
-    assert not linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert not await linking.has_active_grant(TEAM, ALICE_SLACK)
     with pytest.raises(LinkRequired):
         await linking.token_provider(TEAM, ALICE_SLACK).access_token()
     assert await linking.logout(TEAM, ALICE_SLACK) is None
@@ -175,22 +186,22 @@ async def test_logout_says_so_when_planetscale_cannot_be_reached_to_revoke(rig: 
     unlinked = await linking.logout(TEAM, ALICE_SLACK)
 
     assert unlinked == Unlinked(planetscale_name="Alice Admin", revoked=False)
-    assert not linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert not await linking.has_active_grant(TEAM, ALICE_SLACK)
 
 
 async def test_forgetting_users_revokes_and_deletes_only_their_grants(rig: Rig) -> None:
     linking = await rig.link(ALICE_SLACK)
     await rig.link(BOB_SLACK)
-    alice, bob = rig.stored(ALICE_SLACK), rig.stored(BOB_SLACK)
+    alice, bob = await rig.stored(ALICE_SLACK), await rig.stored(BOB_SLACK)
 
     assert await linking.forget_users(TEAM, [BOB_SLACK, "U0NOBODY001"]) == 1
-    assert linking.has_active_grant(TEAM, ALICE_SLACK)
-    assert not linking.has_active_grant(TEAM, BOB_SLACK)
+    assert await linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert not await linking.has_active_grant(TEAM, BOB_SLACK)
     assert not rig.oauth.is_active(bob.access_token)
     assert not rig.oauth.is_active(bob.refresh_token or "")
     assert await linking.forget_users("T0OTHERTEAM", "all") == 0
-    assert linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert await linking.has_active_grant(TEAM, ALICE_SLACK)
 
     assert await linking.forget_users(TEAM, "all") == 1  # app_uninstalled
-    assert not linking.has_active_grant(TEAM, ALICE_SLACK)
+    assert not await linking.has_active_grant(TEAM, ALICE_SLACK)
     assert not rig.oauth.is_active(alice.refresh_token or "")

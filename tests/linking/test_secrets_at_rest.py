@@ -10,9 +10,9 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.linking import Unlinked, rotate_encryption_keys
+from bot.linking import RotationReport, Unlinked, rotate_encryption_keys
 from bot.planetscale import LinkRequired
-from bot.storage import Database
+from bot.storage import open_database
 from tests.linking.conftest import ALICE_SLACK, TEAM, Rig
 from tests.support.oauth_browser import Browser, query_of
 
@@ -32,7 +32,7 @@ async def test_no_secret_reaches_the_database_file_its_wal_or_the_logs(
     secrets: list[str] = []
     with httpx.Client(timeout=10) as http:
         browser = Browser(http)
-        start_url = rig.start_url()
+        start_url = await rig.start_url()
         redirect = browser.start(start_url)
         callback = browser.authorize(redirect.headers["location"])
         assert http.get(callback).status_code == 200
@@ -43,12 +43,12 @@ async def test_no_secret_reaches_the_database_file_its_wal_or_the_logs(
     browser_thread = threading.get_ident()
     browser_phase = len(caplog.records)
     linking = await rig.linking()
-    first = rig.stored()
+    first = await rig.stored()
     rig.clock.advance(THIRTY_ONE_DAYS)
     await linking.token_provider(TEAM, ALICE_SLACK).access_token()  # a refresh writes new tokens
-    second = rig.stored()
+    second = await rig.stored()
     secrets += [first.access_token, first.refresh_token or "", second.access_token, second.refresh_token or ""]
-    secrets.append(query_of(linking.link_offer(TEAM, ALICE_SLACK).url)["t"])
+    secrets.append(query_of((await linking.link_offer(TEAM, ALICE_SLACK)).url)["t"])
     assert all(secrets)
     assert len(set(secrets)) == len(secrets)
 
@@ -67,28 +67,28 @@ async def test_no_secret_reaches_the_database_file_its_wal_or_the_logs(
 
 async def test_a_row_no_key_opens_counts_as_not_linked(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     await rig.link()
-    grant = rig.stored()
+    grant = await rig.stored()
     stranger = await rig.linking(keys=[Fernet.generate_key().decode()])
 
     with caplog.at_level(logging.WARNING):
-        assert not stranger.has_active_grant(TEAM, ALICE_SLACK)
+        assert not await stranger.has_active_grant(TEAM, ALICE_SLACK)
     assert "cannot be decrypted" in caplog.text
     assert grant.access_token not in caplog.text
-    assert "/oauth/planetscale/start?t=" in stranger.link_offer(TEAM, ALICE_SLACK).url
+    assert "/oauth/planetscale/start?t=" in (await stranger.link_offer(TEAM, ALICE_SLACK)).url
     with pytest.raises(LinkRequired):
         await stranger.token_provider(TEAM, ALICE_SLACK).access_token()
     assert rig.oauth.counters.refreshes == 0
 
     unlinked = await stranger.logout(TEAM, ALICE_SLACK)  # the row goes; the tokens cannot be revoked by the bot
     assert unlinked == Unlinked(planetscale_name=None, revoked=False, unreadable=True)
-    assert not (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
+    assert not await (await rig.linking()).has_active_grant(TEAM, ALICE_SLACK)
 
 
 async def test_key_rotation_while_token_reads_run(rig: Rig) -> None:
     await rig.link()
     old_key = rig.keys[0]
     new_key = Fernet.generate_key().decode()
-    expected = rig.stored().access_token
+    expected = (await rig.stored()).access_token
     reader = await rig.linking(keys=[new_key, old_key])  # the bot after the operator prepended the new key
     rotating = asyncio.Event()
     reads: list[str] = []
@@ -102,12 +102,15 @@ async def test_key_rotation_while_token_reads_run(rig: Rig) -> None:
             await asyncio.sleep(0)
 
     def rotate() -> None:
-        # `pscale-bot keys rotate` is another process: its own connection to the same file.
-        database = Database.open(rig.db_path)
-        try:
-            report = rotate_encryption_keys(database, [new_key, old_key])
-        finally:
-            database.close()
+        # `pscale-bot keys rotate` is another process: its own connections to the same file, its own event loop.
+        async def in_another_loop() -> RotationReport:
+            database = await open_database(str(rig.db_path))
+            try:
+                return await rotate_encryption_keys(database, [new_key, old_key])
+            finally:
+                await database.close()
+
+        report = asyncio.run(in_another_loop())
         assert (report.rotated, report.unreadable) == (1, 0)
 
     readers = [asyncio.create_task(read_until_rotated()) for _ in range(4)]
@@ -116,5 +119,5 @@ async def test_key_rotation_while_token_reads_run(rig: Rig) -> None:
     await asyncio.gather(*readers)
 
     assert set(reads) == {expected}
-    assert (await rig.linking(keys=[new_key])).has_active_grant(TEAM, ALICE_SLACK)
-    assert not (await rig.linking(keys=[old_key])).has_active_grant(TEAM, ALICE_SLACK)
+    assert await (await rig.linking(keys=[new_key])).has_active_grant(TEAM, ALICE_SLACK)
+    assert not await (await rig.linking(keys=[old_key])).has_active_grant(TEAM, ALICE_SLACK)

@@ -19,7 +19,7 @@ async def test_the_bot_serves_the_link_pages_and_tells_the_user_in_slack(
     seed_demo(world)
     with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world) as bot:
         linking = bot.runtime.linking
-        start_url = linking.link_offer("T0SANDBOX01", "U0ALICE0001").url
+        start_url = (await bot.call(linking.link_offer("T0SANDBOX01", "U0ALICE0001"))).url
         assert start_url.startswith(f"{bot.base_url}/oauth/planetscale/start?t=")
 
         with httpx.Client(timeout=10) as http:
@@ -31,6 +31,6 @@ async def test_the_bot_serves_the_link_pages_and_tells_the_user_in_slack(
             "chat.postMessage", where=lambda call: call.args["channel"] == "U0ALICE0001"
         )
         assert "Linked as Alice Admin" in told.args["text"]
-        assert linking.has_active_grant("T0SANDBOX01", "U0ALICE0001")
+        assert await linking.has_active_grant("T0SANDBOX01", "U0ALICE0001")
         assert bot.oauth is not None
         assert bot.oauth.counters.exchanges == 1

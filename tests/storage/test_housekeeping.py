@@ -10,12 +10,13 @@ from tests.support.bot import RunningBot
 
 def test_housekeeping_prunes_only_keys_past_the_replay_window(bot: RunningBot) -> None:
     runtime = bot.runtime
-    assert runtime.idempotency_keys.claim_once("event:recent")
-    with runtime.database.session() as sql:
-        sql.execute(
+    assert bot.run(runtime.idempotency_keys.claim_once("event:recent"))
+    bot.run(
+        runtime.database.execute(
             "INSERT INTO idempotency_keys (key, created_at) VALUES (?, ?)",
             ("event:old", int(time.time() - KEEP_IDEMPOTENCY_KEYS_SECONDS - 60)),
         )
-    runtime.housekeeping()
-    assert runtime.idempotency_keys.claim_once("event:old")  # forgotten, so claimable again
-    assert not runtime.idempotency_keys.claim_once("event:recent")  # still remembered
+    )
+    bot.run(runtime.housekeeping())
+    assert bot.run(runtime.idempotency_keys.claim_once("event:old"))  # forgotten, so claimable again
+    assert not bot.run(runtime.idempotency_keys.claim_once("event:recent"))  # still remembered
