@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.workspace import StoredMessage
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.replies import validate_blocks
@@ -39,8 +40,15 @@ def buttons(card: StoredMessage) -> dict[str, dict[str, Any]]:
     return found
 
 
+class _WithSlack(Protocol):
+    """A running bot, or replicas: whatever has the Slack stand-in the clicks come from."""
+
+    @property
+    def slack(self) -> SlackStandIn: ...
+
+
 def click_request(
-    bot: RunningBot, card: StoredMessage, action_id: str, *, actor: Actor, drawn: dict[str, Any] | None = None
+    bot: _WithSlack, card: StoredMessage, action_id: str, *, actor: Actor, drawn: dict[str, Any] | None = None
 ) -> SignedRequest:
     """The signed payload of a click on `action_id` of the card as it is now, or on `drawn`, a button of an
     older drawing that the clicker's Slack still showed."""
