@@ -47,13 +47,18 @@ def postgres() -> Iterator[PostgresCluster]:
         cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """What BOT_DATABASE would say, once per backend: a SQLite file, or a new database on the test PostgreSQL."""
+def _location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """BOT_DATABASE for the engine `request.param` names: a SQLite file, or a new database on the test PostgreSQL."""
     if request.param == "sqlite":
         return str(tmp_path / "bot.sqlite3")
     cluster: PostgresCluster = request.getfixturevalue("postgres")
     return cluster.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What BOT_DATABASE would say, once per engine."""
+    return _location(request, tmp_path)
 
 
 @pytest.fixture
@@ -81,11 +86,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def bot_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """BOT_DATABASE for a running bot: a SQLite file, or a fresh database on the test PostgreSQL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "bot.sqlite3")
-    cluster: PostgresCluster = request.getfixturevalue("postgres")
-    return cluster.new_database()
+    """BOT_DATABASE for a running bot, on the engine(s) `pytest_generate_tests` chose for its folder."""
+    return _location(request, tmp_path)
 
 
 @pytest.fixture

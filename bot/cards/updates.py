@@ -125,12 +125,5 @@ class CardUpdates:
                 self._tokens -= 1
                 break
             await self._sleep((1 - self._tokens) / self._rate)
-        while self._shared is not None:
-            try:
-                wait = await self._shared.take(SHARED_BUDGET, per_second=self._rate, burst=self._burst)
-            except Exception:
-                log.warning("the shared chat.update budget could not be read; pacing this process alone", exc_info=True)
-                return
-            if wait <= 0:
-                return
-            await self._sleep(wait)
+        if self._shared is not None:
+            await self._shared.spend(SHARED_BUDGET, per_second=self._rate, burst=self._burst, sleep=self._sleep)

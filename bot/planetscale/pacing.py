@@ -21,15 +21,12 @@ A Pacer belongs to one event loop; clock and sleep are injectable so tests run o
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Protocol
 
 __all__ = ["DEFAULT_BURST", "PLANETSCALE_REQUESTS_PER_MINUTE", "Pacer", "SharedBudget"]
-
-log = logging.getLogger(__name__)
 
 PLANETSCALE_REQUESTS_PER_MINUTE = 600  # docs/reference/planetscale-api.md §4
 DEFAULT_BURST = 20
@@ -38,9 +35,12 @@ SHARED_BUDGET = "planetscale"
 
 
 class SharedBudget(Protocol):
-    """A token bucket every process shares; `take` returns 0.0 when a token was taken, else seconds to wait."""
+    """A token bucket every process shares (the storage's `RateBudgets`): `spend` returns once a token is taken,
+    or at once if the bucket cannot be read."""
 
-    async def take(self, name: str, *, per_second: float, burst: float) -> float: ...
+    async def spend(
+        self, name: str, *, per_second: float, burst: float, sleep: Callable[[float], Awaitable[None]]
+    ) -> None: ...
 
 
 class Pacer:
@@ -90,17 +90,8 @@ class Pacer:
         await self._take_shared()
 
     async def _take_shared(self) -> None:
-        if self._shared is None:
-            return
-        while True:
-            try:
-                wait = await self._shared.take(SHARED_BUDGET, per_second=self._rate, burst=self._burst)
-            except Exception:
-                log.warning("the shared PlanetScale budget could not be read; pacing this process alone", exc_info=True)
-                return
-            if wait <= 0:
-                return
-            await self._sleep(wait)
+        if self._shared is not None:
+            await self._shared.spend(SHARED_BUDGET, per_second=self._rate, burst=self._burst, sleep=self._sleep)
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (PlanetScale said 429, with or without `Retry-After`)."""

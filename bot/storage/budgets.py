@@ -8,9 +8,13 @@ one writer), so concurrent takers never spend the same token.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from bot.storage.database import Clock, Database
+
+log = logging.getLogger(__name__)
 
 # Within a rounding error of a whole token counts as one: waiting 1e-17 s would not move a float clock on.
 TOKEN_EPSILON = 1e-9
@@ -24,6 +28,21 @@ class RateBudgets:
     def __init__(self, database: Database, *, clock: Clock = time.time) -> None:
         self._database = database
         self._clock = clock
+
+    async def spend(
+        self, name: str, *, per_second: float, burst: float, sleep: Callable[[float], Awaitable[None]]
+    ) -> None:
+        """Wait (with `sleep`) until a token of bucket `name` is taken. If the database cannot be asked, return at
+        once: a process's own pacing still holds, and a shared budget must never stop the bot."""
+        while True:
+            try:
+                wait = await self.take(name, per_second=per_second, burst=burst)
+            except Exception:
+                log.warning("the shared budget %s could not be read; pacing this process alone", name, exc_info=True)
+                return
+            if wait <= 0:
+                return
+            await sleep(wait)
 
     async def take(self, name: str, *, per_second: float, burst: float) -> float:
         """Take one token from bucket `name` (created full on first use). Returns 0.0 when one was taken, else the

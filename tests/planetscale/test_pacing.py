@@ -109,12 +109,12 @@ async def test_processes_sharing_a_budget_in_the_database_stay_under_the_limit_t
     assert granted[5:] == pytest.approx([step * 60 / 595 for step in range(1, 8)])
 
 
-async def test_a_shared_budget_that_cannot_be_read_paces_the_process_alone() -> None:
-    class Broken:
+async def test_a_shared_budget_that_cannot_be_read_paces_the_process_alone(db: Database) -> None:
+    class Broken(RateBudgets):
         async def take(self, name: str, *, per_second: float, burst: float) -> float:
             raise OSError("the database went away")
 
     time = SimulatedTime()
-    pacer = Pacer(requests_per_minute=600, burst=2, clock=time.clock, sleep=time.sleep, shared=Broken())
+    pacer = Pacer(requests_per_minute=600, burst=2, clock=time.clock, sleep=time.sleep, shared=Broken(db))
     granted = await grants_in_order(pacer, ["a", "b", "c"], time)
     assert [at for _, at in granted][:2] == [0.0, 0.0]
