@@ -2,7 +2,8 @@
 #   docker build -t pscale-bot .
 #   docker run -p 3000:3000 pscale-bot                                               # the sandbox, on http://127.0.0.1:3000/
 #   docker run -d --env-file prod.env -v pscale-data:/data -p 3000:3000 pscale-bot  # Socket Mode or HTTP mode
-# One container per database file (docs/interface.md §7): do not scale it out.
+# On SQLite (the default below), one container per database file; with BOT_DATABASE=postgresql://… run as many as
+# you like (docs/interface.md §7, deploy/compose.yaml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

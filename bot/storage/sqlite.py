@@ -10,8 +10,8 @@ Three kinds of connection to the one file, each only ever used by its own thread
   Its own thread means a transaction that holds the lock can always take its next step, whatever else is waiting;
   the others wait their turn in the event loop, not in a thread.
 
-sqlite-utils is the window on the file's schema and contents: which tables exist (`/readyz`, `move-database`) and
-reading every row of a table (`move-database`).
+sqlite-utils is the window on the file's schema and contents for `move-database`: which tables the file holds, and
+every row of each, read as column → value.
 """
 
 from __future__ import annotations
