@@ -8,6 +8,7 @@ the database file (migrated to this version, without migrating it: checking chan
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from bot.linking import oauth_app
 from bot.linking.oauth import InvalidGrant, PlanetScaleOAuth, TokenEndpointFailure
 from bot.slack.app import build_web_client, inspect_token
 from bot.slack.scopes import BOT_SCOPES, missing_scope_line
-from bot.storage import LATEST_VERSION, Database, StorageError
+from bot.storage import LATEST_VERSION, StorageError, is_postgresql_url, open_database
 
 PROBE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Not a secret: a refresh token no one was ever given, so the endpoint must refuse it.
@@ -39,7 +40,7 @@ async def run_checks(settings: Settings) -> list[Check]:
     mode = choose_mode(settings).mode
     checks = [_settings(settings, mode)]
     checks += await _slack(settings)
-    checks.append(_database(settings))
+    checks.append(await _database(settings))
     checks += await _planetscale(settings)
     return checks
 
@@ -78,18 +79,19 @@ async def _slack(settings: Settings) -> list[Check]:
     return checks
 
 
-def _database(settings: Settings) -> Check:
-    path = Path(settings.bot_database)
-    if not path.exists():
-        return Check(True, "database", f"{path} does not exist yet; the bot creates and migrates it at start")
+async def _database(settings: Settings) -> Check:
+    location = settings.bot_database
+    if not is_postgresql_url(location) and not await asyncio.to_thread(Path(location).exists):
+        return Check(True, "database", f"{location} does not exist yet; the bot creates and migrates it at start")
     try:
-        database = Database.open(path)
+        database = await open_database(location)
     except StorageError as error:
-        return Check(False, "database", f"{path} cannot be opened ({error}): check BOT_DATABASE and its permissions")
+        return Check(False, "database", f"{error}: check BOT_DATABASE (and its permissions or credentials)")
+    path = database.location  # a PostgreSQL URL without its password
     try:
-        version = database.schema_version()
+        version = await database.schema_version()
     finally:
-        database.close()
+        await database.close()
     if version < LATEST_VERSION:
         return Check(False, "database", f"{path} is at migration {version} of {LATEST_VERSION}: start the bot once "
                                         "(it migrates at start)")

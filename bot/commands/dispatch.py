@@ -199,7 +199,7 @@ class CommandDispatcher:
         except SlackRefused as refused:
             # The person can fix most of these (invite the bot, try again); the handler undid what it had begun.
             log.info("command %s: Slack %s refused: %s", invocation.key, refused.method, refused.code)
-            self._record(context, result=f"refused: Slack {refused.code}")
+            await self._record(context, result=f"refused: Slack {refused.code}")
             return slack_refused(refused.code, method=refused.method, needed=refused.needed)
         except Exception:
             await self._record(context, result="failed: internal error")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -16,7 +17,7 @@ from bot.sandbox.planetscale import World
 from bot.sandbox.planetscale.oauth import AutoApprove, PlanetScaleOAuthServer
 from bot.sandbox.slack import SlackStandIn
 from bot.slack.app import SlackIdentity, build_web_client
-from bot.storage import Database
+from bot.storage import open_database
 from tests.support.servers import serve_asgi
 from tests.support.slack import MANIFEST_SCOPES, serve_slack_standin
 
@@ -63,11 +64,13 @@ def check(slack: SlackStandIn, oauth_url: str, tmp_path: Path, **changes: str) -
     )
 
 
-def test_check_passes_with_the_manifests_scopes(slack: SlackStandIn, oauth_url: str, tmp_path: Path) -> None:
-    database = Database.open(tmp_path / "bot.sqlite3")
-    database.migrate()
-    database.close()
-    result = check(slack, oauth_url, tmp_path)
+async def test_check_passes_with_the_manifests_scopes(
+    slack: SlackStandIn, oauth_url: str, tmp_path: Path, database_url: str
+) -> None:
+    database = await open_database(database_url)
+    await database.migrate()
+    await database.close()
+    result = await asyncio.to_thread(check, slack, oauth_url, tmp_path, BOT_DATABASE=database_url)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert all(line.startswith("ok ") for line in lines), lines
