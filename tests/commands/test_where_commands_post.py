@@ -81,7 +81,8 @@ async def test_where_the_bot_cannot_post_each_command_says_why_and_leaves_nothin
 
     assert visible_posts(bot.slack, channel) == []
     assert "has no digests" in everything(await reply(bot, "digest list", actor=where))
-    assert bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database=f"db-{channel.name}") is None
+    watched = bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database=f"db-{channel.name}")
+    assert await bot.call(watched) is None
     created_hooks = len(bot.planetscale.calls("POST", paths.WEBHOOKS))
     deleted_hooks = len(bot.planetscale.calls("DELETE", paths.WEBHOOK))
     assert created_hooks == deleted_hooks  # a webhook made before the post was refused is taken back
