@@ -23,8 +23,8 @@ from bot.checks import run_checks
 from bot.config import ConfigError, Mode, Problem, Settings, choose_mode, read_settings, require_for
 from bot.digests.service import RunReport
 from bot.linking import rotate_encryption_keys
-from bot.linking.grants import RotationReport
 from bot.linking.crypto import SecretBox
+from bot.linking.grants import RotationReport
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, build_runtime, create_web_app
 from bot.sandbox.app import build_sandbox_app, sandbox_public_url

@@ -224,11 +224,11 @@ def build_sandbox_app(
     runtime = build_runtime(bot_settings, mode=Mode.SANDBOX)
     runtime.reconcile = reconcile
 
-    def reset() -> None:
+    async def reset() -> None:
         """Back to the first minute: the seeded PlanetScale, an empty channel, nobody linked, no cards."""
         planetscale.reseed()
         slack.workspace.forget_conversations()
-        runtime.database.forget_everything()
+        await runtime.database.forget_everything()
 
     stand_ins = [
         Mount(SLACK_MOUNT, app=slack.app),

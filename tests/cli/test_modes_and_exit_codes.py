@@ -188,7 +188,7 @@ async def _default_database(location: str) -> str | None:
 def test_backup_on_postgresql_is_a_pg_dump(postgres: PostgresCluster, tmp_path: Path) -> None:
     url = postgres.new_database()
     asyncio.run(_set_default_database(url))
-    done = _bot(["backup", str(tmp_path / "bot.dump")], cwd=tmp_path, env=_clean_env(BOT_DATABASE=url))
+    done = _bot(["backup", str(tmp_path / "bot.dump")], cwd=tmp_path, env=unconfigured_env(BOT_DATABASE=url))
     assert done.returncode == 0, done.stderr
     assert "with pg_dump (restore it with pg_restore)" in done.stdout
     assert (tmp_path / "bot.dump").read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
@@ -196,7 +196,7 @@ def test_backup_on_postgresql_is_a_pg_dump(postgres: PostgresCluster, tmp_path: 
 
 def test_a_postgresql_database_that_cannot_be_reached_is_named_without_its_password(tmp_path: Path) -> None:
     url = f"postgresql://bot:hunter2@/nowhere?host={tmp_path}&port=1"
-    refused = _bot(["serve"], cwd=tmp_path, env=_clean_env(BOT_DATABASE=url, **FULL_HTTP))
+    refused = _bot(["serve"], cwd=tmp_path, env=unconfigured_env(**{**FULL_HTTP, "BOT_DATABASE": url}))
     _assert_config_exit(refused, "BOT_DATABASE")
     assert "cannot connect to postgresql://bot@/nowhere" in refused.stderr
     assert "hunter2" not in refused.stderr

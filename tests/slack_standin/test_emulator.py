@@ -28,10 +28,12 @@ class Sandbox:
 
 def emulator_app(standin: SlackStandIn, events_url: str) -> Starlette:
     # Composed like the sandbox: the emulator at `/`, the stand-in mounted beside it; Reset forgets the messages.
+    async def reset() -> None:
+        standin.workspace.forget_conversations()
+
     routes = create_emulator_routes(slack=standin, events_url=events_url, signing_secret=SIGNING_SECRET,
                                     team_id=standin.team_id, channel_id=GENERAL.id,
-                                    users=standin.workspace.users(),
-                                    on_reset=standin.workspace.forget_conversations)
+                                    users=standin.workspace.users(), on_reset=reset)
     return Starlette(routes=[*routes, Mount("/slack", app=standin.app)])
 
 

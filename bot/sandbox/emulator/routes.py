@@ -204,7 +204,7 @@ class Emulator:
         channel_id: str,
         users: Sequence[SlackUser],
         welcome: Sequence[WelcomeStep] = (),
-        on_reset: Callable[[], None] | None = None,
+        on_reset: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if not users:
             raise ValueError("the emulator needs at least one user to act as")
@@ -546,7 +546,7 @@ class Emulator:
     async def reset(self, _: Request) -> Response:
         if self._on_reset is None:
             raise BadInput("this emulator has nothing to reset")
-        self._on_reset()
+        await self._on_reset()
         return JSONResponse({"reset": True, "generation": self._slack.workspace.generation})
 
 
@@ -591,7 +591,7 @@ def create_emulator_routes(
     channel_id: str,
     users: Sequence[SlackUser],
     welcome: Sequence[WelcomeStep] = (),
-    on_reset: Callable[[], None] | None = None,
+    on_reset: Callable[[], Awaitable[None]] | None = None,
 ) -> list[Route]:
     """Routes for a Slack-like page at `/` that drives the bot at `events_url` as `users` in `channel_id`.
 
