@@ -80,7 +80,7 @@ class Accounts(Protocol):
 
     def token_provider(self, team_id: str, user_id: str) -> TokenProvider: ...
 
-    def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
+    async def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
         """PlanetScale user id → Slack user id, for those who linked their account in this workspace (a local
         read, so a card can name them as themselves)."""
         ...

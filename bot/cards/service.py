@@ -4,8 +4,10 @@ A card is kept current with one grant: the poster's, else that of a linked user 
 it says it is stale. A click reads with the clicker's grant (what they can see is what they act on), falling back
 to the card's; background redraws keep the poster's. A click that changes the deploy request claims a key first
 (docs/architecture.md, "Exactly once"): the card's id, the action and the version of the drawing that was clicked,
-so a double click or two people clicking at once make one PlanetScale call. Approvals are keyed by approver
-instead, since two admins approving is not a duplicate. After every click or observed change the same message is
+so a double click or two people clicking at once make one PlanetScale call. The claim is a lease while PlanetScale
+acts: a process killed mid-call leaves a claim that lapses, and the next click takes it over after reading the
+deploy request again, so it acts only if the first call never did. Approvals are keyed by approver instead, since
+two admins approving is not a duplicate. After every click or observed change the same message is
 redrawn (through the shared `chat.update` budget) and the history goes in the card's thread.
 """
 
@@ -14,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import re
+import secrets
 import time
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.cards.store import CardRecord, Cards
+from bot.cards.store import CardRecord, Cards, Claim
 from bot.cards.updates import CardUpdates
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action, perform
@@ -92,6 +96,8 @@ class CardService:
         self._clock = clock
         # A card's lock lives while someone holds or awaits it.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Names this process in the refresh leases it takes on cards.
+        self._holder = f"{os.getpid()}-{secrets.token_hex(4)}"
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), tz=UTC)
@@ -99,8 +105,8 @@ class CardService:
     def _api(self, team_id: str, user_id: str) -> PlanetScaleAPI:
         return self._planetscale.as_user(self._accounts.token_provider(team_id, user_id), user_key=(team_id, user_id))
 
-    def _link_prompt(self, team_id: str, user_id: str) -> Message:
-        offer = self._accounts.link_offer(team_id, user_id)
+    async def _link_prompt(self, team_id: str, user_id: str) -> Message:
+        offer = await self._accounts.link_offer(team_id, user_id)
         return render_linking.link_prompt(url=offer.url, minutes=offer.valid_minutes)
 
     # --- posting ---------------------------------------------------------------------------------------------------
@@ -111,7 +117,7 @@ class CardService:
     ) -> CardRecord:
         """Read the deploy request with `caller`'s grant and store a card for it in their channel."""
         snapshot = await read_snapshot(api, org=org, database=database, number=number, now=self._now())
-        return self._cards.add(
+        return await self._cards.add(
             snapshot, team_id=caller.team_id, channel_id=caller.channel_id, org=org, reader_id=caller.user_id,
             refresh_in=lifecycle.refresh_seconds(snapshot), unfurl=unfurl,
         )
@@ -120,11 +126,13 @@ class CardService:
         """Post a new card for the deploy request in the caller's channel, read with the caller's grant."""
         card = await self._new_card(api, caller=caller, org=org, database=database, number=number)
         try:
-            ts = await self._slack.post_message(channel=caller.channel_id, message=render.card(self._drawing(card)))
+            ts = await self._slack.post_message(
+                channel=caller.channel_id, message=render.card(await self._drawing(card))
+            )
         except BaseException:
-            self._cards.remove(card.card_id)
+            await self._cards.remove(card.card_id)
             raise
-        self._cards.set_ts(card.card_id, ts)
+        await self._cards.set_ts(card.card_id, ts)
         return card.snapshot
 
     async def unfurl(self, *, team_id: str, channel_id: str, message_ts: str, user_id: str, url: str) -> None:
@@ -134,7 +142,7 @@ class CardService:
         target = deploy_request_link(url)
         if target is None:
             return
-        if not self._accounts.has_active_grant(team_id, user_id):
+        if not await self._accounts.has_active_grant(team_id, user_id):
             await self._offer_link(team_id=team_id, channel_id=channel_id, user_id=user_id)
             return
         org, database, number = target
@@ -148,18 +156,18 @@ class CardService:
             log.info("not unfurling a deploy-request link: %s", error)
             return
         self._updates.submit(
-            channel=channel_id, ts=message_ts, message=render.card(self._drawing(card)), state_change=True,
+            channel=channel_id, ts=message_ts, message=render.card(await self._drawing(card)), state_change=True,
             unfurl_url=url,
         )
 
     async def _offer_link(self, *, team_id: str, channel_id: str, user_id: str) -> None:
         """Tell someone unlinked, only them and at most once a day, that their links could be live cards."""
         today = self._now().date().isoformat()
-        if not self._idempotency_keys.claim_once(f"unfurl-link-offer:{team_id}:{user_id}:{today}"):
+        if not await self._idempotency_keys.claim_once(f"unfurl-link-offer:{team_id}:{user_id}:{today}"):
             return
         try:
             await self._slack.post_ephemeral(
-                channel=channel_id, user=user_id, message=self._link_prompt(team_id, user_id)
+                channel=channel_id, user=user_id, message=await self._link_prompt(team_id, user_id)
             )
         except Exception:  # an offer that does not arrive costs nothing; the link still shows as Slack draws it
             log.info("could not offer %s a PlanetScale link", user_id, exc_info=True)
@@ -168,7 +176,7 @@ class CardService:
 
     async def refresh_clicked(self, click: Click) -> Message | None:
         """Refresh: read the deploy request again with the card's grant, else the clicker's."""
-        card = self._card_for(click)
+        card = await self._card_for(click)
         if card is None:
             return render.card_unknown()
         outcome = await self.refresh(card, clicker=click.user_id)
@@ -179,11 +187,11 @@ class CardService:
     async def click(self, click: Click, action: Action) -> Message | None:
         """Act on a button that changes the deploy request; returns what only the clicker should see (None when the
         card and thread say it all)."""
-        card = self._card_for(click)
+        card = await self._card_for(click)
         if card is None:
             return render.card_unknown()
-        if not self._accounts.has_active_grant(click.team_id, click.user_id):
-            return self._link_prompt(click.team_id, click.user_id)
+        if not await self._accounts.has_active_grant(click.team_id, click.user_id):
+            return await self._link_prompt(click.team_id, click.user_id)
         parsed = _parse_value(click.value)
         clicked_version = parsed[1] if parsed else 0
         valid = lifecycle.offers(action, card.snapshot)
@@ -194,17 +202,27 @@ class CardService:
             # Named by the button's id, as claims stored before this code have been, so none is mistaken for new.
             key = f"{card.card_id}:{render.ACTION_IDS[action]}:{clicked_version}"
         else:
-            await self.refresh(card, clicker=click.user_id)
-            current = self._cards.get(card.card_id) or card
-            return render.card_moved_on(action, now=current.snapshot)
-        claim = self._cards.claim_click(
+            return await self._moved_on(card, click, action)
+        claim = await self._cards.claim_click(
             key, card_id=card.card_id, action=render.ACTION_IDS[action], user_id=click.user_id
         )
         if not claim.won:
             return render.already_clicked(action, by_user_id=claim.by_user_id, clicker_id=click.user_id)
-        return await self._act(card, click, action, key)
+        if claim.took_over:
+            # Whoever held this click died mid-call: PlanetScale may have acted. Act only if it still offers it.
+            await self.refresh(card, clicker=click.user_id)
+            current = await self._cards.get(card.card_id) or card
+            if current.version != card.version or not lifecycle.offers(action, current.snapshot):
+                await self._cards.finish_click(key, claim)
+                return render.card_moved_on(action, now=current.snapshot)
+        return await self._act(card, click, action, key, claim)
 
-    async def _act(self, card: CardRecord, click: Click, action: Action, key: str) -> Message | None:
+    async def _moved_on(self, card: CardRecord, click: Click, action: Action) -> Message:
+        await self.refresh(card, clicker=click.user_id)
+        current = await self._cards.get(card.card_id) or card
+        return render.card_moved_on(action, now=current.snapshot)
+
+    async def _act(self, card: CardRecord, click: Click, action: Action, key: str, claim: Claim) -> Message | None:
         # The card is held while the change is made and drawn: a webhook delivery about the very change this click
         # made waits, then finds the card already showing it and adds no "Now: …" line under the click's own.
         async with self._held(card.card_id):
@@ -216,8 +234,8 @@ class CardService:
                 )
                 done = True
             except Unauthorized:
-                self._record(card, click, action, result="failed: PlanetScale no longer accepts the link")
-                return self._link_prompt(click.team_id, click.user_id)
+                await self._record(card, click, action, result="failed: PlanetScale no longer accepts the link")
+                return await self._link_prompt(click.team_id, click.user_id)
             except PlanetScaleError as error:
                 log.info("card click %s on %s #%d: %s", action.value, card.database, card.number, error)
                 # The card stays truthful: redraw it from PlanetScale before the click may be tried again. If the
@@ -225,12 +243,15 @@ class CardService:
                 # as stale.
                 await self._refresh(card, clicker=click.user_id)
                 kind = "refused" if error.status and error.status < 500 else "failed"
-                self._record(card, click, action, result=f"{kind}: {error.status or 'no response'} {error.message}")
+                await self._record(
+                    card, click, action, result=f"{kind}: {error.status or 'no response'} {error.message}"
+                )
                 return planetscale_failure(error, values=_values(card))
             finally:
                 if not done:  # refused, failed, or cut off by the reply deadline: the clicker may try again
-                    self._cards.release_click(key)
-            self._record(card, click, action, result="ok")
+                    await self._cards.release_click(key, claim)
+            await self._cards.finish_click(key, claim)
+            await self._record(card, click, action, result="ok")
             await self._thread_note(card, render.history_note(action, user_id=click.user_id))
             await self._refresh(card, clicker=click.user_id, announce=False)  # its thread has the line just posted
         await self.request_changed(
@@ -246,15 +267,15 @@ class CardService:
             self._locks[card_id] = lock
         return lock
 
-    def _card_for(self, click: Click) -> CardRecord | None:
+    async def _card_for(self, click: Click) -> CardRecord | None:
         parsed = _parse_value(click.value)
-        card = self._cards.get(parsed[0]) if parsed else None
+        card = await self._cards.get(parsed[0]) if parsed else None
         if card is None or card.ts is None or card.team_id != click.team_id:
             return None
         return card
 
-    def _record(self, card: CardRecord, click: Click, action: Action, *, result: str) -> None:
-        self._audit.record(
+    async def _record(self, card: CardRecord, click: Click, action: Action, *, result: str) -> None:
+        await self._audit.record(
             team_id=click.team_id,
             user_id=click.user_id,
             organization=card.org,
@@ -277,11 +298,11 @@ class CardService:
 
     async def show_diff(self, click: Click, *, trigger_id: str) -> Message | None:
         """Open the modal first (a trigger id lives 3 s), then fill it with what the clicker's grant reads."""
-        card = self._card_for(click)
+        card = await self._card_for(click)
         if card is None:
             return render.card_unknown()
-        if not self._accounts.has_active_grant(click.team_id, click.user_id):
-            return self._link_prompt(click.team_id, click.user_id)
+        if not await self._accounts.has_active_grant(click.team_id, click.user_id):
+            return await self._link_prompt(click.team_id, click.user_id)
         view_id = await self._slack.open_modal(
             trigger_id=trigger_id, view=render.diff_loading(database=card.database, number=card.number)
         )
@@ -309,14 +330,15 @@ class CardService:
         it any more, or PlanetScale's error (the card is then left as it was)."""
         async with self._held(card.card_id):
             # As stored now: a change made while this waited is what the redraw compares with.
-            return await self._refresh(self._cards.get(card.card_id) or card, clicker=clicker, announce=announce)
+            stored = await self._cards.get(card.card_id) or card
+            return await self._refresh(stored, clicker=clicker, announce=announce)
 
     async def _refresh(
         self, card: CardRecord, *, clicker: str | None = None, announce: bool = True
     ) -> PlanetScaleError | str | None:
         readers = [user for user in dict.fromkeys((clicker, card.reader_id)) if user]
         for reader in readers:
-            if not self._accounts.has_active_grant(card.team_id, reader):
+            if not await self._accounts.has_active_grant(card.team_id, reader):
                 continue
             try:
                 snapshot = await read_snapshot(
@@ -327,11 +349,11 @@ class CardService:
                 continue
             except PlanetScaleError as error:
                 log.info("refreshing card %s: %s", card.card_id, error)
-                self._cards.postpone(card.card_id, seconds=RETRY_READ_SECONDS)
+                await self._cards.postpone(card.card_id, seconds=RETRY_READ_SECONDS)
                 return error
             # The card stays the poster's while their grant works; a clicker takes it over only when it does not.
             poster = card.reader_id
-            keeper = poster if poster and self._accounts.has_active_grant(card.team_id, poster) else reader
+            keeper = poster if poster and await self._accounts.has_active_grant(card.team_id, poster) else reader
             await self._redraw(card, snapshot, reader_id=keeper, announce=announce)
             return None
         if not card.stale:
@@ -346,14 +368,14 @@ class CardService:
             unchanged = True
         else:
             unchanged = False
-        version, changed = self._cards.save(
+        version, changed = await self._cards.save(
             card, snapshot, refresh_in=lifecycle.refresh_seconds(snapshot), reader_id=reader_id
         )
         if set(card.snapshot.approvers) - set(snapshot.approvers):
             # PlanetScale dismissed approvals (the branch's schema changed): their approvers may approve again.
-            self._cards.release_approvals(_approvals_of(card))
+            await self._cards.release_approvals(_approvals_of(card))
         if card.ts is not None and not unchanged:
-            drawn = self._view(card, snapshot, version=version, stale=stale)
+            drawn = await self._view(card, snapshot, version=version, stale=stale)
             self._updates.submit(
                 channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=changed,
                 unfurl_url=card.unfurl_url,
@@ -362,19 +384,21 @@ class CardService:
         if announce and moved and lifecycle.is_notable(snapshot):
             await self._thread_note(card, render.state_note(snapshot))
 
-    def _drawing(self, card: CardRecord) -> render.CardView:
-        return self._view(card, card.snapshot, version=card.version, stale=card.stale)
+    async def _drawing(self, card: CardRecord) -> render.CardView:
+        return await self._view(card, card.snapshot, version=card.version, stale=card.stale)
 
-    def _view(self, card: CardRecord, snapshot: Snapshot, *, version: int, stale: bool) -> render.CardView:
+    async def _view(self, card: CardRecord, snapshot: Snapshot, *, version: int, stale: bool) -> render.CardView:
         """The drawing of `snapshot`, naming those who linked their PlanetScale accounts as themselves."""
         named = [snapshot.deployed_by, snapshot.applied_by, snapshot.closed_by, *snapshot.approvers, *snapshot.admins]
         ids = {snapshot.author_id, *(person.id for person in named if person is not None)}
-        people = self._accounts.slack_users(card.team_id, {planetscale_id for planetscale_id in ids if planetscale_id})
+        linked = {planetscale_id for planetscale_id in ids if planetscale_id}
+        people = await self._accounts.slack_users(card.team_id, linked)
         return render.CardView(card_id=card.card_id, version=version, request=snapshot, stale=stale, people=people)
 
     async def refresh_due(self, *, limit: int = REFRESH_BATCH) -> int:
-        """One pass of the reconciler: the cards PlanetScale is moving along whose time to be read again has come."""
-        due = self._cards.due_for_refresh(limit=limit)
+        """One pass of the reconciler: the cards PlanetScale is moving along whose time to be read again has come.
+        Each is leased to this process while it is read, so replicas never read one card at the same time."""
+        due = await self._cards.claim_due(holder=self._holder, limit=limit)
         for card in due:
             await self.refresh(card)
         return len(due)
@@ -393,7 +417,7 @@ class CardService:
         redraw its cards, except `besides`, and return the channels that have one. A delivery older than what a
         card last read is ignored."""
         channels: set[str] = set()
-        for card in self._cards.of_request(team_id=team_id, org=org, database=database, number=number):
+        for card in await self._cards.of_request(team_id=team_id, org=org, database=database, number=number):
             channels.add(card.channel_id)
             if card.card_id == besides:
                 continue

@@ -105,19 +105,18 @@ class GrantStore:
         grant = await self.load(team_id, user_id)
         return grant if isinstance(grant, Grant) and grant.active else None
 
-    def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
+    async def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
         """PlanetScale user id → the Slack user of the workspace linked as them (the most recent link, if several)."""
         wanted = sorted(set(planetscale_user_ids))
         if not wanted:
             return {}
         marks = ", ".join("?" for _ in wanted)
-        with self._database.session() as sql:
-            rows = sql.execute(
-                "SELECT planetscale_user_id, user_id FROM planetscale_grants"  # noqa: S608
-                f" WHERE team_id = ? AND status = 'active' AND planetscale_user_id IN ({marks})"
-                " ORDER BY created_at",
-                (team_id, *wanted),
-            ).fetchall()
+        rows = await self._database.fetchall(
+            "SELECT planetscale_user_id, user_id FROM planetscale_grants"  # noqa: S608
+            f" WHERE team_id = ? AND status = 'active' AND planetscale_user_id IN ({marks})"
+            " ORDER BY created_at",
+            (team_id, *wanted),
+        )
         return {str(planetscale_id): str(slack_id) for planetscale_id, slack_id in rows}
 
     # ----- writes -----------------------------------------------------------------------------------------------

@@ -157,9 +157,9 @@ class AccountLinking:
     def token_provider(self, team_id: str, user_id: str) -> UserTokens:
         return self._refresher.provider(team_id, user_id)
 
-    def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
+    async def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
         """Who of these PlanetScale users has linked a Slack account here, so they can be named as themselves."""
-        return self._grants.slack_users(team_id, planetscale_user_ids)
+        return await self._grants.slack_users(team_id, planetscale_user_ids)
 
     # ----- commands ---------------------------------------------------------------------------------------------
 
