@@ -127,7 +127,7 @@ async def test_concurrent_saves_never_lose_a_version(db: Database, database_url:
     try:
         cards, cards_elsewhere = Cards(db), Cards(other)
         card = await cards.add(SNAPSHOT, team_id="T", channel_id="C", org="acme", reader_id="U", refresh_in=None)
-        shown = [dataclasses.replace(SNAPSHOT, approved_by=(f"reviewer {n}",)) for n in range(8)]
+        shown = [dataclasses.replace(SNAPSHOT, approvers=(Person(None, f"reviewer {n}"),)) for n in range(8)]
         results = await asyncio.gather(*(
             (cards if n % 2 else cards_elsewhere).save(card, snapshot, refresh_in=None, reader_id="U")
             for n, snapshot in enumerate(shown)
