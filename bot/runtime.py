@@ -197,7 +197,6 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt_app = build_bolt_app(
         client=client,
-        signing_secret=signing_secret if mode is not Mode.SOCKET else None,
         identity=identity,
         dispatcher=dispatcher,
         pickers=BranchPickers(accounts=linking, planetscale=planetscale),
