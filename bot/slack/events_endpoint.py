@@ -1,7 +1,7 @@
-"""`POST /slack/events`: size limit, signature, the payload's shape, workspace pinning, then bolt — in that order, so
-that nothing parses a body that is too large or unsigned, and no malformed request can reach code that might answer
-500. Whatever happens after the signature checks out, Slack gets a 2xx: it retries failures and disables an app's
-event subscriptions when more than 5% of deliveries fail within an hour."""
+"""`POST /slack/events`: signature, the payload's shape, workspace pinning, then bolt — in that order (after the size
+and time limits every route has, bot/web/body.py), so that nothing parses an unsigned body, and no malformed request
+can reach code that might answer 500. Whatever happens after the signature checks out, Slack gets a 2xx: it retries
+failures and disables an app's event subscriptions when more than 5% of deliveries fail within an hour."""
 
 from __future__ import annotations
 
@@ -22,27 +22,6 @@ from bot.slack.verify import SlackRequestVerifier
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_000_000
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request, *, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 class SlackEventsEndpoint:
     """The ASGI endpoint in front of bolt's `AsyncApp.async_dispatch`."""
 
@@ -53,21 +32,15 @@ class SlackEventsEndpoint:
         verifier: SlackRequestVerifier,
         metrics: Metrics,
         team_id: str | None,
-        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._bolt = bolt_app
         self._verifier = verifier
         self._metrics = metrics
         self._team_id = team_id
-        self._limit = max_body_bytes
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        try:
-            body = await _read_body(request, limit=self._limit)
-        except _TooLarge:
-            self._metrics.slack_requests.labels("too_large").inc()
-            return JSONResponse({"error": "request body too large"}, status_code=413)
+        body = await request.body()  # at most 1 MB, read within its deadline (bot/web/body.py)
         if not self._verifier.is_valid_request(body=body, headers=request.headers):
             self._metrics.slack_requests.labels("unauthorized").inc()
             return JSONResponse({"error": "invalid request"}, status_code=401)
