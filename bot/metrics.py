@@ -13,7 +13,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.slack_requests = Counter(
             "pscale_bot_slack_requests",
-            "Requests to /slack/events by outcome (accepted, unauthorized, too_large, wrong_team).",
+            "Requests to /slack/events by outcome (accepted, unauthorized, unreadable, wrong_team).",
             ["outcome"],
             registry=self.registry,
         )

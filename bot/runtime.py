@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from bot.cards.service import CardService
@@ -45,6 +46,7 @@ from bot.storage import (
 )
 from bot.tasks import TaskTracker
 from bot.watch.store import Watches
+from bot.web.body import BODY_READ_SECONDS, BodyLimit
 from bot.web.health import create_health_routes
 from bot.web.oauth_pages import create_oauth_routes
 from bot.web.webhooks import create_webhook_routes
@@ -197,7 +199,6 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt_app = build_bolt_app(
         client=client,
-        signing_secret=signing_secret if mode is not Mode.SOCKET else None,
         identity=identity,
         dispatcher=dispatcher,
         pickers=BranchPickers(accounts=linking, planetscale=planetscale),
@@ -238,7 +239,10 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     )
 
 
-def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+def create_web_app(
+    *, runtime: Runtime, extra_routes: Sequence[BaseRoute] = (), body_read_seconds: float = BODY_READ_SECONDS
+) -> Starlette:
+    """Every route behind the one body reader (bot/web/body.py); `body_read_seconds` is its read deadline."""
     routes: list[BaseRoute] = [
         *create_health_routes(database=runtime.database, metrics=runtime.metrics),
         *create_webhook_routes(
@@ -262,4 +266,6 @@ def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) 
         finally:
             await runtime.stop()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit, read_seconds=body_read_seconds)]
+    )

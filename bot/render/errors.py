@@ -43,6 +43,16 @@ def unexpected_error(reference: str) -> Message:
     )
 
 
+def action_failed(reference: str) -> Message:
+    """For a click, a form or a command that failed before anything was started on its behalf."""
+    return Message(
+        text=(
+            ":warning: That did not work: something went wrong on our side. Try again in a moment. "
+            f"(Reference: `{reference}`; give it to whoever runs this bot.)"
+        )
+    )
+
+
 def too_slow(seconds: int) -> Message:
     return Message(
         text=(

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,6 +27,8 @@ from bot.cards.service import CardService
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.forms import BranchPickers
 from bot.metrics import Metrics
+from bot.ports import SlackRefused
+from bot.render.errors import action_failed
 from bot.slack.actions import register_command_actions
 from bot.slack.cards import register_card_actions
 from bot.slack.commands import register_commands
@@ -32,6 +36,7 @@ from bot.slack.events import ForgetsUsers, register_events
 from bot.slack.modals import register_modals
 from bot.slack.port import WebApiSlackPort
 from bot.slack.scopes import missing_scope_line, missing_scopes, token_scopes
+from bot.slack.sender import sender
 from bot.storage import IdempotencyKeys
 from bot.tasks import TaskTracker
 
@@ -113,7 +118,6 @@ def warn_about_missing_scopes(held: frozenset[str] | None) -> None:
 def build_bolt_app(
     *,
     client: AsyncWebClient,
-    signing_secret: str | None,
     identity: SlackIdentity,
     dispatcher: CommandDispatcher,
     pickers: BranchPickers,
@@ -140,16 +144,52 @@ def build_bolt_app(
     request_client.retry_handlers = list(client.retry_handlers)
     app = AsyncApp(
         client=request_client,
-        signing_secret=signing_secret,
         authorize=authorize,
         process_before_response=True,
-        # Socket Mode frames are not signed; in HTTP mode our endpoint has verified already and bolt checks again.
-        request_verification_enabled=signing_secret is not None,
+        # Socket Mode frames are not signed; in HTTP mode our endpoint verifies the signature and hands bolt the
+        # payload written out again from its checked model (bot/slack/inbound.py), which carries none.
+        request_verification_enabled=False,
         logger=logging.getLogger("slack_bolt"),
     )
+    slack = WebApiSlackPort(client)
+    register_failure_reply(app, slack=slack, tasks=tasks)
     register_commands(app, dispatcher=dispatcher, tasks=tasks, metrics=metrics)
     register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
-    register_modals(app, dispatcher=dispatcher, slack=WebApiSlackPort(client), tasks=tasks, pickers=pickers)
+    register_modals(app, dispatcher=dispatcher, slack=slack, tasks=tasks, pickers=pickers)
     register_events(app, accounts=accounts, unfurls=cards, idempotency_keys=idempotency_keys, tasks=tasks)
     register_card_actions(app, cards=cards, tasks=tasks)
     return app
+
+
+def register_failure_reply(app: AsyncApp, *, slack: WebApiSlackPort, tasks: TaskTracker) -> None:
+    """A listener (or bolt around it) that raises: Slack still gets its 2xx, which bolt would have made a 500, and
+    the person who acted is told it did not work, with a reference that is also in the log line."""
+
+    async def tell(channel_id: str, user_id: str, reference: str) -> None:
+        try:
+            if channel_id:
+                await slack.ephemeral_or_direct(channel=channel_id, user=user_id, message=action_failed(reference))
+            else:  # a form has no channel of its own
+                await slack.direct_message(user_id, action_failed(reference))
+        except (SlackRefused, OSError, aiohttp.ClientError, TimeoutError) as failed:
+            log.warning("could not tell %s about failure %s: %s", user_id, reference, type(failed).__name__)
+
+    @app.error
+    async def listener_failed(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        reference = secrets.token_hex(4)
+        log.error("a Slack listener failed (reference %s)", reference, exc_info=error)
+        _, user_id = sender(body)
+        if user_id and body.get("type") != "event_callback":  # an event has nobody waiting for an answer
+            tasks.spawn(tell(_channel_of(body), user_id, reference), name="failure reply")
+        return BoltResponse(status=200, body="")
+
+
+def _channel_of(body: dict[str, Any]) -> str:
+    """The channel a command was typed or a message was clicked in; empty for a form."""
+    channel = body.get("channel")
+    if isinstance(channel, dict):
+        return str(channel.get("id") or "")
+    container = body.get("container")
+    if isinstance(container, dict) and container.get("channel_id"):
+        return str(container["channel_id"])
+    return str(body.get("channel_id") or "")

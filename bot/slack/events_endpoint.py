@@ -1,43 +1,26 @@
-"""`POST /slack/events`: size limit, signature, workspace pinning, then bolt — in that order, so that nothing parses
-a body that is too large or unsigned, and no malformed request can reach code that might answer 500."""
+"""`POST /slack/events`: signature, the payload's shape, workspace pinning, then bolt — in that order (after the size
+and time limits every route has, bot/web/body.py), so that nothing parses an unsigned body, and no malformed request
+can reach code that might answer 500. Whatever happens after the signature checks out, Slack gets a 2xx: it retries
+failures and disables an app's event subscriptions when more than 5% of deliveries fail within an hour."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Sequence
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.request.internals import extract_team_id, parse_body
+from slack_bolt.request.internals import extract_team_id
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.metrics import Metrics
+from bot.slack.inbound import Inbound, Unreadable, UrlVerification, for_bolt, read_inbound
 from bot.slack.verify import SlackRequestVerifier
 
 log = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 1_000_000
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request, *, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
 
 class SlackEventsEndpoint:
     """The ASGI endpoint in front of bolt's `AsyncApp.async_dispatch`."""
@@ -49,45 +32,57 @@ class SlackEventsEndpoint:
         verifier: SlackRequestVerifier,
         metrics: Metrics,
         team_id: str | None,
-        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._bolt = bolt_app
         self._verifier = verifier
         self._metrics = metrics
         self._team_id = team_id
-        self._limit = max_body_bytes
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        try:
-            body = await _read_body(request, limit=self._limit)
-        except _TooLarge:
-            self._metrics.slack_requests.labels("too_large").inc()
-            return JSONResponse({"error": "request body too large"}, status_code=413)
+        body = await request.body()  # at most 1 MB, read within its deadline (bot/web/body.py)
         if not self._verifier.is_valid_request(body=body, headers=request.headers):
             self._metrics.slack_requests.labels("unauthorized").inc()
             return JSONResponse({"error": "invalid request"}, status_code=401)
         text = body.decode("utf-8")  # verified above to be UTF-8
-        headers: dict[str, str | Sequence[str]] = dict(request.headers.items())
-        if self._team_id is not None and not self._from_pinned_team(text, request.headers.get("content-type")):
+        try:
+            payload = read_inbound(text, request.headers.get("content-type"))
+        except Unreadable as unreadable:
+            # Signed by Slack's secret yet nothing the bot understands: answering anything but 2xx only brings
+            # retries. The body is not logged: it may hold what people typed.
+            self._metrics.slack_requests.labels("unreadable").inc()
+            log.warning("acknowledged and dropped a signed Slack request the bot cannot read: %s", unreadable.reason)
+            return Response(status_code=200)
+        if self._team_id is not None and not self._from_pinned_team(payload):
             self._metrics.slack_requests.labels("wrong_team").inc()
             return JSONResponse({"error": "invalid request"}, status_code=401)
-        bolt_response = await self._bolt.async_dispatch(
-            AsyncBoltRequest(body=text, query=request.url.query, headers=headers)
-        )
+        bolt_body, content_type = for_bolt(payload)
+        headers: dict[str, str | Sequence[str]] = {
+            name: value for name, value in request.headers.items() if name not in ("content-type", "content-length")
+        }
+        headers["content-type"] = content_type
+        try:
+            bolt_response = await self._bolt.async_dispatch(
+                AsyncBoltRequest(body=bolt_body, query=request.url.query, headers=headers)
+            )
+        except Exception:  # bolt's own code around the listeners; the listeners' failures reach `app.error`
+            reference = secrets.token_hex(4)
+            log.exception("bolt failed on a checked Slack request (reference %s)", reference)
+            return Response(status_code=200)
         self._metrics.slack_requests.labels("accepted").inc()
         self._metrics.slack_ack_seconds.observe(time.perf_counter() - started)
+        if bolt_response.status >= 400:
+            # Bolt answers 404 to a payload no listener matched (a shortcut, a button the bot no longer draws).
+            log.info("no listener for a %s request; acknowledged (bolt said %d)", type(payload).__name__,
+                     bolt_response.status)
+            return Response(status_code=200)
         return Response(
             content=bolt_response.body,
             status_code=bolt_response.status,
             headers={name: values[0] for name, values in bolt_response.headers.items() if values},
         )
 
-    def _from_pinned_team(self, text: str, content_type: str | None) -> bool:
-        try:
-            payload = parse_body(text, content_type)
-        except ValueError:
-            return False
-        if payload.get("type") == "url_verification":  # Slack's set-up handshake names no workspace
+    def _from_pinned_team(self, payload: Inbound) -> bool:
+        if isinstance(payload, UrlVerification):  # Slack's set-up handshake names no workspace
             return True
-        return extract_team_id(payload) == self._team_id
+        return extract_team_id(payload.model_dump(mode="json", exclude_unset=True)) == self._team_id

@@ -44,12 +44,12 @@ class WebApiSlackPort:
         return str(response["ts"])
 
     async def tell_linked(self, *, team_id: str, user_id: str, planetscale_name: str) -> None:
-        await self._direct_message(user_id, linking.linked(planetscale_name))
+        await self.direct_message(user_id, linking.linked(planetscale_name))
 
     async def tell_link_stopped_working(self, *, team_id: str, user_id: str) -> None:
-        await self._direct_message(user_id, linking.relink_needed())
+        await self.direct_message(user_id, linking.relink_needed())
 
-    async def _direct_message(self, user_id: str, message: Message) -> None:
+    async def direct_message(self, user_id: str, message: Message) -> None:
         """`chat.postMessage` to the user id opens the app's DM with them."""
         with _refusals("chat.postMessage"):
             await self._client.chat_postMessage(**message.to_post(user_id))
@@ -69,7 +69,7 @@ class WebApiSlackPort:
         except SlackRefused as refused:
             if refused.code not in ("not_in_channel", "channel_not_found"):
                 raise
-            await self._direct_message(user, message)
+            await self.direct_message(user, message)
 
     async def update_message(self, *, channel: str, ts: str, message: Message) -> None:
         with _refusals("chat.update"):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,25 +29,67 @@ from bot.watch.store import Watch, Watches
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_000_000
+Name = Annotated[str, Field(max_length=255)]
 
 
-def delivery_view(payload: dict[str, object], *, database: str) -> DeliveryView | None:
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class DeliveredRequest(_Shape):
+    """The fields of a `deploy_request.*` delivery's resource the bot reads. The number is bounded by what the cards
+    table holds (an INTEGER on PostgreSQL): a larger one cannot be a deploy request the bot has a card for."""
+
+    number: int = Field(ge=1, le=2**31 - 1)
+    branch: Name = "?"
+    into_branch: Name = "?"
+    state: Name | None = None
+    deployment_state: Name | None = None
+    html_url: Annotated[str, Field(max_length=2000)] | None = None
+    updated_at: Name | None = None
+
+
+class Delivery(_Shape):
+    """A delivery: its event, and for a deploy request's event, the request (other resources are not read)."""
+
+    event: Name
+    resource: dict[str, object] = {}
+
+    def deploy_request(self) -> DeliveredRequest | None:
+        if not self.event.startswith("deploy_request."):
+            return None
+        return DeliveredRequest.model_validate(self.resource)
+
+
+class UnreadableDelivery(Exception):
+    pass
+
+
+def read_delivery(body: bytes) -> tuple[Delivery, DeliveredRequest | None]:
+    """A delivery and its deploy request, checked; `UnreadableDelivery` (naming the problem, not the content) when
+    the body is not JSON, not the shape PlanetScale sends, or nested deeper than the parser goes."""
+    try:
+        delivery = Delivery.model_validate_json(body)
+        return delivery, delivery.deploy_request()
+    except ValidationError as error:
+        first = error.errors(include_url=False, include_input=False, include_context=False)[0]
+        raise UnreadableDelivery(f"{first['type']} at {'.'.join(str(part) for part in first['loc'])}") from None
+
+
+def delivery_view(delivery: Delivery, request: DeliveredRequest | None, *, database: str) -> DeliveryView | None:
     """What a delivery says about a deploy request; None for any other event."""
-    resource = payload.get("resource")
-    event = str(payload.get("event", ""))
-    if not isinstance(resource, dict) or not event.startswith("deploy_request."):
+    if request is None:
         return None
-    link = resource.get("html_url")
+    link = request.html_url
     return DeliveryView(
         database=database,
-        number=str(resource.get("number")),
-        branch=str(resource.get("branch", "?")),
-        into_branch=str(resource.get("into_branch", "?")),
-        event=event.removeprefix("deploy_request."),
-        state=str(resource.get("state") or ""),
-        deployment_state=str(resource.get("deployment_state") or ""),
-        html_url=link if isinstance(link, str) and link.startswith("https://") else None,
+        number=str(request.number),
+        branch=request.branch,
+        into_branch=request.into_branch,
+        event=delivery.event.removeprefix("deploy_request."),
+        state=request.state or "",
+        deployment_state=request.deployment_state or "",
+        html_url=link if link is not None and link.startswith("https://") else None,
     )
 
 
@@ -65,14 +107,11 @@ def updated_at_of(value: object) -> datetime | None:
 def create_webhook_routes(
     *, watches: Watches, idempotency_keys: IdempotencyKeys, tasks: TaskTracker, slack: SlackPort, cards: CardService
 ) -> list[Route]:
-    async def show(watch: Watch, resource: dict[str, Any], message: Message) -> None:
-        number = resource.get("number")
-        with_cards: set[str] = set()
-        if isinstance(number, int):
-            with_cards = await cards.request_changed(
-                team_id=watch.team_id, org=watch.org, database=watch.database, number=number,
-                updated_at=updated_at_of(resource.get("updated_at")),
-            )
+    async def show(watch: Watch, request: DeliveredRequest, message: Message) -> None:
+        with_cards = await cards.request_changed(
+            team_id=watch.team_id, org=watch.org, database=watch.database, number=request.number,
+            updated_at=updated_at_of(request.updated_at),
+        )
         if watch.channel_id not in with_cards:
             await slack.post_message(channel=watch.channel_id, message=message)
 
@@ -81,24 +120,25 @@ def create_webhook_routes(
         if found is None:
             return JSONResponse({"error": "unknown webhook"}, status_code=404)
         watch, secret = found
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "too large"}, status_code=413)
+        body = await request.body()  # at most 1 MB, read within its deadline (bot/web/body.py)
         expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("x-planetscale-signature", "")):
+        # Bytes on both sides: a header with non-ASCII characters (Starlette reads headers as latin-1) is simply
+        # not equal, where comparing str would raise TypeError.
+        signature = request.headers.get("x-planetscale-signature", "").encode("latin-1")
+        if not hmac.compare_digest(expected.encode(), signature):
             return JSONResponse({"error": "invalid signature"}, status_code=401)
         try:
-            payload = json.loads(body)
-        except ValueError:
-            return JSONResponse({"error": "not JSON"}, status_code=400)
-        if not isinstance(payload, dict):
-            return JSONResponse({"error": "not an object"}, status_code=400)
-        raw = payload.get("resource")
-        resource = raw if isinstance(raw, dict) else {}
-        key = f"webhook:{watch.hook_id}:{payload.get('event')}:{resource.get('number')}:{resource.get('updated_at')}"
-        view = delivery_view(payload, database=watch.database)
-        if view is not None and await idempotency_keys.claim_once(key):  # a replayed delivery posts nothing twice
-            tasks.spawn(show(watch, resource, render.delivery(view)), name="webhook delivery")
+            delivery, deploy_request = read_delivery(body)
+        except UnreadableDelivery as unreadable:
+            # Signed with this hook's secret, so PlanetScale's: a non-2xx would only bring it back again.
+            log.warning("acknowledged and dropped a signed webhook delivery the bot cannot read: %s", unreadable)
+            return JSONResponse({"ok": True})
+        view = delivery_view(delivery, deploy_request, database=watch.database)
+        if view is None or deploy_request is None:
+            return JSONResponse({"ok": True})
+        key = f"webhook:{watch.hook_id}:{delivery.event}:{deploy_request.number}:{deploy_request.updated_at}"
+        if await idempotency_keys.claim_once(key):  # a replayed delivery posts nothing twice
+            tasks.spawn(show(watch, deploy_request, render.delivery(view)), name="webhook delivery")
         return JSONResponse({"ok": True})
 
     return [Route("/webhooks/planetscale/{hook_id}", deliver, methods=["POST"])]

@@ -24,6 +24,7 @@ from bot.sandbox.planetscale import World
 from bot.sandbox.planetscale.oauth import AutoApprove, ConsentMode, PlanetScaleOAuthServer
 from bot.sandbox.slack import SlackError, SlackStandIn
 from bot.sandbox.slack.limits import check_message
+from bot.web.body import BODY_READ_SECONDS
 from tests.support.oauth_browser import Browser, link_button_url
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
 from tests.support.servers import bind_loopback, serve_asgi, serve_asgi_in_loop
@@ -122,12 +123,14 @@ def run_bot(
     planetscale: World | None = None,
     consent: ConsentMode | None = None,
     reconcile: bool = True,
+    body_read_seconds: float = BODY_READ_SECONDS,
     **overrides: Any,
 ) -> Iterator[RunningBot]:
     """The bot on a loopback port that is also its BOT_PUBLIC_URL. With `planetscale`, that world is served by the
     API stand-in and PlanetScale's OAuth stand-in (`consent` decides the authorize step; default: the world's first
     user approves), and the bot's PLANETSCALE_* URLs point at them. `reconcile=False`: cards are not re-read on a
-    timer, so only clicks, commands and webhook deliveries move them."""
+    timer, so only clicks, commands and webhook deliveries move them. `body_read_seconds`: how long any request's
+body may take to arrive (bot/web/body.py)."""
     sock = bind_loopback()
     host, port = sock.getsockname()[:2]
     overrides.setdefault("bot_public_url", f"http://{host}:{port}")
@@ -149,7 +152,8 @@ def run_bot(
             overrides.setdefault("planetscale_revoke_url", f"{oauth_url}/oauth/revoke")
         runtime = build_runtime(bot_settings(slack=slack, data_dir=data_dir, mode=mode, **overrides), mode=mode)
         runtime.reconcile = reconcile
-        base_url, loop = stack.enter_context(serve_asgi_in_loop(create_web_app(runtime=runtime), sock=sock))
+        web_app = create_web_app(runtime=runtime, body_read_seconds=body_read_seconds)
+        base_url, loop = stack.enter_context(serve_asgi_in_loop(web_app, sock=sock))
         http = stack.enter_context(httpx.Client(timeout=10))
         yield RunningBot(
             base_url=base_url, runtime=runtime, slack=slack, http=http, loop=loop, planetscale=served_api,

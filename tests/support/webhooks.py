@@ -3,6 +3,8 @@ told (a status, a redirect, or nothing until released)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from tests.support.bot import RunningBot
 from tests.support.servers import serve_asgi
 
 
@@ -76,3 +79,21 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def signed_delivery(secret: str, body: bytes) -> dict[str, str]:
+    """The headers PlanetScale sends with `body`: its HMAC-SHA256 under the webhook's secret, in hex."""
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"content-type": "application/json", "x-planetscale-signature": signature}
+
+
+async def watched_hook(bot: RunningBot, *, team_id: str, org: str, database: str) -> tuple[str, str]:
+    """`/pscale watch database` through the bot; the delivery URL of the webhook it created, and its secret."""
+    since = len(bot.slack.response_posts)
+    assert bot.command(f"watch {database}").status_code == 200
+    assert f"Watching `{database}`" in (await bot.slack.wait_response(since=since, timeout=10)).body["text"]
+    watch = await bot.call(bot.runtime.watches.of_database(team_id=team_id, org=org, database=database))
+    assert watch is not None
+    found = await bot.call(bot.runtime.watches.by_hook(watch.hook_id))
+    assert found is not None
+    return f"{bot.base_url}/webhooks/planetscale/{watch.hook_id}", found[1]
