@@ -102,3 +102,37 @@ async def test_a_close_cut_off_by_sigkill_is_clicked_again_after_a_restart_and_c
     # The killed process's call never acted (the stand-in saw its client go); of the two racing clicks, one was sent.
     assert [close.status == 200 for close in closes] == [False, True]
     assert world.deploy_request_for(demo.admin.id, "acme", "shop", 1).state == "closed"
+
+
+async def test_a_create_cut_off_by_sigkill_leaves_its_started_audit_entry(
+    replicas: Replicas, world: World, demo: DemoWorld, database_file: Path
+) -> None:
+    """The issue: during a burst, creates made at PlanetScale had no audit entry. The entry is written before
+    PlanetScale is asked and given its result after, so a process killed in between leaves it `started`."""
+    bot = _started_and_linked(replicas, demo)
+    world.faults.hang(method="POST", path=paths.DEPLOY_REQUESTS, times=1)
+    assert replicas.command(bot, "dr create shop add-wishlist --org acme", actor=ALICE).status_code == 200
+    await _kill_once_planetscale_holds(replicas, bot, "POST", paths.DEPLOY_REQUESTS)
+    world.faults.release()
+
+    (restarted,) = replicas.start(1)
+    shown = await replicas.reply(restarted, "audit shop --org acme", actor=ALICE)
+    assert "`deploy-request create` branch `add-wishlist` of `shop` — :hourglass: started" in shown, shown
+    assert _sql(database_file, "SELECT action, result FROM audit_log") == [("deploy-request create", "started")]
+    # Once the bot is back, the same command is written down before it acts and finished after.
+    await replicas.reply(restarted, "dr create shop add-wishlist --org acme", actor=ALICE)
+    assert _sql(database_file, "SELECT action, result FROM audit_log ORDER BY id") == [
+        ("deploy-request create", "started"), ("deploy-request create", "ok"),
+    ]
+
+
+async def test_a_card_close_cut_off_by_sigkill_leaves_its_started_audit_entry(
+    replicas: Replicas, world: World, demo: DemoWorld, database_file: Path
+) -> None:
+    bot = _started_and_linked(replicas, demo)
+    card = await replicas.post_card(bot, "dr post shop 1 --org acme", actor=ALICE)
+    world.faults.hang(method="PATCH", path=paths.DEPLOY_REQUEST, times=1)
+    assert bot.post_events(click_request(replicas, card, "dr_close", actor=ALICE)).status_code == 200
+    await _kill_once_planetscale_holds(replicas, bot, "PATCH", paths.DEPLOY_REQUEST)
+    world.faults.release()
+    assert _sql(database_file, "SELECT action, result FROM audit_log") == [("deploy-request close (card)", "started")]
