@@ -213,7 +213,9 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     socket = None
     if mode is Mode.SOCKET:
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
-        socket = SocketModeConnection(app=bolt_app, app_token=app_token, client=client)
+        socket = SocketModeConnection(
+            app=bolt_app, app_token=app_token, client=client, team_id=settings.slack_team_id
+        )
     elif signing_secret is not None:
         slack_events = SlackEventsEndpoint(
             bolt_app=bolt_app,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -88,6 +89,11 @@ class SlackEventsEndpoint:
             payload = parse_body(text, content_type)
         except ValueError:
             return False
-        if payload.get("type") == "url_verification":  # Slack's set-up handshake names no workspace
-            return True
-        return extract_team_id(payload) == self._team_id
+        return self._team_id is None or from_workspace(payload, self._team_id)
+
+
+def from_workspace(payload: Mapping[str, Any], team_id: str) -> bool:
+    """Whether a payload (over HTTP or Socket Mode) comes from the workspace `SLACK_TEAM_ID` pins."""
+    if payload.get("type") == "url_verification":  # Slack's set-up handshake names no workspace
+        return True
+    return bool(extract_team_id(dict(payload)) == team_id)
