@@ -246,11 +246,12 @@ class PlanetScaleClient:
             if response.is_success:
                 return response
             error = error_from_response(response, method=method, path=template)
-            if response.status_code == 429 and error.retry_after is None:
-                self.pacer.pause(session.user_key, RATE_LIMIT_PAUSE_SECONDS)
-            elif response.status_code == 429:
+            if response.status_code == 429:
                 # Only this user waits, and never longer than the pacer's cap: that is when they may try again.
-                error.retry_after = self.pacer.pause(session.user_key, error.retry_after)
+                asked = error.retry_after
+                paused = self.pacer.pause(session.user_key, RATE_LIMIT_PAUSE_SECONDS if asked is None else asked)
+                if asked is not None:
+                    error.retry_after = paused
             raise error
 
     async def _pace(self, user_key: Hashable, *, method: str, template: str, seconds: float) -> None:

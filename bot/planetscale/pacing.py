@@ -68,6 +68,9 @@ class Pacer:
         self._queues: dict[Hashable, deque[asyncio.Future[None]]] = {}
         self._turns: deque[Hashable] = deque()  # keys with waiters, in round-robin order
         self._dispatcher: asyncio.Task[None] | None = None
+        # The dispatcher while it sleeps only because every waiting user is paused: a user who is not paused
+        # arriving then must not wait out someone else's pause.
+        self._holding_for_pauses: asyncio.Task[None] | None = None
         self._shared = shared
 
     @property
@@ -87,6 +90,9 @@ class Pacer:
             queue = self._queues[key] = deque()
             self._turns.append(key)
         queue.append(future)
+        if self._dispatcher is not None and self._dispatcher is self._holding_for_pauses and not self.paused_for(key):
+            self._dispatcher.cancel()  # it only slept; a new one serves this user now
+            self._dispatcher = None
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.create_task(self._dispatch(), name="planetscale-pacer")
         await future
@@ -139,7 +145,12 @@ class Pacer:
                 continue
             key = self._next_turn()
             if key is None:  # every waiting user is paused: wait for the first pause to end
-                await self._sleep(min(self.paused_for(waiting) for waiting in self._turns))
+                self._holding_for_pauses = asyncio.current_task()
+                try:
+                    await self._sleep(min(self.paused_for(waiting) for waiting in self._turns))
+                finally:
+                    if self._holding_for_pauses is asyncio.current_task():
+                        self._holding_for_pauses = None
                 continue
             queue = self._queues[key]
             future = queue.popleft()

@@ -80,6 +80,17 @@ async def test_a_pause_holds_only_the_user_whose_request_got_the_429() -> None:
     assert granted[-1] == ("alice", 5.0)
 
 
+async def test_a_user_who_is_not_paused_does_not_wait_behind_one_who_is() -> None:
+    pacer = Pacer(requests_per_minute=600, burst=5)  # real time: the pause below is never waited out
+    pacer.pause("alice", 30.0)
+    alice = asyncio.create_task(pacer.acquire("alice"))
+    await asyncio.sleep(0.01)  # Alice waits, and the pacer sleeps until her pause ends
+    async with asyncio.timeout(5):
+        await pacer.acquire("bob")
+    assert not alice.done()
+    alice.cancel()
+
+
 async def test_a_pause_is_capped_whatever_retry_after_asked() -> None:
     time = SimulatedTime()
     pacer = Pacer(requests_per_minute=600, burst=5, clock=time.clock, sleep=time.sleep)
