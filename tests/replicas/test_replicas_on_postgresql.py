@@ -28,7 +28,7 @@ from tests.support.bot import SIGNING_SECRET
 from tests.support.cards import buttons, click_request
 from tests.support.postgres import PostgresCluster
 from tests.support.replicas import Replica, Replicas, replicas_on
-from tests.support.slack import BOB_ACTOR, Actor, digests_in, event_callback
+from tests.support.slack import BOB_ACTOR, Actor, digests_in, event_callback, link_shared
 
 ALICE = Actor()
 SHOP_1 = "https://app.planetscale.com/acme/shop/deploy-requests/1"
@@ -126,16 +126,7 @@ async def test_an_event_and_its_retry_sent_to_different_replicas_act_once(
 ) -> None:
     a, b = replicas.start(2)
     _link_both(replicas, a, demo)
-    message = replicas.slack.workspace.post(
-        channel=ALICE.channel_id, author=ALICE.user_id, text=SHOP_1, blocks=None, source="user", as_bot=False,
-        check_membership=False,
-    )
-    event = {
-        "type": "link_shared", "channel": ALICE.channel_id, "user": ALICE.user_id, "message_ts": message.ts,
-        "unfurl_id": f"{ALICE.channel_id}.{message.ts}", "source": "conversations_history",
-        "links": [{"url": SHOP_1, "domain": "app.planetscale.com"}], "event_ts": message.ts,
-        "is_bot_user_member": True,
-    }
+    event = link_shared(replicas.slack, SHOP_1, actor=ALICE)
     first = event_callback(signing_secret=SIGNING_SECRET, event=event, event_id="Ev0REPLICAS1")
     retry = event_callback(
         signing_secret=SIGNING_SECRET, event=event, event_id="Ev0REPLICAS1",
