@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import logging
+import signal
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.server import HANDLED_SIGNALS
 
 from bot.checks import run_checks
 from bot.config import ConfigError, Mode, Problem, Settings, choose_mode, read_settings, require_for
@@ -372,6 +375,17 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self._on_started is not None and not self.should_exit:
             self._on_started()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's, less its raising the signal again once the graceful shutdown is done: a stop that SIGTERM or
+        Ctrl-C asked for and that drained is a clean exit, status 0 and no KeyboardInterrupt traceback."""
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 def _serve_app(app: Starlette, listening: socket.socket, *, on_started: Callable[[], None] | None = None) -> int:

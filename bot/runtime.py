@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -79,8 +79,8 @@ class Runtime:
     # Re-read cards PlanetScale is moving along. Off only in tests that prove webhook deliveries alone keep cards
     # current.
     reconcile: bool = True
-    _schedule: asyncio.Task[None] | None = None
-    _reconciler: asyncio.Task[None] | None = None
+    # Start-up work and the loops: none of it is a request in flight, so SIGTERM cancels it at once, undrained.
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def open_storage(self) -> None:
         """Connect the database (in this event loop) and bring its schema up to date: replicas starting together
@@ -91,11 +91,12 @@ class Runtime:
 
     async def start(self) -> None:
         await self.open_storage()
+        loop = asyncio.get_running_loop()
         # In the background: Slack may be slow or (in the sandbox) served by this very process, not yet listening.
-        self.tasks.spawn(self.identity.load(), name="slack identity")
-        self._schedule = asyncio.get_running_loop().create_task(self._run_schedule(), name="digest schedule")
+        self._background.append(loop.create_task(self.identity.load(), name="slack identity"))
+        self._background.append(loop.create_task(self._run_schedule(), name="digest schedule"))
         if self.reconcile:
-            self._reconciler = asyncio.get_running_loop().create_task(self._run_reconciler(), name="card reconciler")
+            self._background.append(loop.create_task(self._run_reconciler(), name="card reconciler"))
         if self.socket is not None:
             await self.socket.connect()
 
@@ -129,9 +130,10 @@ class Runtime:
             await asyncio.sleep(CARD_PASS_SECONDS)
 
     async def stop(self) -> None:
-        for loop_task in (self._schedule, self._reconciler):
-            if loop_task is not None:
-                loop_task.cancel()
+        for background in self._background:
+            background.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
         if self.socket is not None:
             await self.socket.close()
         await self.tasks.drain(grace_seconds=SHUTDOWN_DRAIN_SECONDS)
@@ -212,7 +214,9 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     socket = None
     if mode is Mode.SOCKET:
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
-        socket = SocketModeConnection(app=bolt_app, app_token=app_token, client=client)
+        socket = SocketModeConnection(
+            app=bolt_app, app_token=app_token, client=client, team_id=settings.slack_team_id
+        )
     elif signing_secret is not None:
         slack_events = SlackEventsEndpoint(
             bolt_app=bolt_app,

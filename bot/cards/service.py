@@ -36,6 +36,7 @@ from bot.render import linking as render_linking
 from bot.render.errors import describe_target, planetscale_failure
 from bot.render.message import Message
 from bot.storage import AuditLog, IdempotencyKeys
+from bot.storage.audit import CUT_OFF
 from bot.storage.database import Clock
 
 log = logging.getLogger(__name__)
@@ -227,6 +228,16 @@ class CardService:
         # made waits, then finds the card already showing it and adds no "Now: …" line under the click's own.
         async with self._held(card.card_id):
             done = False
+            # Written down before PlanetScale is asked: a process killed mid-call leaves this entry `started`.
+            entry = await self._audit.begin(
+                team_id=click.team_id,
+                user_id=click.user_id,
+                organization=card.org,
+                database=card.database,
+                # Named as the command that does the same, so the audit reads alike whichever way a change was made.
+                action=f"deploy-request {action.value} (card)",
+                target=describe_target(_values(card)),
+            )
             try:
                 await perform(
                     self._api(click.team_id, click.user_id), action, org=card.org, database=card.database,
@@ -234,7 +245,7 @@ class CardService:
                 )
                 done = True
             except Unauthorized:
-                await self._record(card, click, action, result="failed: PlanetScale no longer accepts the link")
+                await self._audit.finish(entry, result="failed: PlanetScale no longer accepts the link")
                 return await self._link_prompt(click.team_id, click.user_id)
             except PlanetScaleError as error:
                 log.info("card click %s on %s #%d: %s", action.value, card.database, card.number, error)
@@ -243,15 +254,18 @@ class CardService:
                 # as stale.
                 await self._refresh(card, clicker=click.user_id)
                 kind = "refused" if error.status and error.status < 500 else "failed"
-                await self._record(
-                    card, click, action, result=f"{kind}: {error.status or 'no response'} {error.message}"
+                await self._audit.finish(
+                    entry, result=f"{kind}: {error.status or 'no response'} {error.message}"
                 )
                 return planetscale_failure(error, values=_values(card))
+            except asyncio.CancelledError:
+                await self._audit.finish(entry, result=CUT_OFF)
+                raise
             finally:
                 if not done:  # refused, failed, or cut off by the reply deadline: the clicker may try again
                     await self._cards.release_click(key, claim)
             await self._cards.finish_click(key, claim)
-            await self._record(card, click, action, result="ok")
+            await self._audit.finish(entry, result="ok")
             await self._thread_note(card, render.history_note(action, user_id=click.user_id))
             await self._refresh(card, clicker=click.user_id, announce=False)  # its thread has the line just posted
         await self.request_changed(
@@ -273,18 +287,6 @@ class CardService:
         if card is None or card.ts is None or card.team_id != click.team_id:
             return None
         return card
-
-    async def _record(self, card: CardRecord, click: Click, action: Action, *, result: str) -> None:
-        await self._audit.record(
-            team_id=click.team_id,
-            user_id=click.user_id,
-            organization=card.org,
-            database=card.database,
-            # Named as the command that does the same, so the audit reads alike whichever way a change was made.
-            action=f"deploy-request {action.value} (card)",
-            target=describe_target(_values(card)),
-            result=result,
-        )
 
     async def _thread_note(self, card: CardRecord, message: Message) -> None:
         if card.ts is None:

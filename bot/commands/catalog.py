@@ -132,6 +132,8 @@ AUDITED_COMMANDS = frozenset(
         "deploy-request revert",
         "deploy-request skip-revert",
         "deploy-request unblock",
+        "deploy-request edit",
+        "deploy-request force-cutover",
         "password create",
         "password delete",
         "digest subscribe",

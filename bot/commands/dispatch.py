@@ -7,6 +7,7 @@ a follow-up coroutine that the transport runs after the ack and whose `Message` 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from bot.render.errors import describe_target, planetscale_failure, slack_refuse
 from bot.render.help import render_help, render_usage_error
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, PendingCommands, UserPreferences
+from bot.storage.audit import CUT_OFF
 from bot.storage.pending import CONFIRMATION_SECONDS
 
 log = logging.getLogger(__name__)
@@ -180,18 +182,21 @@ class CommandDispatcher:
             channel_preferences=self._channels,
             audit=self._audit,
         )
+        audit = _Intent(self._audit, context)
         try:
+            await audit.begin()
             reply = await handler.run(context)
         except CommandRefused as refused:
+            await audit.end(result=f"refused: {refused}", unless_unbegun=True)
             return Message(text=f":thinking_face: {refused}")
         except Unauthorized:
             # Refreshing did not help: the grant is gone (revoked in PlanetScale, or the refresh token died).
-            await self._record(context, result="failed: PlanetScale no longer accepts the link")
+            await audit.end(result="failed: PlanetScale no longer accepts the link")
             return await self._link_prompt(caller.team_id, caller.user_id)
         except PlanetScaleError as error:
             log.info("command %s: PlanetScale %s", invocation.key, error)
-            await self._record(context, result=f"{'refused' if error.status and error.status < 500 else 'failed'}: "
-                         f"{error.status or 'no response'} {error.message}")
+            await audit.end(result=f"{'refused' if error.status and error.status < 500 else 'failed'}: "
+                            f"{error.status or 'no response'} {error.message}")
             values: dict[str, object] = dict(invocation.values)
             if context.known_organization is not None:
                 values["organization"] = context.known_organization
@@ -199,29 +204,65 @@ class CommandDispatcher:
         except SlackRefused as refused:
             # The person can fix most of these (invite the bot, try again); the handler undid what it had begun.
             log.info("command %s: Slack %s refused: %s", invocation.key, refused.method, refused.code)
-            await self._record(context, result=f"refused: Slack {refused.code}")
+            await audit.end(result=f"refused: Slack {refused.code}")
             return slack_refused(refused.code, method=refused.method, needed=refused.needed)
-        except Exception:
-            await self._record(context, result="failed: internal error")
+        except asyncio.CancelledError:
+            # The reply deadline (or shutdown) cut it off: what was sent to PlanetScale may have acted.
+            await audit.end(result=CUT_OFF)
             raise
-        await self._record(context, result="ok")
+        except Exception:
+            await audit.end(result="failed: internal error")
+            raise
+        await audit.end(result="ok")
         return reply
 
-    async def _record(self, context: CommandContext, *, result: str) -> None:
-        invocation = context.invocation
+
+class _Intent:
+    """The audit entry of one command, if it is audited: written as `started` before the handler sends anything to
+    PlanetScale, and given its result after, so a process that dies in between leaves the `started` entry."""
+
+    def __init__(self, audit: AuditLog, context: CommandContext) -> None:
+        self._audit = audit
+        self._context = context
+        self._entry: int | None = None
+
+    async def begin(self) -> None:
+        invocation = self._context.invocation
         if not invocation.spec.audited:
             return
-        values = invocation.values
-        database = values.get("database")
-        await self._audit.record(
-            team_id=context.caller.team_id,
-            user_id=context.caller.user_id,
-            organization=context.known_organization,
-            database=str(database) if database is not None else None,
+        if invocation.spec.accepts_org:
+            # Worked out first (a read at most), so that `audit DB --org ORG` finds even an entry that never ended.
+            await self._context.organization()
+        self._entry = await self._audit.begin(
+            team_id=self._context.caller.team_id,
+            user_id=self._context.caller.user_id,
+            organization=self._context.known_organization,
+            database=_database_of(invocation),
             action=invocation.key,
-            target=describe_target(values),
-            result=result,
+            target=describe_target(invocation.values),
         )
+
+    async def end(self, *, result: str, unless_unbegun: bool = False) -> None:
+        """The outcome. A command that failed before its entry was begun (its org could not be worked out) is
+        recorded in one go, unless `unless_unbegun`: the bot itself refused it, and nothing was tried."""
+        invocation = self._context.invocation
+        if self._entry is not None:
+            await self._audit.finish(self._entry, result=result, organization=self._context.known_organization)
+        elif invocation.spec.audited and not unless_unbegun:
+            await self._audit.record(
+                team_id=self._context.caller.team_id,
+                user_id=self._context.caller.user_id,
+                organization=self._context.known_organization,
+                database=_database_of(invocation),
+                action=invocation.key,
+                target=describe_target(invocation.values),
+                result=result,
+            )
+
+
+def _database_of(invocation: Invocation) -> str | None:
+    database = invocation.values.get("database")
+    return str(database) if database is not None else None
 
 
 def _not_available(invocation: Invocation) -> Message:

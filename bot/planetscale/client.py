@@ -84,7 +84,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=8.0, write=5.0, pool=3.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0)
 MAX_PER_PAGE = 100  # PlanetScale's maximum `per_page`
 DEFAULT_PER_PAGE = 25  # PlanetScale's default
-# How long everyone holds off after a 429 that named no Retry-After: the limit is shared, so all callers wait.
+# How long a user holds off after a 429 that named no Retry-After.
 RATE_LIMIT_PAUSE_SECONDS = 1.0
 USER_AGENT = "pscale-bot"
 
@@ -247,10 +247,21 @@ class PlanetScaleClient:
                 return response
             error = error_from_response(response, method=method, path=template)
             if response.status_code == 429:
-                self.pacer.pause(error.retry_after if error.retry_after is not None else RATE_LIMIT_PAUSE_SECONDS)
+                # Only this user waits, and never longer than the pacer's cap: that is when they may try again.
+                asked = error.retry_after
+                paused = self.pacer.pause(session.user_key, RATE_LIMIT_PAUSE_SECONDS if asked is None else asked)
+                if asked is not None:
+                    error.retry_after = paused
             raise error
 
     async def _pace(self, user_key: Hashable, *, method: str, template: str, seconds: float) -> None:
+        paused = self.pacer.paused_for(user_key)
+        if paused > max(seconds, 0.0):
+            # A 429 paused this user for longer than this call may wait: say when to try again, now.
+            raise RateLimited(
+                "PlanetScale asked for a pause before this account's next request.",
+                method=method, path=template, code="paused", retry_after=paused,
+            )
         try:
             async with asyncio.timeout(max(seconds, 0.0)):
                 await self.pacer.acquire(user_key)

@@ -60,7 +60,7 @@ class PlanetScaleError(Exception):
         self.path = path
         self.status = status
         self.code = code
-        # Seconds PlanetScale asked us to wait (`Retry-After`), when it said.
+        # Seconds to wait before trying again, when PlanetScale said (`Retry-After`, as far as the pacer holds to it).
         self.retry_after = retry_after
 
     def __str__(self) -> str:

@@ -7,8 +7,9 @@ steady sending stays within `requests_per_minute` in any 60-second window.
 
 When requests must wait, each user (the key passed to `acquire`) has a queue and the queues are served
 round-robin, one request per turn: a digest reading 300 pages for one user delays another user's single command
-by at most one turn per waiting user, not by 300 requests. A 429 from PlanetScale pauses everyone (`pause`), since
-the limit it reports is the shared one.
+by at most one turn per waiting user, not by 300 requests. A 429 from PlanetScale pauses only the user whose request
+got it (`pause`), for at most `MAX_PAUSE_SECONDS`: one `Retry-After: 3600` on Alice's read must not stop Bob, nor
+Alice for an hour. The shared bucket below is what keeps everyone together under the limit.
 
 Replicas (and a cron `pscale-bot digest`) share PlanetScale's limit too: given a `SharedBudget` (the storage's
 `RateBudgets`), every request also takes a token from one bucket in the database, so together they stay under it.
@@ -26,12 +27,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Protocol
 
-__all__ = ["DEFAULT_BURST", "PLANETSCALE_REQUESTS_PER_MINUTE", "Pacer", "SharedBudget"]
+__all__ = ["DEFAULT_BURST", "MAX_PAUSE_SECONDS", "PLANETSCALE_REQUESTS_PER_MINUTE", "Pacer", "SharedBudget"]
 
 PLANETSCALE_REQUESTS_PER_MINUTE = 600  # docs/reference/planetscale-api.md §4
 DEFAULT_BURST = 20
 TOKEN_EPSILON = 1e-9
 SHARED_BUDGET = "planetscale"
+# The longest a 429 holds its user back, whatever `Retry-After` asked: PlanetScale's limit is per minute.
+MAX_PAUSE_SECONDS = 60.0
 
 
 class SharedBudget(Protocol):
@@ -61,10 +64,13 @@ class Pacer:
         self._sleep = sleep
         self._tokens = float(burst)
         self._refilled_at = clock()
-        self._paused_until = 0.0
+        self._paused_until: dict[Hashable, float] = {}
         self._queues: dict[Hashable, deque[asyncio.Future[None]]] = {}
         self._turns: deque[Hashable] = deque()  # keys with waiters, in round-robin order
         self._dispatcher: asyncio.Task[None] | None = None
+        # The dispatcher while it sleeps only because every waiting user is paused: a user who is not paused
+        # arriving then must not wait out someone else's pause.
+        self._holding_for_pauses: asyncio.Task[None] | None = None
         self._shared = shared
 
     @property
@@ -74,7 +80,7 @@ class Pacer:
 
     async def acquire(self, key: Hashable) -> None:
         """Wait until `key` may send one request. Cancelling the wait gives the turn to the next request."""
-        if not self._turns and self._wait_seconds() == 0:
+        if not self._turns and self._wait_seconds() == 0 and self.paused_for(key) == 0:
             self._tokens -= 1
             await self._take_shared()
             return
@@ -84,6 +90,9 @@ class Pacer:
             queue = self._queues[key] = deque()
             self._turns.append(key)
         queue.append(future)
+        if self._dispatcher is not None and self._dispatcher is self._holding_for_pauses and not self.paused_for(key):
+            self._dispatcher.cancel()  # it only slept; a new one serves this user now
+            self._dispatcher = None
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.create_task(self._dispatch(), name="planetscale-pacer")
         await future
@@ -93,18 +102,40 @@ class Pacer:
         if self._shared is not None:
             await self._shared.spend(SHARED_BUDGET, per_second=self._rate, burst=self._burst, sleep=self._sleep)
 
-    def pause(self, seconds: float) -> None:
-        """Send nothing for `seconds` (PlanetScale said 429, with or without `Retry-After`)."""
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
+    def pause(self, key: Hashable, seconds: float) -> float:
+        """Send nothing for `key` for `seconds` (its request got a 429, with or without `Retry-After`), capped at
+        `MAX_PAUSE_SECONDS`; returns how long the pause now lasts."""
+        now = self._clock()
+        until = max(self._paused_until.get(key, 0.0), now + min(max(seconds, 0.0), MAX_PAUSE_SECONDS))
+        self._paused_until[key] = until
+        return until - now
+
+    def paused_for(self, key: Hashable) -> float:
+        """Seconds until `key` may send again after a 429 (0 when it may now)."""
+        until = self._paused_until.get(key)
+        if until is None:
+            return 0.0
+        left = until - self._clock()
+        if left <= 0:
+            del self._paused_until[key]
+            return 0.0
+        return left
 
     def _wait_seconds(self) -> float:
-        """Seconds until one token is available (0 if now), after refilling; honours a pause."""
+        """Seconds until one token is available (0 if now), after refilling."""
         now = self._clock()
         self._tokens = min(self._burst, self._tokens + (now - self._refilled_at) * self._rate)
         self._refilled_at = now
         # Within a rounding error of a whole token counts as one: waiting 1e-17 s would not move a float clock on.
-        token_wait = 0.0 if self._tokens >= 1 - TOKEN_EPSILON else (1 - self._tokens) / self._rate
-        return max(token_wait, self._paused_until - now, 0.0)
+        return 0.0 if self._tokens >= 1 - TOKEN_EPSILON else (1 - self._tokens) / self._rate
+
+    def _next_turn(self) -> Hashable | None:
+        """The first key in round-robin order that is not paused, taken out of the order; None if all are."""
+        for key in self._turns:
+            if self.paused_for(key) == 0:
+                self._turns.remove(key)
+                return key
+        return None
 
     async def _dispatch(self) -> None:
         while self._turns:
@@ -112,7 +143,15 @@ class Pacer:
             if wait > 0:
                 await self._sleep(wait)
                 continue
-            key = self._turns.popleft()
+            key = self._next_turn()
+            if key is None:  # every waiting user is paused: wait for the first pause to end
+                self._holding_for_pauses = asyncio.current_task()
+                try:
+                    await self._sleep(min(self.paused_for(waiting) for waiting in self._turns))
+                finally:
+                    if self._holding_for_pauses is asyncio.current_task():
+                        self._holding_for_pauses = None
+                continue
             queue = self._queues[key]
             future = queue.popleft()
             if queue:

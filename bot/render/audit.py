@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.render import listing
 from bot.render.message import Message
 from bot.render.mrkdwn import escape, truncate, unix_date
+from bot.storage.audit import STARTED
 
 RESULT_SHOWN = 200
 
@@ -22,6 +23,8 @@ class AuditView:
 
 
 def _result(result: str) -> str:
+    if result == STARTED:
+        return ":hourglass: started, no outcome recorded: still running, or the bot stopped mid-way (check it)"
     icon = ":white_check_mark:" if result == "ok" else ":x:"
     shown = truncate(result, RESULT_SHOWN)
     return f"{icon} {escape(shown)}"

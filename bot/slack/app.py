@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +22,16 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.service import CardService
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.forms import BranchPickers
 from bot.metrics import Metrics
+from bot.planetscale.errors import parse_retry_after
 from bot.ports import SlackRefused
 from bot.render.errors import action_failed
 from bot.slack.actions import register_command_actions
@@ -43,10 +48,47 @@ from bot.tasks import TaskTracker
 log = logging.getLogger(__name__)
 
 
+# The longest `Retry-After` waited out inside a call: a reply is due within Slack's 15 s, so a longer wait is not
+# made; the call fails as `ratelimited` and the person is told to wait and try again.
+MAX_SLACK_RETRY_AFTER_SECONDS = 5.0
+# What slack_sdk's own handler waits when Slack names no usable time.
+UNUSABLE_RETRY_AFTER_SECONDS = 1.0
+
+
+class SlackRateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 retry, for a `Retry-After` it cannot read: slack_sdk calls `int()` on the header, so
+    `Retry-After: abc` raised ValueError out of the Web API call (a traceback and "Something went wrong"
+    instead of a reply), and an hour-long one slept an hour. Here an unreadable value waits as long as a missing one,
+    and one longer than `MAX_SLACK_RETRY_AFTER_SECONDS` is not waited for: the call fails as Slack answered it."""
+
+    async def _can_retry_async(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code == 429 and (
+            _retry_after(response) <= MAX_SLACK_RETRY_AFTER_SECONDS
+        )
+
+    async def prepare_for_next_attempt_async(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        await asyncio.sleep(_retry_after(response) + random.random())  # noqa: S311 - jitter, not a secret
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse | None) -> float:
+    headers = {name.lower(): values for name, values in (response.headers if response else {}).items()}
+    values = headers.get("retry-after") or [""]
+    seconds = parse_retry_after(values[0] if isinstance(values, list) else str(values))
+    return UNUSABLE_RETRY_AFTER_SECONDS if seconds is None else seconds
+
+
 def build_web_client(*, token: str, base_url: str) -> AsyncWebClient:
     client = AsyncWebClient(token=token, base_url=base_url, timeout=10)
     # slack_sdk retries no 429 by default; Slack's Retry-After is the pacing signal we must honour.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(SlackRateLimitRetry(max_retry_count=2))
     return client
 
 

@@ -12,7 +12,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
-from bot.render.errors import too_slow, unexpected_error
+from bot.ports import SlackRefused
+from bot.render.errors import slack_refused, too_slow, unexpected_error
 from bot.render.message import Message
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
@@ -58,6 +59,11 @@ async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
             message = await followup()
     except TimeoutError:
         message = too_slow(FINAL_REPLY_SECONDS)
+    except SlackRefused as refused:
+        # Slack said no to something the work needed (an expired trigger id, a rate limit): the person is told why
+        # in plain words. Not a fault of ours, so no traceback.
+        log.info("follow-up stopped: Slack %s refused: %s", refused.method, refused.code)
+        message = slack_refused(refused.code, method=refused.method, needed=refused.needed)
     except Exception:
         reference = secrets.token_hex(4)
         log.exception("command follow-up failed (reference %s)", reference)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.metrics import Metrics
-from bot.slack.inbound import Inbound, Unreadable, UrlVerification, for_bolt, read_inbound
+from bot.slack.inbound import Inbound, Unreadable, for_bolt, read_inbound
 from bot.slack.verify import SlackRequestVerifier
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,11 @@ class SlackEventsEndpoint:
         )
 
     def _from_pinned_team(self, payload: Inbound) -> bool:
-        if isinstance(payload, UrlVerification):  # Slack's set-up handshake names no workspace
-            return True
-        return extract_team_id(payload.model_dump(mode="json", exclude_unset=True)) == self._team_id
+        return self._team_id is None or from_workspace(payload.model_dump(mode="json", exclude_unset=True), self._team_id)
+
+
+def from_workspace(payload: Mapping[str, Any], team_id: str) -> bool:
+    """Whether a payload (over HTTP or Socket Mode) comes from the workspace `SLACK_TEAM_ID` pins."""
+    if payload.get("type") == "url_verification":  # Slack's set-up handshake names no workspace
+        return True
+    return bool(extract_team_id(dict(payload)) == team_id)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.events_endpoint import from_workspace
+
+log = logging.getLogger(__name__)
 
 
 class SocketModeConnection:
-    def __init__(self, *, app: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
+    def __init__(self, *, app: AsyncApp, app_token: str, client: AsyncWebClient, team_id: str | None) -> None:
         self._app = app
         self._app_token = app_token
         self._base_url = client.base_url
+        self._team_id = team_id
         self._handler: AsyncSocketModeHandler | None = None
 
     async def connect(self) -> None:
@@ -19,7 +29,18 @@ class SocketModeConnection:
         # when it is constructed, and the runtime is assembled before uvicorn starts its loop.
         web_client = AsyncWebClient(token=self._app_token, base_url=self._base_url, timeout=10)
         self._handler = AsyncSocketModeHandler(self._app, app_token=self._app_token, web_client=web_client)
+        # Ours in place of bolt's listener: the workspace pin first, as /slack/events applies it in HTTP mode.
+        self._handler.client.socket_mode_request_listeners = [self._handle]
         await self._handler.connect_async()  # type: ignore[no-untyped-call]
+
+    async def _handle(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
+        if self._team_id is not None and not from_workspace(request.payload, self._team_id):
+            # Acked, so Slack does not send it again, and otherwise ignored: nothing runs for another workspace.
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+            log.warning("ignored a Socket Mode %s envelope from a workspace other than SLACK_TEAM_ID", request.type)
+            return
+        if self._handler is not None:  # None only once closed, when nothing more is handled
+            await self._handler.handle(client, request)  # type: ignore[arg-type]
 
     async def close(self) -> None:
         if self._handler is not None:

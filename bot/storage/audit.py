@@ -1,4 +1,8 @@
-"""The audit log: every change made to PlanetScale from Slack, with who asked and how it ended."""
+"""The audit log: every change made to PlanetScale from Slack, with who asked and how it ended.
+
+A change is written down before it is made (`begin`: result `started`) and its outcome after (`finish`), so a
+process killed between the two leaves a `started` entry: the change may or may not have happened, and the log says
+that somebody asked for it."""
 
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ class AuditEntry:
     target: str
     result: str
     detail: str
+
+
+# The result of a change that was begun and has no outcome yet, or never will (its process died mid-way).
+STARTED = "started"
+# The result of a change whose work was cancelled mid-way (the reply deadline, a shutdown).
+CUT_OFF = "cut off before it finished: it may or may not have happened"
 
 
 class AuditLog:
@@ -42,6 +52,33 @@ class AuditLog:
             "INSERT INTO audit_log (at, team_id, user_id, organization, database, action, target, result, detail)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (int(self._clock()), team_id, user_id, organization, database, action, target, result, detail),
+        )
+
+    async def begin(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        organization: str | None,
+        database: str | None,
+        action: str,
+        target: str,
+    ) -> int:
+        """The entry of a change about to be made, with result `started`; its id is what `finish` takes."""
+        row = await self._database.fetchone(
+            "INSERT INTO audit_log (at, team_id, user_id, organization, database, action, target, result, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '') RETURNING id",
+            (int(self._clock()), team_id, user_id, organization, database, action, target, STARTED),
+        )
+        if row is None:  # pragma: no cover - RETURNING of a plain INSERT always has its row
+            raise RuntimeError("audit entry vanished after insert")
+        return int(row[0])
+
+    async def finish(self, entry_id: int, *, result: str, organization: str | None = None) -> None:
+        """How the change begun as `entry_id` ended; `organization` fills in one worked out on the way."""
+        await self._database.execute(
+            "UPDATE audit_log SET result = ?, organization = COALESCE(organization, ?) WHERE id = ?",
+            (result, organization, entry_id),
         )
 
     async def recent(

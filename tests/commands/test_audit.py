@@ -19,3 +19,11 @@ async def test_audit_shows_changes_made_from_slack_to_someone_who_can_read_the_d
     assert "found no database `nosuchdb`" in unknown
     usage_error(demo_bot, "audit")
     usage_error(demo_bot, "audit shop extra")
+
+
+async def test_editing_a_deploy_request_and_forcing_its_cutover_are_audited(demo_bot: RunningBot) -> None:
+    await reply(demo_bot, "dr edit shop 1 --enable-auto-apply")
+    await reply(demo_bot, "dr force-cutover shop 1")  # not cutting over: PlanetScale refuses, recorded as refused
+    text = everything(await reply(demo_bot, "audit shop"))
+    assert "`deploy-request edit` deploy request #1 of `shop` — :white_check_mark: ok" in text, text
+    assert "`deploy-request force-cutover` deploy request #1 of `shop` — :x: refused" in text, text

@@ -17,6 +17,7 @@ from bot.planetscale import (
     ServerError,
     UnexpectedResponse,
 )
+from bot.planetscale.pacing import MAX_PAUSE_SECONDS
 from tests.planetscale.conftest import Tokens, unpaced
 
 TOKEN = "pscale_oauth_secret_value"
@@ -107,8 +108,8 @@ async def test_the_token_is_never_logged(caplog: pytest.LogCaptureFixture) -> No
 
 
 async def test_pacing_that_cannot_send_within_the_budget_says_so() -> None:
-    pacer = unpaced()
-    pacer.pause(60)
+    pacer = Pacer(requests_per_minute=2, burst=1)
+    await pacer.acquire("someone else")  # the only token: the next comes in 60 s
 
     def handler(request: httpx.Request) -> httpx.Response:
         raise AssertionError("nothing should be sent")
@@ -117,3 +118,29 @@ async def test_pacing_that_cannot_send_within_the_budget_says_so() -> None:
     with pytest.raises(RateLimited) as raised:
         await api.users.current()
     assert (raised.value.status, raised.value.code) == (None, "paced")
+
+
+async def test_an_hour_long_retry_after_pauses_only_its_user_and_for_a_minute_at_most() -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers["Authorization"])
+        if len(sent) == 1:
+            return httpx.Response(429, headers={"Retry-After": "3600"}, json={"code": "rate_limited", "message": "x"})
+        return httpx.Response(200, json={"id": "u1", "type": "User", "display_name": "Bob"})
+
+    client = PlanetScaleClient(
+        base_url="https://api.example.test/v1/", transport=httpx.MockTransport(handler), pacer=unpaced(),
+        retry=RetryPolicy(max_retries=0),
+    )
+    alice = client.as_user(Tokens("alice-token", "alice-refreshed"), user_key="alice")
+    bob = client.as_user(Tokens("bob-token", "bob-refreshed"), user_key="bob")
+    with pytest.raises(RateLimited) as first:
+        await alice.users.current()
+    assert (first.value.status, first.value.retry_after) == (429, MAX_PAUSE_SECONDS)
+    with pytest.raises(RateLimited) as again:
+        await alice.users.current()
+    assert again.value.code == "paused"
+    assert 0 < (again.value.retry_after or 0) <= MAX_PAUSE_SECONDS
+    assert (await bob.users.current()).id == "u1"
+    assert sent == ["Bearer alice-token", "Bearer bob-token"]  # Alice's second call was never sent

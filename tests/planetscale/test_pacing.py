@@ -8,6 +8,7 @@ from collections.abc import Hashable, Sequence
 import pytest
 
 from bot.planetscale import Pacer
+from bot.planetscale.pacing import MAX_PAUSE_SECONDS
 from bot.storage import Database, RateBudgets
 
 
@@ -68,12 +69,34 @@ async def test_requests_go_at_once_while_tokens_last() -> None:
     assert time.now == pytest.approx(60 / 595)
 
 
-async def test_pause_holds_everyone() -> None:
+async def test_a_pause_holds_only_the_user_whose_request_got_the_429() -> None:
     time = SimulatedTime()
     pacer = Pacer(requests_per_minute=600, burst=5, clock=time.clock, sleep=time.sleep)
-    pacer.pause(5.0)
-    granted = await grants_in_order(pacer, ["alice", "bob"], time)
-    assert [at for _, at in granted] == [5.0, 5.0]
+    assert pacer.pause("alice", 5.0) == 5.0
+    await pacer.acquire("bob")
+    assert time.now == 0.0  # Bob is not held back
+    granted = await grants_in_order(pacer, ["alice", "bob", "bob"], time)
+    assert [key for key, _ in granted] == ["bob", "bob", "alice"]  # Alice asked first, and waits out her pause
+    assert granted[-1] == ("alice", 5.0)
+
+
+async def test_a_user_who_is_not_paused_does_not_wait_behind_one_who_is() -> None:
+    pacer = Pacer(requests_per_minute=600, burst=5)  # real time: the pause below is never waited out
+    pacer.pause("alice", 30.0)
+    alice = asyncio.create_task(pacer.acquire("alice"))
+    await asyncio.sleep(0.01)  # Alice waits, and the pacer sleeps until her pause ends
+    async with asyncio.timeout(5):
+        await pacer.acquire("bob")
+    assert not alice.done()
+    alice.cancel()
+
+
+async def test_a_pause_is_capped_whatever_retry_after_asked() -> None:
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=5, clock=time.clock, sleep=time.sleep)
+    assert pacer.pause("alice", 3600.0) == MAX_PAUSE_SECONDS
+    await pacer.acquire("alice")
+    assert time.now == MAX_PAUSE_SECONDS
 
 
 async def test_a_cancelled_wait_gives_its_turn_away() -> None:

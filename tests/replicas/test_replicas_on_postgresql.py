@@ -23,13 +23,12 @@ from bot.digests.store import Subscription, Subscriptions
 from bot.sandbox.planetscale import World, paths, seed_demo
 from bot.sandbox.planetscale.seed import DemoWorld
 from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.slack.workspace import StoredMessage
 from bot.storage import LATEST_VERSION, open_database
 from tests.support.bot import SIGNING_SECRET
 from tests.support.cards import buttons, click_request
 from tests.support.postgres import PostgresCluster
 from tests.support.replicas import Replica, Replicas, replicas_on
-from tests.support.slack import BOB_ACTOR, Actor, digests_in, event_callback
+from tests.support.slack import BOB_ACTOR, Actor, digests_in, event_callback, link_shared
 
 ALICE = Actor()
 SHOP_1 = "https://app.planetscale.com/acme/shop/deploy-requests/1"
@@ -59,23 +58,6 @@ def replicas(
         yield group
 
 
-async def _reply(replicas: Replicas, replica: Replica, text: str, *, actor: Actor = ALICE) -> str:
-    since = len(replicas.slack.response_posts)
-    ack = replicas.command(replica, text, actor=actor)
-    assert ack.status_code == 200, ack.text
-    posted = await replicas.slack.wait_response(since=since, timeout=15)
-    return str(posted.body.get("text", "")) + str(posted.body.get("blocks", ""))
-
-
-async def _post_card(replicas: Replicas, replica: Replica, text: str) -> StoredMessage:
-    calls = len(replicas.slack.calls)
-    assert "Posted" in await _reply(replicas, replica, text)
-    posted = await replicas.slack.wait_call(
-        "chat.postMessage", where=lambda call: not call.args.get("thread_ts"), since=calls, timeout=15
-    )
-    return replicas.slack.workspace.message(ALICE.channel_id, str(posted.response["ts"]))
-
-
 def _link_both(replicas: Replicas, through: Replica, demo: DemoWorld) -> None:
     replicas.link(through, ALICE, planetscale_user_id=demo.admin.id)
     replicas.link(through, BOB_ACTOR, planetscale_user_id=demo.second_admin.id)
@@ -86,10 +68,10 @@ async def test_linked_through_one_replica_commands_run_through_the_other(
 ) -> None:
     a, b = replicas.start(2)
     replicas.link(a, ALICE, planetscale_user_id=demo.admin.id)
-    shown = await _reply(replicas, b, "whoami")
+    shown = await replicas.reply(b, "whoami", actor=ALICE)
     assert "Alice Admin" in shown
     assert "/pscale login" not in shown
-    assert "Branches of acme/shop" in await _reply(replicas, b, "branch list shop --org acme")
+    assert "Branches of acme/shop" in await replicas.reply(b, "branch list shop --org acme", actor=ALICE)
 
 
 async def test_32_deploy_clicks_across_two_replicas_make_one_deploy_call(
@@ -97,7 +79,7 @@ async def test_32_deploy_clicks_across_two_replicas_make_one_deploy_call(
 ) -> None:
     a, b = replicas.start(2)
     _link_both(replicas, a, demo)
-    card = await _post_card(replicas, b, "dr post shop 1 --org acme")
+    card = await replicas.post_card(b, "dr post shop 1 --org acme", actor=ALICE)
     world.review_deploy_request("acme", "shop", 1, actor_id=demo.second_admin.id, state="approved")
     updates = len(replicas.slack.calls)
     assert a.post_events(click_request(replicas, card, "dr_refresh", actor=ALICE)).status_code == 200
@@ -144,16 +126,7 @@ async def test_an_event_and_its_retry_sent_to_different_replicas_act_once(
 ) -> None:
     a, b = replicas.start(2)
     _link_both(replicas, a, demo)
-    message = replicas.slack.workspace.post(
-        channel=ALICE.channel_id, author=ALICE.user_id, text=SHOP_1, blocks=None, source="user", as_bot=False,
-        check_membership=False,
-    )
-    event = {
-        "type": "link_shared", "channel": ALICE.channel_id, "user": ALICE.user_id, "message_ts": message.ts,
-        "unfurl_id": f"{ALICE.channel_id}.{message.ts}", "source": "conversations_history",
-        "links": [{"url": SHOP_1, "domain": "app.planetscale.com"}], "event_ts": message.ts,
-        "is_bot_user_member": True,
-    }
+    event = link_shared(replicas.slack, SHOP_1, actor=ALICE)
     first = event_callback(signing_secret=SIGNING_SECRET, event=event, event_id="Ev0REPLICAS1")
     retry = event_callback(
         signing_secret=SIGNING_SECRET, event=event, event_id="Ev0REPLICAS1",
@@ -217,7 +190,7 @@ async def test_a_replica_killed_mid_click_loses_nothing_and_doubles_nothing(
     again, finds it still open (A's call never got through) and closes it: one close carried out, none lost."""
     a, b = replicas.start(2)
     _link_both(replicas, a, demo)
-    card = await _post_card(replicas, a, "dr post shop 1 --org acme")
+    card = await replicas.post_card(a, "dr post shop 1 --org acme", actor=ALICE)
     world.faults.hang(method="PATCH", path=paths.DEPLOY_REQUEST, times=1)
     assert a.post_events(click_request(replicas, card, "dr_close", actor=ALICE)).status_code == 200
     async with asyncio.timeout(15):
@@ -226,7 +199,7 @@ async def test_a_replica_killed_mid_click_loses_nothing_and_doubles_nothing(
     a.kill()
     world.faults.release()  # PlanetScale finishes the close A asked for; A never hears of it
 
-    told = await _reply_to_click(replicas, b, card, "dr_close", actor=BOB_ACTOR)
+    told = await replicas.reply_to_click(b, card, "dr_close", actor=BOB_ACTOR)
     assert "already clicked" in told  # A's lease still runs
 
     with psycopg.connect(database_url, autocommit=True) as connection:  # time passes: the lease lapses
@@ -244,14 +217,6 @@ async def test_a_replica_killed_mid_click_loses_nothing_and_doubles_nothing(
     assert world.deploy_request_for(demo.admin.id, "acme", "shop", 1).state == "closed"
 
 
-async def _reply_to_click(
-    replicas: Replicas, replica: Replica, card: StoredMessage, action_id: str, *, actor: Actor
-) -> str:
-    since = len(replicas.slack.response_posts)
-    assert replica.post_events(click_request(replicas, card, action_id, actor=actor)).status_code == 200
-    return str((await replicas.slack.wait_response(since=since, timeout=15)).body.get("text", ""))
-
-
 async def test_three_replicas_started_at_once_on_an_empty_database_migrate_once(replicas: Replicas) -> None:
     started = replicas.start(3)
     assert all(httpx.get(f"{replica.url}/readyz").json() == {"ready": True} for replica in started)
@@ -267,7 +232,7 @@ async def test_move_database_keeps_every_grant_and_every_card(
     with replicas_on(str(sqlite_file), slack=slack_standin, world=world, cwd=tmp_path) as on_sqlite:
         (single,) = on_sqlite.start(1)
         _link_both(on_sqlite, single, demo)
-        card = await _post_card(on_sqlite, single, "dr post shop 1 --org acme")
+        card = await on_sqlite.post_card(single, "dr post shop 1 --org acme", actor=ALICE)
         single.stop()
         moved = on_sqlite.run_cli("move-database", "--to", database_url)
         assert moved.returncode == 0, moved.stderr
@@ -279,7 +244,7 @@ async def test_move_database_keeps_every_grant_and_every_card(
     ) as on_postgresql:
         (replica,) = on_postgresql.start(1)
         for actor, name in ((ALICE, "Alice Admin"), (BOB_ACTOR, "Bob")):
-            assert name in await _reply(on_postgresql, replica, "whoami", actor=actor)
+            assert name in await on_postgresql.reply(replica, "whoami", actor=actor)
         world.review_deploy_request("acme", "shop", 1, actor_id=demo.second_admin.id, state="approved")
         since = len(slack_standin.calls)
         assert replica.post_events(click_request(on_postgresql, card, "dr_refresh", actor=ALICE)).status_code == 200

@@ -26,7 +26,9 @@ from bot.render.message import Message
 from bot.sandbox.planetscale import World
 from bot.sandbox.planetscale.oauth import AutoApprove, PlanetScaleOAuthServer
 from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack.workspace import StoredMessage
 from tests.support.bot import SIGNING_SECRET
+from tests.support.cards import click_request
 from tests.support.oauth_browser import Browser, link_button_url
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
 from tests.support.servers import free_port, serve_asgi
@@ -78,6 +80,29 @@ class Replicas:
         return replica.post_events(
             slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url, actor=actor)
         )
+
+    async def reply(self, replica: Replica, text: str, *, actor: Actor) -> str:
+        """`/pscale text` through `replica`; the text and blocks of its reply through response_url."""
+        since = len(self.slack.response_posts)
+        ack = self.command(replica, text, actor=actor)
+        assert ack.status_code == 200, ack.text
+        posted = await self.slack.wait_response(since=since, timeout=15)
+        return str(posted.body.get("text", "")) + str(posted.body.get("blocks", ""))
+
+    async def post_card(self, replica: Replica, text: str, *, actor: Actor) -> StoredMessage:
+        """`/pscale text` (a `dr post`) through `replica`; the card it posted."""
+        calls = len(self.slack.calls)
+        assert "Posted" in await self.reply(replica, text, actor=actor)
+        posted = await self.slack.wait_call(
+            "chat.postMessage", where=lambda call: not call.args.get("thread_ts"), since=calls, timeout=15
+        )
+        return self.slack.workspace.message(actor.channel_id, str(posted.response["ts"]))
+
+    async def reply_to_click(self, replica: Replica, card: StoredMessage, action_id: str, *, actor: Actor) -> str:
+        """A click on the card's `action_id` through `replica`; the text only the clicker was shown."""
+        since = len(self.slack.response_posts)
+        assert replica.post_events(click_request(self, card, action_id, actor=actor)).status_code == 200
+        return str((await self.slack.wait_response(since=since, timeout=15)).body.get("text", ""))
 
     def link(self, replica: Replica, actor: Actor, *, planetscale_user_id: str) -> None:
         """`/pscale login` through `replica`, then the browser through the start page, consent and callback."""

@@ -51,6 +51,7 @@ __all__ = [
     "event_callback",
     "event_callback_payload",
     "interaction",
+    "link_shared",
     "populated_standin",
     "serve_slack_standin",
     "sign",
@@ -108,6 +109,20 @@ def slack_standin() -> Iterator[SlackStandIn]:
 
 
 BOB_ACTOR = Actor(user_id=BOB.id, user_name=BOB.name)
+
+
+def link_shared(slack: SlackStandIn, url: str, *, actor: Actor) -> dict[str, Any]:
+    """`actor` posts a message with `url` in their channel; the `link_shared` event Slack then sends the bot."""
+    message = slack.workspace.post(
+        channel=actor.channel_id, author=actor.user_id, text=f"<{url}>", blocks=None, source="user", as_bot=False,
+        check_membership=False,
+    )
+    return {
+        "type": "link_shared", "channel": actor.channel_id, "user": actor.user_id, "message_ts": message.ts,
+        "unfurl_id": f"{actor.channel_id}.{message.ts}", "source": "conversations_history",
+        "links": [{"url": url, "domain": "app.planetscale.com"}], "event_ts": message.ts,
+        "is_bot_user_member": True,
+    }
 
 
 def digests_in(slack: SlackStandIn, channel: str) -> list[Any]:

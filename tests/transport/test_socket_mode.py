@@ -31,3 +31,20 @@ async def test_a_slash_command_envelope_is_acked_with_the_answer(slack_standin: 
             assert (await http.get(f"{bot.base_url}/readyz")).status_code == 200
             # Slack never reaches this bot over HTTP in Socket Mode.
             assert (await http.post(f"{bot.base_url}/slack/events", content=b"x")).status_code in (404, 405)
+
+
+async def test_envelopes_from_another_workspace_are_acked_and_ignored_when_slack_team_id_is_set(
+    slack_standin: SlackStandIn, tmp_path: Path
+) -> None:
+    """SLACK_TEAM_ID pins the workspace in Socket Mode as it does over HTTP (where the answer is a 401)."""
+    with run_bot(slack=slack_standin, data_dir=tmp_path, mode=Mode.SOCKET, slack_team_id=Actor().team_id):
+        await slack_standin.socket.wait_connected(timeout=10)
+        response_url = slack_standin.new_response_url(channel=Actor().channel_id, user=Actor().user_id)
+        foreign = {**slash_payload("help branch", response_url), "team_id": "T0ELSEWHERE"}
+        ignored = await slack_standin.socket.send(envelope_type="slash_commands", payload=foreign)
+        assert await slack_standin.socket.wait_ack(ignored, timeout=5) == {"envelope_id": ignored}
+        pinned = await slack_standin.socket.send(
+            envelope_type="slash_commands", payload=slash_payload("help branch", response_url)
+        )
+        assert "branch create" in str((await slack_standin.socket.wait_ack(pinned, timeout=5))["payload"])
+        assert len(slack_standin.response_posts) == 0

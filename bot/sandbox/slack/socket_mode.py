@@ -1,4 +1,6 @@
-"""Slack's Socket Mode server side: `hello` on connect, envelopes out, acks back.
+"""Slack's Socket Mode server side: `hello` on connect, envelopes out, acks back; and the disruptions Slack's own
+servers cause (https://api.slack.com/apis/socket-mode): a connection dropped without notice, reconnects refused for
+a while, and an envelope delivered again with `retry_attempt` when its ack never arrived.
 
 The WebSocket lives on the stand-in's event loop (uvicorn's, often in another thread), while tests call `send` and
 `wait_ack` from their own loop; `send` therefore hops onto the connection's loop with `run_coroutine_threadsafe`
@@ -16,6 +18,7 @@ import asyncio
 import json
 import secrets
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +30,7 @@ from bot.sandbox.slack.workspace import JSON
 # Slack opens the connection with these envelope types; only interactive ones may carry a response payload.
 _ACCEPTS_RESPONSE_PAYLOAD = {"slash_commands": True, "interactive": True, "events_api": False}
 _POLICY_VIOLATION = 1008
+_INTERNAL_ERROR = 1011  # how the server side ends a connection it drops
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class SocketModeServer:
         self.sent: Recorder[JSON] = Recorder("socket mode envelope")
         self.acks: Recorder[SocketAck] = Recorder("socket mode ack")
         self.unparsed: Recorder[str] = Recorder("unparsable socket mode frame")
+        self.refused: Recorder[str] = Recorder("refused socket mode connection")
+        self._refusals = 0
 
     def new_ticket(self) -> str:
         """One-use ticket in the URL `apps.connections.open` returns, as Slack's own URLs carry."""
@@ -61,8 +67,18 @@ class SocketModeServer:
         self._tickets.add(ticket)
         return ticket
 
+    def refuse_connections(self, times: int) -> None:
+        """The next `times` connection attempts are refused at the handshake (Slack's side is unavailable); their
+        URL stays good for the client's next try."""
+        self._refusals = times
+
     async def endpoint(self, websocket: WebSocket) -> None:
         ticket = websocket.query_params.get("ticket", "")
+        if self._refusals > 0:
+            self._refusals -= 1
+            self.refused.append(ticket)
+            await websocket.close(code=_INTERNAL_ERROR)  # before accepting: the handshake fails
+            return
         if ticket not in self._tickets:
             await websocket.close(code=_POLICY_VIOLATION)
             return
@@ -109,12 +125,31 @@ class SocketModeServer:
 
     async def _send_frame(self, frame: JSON, *, timeout: float) -> None:
         connection = await self.wait_connected(timeout=timeout)
-        text = json.dumps(frame)
+        await self._on_loop_of(connection, connection.websocket.send_text(json.dumps(frame)), timeout=timeout)
+
+    @staticmethod
+    async def _on_loop_of(connection: SocketConnection, work: Coroutine[Any, Any, None], *, timeout: float) -> None:
+        """Run `work` on the connection's event loop (the stand-in's), from whichever loop the test runs."""
         if connection.loop is asyncio.get_running_loop():
-            await connection.websocket.send_text(text)
+            await work
         else:
-            sent = asyncio.run_coroutine_threadsafe(connection.websocket.send_text(text), connection.loop)
-            await asyncio.wait_for(asyncio.wrap_future(sent), timeout)
+            done = asyncio.run_coroutine_threadsafe(work, connection.loop)
+            await asyncio.wait_for(asyncio.wrap_future(done), timeout)
+
+    async def drop(self, *, timeout: float = 5.0) -> None:
+        """End the open connection from Slack's side without a `disconnect` message first."""
+        connection = await self.wait_connected(timeout=timeout)
+        await self._on_loop_of(connection, connection.websocket.close(code=_INTERNAL_ERROR), timeout=timeout)
+        connection.open = False
+
+    async def redeliver(self, envelope_id: str, *, retry_reason: str = "timeout", timeout: float = 5.0) -> str:
+        """Deliver an `events_api` envelope again, as Slack does when its ack did not arrive: the same payload (so the
+        same `event_id`) in a new envelope, with `retry_attempt` one higher. Returns the new envelope's id."""
+        first = next(frame for frame in self.sent if frame["envelope_id"] == envelope_id)
+        return await self.send(
+            envelope_type=str(first["type"]), payload=first["payload"], retry_attempt=int(first["retry_attempt"]) + 1,
+            retry_reason=retry_reason, timeout=timeout,
+        )
 
     async def send(
         self,

@@ -41,7 +41,7 @@ APP_TOKEN_SCOPES = frozenset({"connections:write"})
 
 @dataclass
 class _RateLimit:
-    retry_after: int
+    retry_after: int | str
     remaining: int
 
 
@@ -160,8 +160,9 @@ class SlackStandIn:
     def add_channel(self, channel: SlackChannel) -> SlackChannel:
         return self.workspace.add_channel(channel)
 
-    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
-        """The next `times` calls of `method` get HTTP 429 with `Retry-After: retry_after`."""
+    def rate_limit(self, method: str, *, retry_after: int | str = 1, times: int = 1) -> None:
+        """The next `times` calls of `method` get HTTP 429 with `Retry-After: retry_after`: seconds, as Slack sends
+        it, or any text, for a client that must survive a header it cannot read."""
         with self.workspace.lock:
             self._rate_limits.setdefault(method, []).append(_RateLimit(retry_after, times))
 
@@ -215,7 +216,7 @@ class SlackStandIn:
         return await self.response_posts.wait(where, since=since, timeout=timeout)
 
     # -- HTTP ----------------------------------------------------------------------------------------------
-    def _take_rate_limit(self, method: str) -> int | None:
+    def _take_rate_limit(self, method: str) -> int | str | None:
         with self.workspace.lock:
             pending = self._rate_limits.get(method)
             if not pending:
@@ -240,7 +241,7 @@ class SlackStandIn:
             raise SlackError("not_allowed_token_type")
         return table[method], APP_TOKEN_SCOPES if is_app else self.scopes
 
-    def _paced(self, method: str, args: JSON) -> int | None:
+    def _paced(self, method: str, args: JSON) -> int | str | None:
         """`Retry-After` seconds if Slack would say `ratelimited` now (scripted by `rate_limit`, or by the tier)."""
         scripted = self._take_rate_limit(method)
         if scripted is not None:

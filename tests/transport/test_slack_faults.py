@@ -1,0 +1,83 @@
+"""When Slack says no in ways a client must survive (an unreadable or hour-long `Retry-After`, a trigger id that
+expired on the way), the person gets a plain reply and the log gets no traceback."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack.workspace import TRIGGER_LIFETIME_SECONDS
+from tests.support.bot import RunningBot
+from tests.support.cards import ALICE, click_request, post_card
+from tests.support.slack import populated_standin, serve_slack_standin
+
+
+@dataclass
+class SlackClock:
+    """Slack's time, which a test may move on (a trigger id that took too long to arrive)."""
+
+    ahead: float = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.ahead
+
+
+@pytest.fixture
+def slack_clock() -> SlackClock:
+    return SlackClock()
+
+
+@pytest.fixture
+def slack_standin(slack_clock: SlackClock) -> Iterator[SlackStandIn]:
+    """The usual stand-in, on `slack_clock` (the bot fixtures take it from here)."""
+    with serve_slack_standin(populated_standin(clock=slack_clock)) as standin:
+        yield standin
+
+
+def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.exc_info]
+
+
+async def test_show_diff_with_an_expired_trigger_id_says_so_plainly(
+    demo_bot: RunningBot, slack_clock: SlackClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    card = await post_card(demo_bot, "dr post shop 1 --org acme")
+    click = click_request(demo_bot, card, "dr_diff", actor=ALICE)
+    slack_clock.ahead += TRIGGER_LIFETIME_SECONDS + 1  # the click took longer than its trigger id lives
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.post_events(click).status_code == 200
+    told = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"])
+    assert "could not open in time" in told, told
+    assert "Something went wrong" not in told
+    assert _tracebacks(caplog) == []
+
+
+async def test_a_retry_after_slack_cannot_mean_is_waited_like_a_missing_one(
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    demo_bot.slack.rate_limit("chat.postMessage", retry_after="abc", times=1)
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("dr post shop 1 --org acme").status_code == 200
+    told = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"])
+    assert "Posted `shop` #1" in told, told  # the second try went through
+    assert [call.status for call in demo_bot.slack.calls if call.method == "chat.postMessage"][-2:] == [429, 200]
+    assert _tracebacks(caplog) == []
+
+
+async def test_an_hour_long_retry_after_is_not_waited_out_and_the_person_is_told(
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    demo_bot.slack.rate_limit("chat.postMessage", retry_after=3600, times=1)
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("dr post shop 1 --org acme").status_code == 200
+    told = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"])
+    assert "Slack is limiting how fast I may do that" in told, told
+    assert _tracebacks(caplog) == []
