@@ -8,7 +8,8 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.response import BoltResponse
 
 from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
@@ -19,13 +20,14 @@ from bot.tasks import TaskTracker
 
 log = logging.getLogger(__name__)
 
+JSON_CONTENT_TYPE = "application/json;charset=utf-8"  # what bolt's ack() declares for a JSON body
 # docs/interface.md §4: every command gets its final reply within 15 s; keep a margin for the response_url POST itself.
 FINAL_REPLY_SECONDS = 14
 
 
 def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: TaskTracker, metrics: Metrics) -> None:
     @app.command("/pscale")
-    async def pscale(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def pscale(command: dict[str, Any], respond: AsyncRespond) -> BoltResponse:
         team_id, user_id = sender(command)
         request = CommandRequest(
             team_id=team_id,
@@ -35,10 +37,18 @@ def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: Ta
             trigger_id=command.get("trigger_id"),
         )
         accepted = await dispatcher.accept(request)
-        await ack(**accepted.ack.to_response()) if accepted.ack else await ack()
         metrics.commands.labels(accepted.command, "accepted").inc()
         if accepted.followup is not None:
             tasks.spawn(run_followup(accepted.followup, responder(respond)), name=f"command {accepted.command}")
+        return ack_response(accepted.ack)
+
+
+def ack_response(message: Message | None) -> BoltResponse:
+    """The ack as bolt sends a listener's returned response: the message's JSON as encoded once (`ack(**body)`
+    would rebuild and re-encode it on every request), or an empty 200."""
+    if message is None:
+        return BoltResponse(status=200)
+    return BoltResponse(status=200, body=message.response_json, headers={"content-type": JSON_CONTENT_TYPE})
 
 
 Deliver = Callable[[Message], Awaitable[None]]
