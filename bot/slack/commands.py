@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
@@ -15,6 +14,7 @@ from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
 from bot.render.errors import too_slow, unexpected_error
 from bot.render.message import Message
+from bot.slack.replies import Deliver, ResponseUrlReplies
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
@@ -25,7 +25,9 @@ JSON_CONTENT_TYPE = "application/json;charset=utf-8"  # what bolt's ack() declar
 FINAL_REPLY_SECONDS = 14
 
 
-def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: TaskTracker, metrics: Metrics) -> None:
+def register_commands(
+    app: AsyncApp, *, dispatcher: CommandDispatcher, replies: ResponseUrlReplies, tasks: TaskTracker, metrics: Metrics
+) -> None:
     @app.command("/pscale")
     async def pscale(command: dict[str, Any], respond: AsyncRespond) -> BoltResponse:
         team_id, user_id = sender(command)
@@ -39,7 +41,8 @@ def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: Ta
         accepted = await dispatcher.accept(request)
         metrics.commands.labels(accepted.command, "accepted").inc()
         if accepted.followup is not None:
-            tasks.spawn(run_followup(accepted.followup, responder(respond)), name=f"command {accepted.command}")
+            tasks.spawn(run_followup(accepted.followup, replies.to(respond.response_url)),
+                        name=f"command {accepted.command}")
         return ack_response(accepted.ack)
 
 
@@ -49,16 +52,6 @@ def ack_response(message: Message | None) -> BoltResponse:
     if message is None:
         return BoltResponse(status=200)
     return BoltResponse(status=200, body=message.response_json, headers={"content-type": JSON_CONTENT_TYPE})
-
-
-Deliver = Callable[[Message], Awaitable[None]]
-
-
-def responder(respond: AsyncRespond, *, replace_original: bool | None = None) -> Deliver:
-    async def deliver(message: Message) -> None:
-        await send_response(respond, message, replace_original=replace_original)
-
-    return deliver
 
 
 async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
@@ -74,13 +67,3 @@ async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
         message = unexpected_error(reference)
     if message is not None:
         await deliver(message)
-
-
-async def send_response(respond: AsyncRespond, message: Message, *, replace_original: bool | None = None) -> None:
-    body = message.to_response()
-    if replace_original is not None:
-        body["replace_original"] = replace_original
-    try:
-        await respond(**body)
-    except Exception as error:  # an expired or used-up response_url must not crash the task
-        log.warning("could not deliver a reply through response_url: %s", type(error).__name__)
