@@ -30,10 +30,13 @@ from pathlib import Path
 
 import httpx
 
-from bot.sandbox.planetscale import World, seed_demo
+from bench.card_clicks import settled
+from bot.sandbox.planetscale import World, paths, seed_demo
+from bot.sandbox.planetscale.seed import DemoWorld
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import SIGNING_SECRET
-from tests.support.replicas import environment, replicas_on
+from tests.support.cards import click_request
+from tests.support.replicas import Replica, Replicas, environment, replicas_on
 from tests.support.servers import free_port
 from tests.support.slack import Actor, SignedRequest, serve_slack_standin, slash_command
 
@@ -135,6 +138,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--text", action="append", help="command texts (default: help, branch list shop)")
+    parser.add_argument("--no-clicks", action="store_true", help="skip the card clicks (dr_deploy, dr_refresh)")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -170,7 +174,44 @@ def main() -> None:
                                       "the run", file=sys.stderr)
                         runs.append(run)
                     table.append((text, name, runs[0], runs[1]))
+            clicks = [] if args.no_clicks else measure_clicks(
+                wrk, group, bot, world, demo, bare_url=bare_url, seconds=args.seconds, folder=folder)
     _print_table(table, connections=args.connections, seconds=args.seconds)
+    for line in clicks:
+        print(line)
+
+
+def measure_clicks(wrk: str, group: Replicas, bot: Replica, world: World, demo: DemoWorld, *, bare_url: str,
+                   seconds: float, folder: Path) -> list[str]:
+    """Clicks on one card of `dr post shop 1`, approved in PlanetScale: Deploy on one drawing over and over (the
+    figure to watch besides the ack: how many deploy calls reached PlanetScale), then Refresh."""
+    slack = group.slack
+    since = len(slack.calls)
+    group.command(bot, "dr post shop 1", actor=ALICE)
+    posted = slack.wait_call_blocking(
+        "chat.postMessage", where=lambda call: not call.args.get("thread_ts"), since=since, timeout=10)
+    card = slack.workspace.message(ALICE.channel_id, str(posted.response["ts"]))
+    world.review_deploy_request("acme", "shop", 1, actor_id=demo.second_admin.id, state="approved")
+    bot.post_events(click_request(group, card, "dr_refresh", actor=ALICE))
+    card = settled(group, card.ts, showing="Approved by")
+
+    def deploys() -> int:
+        return len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY])
+
+    # Both drawn now, while the card offers Deploy: once deployed, the clicks are on a drawing that moved on.
+    clicks = {action: click_request(group, card, action, actor=ALICE) for action in ("dr_deploy", "dr_refresh")}
+    deploy = clicks["dr_deploy"]
+    before = deploys()
+    crowd = run_wrk(wrk, f"{bot.url}/slack/events", deploy, connections=50, seconds=seconds, folder=folder)
+    lines = [f"card clicks: the same Deploy button clicked {crowd.requests} times on 50 connections at once: "
+             f"{deploys() - before} deploy call(s) reached PlanetScale",
+             f"card clicks, wrk on 1 connection for {seconds:g} s (target: bot p50 ≤ 2 ms)"]
+    for action_id, signed in clicks.items():
+        for name, url in (("bare bolt", bare_url), ("pscale-bot serve", f"{bot.url}/slack/events")):
+            run = run_wrk(wrk, url, signed, connections=1, seconds=seconds, folder=folder)
+            lines.append(f"  {action_id:<11} {name:<17} p50 {run.p50_ms:5.2f} ms  p99 {run.p99_ms:6.2f} ms  "
+                         f"{run.per_second:6.0f} req/s")
+    return lines
 
 
 def _print_table(table: list[tuple[str, str, WrkRun, WrkRun]], *, connections: int, seconds: float) -> None:

@@ -3,15 +3,17 @@
     SLACK_SIGNING_SECRET=… .venv/bin/python -m bench.bare_bolt --port P
 
 One `AsyncApp` with `process_before_response=True` (as the bot's), an `authorize` that makes no Slack call (as the
-bot's), and one listener that acks every `/pscale` with a fixed text. It is served by uvicorn with the same options
-as `pscale-bot serve` (bot/cli.py), behind bolt's own Starlette adapter, which verifies the signature as the bot's
-endpoint does. What the bot spends beyond this is its own work: parsing, storage, rendering, its follow-ups.
+bot's), one listener that acks every `/pscale` with a fixed text and one that acks every button click. It is served
+by uvicorn with the same options as `pscale-bot serve` (bot/cli.py), behind bolt's own Starlette adapter, which
+verifies the signature as the bot's endpoint does. What the bot spends beyond this is its own work: parsing,
+storage, rendering, its follow-ups.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 from typing import Any
 
 import uvicorn
@@ -34,6 +36,10 @@ def bare_app(signing_secret: str) -> Starlette:
     @bolt.command("/pscale")
     async def pscale(ack: AsyncAck) -> None:
         await ack("Acknowledged.")
+
+    @bolt.action(re.compile(".+"))
+    async def clicked(ack: AsyncAck) -> None:
+        await ack()
 
     handler = AsyncSlackRequestHandler(bolt)
 
