@@ -23,7 +23,7 @@ from bot.sandbox.planetscale import World, paths, seed_demo
 from bot.sandbox.slack.workspace import StoredMessage
 from tests.conftest import BOB_ACTOR
 from tests.support.bot import RunningBot, run_bot
-from tests.support.cards import click_request
+from tests.support.cards import WithSlack, click_request
 from tests.support.slack import Actor, serve_slack_standin
 
 ALICE = Actor()
@@ -38,7 +38,7 @@ def _post_card(bot: RunningBot, text: str) -> StoredMessage:
     return bot.slack.workspace.message(ALICE.channel_id, str(call.response["ts"]))
 
 
-def _settled(bot: RunningBot, ts: str, *, showing: str, quiet_seconds: float = 1.0) -> StoredMessage:
+def settled(bot: WithSlack, ts: str, *, showing: str, quiet_seconds: float = 1.0) -> StoredMessage:
     """The card once it shows `showing` and has not been redrawn for `quiet_seconds` (the refreshes have settled)."""
     deadline = time.monotonic() + 30
     last, quiet_since = "", time.monotonic()
@@ -75,7 +75,7 @@ def main() -> None:
         world.review_deploy_request("acme", "shop", 1, actor_id=demo.second_admin.id, state="approved")
         refresh = click_request(bot, card, "dr_refresh", actor=ALICE)  # an approval in the web app: Refresh shows it
         http.post(url, content=refresh.body, headers=refresh.headers)
-        card = _settled(bot, card.ts, showing="Approved by Bob Builder")
+        card = settled(bot, card.ts, showing="Approved by Bob Builder")
         before = len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY])
         racers = [click_request(bot, card, "dr_deploy", actor=(ALICE, BOB_ACTOR)[i % 2]) for i in range(args.racers)]
 
@@ -85,7 +85,7 @@ def main() -> None:
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.racers) as pool:
             statuses = list(pool.map(send, range(args.racers)))
-        _settled(bot, card.ts, showing="Starting the deployment")
+        settled(bot, card.ts, showing="Starting the deployment")
         deploys = len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY]) - before
         print(f"dr_deploy: {args.racers} simultaneous clicks on one drawing (acks {sorted(set(statuses))}) made "
               f"{deploys} deploy call(s) to PlanetScale")

@@ -32,6 +32,7 @@ from bot.planetscale import Pacer, PlanetScaleClient
 from bot.slack.app import SlackIdentity, build_bolt_app, build_web_client
 from bot.slack.events_endpoint import SlackEventsEndpoint
 from bot.slack.port import WebApiSlackPort
+from bot.slack.replies import ResponseUrlReplies
 from bot.slack.socket_mode import SocketModeConnection
 from bot.slack.verify import SlackRequestVerifier
 from bot.storage import (
@@ -76,6 +77,7 @@ class Runtime:
     slack_port: WebApiSlackPort
     cards: CardService
     idempotency_keys: IdempotencyKeys
+    replies: ResponseUrlReplies
     # Re-read cards PlanetScale is moving along. Off only in tests that prove webhook deliveries alone keep cards
     # current.
     reconcile: bool = True
@@ -137,6 +139,7 @@ class Runtime:
         if self.socket is not None:
             await self.socket.close()
         await self.tasks.drain(grace_seconds=SHUTDOWN_DRAIN_SECONDS)
+        await self.replies.aclose()
         await self.planetscale.aclose()
         await self.database.close()
 
@@ -199,6 +202,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         audit=audit,
     )
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    replies = ResponseUrlReplies()
     bolt_app = build_bolt_app(
         client=client,
         identity=identity,
@@ -207,6 +211,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         accounts=linking,
         idempotency_keys=idempotency_keys,
         cards=cards,
+        replies=replies,
         tasks=tasks,
         metrics=metrics,
     )
@@ -240,6 +245,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         slack_port=slack_port,
         cards=cards,
         idempotency_keys=idempotency_keys,
+        replies=replies,
     )
 
 

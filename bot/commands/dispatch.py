@@ -13,14 +13,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused
-from bot.commands.grammar import Invocation, ParseFailure, parse
-from bot.commands.help import help_view, usage_view
+from bot.commands.grammar import Invocation, ParseFailure, default_database_could_apply, parse
+from bot.commands.help import help_reply, usage_view
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.ports import Accounts, Caller, SlackPort, SlackRefused
 from bot.render import linking as render_linking
 from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
 from bot.render.errors import describe_target, planetscale_failure, slack_refused
-from bot.render.help import render_help, render_usage_error
+from bot.render.help import render_usage_error
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, PendingCommands, UserPreferences
 from bot.storage.audit import CUT_OFF
@@ -88,12 +88,16 @@ class CommandDispatcher:
         self._audit = audit
 
     async def accept(self, request: CommandRequest, *, confirmed: bool = False) -> Accepted:
-        default_database = await self._channels.default_database(request.team_id, request.channel_id)
-        parsed = parse(request.text, default_database=default_database)
+        parsed = parse(request.text)
+        # Storage is read only for a command the channel's default database could complete (most acks need none).
+        if default_database_could_apply(parsed):
+            default_database = await self._channels.default_database(request.team_id, request.channel_id)
+            if default_database is not None:
+                parsed = parse(request.text, default_database=default_database)
         if isinstance(parsed, ParseFailure):
             return Accepted(command="(usage error)", ack=render_usage_error(usage_view(parsed)))
         if parsed.key == "help":
-            return Accepted(command="help", ack=render_help(help_view(parsed.topic)))
+            return Accepted(command="help", ack=help_reply(parsed.topic))
         if parsed.key == "login":
             return Accepted(command="login", ack=await self._link_prompt(request.team_id, request.user_id))
         ask_first = parsed.spec.destructive and not confirmed

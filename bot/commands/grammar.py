@@ -307,6 +307,19 @@ def parse(text: str, *, default_database: str | None = None) -> Invocation | Par
     )
 
 
+def default_database_could_apply(parsed: Invocation | ParseFailure) -> bool:
+    """Whether `parse(text, default_database=D)` could differ from `parsed`, which is `parse(text)` with none.
+
+    A default is only ever put in front of the arguments of a command that takes one, and only when that command is
+    one positional argument short (without a default: a failure naming the command) or has none and opens its form
+    (without a default: an Invocation that wants the modal). Anything else parses the same whatever the channel's
+    default, so the dispatcher need not read it (tests/grammar/test_properties.py checks this for any text).
+    """
+    if isinstance(parsed, ParseFailure):
+        return parsed.command is not None and CATALOG.get(parsed.command).uses_default_database
+    return parsed.wants_modal and parsed.spec.uses_default_database
+
+
 def _parse_help(words: Sequence[str]) -> Invocation | ParseFailure:
     help_spec = CATALOG.get("help")
     if not words:

@@ -4,6 +4,7 @@ the shapes bot/render/help.py draws (the renderer knows nothing of the catalog o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.commands.catalog import CATALOG, GROUP_ALIASES, SUBCOMMAND_ALIASES, Catalog, CommandSpec, Found, GroupOnly
 from bot.commands.grammar import ParseFailure
@@ -17,7 +18,9 @@ from bot.render.help import (
     HelpView,
     Overview,
     UsageError,
+    render_help,
 )
+from bot.render.message import Message
 
 
 def help_view(topic: Sequence[str], catalog: Catalog = CATALOG) -> HelpView:
@@ -34,6 +37,14 @@ def help_view(topic: Sequence[str], catalog: Catalog = CATALOG) -> HelpView:
             aliases=_aliases_of(match.group),
         )
     return _overview(catalog, unknown_topic=" ".join(topic))
+
+
+# Topics are the catalog's commands and groups (the grammar resolves them), so this holds a few dozen replies.
+@lru_cache(maxsize=256)
+def help_reply(topic: tuple[str, ...]) -> Message:
+    """`/pscale help TOPIC`, drawn once per topic: the catalog does not change while the bot runs, and drawing the
+    overview through slack_sdk's block classes took most of the help ack (0.8 ms of it)."""
+    return render_help(help_view(topic))
 
 
 def usage_view(failure: ParseFailure) -> UsageError:

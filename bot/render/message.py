@@ -7,7 +7,9 @@ stay pure and testable without Slack.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 Visibility = Literal["ephemeral", "in_channel"]
@@ -27,6 +29,11 @@ class Message:
         if self.blocks:
             body["blocks"] = list(self.blocks)
         return body
+
+    @cached_property
+    def response_json(self) -> str:
+        """`to_response()` as JSON, encoded once per message: a reply drawn once (help) is sent as drawn."""
+        return json.dumps(self.to_response())
 
     def to_post(self, channel: str) -> dict[str, Any]:
         """The arguments of `chat.postMessage` for this message."""

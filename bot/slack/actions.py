@@ -9,7 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.commands.dispatch import CommandDispatcher
 from bot.render.confirm import CANCEL_ACTION, CONFIRM_ACTION
 from bot.render.linking import LINK_ACTION
-from bot.slack.commands import responder, run_followup, send_response
+from bot.slack.commands import run_followup
+from bot.slack.replies import ResponseUrlReplies
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
@@ -19,7 +20,9 @@ def clicked_value(body: dict[str, Any]) -> str:
     return str(actions[0].get("value", ""))
 
 
-def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: TaskTracker) -> None:
+def register_command_actions(
+    app: AsyncApp, *, dispatcher: CommandDispatcher, replies: ResponseUrlReplies, tasks: TaskTracker
+) -> None:
     @app.action(CONFIRM_ACTION)
     async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -29,10 +32,11 @@ def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, ta
         )
         if accepted.ack is not None:
             # A refusal (not yours, expired) goes to the clicker and leaves the question in place.
-            tasks.spawn(send_response(respond, accepted.ack, replace_original=False), name="confirm refusal")
+            tasks.spawn(replies.send(respond.response_url, accepted.ack, replace_original=False),
+                        name="confirm refusal")
         if accepted.followup is not None:
             tasks.spawn(
-                run_followup(accepted.followup, responder(respond, replace_original=True)),
+                run_followup(accepted.followup, replies.to(respond.response_url, replace_original=True)),
                 name=f"confirmed {accepted.command}",
             )
 
@@ -41,7 +45,8 @@ def register_command_actions(app: AsyncApp, *, dispatcher: CommandDispatcher, ta
         await ack()
         team_id, user_id = sender(body)
         answer = await dispatcher.cancel(clicked_value(body), team_id=team_id, user_id=user_id)
-        tasks.spawn(send_response(respond, answer.message, replace_original=answer.settled), name="confirm cancel")
+        tasks.spawn(replies.send(respond.response_url, answer.message, replace_original=answer.settled),
+                    name="confirm cancel")
 
     @app.action(LINK_ACTION)
     async def link_clicked(ack: AsyncAck) -> None:

@@ -40,6 +40,7 @@ from bot.slack.commands import register_commands
 from bot.slack.events import ForgetsUsers, register_events
 from bot.slack.modals import register_modals
 from bot.slack.port import WebApiSlackPort
+from bot.slack.replies import ResponseUrlReplies
 from bot.slack.scopes import missing_scope_line, missing_scopes, token_scopes
 from bot.slack.sender import sender
 from bot.storage import IdempotencyKeys
@@ -166,6 +167,7 @@ def build_bolt_app(
     accounts: ForgetsUsers,
     idempotency_keys: IdempotencyKeys,
     cards: CardService,
+    replies: ResponseUrlReplies,
     tasks: TaskTracker,
     metrics: Metrics,
 ) -> AsyncApp:
@@ -195,11 +197,11 @@ def build_bolt_app(
     )
     slack = WebApiSlackPort(client)
     register_failure_reply(app, slack=slack, tasks=tasks)
-    register_commands(app, dispatcher=dispatcher, tasks=tasks, metrics=metrics)
-    register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
+    register_commands(app, dispatcher=dispatcher, replies=replies, tasks=tasks, metrics=metrics)
+    register_command_actions(app, dispatcher=dispatcher, replies=replies, tasks=tasks)
     register_modals(app, dispatcher=dispatcher, slack=slack, tasks=tasks, pickers=pickers)
     register_events(app, accounts=accounts, unfurls=cards, idempotency_keys=idempotency_keys, tasks=tasks)
-    register_card_actions(app, cards=cards, tasks=tasks)
+    register_card_actions(app, cards=cards, replies=replies, tasks=tasks)
     return app
 
 

@@ -13,7 +13,8 @@ from bot.deploy_requests.actions import Action
 from bot.render import card as render
 from bot.render.message import Message
 from bot.slack.actions import clicked_value
-from bot.slack.commands import responder, run_followup
+from bot.slack.commands import run_followup
+from bot.slack.replies import ResponseUrlReplies
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
@@ -21,7 +22,9 @@ from bot.tasks import TaskTracker
 _Work = Callable[[Click, str], Awaitable[Message | None]]
 
 
-def register_card_actions(app: AsyncApp, *, cards: CardService, tasks: TaskTracker) -> None:
+def register_card_actions(
+    app: AsyncApp, *, cards: CardService, replies: ResponseUrlReplies, tasks: TaskTracker
+) -> None:
     def listener(action_id: str, work: _Work) -> None:
         @app.action(action_id)
         async def clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -33,7 +36,8 @@ def register_card_actions(app: AsyncApp, *, cards: CardService, tasks: TaskTrack
             async def followup() -> Message | None:
                 return await work(click, trigger_id)
 
-            tasks.spawn(run_followup(followup, responder(respond, replace_original=False)), name=f"card {action_id}")
+            tasks.spawn(run_followup(followup, replies.to(respond.response_url, replace_original=False)),
+                        name=f"card {action_id}")
 
     def acting(action: Action) -> _Work:
         async def act(click: Click, _trigger_id: str) -> Message | None:

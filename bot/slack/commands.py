@@ -5,28 +5,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.response import BoltResponse
 
 from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
 from bot.ports import SlackRefused
 from bot.render.errors import slack_refused, too_slow, unexpected_error
 from bot.render.message import Message
+from bot.slack.replies import Deliver, ResponseUrlReplies
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
 log = logging.getLogger(__name__)
 
+JSON_CONTENT_TYPE = "application/json;charset=utf-8"  # what bolt's ack() declares for a JSON body
 # docs/interface.md §4: every command gets its final reply within 15 s; keep a margin for the response_url POST itself.
 FINAL_REPLY_SECONDS = 14
 
 
-def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: TaskTracker, metrics: Metrics) -> None:
+def register_commands(
+    app: AsyncApp, *, dispatcher: CommandDispatcher, replies: ResponseUrlReplies, tasks: TaskTracker, metrics: Metrics
+) -> None:
     @app.command("/pscale")
-    async def pscale(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def pscale(command: dict[str, Any], respond: AsyncRespond) -> BoltResponse:
         team_id, user_id = sender(command)
         request = CommandRequest(
             team_id=team_id,
@@ -36,20 +40,19 @@ def register_commands(app: AsyncApp, *, dispatcher: CommandDispatcher, tasks: Ta
             trigger_id=command.get("trigger_id"),
         )
         accepted = await dispatcher.accept(request)
-        await ack(**accepted.ack.to_response()) if accepted.ack else await ack()
         metrics.commands.labels(accepted.command, "accepted").inc()
         if accepted.followup is not None:
-            tasks.spawn(run_followup(accepted.followup, responder(respond)), name=f"command {accepted.command}")
+            tasks.spawn(run_followup(accepted.followup, replies.to(respond.response_url)),
+                        name=f"command {accepted.command}")
+        return ack_response(accepted.ack)
 
 
-Deliver = Callable[[Message], Awaitable[None]]
-
-
-def responder(respond: AsyncRespond, *, replace_original: bool | None = None) -> Deliver:
-    async def deliver(message: Message) -> None:
-        await send_response(respond, message, replace_original=replace_original)
-
-    return deliver
+def ack_response(message: Message | None) -> BoltResponse:
+    """The ack as bolt sends a listener's returned response: the message's JSON as encoded once (`ack(**body)`
+    would rebuild and re-encode it on every request), or an empty 200."""
+    if message is None:
+        return BoltResponse(status=200)
+    return BoltResponse(status=200, body=message.response_json, headers={"content-type": JSON_CONTENT_TYPE})
 
 
 async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
@@ -70,13 +73,3 @@ async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
         message = unexpected_error(reference)
     if message is not None:
         await deliver(message)
-
-
-async def send_response(respond: AsyncRespond, message: Message, *, replace_original: bool | None = None) -> None:
-    body = message.to_response()
-    if replace_original is not None:
-        body["replace_original"] = replace_original
-    try:
-        await respond(**body)
-    except Exception as error:  # an expired or used-up response_url must not crash the task
-        log.warning("could not deliver a reply through response_url: %s", type(error).__name__)

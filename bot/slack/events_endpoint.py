@@ -84,7 +84,9 @@ class SlackEventsEndpoint:
         )
 
     def _from_pinned_team(self, payload: Inbound) -> bool:
-        return self._team_id is None or from_workspace(payload.model_dump(mode="json", exclude_unset=True), self._team_id)
+        if self._team_id is None:
+            return True
+        return from_workspace(payload.model_dump(mode="json", exclude_unset=True), self._team_id)
 
 
 def from_workspace(payload: Mapping[str, Any], team_id: str) -> bool:

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.commands.catalog import CATALOG, FlagKind, ParamKind
-from bot.commands.grammar import Invocation, ParseFailure, parse
+from bot.commands.grammar import Invocation, ParseFailure, default_database_could_apply, parse
 from bot.commands.help import help_view, usage_view
 from bot.render.help import render_help, render_usage_error
 from tests.support.replies import assert_valid_slack_message
@@ -62,6 +62,16 @@ def test_parse_always_answers_and_failures_carry_usage(text: str, default_databa
 @given(text=_directed_text(), default_database=_DEFAULT)
 def test_parse_of_real_commands_with_any_arguments_answers(text: str, default_database: str | None) -> None:
     check_answer(parse(text, default_database=default_database))
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(_TEXT, _directed_text()), default_database=st.one_of(_VALUES, st.text(max_size=12)))
+def test_the_default_database_is_needed_only_where_it_could_apply(text: str, default_database: str) -> None:
+    """The dispatcher reads the channel's default only when `default_database_could_apply` says so: anywhere else,
+    parsing with any default must give exactly what parsing with none gave."""
+    without = parse(text)
+    if not default_database_could_apply(without):
+        assert parse(text, default_database=default_database) == without
 
 
 _VALID_ARGUMENT = {

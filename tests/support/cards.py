@@ -40,7 +40,7 @@ def buttons(card: StoredMessage) -> dict[str, dict[str, Any]]:
     return found
 
 
-class _WithSlack(Protocol):
+class WithSlack(Protocol):
     """A running bot, or replicas: whatever has the Slack stand-in the clicks come from."""
 
     @property
@@ -48,7 +48,7 @@ class _WithSlack(Protocol):
 
 
 def click_request(
-    bot: _WithSlack, card: StoredMessage, action_id: str, *, actor: Actor, drawn: dict[str, Any] | None = None
+    bot: WithSlack, card: StoredMessage, action_id: str, *, actor: Actor, drawn: dict[str, Any] | None = None
 ) -> SignedRequest:
     """The signed payload of a click on `action_id` of the card as it is now, or on `drawn`, a button of an
     older drawing that the clicker's Slack still showed."""

@@ -114,11 +114,11 @@ class Replicas:
         if page.status_code != 200:
             raise AssertionError(f"linking {actor.user_id} failed: {page.status_code} {page.text[:300]}")
 
-    def start(self, count: int = 1, **extra_environment: str) -> list[Replica]:
-        """Start `count` more replicas at once, and wait until each answers /readyz."""
+    def start(self, count: int = 1, *, poll_seconds: float = 0.1, **extra_environment: str) -> list[Replica]:
+        """Start `count` more replicas at once, and wait until each answers /readyz (asked every `poll_seconds`)."""
         started = [self._spawn(len(self.members) + index, extra_environment) for index in range(count)]
         for replica in started:
-            _wait_ready(replica)
+            _wait_ready(replica, poll_seconds=poll_seconds)
         self.members.extend(started)
         return started
 
@@ -140,7 +140,7 @@ class Replicas:
         return Replica(name=f"replica-{index}", url=f"http://127.0.0.1:{port}", process=process, log=log)
 
 
-def _wait_ready(replica: Replica) -> None:
+def _wait_ready(replica: Replica, *, poll_seconds: float) -> None:
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if replica.process.poll() is not None:
@@ -150,7 +150,7 @@ def _wait_ready(replica: Replica) -> None:
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.1)
+        time.sleep(poll_seconds)
     raise AssertionError(f"{replica.name} was not ready within {READY_SECONDS} s:\n{replica.log.read_text()}")
 
 

@@ -1,0 +1,236 @@
+"""Acks under load, against the least a bolt app can do: `wrk` against two server processes, side by side.
+
+    .venv/bin/python -m bench.ack_wrk [--seconds 5] [--connections 50] [--text help --text "branch list shop"]
+
+Starts `pscale-bot serve` (SQLite, against the Slack and PlanetScale stand-ins served by this program, Alice
+linked to the demo organization) and `bench/bare_bolt.py`, each in its own process. For each command text, one
+signed request body is sent over and over by `wrk` (https://github.com/wg/wrk): once on 1 connection (latency),
+once on `--connections` connections (throughput), at the bare app and then at the bot. The signature covers a
+timestamp taken just before each run, which Slack's 5-minute window (docs/reference) accepts for the whole run.
+
+Commands that need PlanetScale answer through `response_url` after the ack; the bot's process does that work while
+it acks (PlanetScale pacing makes most of it wait its turn). Before the next run, this program waits until every
+acked command has had its reply (or its 14 s "too slow" answer), so one run's follow-ups do not load the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.card_clicks import settled
+from bot.sandbox.planetscale import World, paths, seed_demo
+from bot.sandbox.planetscale.seed import DemoWorld
+from bot.sandbox.slack import SlackStandIn
+from tests.support.bot import SIGNING_SECRET
+from tests.support.cards import click_request
+from tests.support.replicas import Replica, Replicas, environment, replicas_on
+from tests.support.servers import free_port
+from tests.support.slack import Actor, SignedRequest, serve_slack_standin, slash_command
+
+ALICE = Actor()
+REPLIES_SECONDS = 60.0  # generous: 14 s for the slowest follow-up, then the stand-in working through the replies
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    per_second: float
+
+
+def lua_script(request: SignedRequest, url: str) -> str:
+    """wrk's script: the same signed POST on every request (wrk takes headers and body only from Lua)."""
+
+    def quoted(value: str | bytes) -> str:
+        raw = value.encode() if isinstance(value, str) else value
+        return '"' + "".join(f"\\{byte:03d}" for byte in raw) + '"'
+
+    lines = ['wrk.method = "POST"', f"wrk.body = {quoted(request.body)}"]
+    lines += [f"wrk.headers[{quoted(name)}] = {quoted(value)}" for name, value in request.headers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def run_wrk(wrk: str, url: str, request: SignedRequest, *, connections: int, seconds: float, folder: Path) -> WrkRun:
+    script = folder / "request.lua"
+    script.write_text(lua_script(request, url))
+    threads = min(connections, 2)
+    completed = subprocess.run(
+        [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=False, timeout=seconds + 60,
+    )
+    output = completed.stdout
+    if completed.returncode != 0 or "Non-2xx" in output or "Socket errors" in output:
+        raise SystemExit(f"wrk against {url} did not get only 200s:\n{output}{completed.stderr}")
+    return WrkRun(
+        p50_ms=_latency(output, "50%"),
+        p99_ms=_latency(output, "99%"),
+        requests=int(_found(r"(\d+) requests in", output)),
+        per_second=float(_found(r"Requests/sec:\s+([\d.]+)", output)),
+    )
+
+
+def _found(pattern: str, output: str) -> str:
+    match = re.search(pattern, output, re.MULTILINE)
+    if match is None:
+        raise SystemExit(f"no {pattern!r} in wrk's output:\n{output}")
+    return match.group(1)
+
+
+def _latency(output: str, percentile: str) -> float:
+    shown = _found(rf"^\s+{percentile}\s+(\S+)$", output)
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", shown)
+    if match is None:
+        raise SystemExit(f"cannot read wrk's latency {shown!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+@contextmanager
+def bare_bolt(cwd: Path) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**environment({}, cwd), "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    process = subprocess.Popen([sys.executable, "-m", "bench.bare_bolt", "--port", str(port)], env=env,
+                               cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("bench/bare_bolt.py did not start") from None
+                time.sleep(0.05)
+        yield url + "/slack/events"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_for_replies(slack: SlackStandIn, *, before: int, expected: int) -> float:
+    """Seconds until `expected` more response_url posts arrived (every acked command answered)."""
+    started = time.monotonic()
+    while len(slack.response_posts) - before < expected:
+        if time.monotonic() - started > REPLIES_SECONDS:
+            raise SystemExit(f"only {len(slack.response_posts) - before} of {expected} replies within "
+                             f"{REPLIES_SECONDS:.0f} s")
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--text", action="append", help="command texts (default: help, branch list shop)")
+    parser.add_argument("--no-clicks", action="store_true", help="skip the card clicks (dr_deploy, dr_refresh)")
+    args = parser.parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("bench.ack_wrk needs wrk (Debian/Ubuntu: apt-get install wrk; https://github.com/wg/wrk)",
+              file=sys.stderr)
+        raise SystemExit(2)
+    texts = args.text or ["help", "branch list shop"]
+    world = World()
+    demo = seed_demo(world)
+    table: list[tuple[str, str, WrkRun, WrkRun]] = []
+    with tempfile.TemporaryDirectory() as scratch, serve_slack_standin(audited=False) as slack:
+        folder = Path(scratch)
+        with replicas_on(str(folder / "bot.sqlite3"), slack=slack, world=world, cwd=folder) as group, \
+                bare_bolt(folder) as bare_url:
+            (bot,) = group.start(1)
+            group.link(bot, ALICE, planetscale_user_id=demo.admin.id)
+            for text in texts:
+                response_url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
+                for name, url in (("bare bolt", bare_url), ("pscale-bot serve", f"{bot.url}/slack/events")):
+                    runs = []
+                    for connections in (1, args.connections):
+                        signed = slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url,
+                                               actor=ALICE)
+                        # An ack with no body means the answer follows through response_url: wait for those.
+                        replies_follow = name != "bare bolt" and not httpx.post(
+                            url, content=signed.body, headers=signed.headers, timeout=10).content
+                        for seconds in (1, args.seconds):  # a warm-up run, then the measured one
+                            before = len(slack.response_posts)
+                            run = run_wrk(wrk, url, signed, connections=connections, seconds=seconds, folder=folder)
+                            if replies_follow:
+                                waited = wait_for_replies(slack, before=before, expected=run.requests)
+                                print(f"  {text!r} x{run.requests}: every reply delivered {waited:.1f} s after "
+                                      "the run", file=sys.stderr)
+                        runs.append(run)
+                    table.append((text, name, runs[0], runs[1]))
+            clicks = [] if args.no_clicks else measure_clicks(
+                wrk, group, bot, world, demo, bare_url=bare_url, seconds=args.seconds, folder=folder)
+    _print_table(table, connections=args.connections, seconds=args.seconds)
+    for line in clicks:
+        print(line)
+
+
+def measure_clicks(wrk: str, group: Replicas, bot: Replica, world: World, demo: DemoWorld, *, bare_url: str,
+                   seconds: float, folder: Path) -> list[str]:
+    """Clicks on one card of `dr post shop 1`, approved in PlanetScale: Deploy on one drawing over and over (the
+    figure to watch besides the ack: how many deploy calls reached PlanetScale), then Refresh."""
+    slack = group.slack
+    since = len(slack.calls)
+    group.command(bot, "dr post shop 1", actor=ALICE)
+    posted = slack.wait_call_blocking(
+        "chat.postMessage", where=lambda call: not call.args.get("thread_ts"), since=since, timeout=10)
+    card = slack.workspace.message(ALICE.channel_id, str(posted.response["ts"]))
+    world.review_deploy_request("acme", "shop", 1, actor_id=demo.second_admin.id, state="approved")
+    bot.post_events(click_request(group, card, "dr_refresh", actor=ALICE))
+    card = settled(group, card.ts, showing="Approved by")
+
+    def deploys() -> int:
+        return len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY])
+
+    # Both drawn now, while the card offers Deploy: once deployed, the clicks are on a drawing that moved on.
+    clicks = {action: click_request(group, card, action, actor=ALICE) for action in ("dr_deploy", "dr_refresh")}
+    deploy = clicks["dr_deploy"]
+    before = deploys()
+    crowd = run_wrk(wrk, f"{bot.url}/slack/events", deploy, connections=50, seconds=seconds, folder=folder)
+    lines = [f"card clicks: the same Deploy button clicked {crowd.requests} times on 50 connections at once: "
+             f"{deploys() - before} deploy call(s) reached PlanetScale",
+             f"card clicks, wrk on 1 connection for {seconds:g} s (target: bot p50 ≤ 2 ms)"]
+    for action_id, signed in clicks.items():
+        for name, url in (("bare bolt", bare_url), ("pscale-bot serve", f"{bot.url}/slack/events")):
+            run = run_wrk(wrk, url, signed, connections=1, seconds=seconds, folder=folder)
+            lines.append(f"  {action_id:<11} {name:<17} p50 {run.p50_ms:5.2f} ms  p99 {run.p99_ms:6.2f} ms  "
+                         f"{run.per_second:6.0f} req/s")
+    return lines
+
+
+def _print_table(table: list[tuple[str, str, WrkRun, WrkRun]], *, connections: int, seconds: float) -> None:
+    print(f"wrk, {seconds:g} s per run, one signed body per command, separate server processes "
+          f"({os.cpu_count()} cores shared with wrk and the stand-ins)")
+    print(f"{'command':<18} {'app':<17} {'1 conn p50':>10} {'p99':>8} {'× bare':>7}   "
+          f"{connections} conns p99 {'req/s':>8} {'× bare':>7}")
+    bare: dict[str, tuple[WrkRun, WrkRun]] = {}
+    for text, name, one, many in table:
+        if name == "bare bolt":
+            bare[text] = (one, many)
+            ratios = ("", "")
+        else:
+            base_one, base_many = bare[text]
+            ratios = (f"{one.p50_ms / base_one.p50_ms:.2f}", f"{many.per_second / base_many.per_second:.2f}")
+        print(f"{text:<18} {name:<17} {one.p50_ms:>7.2f} ms {one.p99_ms:>5.2f} ms {ratios[0]:>7}   "
+              f"{many.p99_ms:>9.1f} ms {many.per_second:>8.0f} {ratios[1]:>7}")
+    print("targets: 1-connection p50 ≤ 1.2× bare bolt; throughput ≥ 0.8× bare bolt")
+
+
+if __name__ == "__main__":
+    main()

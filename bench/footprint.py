@@ -1,0 +1,78 @@
+"""Start-up time and memory of `pscale-bot serve`, as an operator runs it.
+
+    .venv/bin/python -m bench.footprint [--commands 10000]
+
+Starts `pscale-bot serve` on a fresh SQLite file against the stand-ins (as bench.ack_wrk does) and prints:
+how long from starting the process until `/readyz` answers 200 (polled every 10 ms); its resident memory (VmRSS)
+once idle; and its resident memory after `--commands` signed `/pscale` commands sent one after another, a mix of
+help topics, usage errors and unknown commands whose texts differ every time (so nothing is answered from a cache
+keyed by text), followed by 2 s of quiet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.commands.catalog import CATALOG
+from bot.sandbox.planetscale import World, seed_demo
+from tests.support.bot import SIGNING_SECRET
+from tests.support.replicas import Replica, replicas_on
+from tests.support.slack import Actor, serve_slack_standin, slash_command
+
+ALICE = Actor()
+
+
+def resident_mb(replica: Replica) -> float:
+    for line in Path(f"/proc/{replica.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit("no VmRSS in /proc (this program needs Linux)")
+
+
+def command_text(index: int) -> str:
+    topics = ["", *(spec.key for spec in CATALOG)]
+    kind = index % 3
+    if kind == 0:
+        return f"help {topics[index // 3 % len(topics)]}".strip()
+    if kind == 1:
+        return f"branch create db{index}"  # one argument short: a usage error naming db{index}
+    return f"frobnicate{index} now"  # not a command
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--commands", type=int, default=10_000)
+    args = parser.parse_args()
+    world = World()
+    seed_demo(world)
+    with tempfile.TemporaryDirectory() as scratch, serve_slack_standin(audited=False) as slack:
+        folder = Path(scratch)
+        with replicas_on(str(folder / "bot.sqlite3"), slack=slack, world=world, cwd=folder) as group:
+            started = time.perf_counter()
+            (bot,) = group.start(1, poll_seconds=0.01)
+            ready_seconds = time.perf_counter() - started
+            time.sleep(2)
+            idle = resident_mb(bot)
+            response_url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
+            with httpx.Client(timeout=15) as http:
+                for index in range(args.commands):
+                    signed = slash_command(signing_secret=SIGNING_SECRET, text=command_text(index),
+                                           response_url=response_url, actor=ALICE)
+                    answer = http.post(f"{bot.url}/slack/events", content=signed.body, headers=signed.headers)
+                    if answer.status_code != 200:
+                        raise SystemExit(f"answered {answer.status_code}: {answer.text[:200]}")
+            time.sleep(2)
+            after = resident_mb(bot)
+    print("pscale-bot serve (SQLite, against the stand-ins)")
+    print(f"  start-up: process started to /readyz 200 in {ready_seconds:.2f} s (target ≤ 1.5 s)")
+    print(f"  idle RSS {idle:.1f} MB (target ≤ 80 MB); after {args.commands} commands {after:.1f} MB, "
+          f"{after - idle:+.1f} MB (target ≤ +10 MB)")
+
+
+if __name__ == "__main__":
+    main()
