@@ -24,9 +24,12 @@ from bot.commands.handlers import all_handlers
 from bot.config import Mode, Settings
 from bot.digests.service import DigestService
 from bot.digests.store import Subscriptions
+from bot.home.service import HomeService
 from bot.linking import AccountLinking, oauth_app
 from bot.linking.crypto import SecretBox
 from bot.metrics import Metrics
+from bot.notify.service import DirectMessages
+from bot.notify.store import NotificationSettings, SentNotifications
 from bot.planetscale import Pacer, PlanetScaleClient
 from bot.slack.app import SlackIdentity, build_bolt_app, build_web_client
 from bot.slack.events_endpoint import SlackEventsEndpoint
@@ -168,6 +171,10 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     audit = AuditLog(database)
     idempotency_keys = IdempotencyKeys(database)
     card_store = Cards(database)
+    notification_settings = NotificationSettings(database)
+    news = DirectMessages(
+        settings=notification_settings, sent=SentNotifications(database), accounts=linking, slack=slack_port
+    )
     cards = CardService(
         cards=card_store,
         accounts=linking,
@@ -176,6 +183,10 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         updates=CardUpdates(slack_port, tasks, on_gone=card_store.forget_message, shared=budgets),
         audit=audit,
         idempotency_keys=idempotency_keys,
+        news=news,
+    )
+    home = HomeService(
+        accounts=linking, planetscale=planetscale, settings=notification_settings, slack=slack_port
     )
     dispatcher = CommandDispatcher(
         handlers=all_handlers(
@@ -204,6 +215,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         accounts=linking,
         idempotency_keys=idempotency_keys,
         cards=cards,
+        home=home,
         tasks=tasks,
         metrics=metrics,
     )

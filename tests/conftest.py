@@ -73,7 +73,7 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 # (every storage test runs on both wherever it lives, through `database_url`). The rest of the HTTP suite (grammar
 # replies, renderers over HTTP, transport details) runs on SQLite only, to keep `./dev test` near five minutes.
 BOTH_ENGINES = frozenset(
-    {"storage", "cards", "commands", "digests", "linking", "watch", "transport", "cli", "forms", "replicas"}
+    {"storage", "cards", "commands", "digests", "linking", "watch", "transport", "cli", "forms", "replicas", "home"}
 )
 
 

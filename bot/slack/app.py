@@ -24,11 +24,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.service import CardService
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.forms import BranchPickers
+from bot.home.service import HomeService
 from bot.metrics import Metrics
 from bot.slack.actions import register_command_actions
 from bot.slack.cards import register_card_actions
 from bot.slack.commands import register_commands
 from bot.slack.events import ForgetsUsers, register_events
+from bot.slack.home import register_home
 from bot.slack.modals import register_modals
 from bot.slack.port import WebApiSlackPort
 from bot.slack.scopes import missing_scope_line, missing_scopes, token_scopes
@@ -120,6 +122,7 @@ def build_bolt_app(
     accounts: ForgetsUsers,
     idempotency_keys: IdempotencyKeys,
     cards: CardService,
+    home: HomeService,
     tasks: TaskTracker,
     metrics: Metrics,
 ) -> AsyncApp:
@@ -150,6 +153,7 @@ def build_bolt_app(
     register_commands(app, dispatcher=dispatcher, tasks=tasks, metrics=metrics)
     register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
     register_modals(app, dispatcher=dispatcher, slack=WebApiSlackPort(client), tasks=tasks, pickers=pickers)
+    register_home(app, home=home, tasks=tasks)
     register_events(app, accounts=accounts, unfurls=cards, idempotency_keys=idempotency_keys, tasks=tasks)
-    register_card_actions(app, cards=cards, tasks=tasks)
+    register_card_actions(app, cards=cards, home=home, tasks=tasks)
     return app
