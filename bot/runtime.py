@@ -76,6 +76,7 @@ class Runtime:
     watches: Watches
     slack_port: WebApiSlackPort
     cards: CardService
+    news: DirectMessages
     idempotency_keys: IdempotencyKeys
     # Re-read cards PlanetScale is moving along. Off only in tests that prove webhook deliveries alone keep cards
     # current.
@@ -246,6 +247,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         watches=watches,
         slack_port=slack_port,
         cards=cards,
+        news=news,
         idempotency_keys=idempotency_keys,
     )
 
@@ -259,6 +261,7 @@ def create_web_app(*, runtime: Runtime, extra_routes: Sequence[BaseRoute] = ()) 
             tasks=runtime.tasks,
             slack=runtime.slack_port,
             cards=runtime.cards,
+            news=runtime.news,
         ),
         *create_oauth_routes(runtime.linking.flow, public_url=runtime.settings.public_url()),
     ]

@@ -3,11 +3,16 @@ told (a status, a redirect, or nothing until released)."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -15,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from tests.support.bot import RunningBot
 from tests.support.servers import serve_asgi
 
 
@@ -76,3 +82,26 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def signed_delivery(secret: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """A webhook delivery's body and headers as PlanetScale signs them: hex HMAC-SHA256 of the body."""
+    body = json.dumps(payload).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"content-type": "application/json", "x-planetscale-signature": signature}
+
+
+async def until(condition: Callable[[], bool], *, timeout: float = 20.0) -> None:
+    """Wait for `condition` to hold (what the bot does after answering runs in its own tasks)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+async def start_watching(bot: RunningBot, database: str) -> None:
+    """`/pscale watch DATABASE` as Alice, in #general."""
+    since = len(bot.slack.response_posts)
+    assert bot.command(f"watch {database}").status_code == 200
+    assert f"Watching `{database}`" in (await bot.slack.wait_response(since=since, timeout=10)).body["text"]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from datetime import UTC, datetime
-from typing import Any
 
 from bot.render import watch as render
 from bot.sandbox.planetscale import paths
@@ -14,6 +10,7 @@ from bot.sandbox.slack import SlackStandIn
 from bot.web.webhooks import delivery_view, updated_at_of
 from tests.support.bot import RunningBot
 from tests.support.slack import Actor
+from tests.support.webhooks import signed_delivery
 
 ALICE = Actor()
 
@@ -28,12 +25,6 @@ async def _reply(bot: RunningBot, text: str) -> str:
 async def test_watch_without_the_scope_says_which(demo_bot: RunningBot) -> None:
     text = await _reply(demo_bot, "watch shop")
     assert "organization:write_databases" in text
-
-
-def _signed(secret: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(payload).encode()
-    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return body, {"content-type": "application/json", "x-planetscale-signature": signature}
 
 
 async def test_watch_delivers_signed_events_once_and_unwatch_removes_it(
@@ -56,7 +47,7 @@ async def test_watch_delivers_signed_events_once_and_unwatch_removes_it(
         "resource": {"number": 3, "branch": "drop-legacy-coupons", "into_branch": "main",
                      "deployment_state": "queued", "updated_at": "2026-01-05T10:00:00Z"},
     }
-    body, headers = _signed(secret, payload)
+    body, headers = signed_delivery(secret, payload)
     assert bot.http.post(url, content=body, headers={**headers, "x-planetscale-signature": "0" * 64}).status_code == 401
     assert bot.http.post(f"{url}x", content=body, headers=headers).status_code == 404
     assert bot.http.post(url, content=body, headers=headers).status_code == 200
@@ -66,7 +57,7 @@ async def test_watch_delivers_signed_events_once_and_unwatch_removes_it(
     later = {**payload, "event": "deploy_request.in_progress",
              "resource": {**payload["resource"], "deployment_state": "in_progress",  # type: ignore[dict-item]
                           "updated_at": "2026-01-05T10:01:00Z"}}
-    later_body, later_headers = _signed(secret, later)
+    later_body, later_headers = signed_delivery(secret, later)
     assert bot.http.post(url, content=later_body, headers=later_headers).status_code == 200
     await slack_standin.wait_call("chat.postMessage", where=lambda call: "in progress" in str(call.args.get("text")))
     queued = [
