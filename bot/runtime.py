@@ -58,6 +58,7 @@ SHUTDOWN_DRAIN_SECONDS = 10.0
 SCHEDULE_SECONDS = 60.0
 CARD_PASS_SECONDS = 2.0
 KEEP_IDEMPOTENCY_KEYS_SECONDS = 2 * 24 * 3600
+REVIEW_PASS_SECONDS = 60.0
 
 
 @dataclass
@@ -81,6 +82,9 @@ class Runtime:
     # Re-read cards PlanetScale is moving along. Off only in tests that prove webhook deliveries alone keep cards
     # current.
     reconcile: bool = True
+    # How often the databases whose reviews someone follows are read for new deploy requests (webhook deliveries
+    # tell at once where a database is watched).
+    review_pass_seconds: float = REVIEW_PASS_SECONDS
     _schedule: asyncio.Task[None] | None = None
     _reconciler: asyncio.Task[None] | None = None
 
@@ -122,12 +126,21 @@ class Runtime:
             await asyncio.sleep(SCHEDULE_SECONDS)
 
     async def _run_reconciler(self) -> None:
-        """Keep cards current while PlanetScale moves their deploy requests along (also without webhooks)."""
+        """Keep cards current while PlanetScale moves their deploy requests along (also without webhooks), and now
+        and then look for new deploy requests in the databases whose reviews someone follows."""
+        loop = asyncio.get_running_loop()
+        last_review_pass: float | None = None
         while True:
             try:
                 await self.cards.refresh_due()
             except Exception:
                 log.exception("card refresh pass failed; trying again shortly")
+            if last_review_pass is None or loop.time() - last_review_pass >= self.review_pass_seconds:
+                last_review_pass = loop.time()
+                try:
+                    await self.news.look_for_new_requests()
+                except Exception:
+                    log.exception("looking for new deploy requests failed; trying again later")
             await asyncio.sleep(CARD_PASS_SECONDS)
 
     async def stop(self) -> None:
@@ -174,7 +187,8 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     card_store = Cards(database)
     notification_settings = NotificationSettings(database)
     news = DirectMessages(
-        settings=notification_settings, sent=SentNotifications(database), accounts=linking, slack=slack_port
+        settings=notification_settings, sent=SentNotifications(database), accounts=linking, slack=slack_port,
+        planetscale=planetscale,
     )
     cards = CardService(
         cards=card_store,
@@ -195,6 +209,8 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
             subscriptions=subscriptions,
             watches=watches,
             cards=cards,
+            notification_settings=notification_settings,
+            news=news,
             public_url=settings.public_url(port),
             requested_scopes=settings.scopes(),
         ),

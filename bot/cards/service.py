@@ -122,11 +122,7 @@ class CardService:
         """Read the deploy request with `caller`'s grant and store a card for it in their channel."""
         snapshot = await read_snapshot(api, org=org, database=database, number=number, now=self._now())
         if self._news is not None:  # a deploy request the bot has just opened, or sees for the first time
-            opened = snapshot.created_at or self._now()
-            await self._news.opened(
-                team_id=caller.team_id, org=org, database=database, request=snapshot,
-                opened_at=int(opened.timestamp()),
-            )
+            await self._news.opened(team_id=caller.team_id, org=org, database=database, request=snapshot)
         return await self._cards.add(
             snapshot, team_id=caller.team_id, channel_id=caller.channel_id, org=org, reader_id=caller.user_id,
             refresh_in=lifecycle.refresh_seconds(snapshot), unfurl=unfurl,

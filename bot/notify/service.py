@@ -15,11 +15,13 @@ deploy request, event): whichever sighting comes first sends it, in any process,
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 
 from bot.deploy_requests import lifecycle
-from bot.deploy_requests.summary import Person, Summary
-from bot.notify.store import NotificationSettings, SentKey, SentNotifications
+from bot.deploy_requests.summary import Person, Summary, summarize
+from bot.notify.store import NotificationSettings, ReviewSubscription, SentKey, SentNotifications
+from bot.planetscale import PlanetScaleClient, PlanetScaleError
 from bot.planetscale.models import DeploymentState, DeployRequestState
 from bot.ports import Accounts, SlackPort
 from bot.render import notify as render
@@ -29,6 +31,8 @@ from bot.render.notify import Happened, RequestNews
 
 log = logging.getLogger(__name__)
 
+OPENED = "opened"  # the event of a new deploy request, for those who follow its database's reviews
+NEW_REQUESTS_READ = 25  # the newest open deploy requests of a database, read on each pass
 _DEPLOYED = frozenset({DeploymentState.COMPLETE_PENDING_REVERT, DeploymentState.COMPLETE})
 _FAILED = frozenset({DeploymentState.COMPLETE_ERROR, DeploymentState.COMPLETE_REVERT_ERROR})
 
@@ -65,12 +69,48 @@ def approvals(before: Iterable[Person], after: Iterable[Person]) -> list[Person]
 
 class DirectMessages:
     def __init__(
-        self, *, settings: NotificationSettings, sent: SentNotifications, accounts: Accounts, slack: SlackPort
+        self,
+        *,
+        settings: NotificationSettings,
+        sent: SentNotifications,
+        accounts: Accounts,
+        slack: SlackPort,
+        planetscale: PlanetScaleClient,
     ) -> None:
         self._settings = settings
         self._sent = sent
         self._accounts = accounts
         self._slack = slack
+        self._planetscale = planetscale
+
+    async def look_for_new_requests(self) -> int:
+        """One pass over the databases someone follows the reviews of, for deploy requests opened where no webhook
+        tells the bot (`watch`): one read of each database's open deploy requests, with the grant of one of its
+        followers. Returns how many databases were read."""
+        followed: dict[tuple[str, str, str], list[ReviewSubscription]] = defaultdict(list)
+        for subscription in await self._settings.review_subscriptions():
+            followed[(subscription.team_id, subscription.org, subscription.database)].append(subscription)
+        read = 0
+        for (team_id, org, database), subscriptions in followed.items():
+            reader = await self._first_linked(team_id, [s.user_id for s in subscriptions])
+            if reader is None:
+                continue
+            api = self._planetscale.as_user(self._accounts.token_provider(team_id, reader), user_key=(team_id, reader))
+            try:
+                page = await api.deploy_requests.list(org, database, state="open", per_page=NEW_REQUESTS_READ)
+            except PlanetScaleError as error:
+                log.info("looking for new deploy requests in %s/%s: %s", org, database, error)
+                continue
+            read += 1
+            for request in page.data:
+                await self.opened(team_id=team_id, org=org, database=database, request=summarize(request))
+        return read
+
+    async def _first_linked(self, team_id: str, user_ids: Iterable[str]) -> str | None:
+        for user_id in user_ids:
+            if await self._accounts.has_active_grant(team_id, user_id):
+                return user_id
+        return None
 
     async def observed(
         self,
@@ -105,9 +145,9 @@ class DirectMessages:
         except Exception:  # a lost DM must never break the card, click or delivery that saw the change
             log.warning("could not tell the author of %s #%d", database, after.number, exc_info=True)
 
-    async def opened(self, *, team_id: str, org: str, database: str, request: Summary, opened_at: int) -> None:
-        """A deploy request in `database` waits for review: tell those who follow its reviews and subscribed before
-        it was opened (`opened_at`, unix seconds), except its author."""
+    async def opened(self, *, team_id: str, org: str, database: str, request: Summary) -> None:
+        """A deploy request in `database` waits for review: tell those who follow its reviews, except its author.
+        What was open when someone began to follow is recorded as told then (`already_open`), so it is no news."""
         if not lifecycle.awaits_review(request):
             return
         try:
@@ -117,13 +157,18 @@ class DirectMessages:
             name = f"<@{author}>" if author else escape(request.author) if request.author else None
             message = render.review_wanted(org=org, database=database, request=request, author=name, diff=True)
             for reviewer in reviewers:
-                if reviewer.user_id == author or reviewer.since > opened_at:
-                    continue
-                if not await self._accounts.has_active_grant(team_id, reviewer.user_id):
-                    continue  # unlinked since: nothing more
-                await self._send(SentKey(team_id, reviewer.user_id, org, database, request.number, "opened"), message)
+                if reviewer == author or not await self._accounts.has_active_grant(team_id, reviewer):
+                    continue  # their own; or unlinked since: nothing more
+                await self._send(SentKey(team_id, reviewer, org, database, request.number, OPENED), message)
         except Exception:
             log.warning("could not tell the reviewers of %s #%d", database, request.number, exc_info=True)
+
+    async def already_open(
+        self, *, team_id: str, user_id: str, org: str, database: str, numbers: Iterable[int]
+    ) -> None:
+        """`user_id` begins to follow the reviews of `database`: what is open now is not news to them."""
+        for number in numbers:
+            await self._sent.claim(SentKey(team_id, user_id, org, database, number, OPENED))
 
     async def _send(self, key: SentKey, message: Message) -> None:
         if not await self._sent.claim(key):

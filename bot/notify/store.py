@@ -18,20 +18,11 @@ REVIEWS = "reviews"
 
 
 @dataclass(frozen=True)
-class Reviewer:
-    """Someone who asked to hear of new deploy requests in a database, since `since` (unix seconds)."""
-
-    user_id: str
-    since: int
-
-
-@dataclass(frozen=True)
 class ReviewSubscription:
     team_id: str
     user_id: str
     org: str
     database: str
-    since: int
 
 
 @dataclass(frozen=True)
@@ -72,7 +63,6 @@ class NotificationSettings:
         await self._set(team_id=team_id, user_id=user_id, topic=MINE, org="", database="", on=on)
 
     async def set_reviews(self, *, team_id: str, user_id: str, org: str, database: str, on: bool) -> None:
-        """Turning on what is on already keeps its `since`: deploy requests opened meanwhile are still news."""
         await self._set(team_id=team_id, user_id=user_id, topic=REVIEWS, org=org, database=database, on=on)
 
     async def mine_on(self, team_id: str, user_id: str) -> bool:
@@ -92,27 +82,25 @@ class NotificationSettings:
         reviews = tuple((str(org), str(database)) for org, database in rows)
         return Settings(mine=await self.mine_on(team_id, user_id), reviews=reviews)
 
-    async def reviewers(self, *, team_id: str, org: str, database: str) -> list[Reviewer]:
+    async def reviewers(self, *, team_id: str, org: str, database: str) -> list[str]:
+        """The Slack users who follow the reviews of this database."""
         rows = await self._database.fetchall(
-            "SELECT user_id, updated_at FROM notification_settings WHERE team_id = ? AND topic = ? AND org = ?"
+            "SELECT user_id FROM notification_settings WHERE team_id = ? AND topic = ? AND org = ?"
             " AND database = ? AND enabled = 1 ORDER BY user_id",
             (team_id, REVIEWS, org, database),
         )
-        return [Reviewer(user_id=str(user_id), since=int(str(since))) for user_id, since in rows]
+        return [str(user_id) for (user_id,) in rows]
 
     async def review_subscriptions(self) -> list[ReviewSubscription]:
         """Every `reviews DB` that is on, for the pass that looks for new deploy requests where nothing is watched."""
         rows = await self._database.fetchall(
-            "SELECT team_id, user_id, org, database, updated_at FROM notification_settings"
+            "SELECT team_id, user_id, org, database FROM notification_settings"
             " WHERE topic = ? AND enabled = 1 ORDER BY team_id, org, database, user_id",
             (REVIEWS,),
         )
         return [
-            ReviewSubscription(
-                team_id=str(team_id), user_id=str(user_id), org=str(org), database=str(database),
-                since=int(str(since)),
-            )
-            for team_id, user_id, org, database, since in rows
+            ReviewSubscription(team_id=str(team_id), user_id=str(user_id), org=str(org), database=str(database))
+            for team_id, user_id, org, database in rows
         ]
 
 

@@ -245,8 +245,8 @@ CREATE TABLE rate_budgets (
 _NOTIFICATIONS = """
 -- Each person's direct-message settings (`/pscale notify on|off mine|reviews [DB]`): `mine` has no database (org
 -- and database are ''), and is on unless a row turns it off; `reviews` is per database and off unless a row turns
--- it on. `updated_at` of a `reviews` row that is on is when it was turned on: only deploy requests opened since then
--- are news to its subscriber.
+-- it on. What was open when `reviews` was turned on is recorded in `notifications_sent` then, so only deploy requests
+-- opened after it are news to its subscriber (no clock of ours is compared with PlanetScale's).
 CREATE TABLE notification_settings (
     team_id    TEXT NOT NULL,
     user_id    TEXT NOT NULL,

@@ -85,11 +85,8 @@ def create_webhook_routes(
         except ValidationError:
             return
         await news.observed(team_id=watch.team_id, org=watch.org, database=watch.database, before=None, after=request)
-        if event == "deploy_request.opened" and request.created_at is not None:
-            await news.opened(
-                team_id=watch.team_id, org=watch.org, database=watch.database, request=request,
-                opened_at=int(request.created_at.timestamp()),
-            )
+        if event == "deploy_request.opened":
+            await news.opened(team_id=watch.team_id, org=watch.org, database=watch.database, request=request)
 
     async def show(watch: Watch, event: str, resource: dict[str, Any], message: Message) -> None:
         await tell(watch, event, resource)

@@ -21,7 +21,7 @@ CONTRACT_COMMANDS = {
     "queue",
     "password list", "password create", "password delete",
     "digest subscribe", "digest unsubscribe", "digest list",
-    "watch", "unwatch", "audit",
+    "watch", "unwatch", "audit", "notify",
 }  # fmt: skip
 
 
@@ -145,7 +145,7 @@ def test_every_handler_is_a_command_of_the_catalog() -> None:
     keys = {spec.key for spec in CATALOG}
     registered = set(
         all_handlers(
-            accounts=None, subscriptions=None, watches=None, cards=None,  # type: ignore[arg-type]
+            accounts=None, subscriptions=None, watches=None, cards=None, notification_settings=None, news=None,  # type: ignore[arg-type]
             public_url="https://x", requested_scopes=(),
         )
     )

@@ -6,7 +6,6 @@ import asyncio
 
 from bot.notify.store import NotificationSettings, SentKey, SentNotifications
 from bot.storage import Database, open_database
-from tests.storage.test_repositories import FakeClock
 
 KEY = SentKey(team_id="T1", user_id="U1", org="acme", database="shop", number=7, event="deployed")
 
@@ -27,19 +26,16 @@ async def test_a_message_is_claimed_once_across_tasks_connections_and_a_restart(
     assert await sent.claim(KEY) is True
 
 
-async def test_mine_is_on_until_turned_off_and_reviews_keep_when_they_were_turned_on(db: Database) -> None:
-    clock = FakeClock(1_000)
-    settings = NotificationSettings(db, clock=clock)
+async def test_mine_is_on_until_turned_off_and_reviews_are_off_until_turned_on(db: Database) -> None:
+    settings = NotificationSettings(db)
     assert (await settings.of_user("T1", "U1")).mine is True
     await settings.set_mine(team_id="T1", user_id="U1", on=False)
     assert await settings.mine_on("T1", "U1") is False
     assert await settings.mine_on("T1", "U2") is True
 
     await settings.set_reviews(team_id="T1", user_id="U1", org="acme", database="shop", on=True)
-    clock.now = 2_000
     await settings.set_reviews(team_id="T1", user_id="U1", org="acme", database="shop", on=True)  # again: no change
-    [reviewer] = await settings.reviewers(team_id="T1", org="acme", database="shop")
-    assert (reviewer.user_id, reviewer.since) == ("U1", 1_000)
+    assert await settings.reviewers(team_id="T1", org="acme", database="shop") == ["U1"]
     assert (await settings.of_user("T1", "U1")).reviews == (("acme", "shop"),)
     await settings.set_reviews(team_id="T1", user_id="U1", org="acme", database="shop", on=False)
     assert await settings.reviewers(team_id="T1", org="acme", database="shop") == []
