@@ -505,8 +505,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         area=Area.DEPLOY_REQUESTS,
         summary="List a database's deploy requests.",
         description="Lists deploy requests with number, branch, author, approval and deployment state. "
-        "`--state` narrows the list.",
-        examples=("/pscale deploy-request list app", "/pscale dr ls app --state open"),
+        "`--state` narrows the list; `--mine` to yours, `--review` to those waiting for your review.",
+        examples=("/pscale deploy-request list app", "/pscale dr ls app --state open", "/pscale dr ls app --review"),
         params=(_DB,),
         flags=(
             Flag(
@@ -515,7 +515,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "Only deploy requests in this state.",
                 choices=("open", "closed", "deployed"),
             ),
+            Flag("mine", FlagKind.SWITCH, "Only the deploy requests you opened."),
+            Flag("review", FlagKind.SWITCH, "Only the open deploy requests waiting for your review."),
         ),
+        rules=(AtMostOne(("mine", "review")),),
     ),
     CommandSpec(
         words=("deploy-request", "show"),

@@ -10,6 +10,7 @@ from bot.sandbox.slack.workspace import SlackUser, StoredMessage, Workspace
 from tests.support.bot import RunningBot
 from tests.support.cards import ALICE, buttons, click, post_card
 from tests.support.home import direct_messages, wait_direct_message
+from tests.support.replies import everything, reply, usage_error
 from tests.support.slack import BOB_ACTOR, Actor
 
 CAROL = SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member")
@@ -23,13 +24,7 @@ def in_direct_messages(actor: Actor) -> Actor:
 
 
 async def _reply(bot: RunningBot, text: str, actor: Actor) -> str:
-    """The reply to `/pscale text`: the ack's body when it needs no PlanetScale call (a usage error), else the post
-    to its response_url."""
-    since = len(bot.slack.response_posts)
-    ack = bot.command(text, actor=actor)
-    if ack.content and ack.headers.get("content-type", "").startswith("application/json"):
-        return str(ack.json()["text"])
-    return str((await bot.slack.wait_response(since=since, timeout=10)).body["text"])
+    return everything(await reply(bot, text, actor=actor))
 
 
 def _new_branch(world: World, name: str, author_id: str) -> str:
@@ -106,6 +101,6 @@ async def test_notify_says_how_when_the_words_do_not_fit(demo_bot: RunningBot) -
     assert "takes a database" in reply
     assert "Usage: /pscale notify on|off reviews DB" in reply
     assert "takes no database" in await _reply(demo_bot, "notify off mine shop", ALICE)
-    assert "is not on or off" in await _reply(demo_bot, "notify maybe mine", ALICE)
+    assert "is not on or off" in usage_error(demo_bot, "notify maybe mine")
     assert "No more direct messages about your own" in await _reply(demo_bot, "notify off mine", ALICE)
     assert "about your own deploy requests: *off*" in await _reply(demo_bot, "notify", ALICE)
