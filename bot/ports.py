@@ -61,6 +61,10 @@ class SlackPort(Protocol):
 
     async def user_time_zone(self, user_id: str) -> str | None: ...
 
+    async def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
+        """Show `view` on `user_id`'s App Home tab (`views.publish`)."""
+        ...
+
 
 @dataclass(frozen=True)
 class LinkOffer:
@@ -83,6 +87,10 @@ class Accounts(Protocol):
     async def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
         """PlanetScale user id → Slack user id, for those who linked their account in this workspace (a local
         read, so a card can name them as themselves)."""
+        ...
+
+    async def linked_as(self, team_id: str, user_id: str) -> tuple[str, str] | None:
+        """The PlanetScale user (id, name) this Slack user linked as, while the link works (a local read)."""
         ...
 
 

@@ -25,9 +25,12 @@ from bot.commands.handlers import all_handlers
 from bot.config import Mode, Settings
 from bot.digests.service import DigestService
 from bot.digests.store import Subscriptions
+from bot.home.service import HomeService
 from bot.linking import AccountLinking, oauth_app
 from bot.linking.crypto import SecretBox
 from bot.metrics import Metrics
+from bot.notify.service import DirectMessages
+from bot.notify.store import NotificationSettings, SentNotifications
 from bot.planetscale import Pacer, PlanetScaleClient
 from bot.slack.app import SlackIdentity, build_bolt_app, build_web_client
 from bot.slack.events_endpoint import SlackEventsEndpoint
@@ -58,6 +61,7 @@ SHUTDOWN_DRAIN_SECONDS = 10.0
 SCHEDULE_SECONDS = 60.0
 CARD_PASS_SECONDS = 2.0
 KEEP_IDEMPOTENCY_KEYS_SECONDS = 2 * 24 * 3600
+REVIEW_PASS_SECONDS = 60.0
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Runtime:
     watches: Watches
     slack_port: WebApiSlackPort
     cards: CardService
+    news: DirectMessages
     idempotency_keys: IdempotencyKeys
     replies: ResponseUrlReplies
     # Re-read cards PlanetScale is moving along. Off only in tests that prove webhook deliveries alone keep cards
@@ -83,6 +88,9 @@ class Runtime:
     reconcile: bool = True
     # Start-up work and the loops: none of it is a request in flight, so SIGTERM cancels it at once, undrained.
     _background: list[asyncio.Task[None]] = field(default_factory=list)
+    # How often the databases whose reviews someone follows are read for new deploy requests (webhook deliveries
+    # tell at once where a database is watched).
+    review_pass_seconds: float = REVIEW_PASS_SECONDS
 
     async def open_storage(self) -> None:
         """Connect the database (in this event loop) and bring its schema up to date: replicas starting together
@@ -123,12 +131,21 @@ class Runtime:
             await asyncio.sleep(SCHEDULE_SECONDS)
 
     async def _run_reconciler(self) -> None:
-        """Keep cards current while PlanetScale moves their deploy requests along (also without webhooks)."""
+        """Keep cards current while PlanetScale moves their deploy requests along (also without webhooks), and now
+        and then look for new deploy requests in the databases whose reviews someone follows."""
+        loop = asyncio.get_running_loop()
+        last_review_pass: float | None = None
         while True:
             try:
                 await self.cards.refresh_due()
             except Exception:
                 log.exception("card refresh pass failed; trying again shortly")
+            if last_review_pass is None or loop.time() - last_review_pass >= self.review_pass_seconds:
+                last_review_pass = loop.time()
+                try:
+                    await self.news.look_for_new_requests()
+                except Exception:
+                    log.exception("looking for new deploy requests failed; trying again later")
             await asyncio.sleep(CARD_PASS_SECONDS)
 
     async def stop(self) -> None:
@@ -175,6 +192,11 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     audit = AuditLog(database)
     idempotency_keys = IdempotencyKeys(database)
     card_store = Cards(database)
+    notification_settings = NotificationSettings(database)
+    news = DirectMessages(
+        settings=notification_settings, sent=SentNotifications(database), accounts=linking, slack=slack_port,
+        planetscale=planetscale,
+    )
     cards = CardService(
         cards=card_store,
         accounts=linking,
@@ -183,6 +205,10 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         updates=CardUpdates(slack_port, tasks, on_gone=card_store.forget_message, shared=budgets),
         audit=audit,
         idempotency_keys=idempotency_keys,
+        news=news,
+    )
+    home = HomeService(
+        accounts=linking, planetscale=planetscale, settings=notification_settings, slack=slack_port
     )
     dispatcher = CommandDispatcher(
         handlers=all_handlers(
@@ -190,6 +216,8 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
             subscriptions=subscriptions,
             watches=watches,
             cards=cards,
+            notification_settings=notification_settings,
+            news=news,
             public_url=settings.public_url(port),
             requested_scopes=settings.scopes(),
         ),
@@ -212,6 +240,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         idempotency_keys=idempotency_keys,
         cards=cards,
         replies=replies,
+        home=home,
         tasks=tasks,
         metrics=metrics,
     )
@@ -244,6 +273,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         watches=watches,
         slack_port=slack_port,
         cards=cards,
+        news=news,
         idempotency_keys=idempotency_keys,
         replies=replies,
     )
@@ -261,6 +291,7 @@ def create_web_app(
             tasks=runtime.tasks,
             slack=runtime.slack_port,
             cards=runtime.cards,
+            news=runtime.news,
         ),
         *create_oauth_routes(runtime.linking.flow, public_url=runtime.settings.public_url()),
     ]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from bot.config import DEFAULT_PLANETSCALE_SCOPES
 from bot.sandbox.planetscale import World, seed_demo
+from bot.sandbox.planetscale.seed import DemoWorld
 from bot.sandbox.slack import SlackStandIn
 from bot.storage import Database, open_database
 from tests.support.bot import RunningBot, run_bot
@@ -73,7 +75,7 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 # (every storage test runs on both wherever it lives, through `database_url`). The rest of the HTTP suite (grammar
 # replies, renderers over HTTP, transport details) runs on SQLite only, to keep `./dev test` near five minutes.
 BOTH_ENGINES = frozenset(
-    {"storage", "cards", "commands", "digests", "linking", "watch", "transport", "cli", "forms", "replicas"}
+    {"storage", "cards", "commands", "digests", "linking", "watch", "transport", "cli", "forms", "replicas", "home"}
 )
 
 
@@ -115,14 +117,44 @@ def webhook_only_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[Ru
         yield running
 
 
-@contextmanager
-def _demo_bot(slack_standin: SlackStandIn, tmp_path: Path, **settings: Any) -> Iterator[RunningBot]:
+@pytest.fixture
+def restartable_bot(
+    slack_standin: SlackStandIn, tmp_path: Path, bot_database: str
+) -> Callable[[], AbstractContextManager[RunningBot]]:
+    """`watching_bot` that can be stopped and started again, as a process restarts: each call starts the bot on the
+    same database and encryption keys, PlanetScale world and Slack workspace (Alice and Bob linked the first time)."""
+    world, demo = _seeded_world()
+    settings = {
+        "planetscale_scopes": DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases",
+        "bot_database": bot_database, "bot_encryption_keys": Fernet.generate_key().decode(),
+    }
+    started: list[bool] = []
+
+    @contextmanager
+    def start() -> Iterator[RunningBot]:
+        with _demo_bot(slack_standin, tmp_path, world=(world, demo), link=not started, **settings) as running:
+            started.append(True)
+            yield running
+
+    return start
+
+
+def _seeded_world() -> tuple[World, DemoWorld]:
     world = World()
     world.accept_loopback_webhooks = True  # the bot under test listens on loopback
-    demo = seed_demo(world)
-    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=world, **settings) as running:
-        running.link(Actor(), planetscale_user_id=demo.admin.id)
-        running.link(BOB_ACTOR, planetscale_user_id=demo.second_admin.id)
+    return world, seed_demo(world)
+
+
+@contextmanager
+def _demo_bot(
+    slack_standin: SlackStandIn, tmp_path: Path, *, world: tuple[World, DemoWorld] | None = None, link: bool = True,
+    **settings: Any,
+) -> Iterator[RunningBot]:
+    planetscale, demo = world or _seeded_world()
+    with run_bot(slack=slack_standin, data_dir=tmp_path, planetscale=planetscale, **settings) as running:
+        if link:
+            running.link(Actor(), planetscale_user_id=demo.admin.id)
+            running.link(BOB_ACTOR, planetscale_user_id=demo.second_admin.id)
         assert running.planetscale is not None
         running.planetscale.demo = demo
         yield running

@@ -28,13 +28,15 @@ from bot.cards.store import CardRecord, Cards, Claim
 from bot.cards.updates import CardUpdates
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action, perform
-from bot.deploy_requests.summary import Snapshot, read_snapshot, schema_changes
+from bot.deploy_requests.summary import Person, Snapshot, read_snapshot, schema_changes
+from bot.notify.service import DirectMessages, approvals
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.ports import Accounts, Caller, SlackPort
 from bot.render import card as render
 from bot.render import linking as render_linking
 from bot.render.errors import describe_target, planetscale_failure
 from bot.render.message import Message
+from bot.render.requests import RequestRef
 from bot.storage import AuditLog, IdempotencyKeys
 from bot.storage.audit import CUT_OFF
 from bot.storage.database import Clock
@@ -85,6 +87,7 @@ class CardService:
         updates: CardUpdates,
         audit: AuditLog,
         idempotency_keys: IdempotencyKeys,
+        news: DirectMessages | None = None,
         clock: Clock = time.time,
     ) -> None:
         self._cards = cards
@@ -94,6 +97,7 @@ class CardService:
         self._updates = updates
         self._audit = audit
         self._idempotency_keys = idempotency_keys
+        self._news = news
         self._clock = clock
         # A card's lock lives while someone holds or awaits it.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -118,6 +122,8 @@ class CardService:
     ) -> CardRecord:
         """Read the deploy request with `caller`'s grant and store a card for it in their channel."""
         snapshot = await read_snapshot(api, org=org, database=database, number=number, now=self._now())
+        if self._news is not None:  # a deploy request the bot has just opened, or sees for the first time
+            await self._news.opened(team_id=caller.team_id, org=org, database=database, request=snapshot)
         return await self._cards.add(
             snapshot, team_id=caller.team_id, channel_id=caller.channel_id, org=org, reader_id=caller.user_id,
             refresh_in=lifecycle.refresh_seconds(snapshot), unfurl=unfurl,
@@ -218,6 +224,82 @@ class CardService:
                 return render.card_moved_on(action, now=current.snapshot)
         return await self._act(card, click, action, key, claim)
 
+    async def approve_request(self, click: Click, ref: RequestRef, *, where: str) -> Message | None:
+        """Approve from outside a card (`where`: "App Home", "direct message"): read with the clicker's grant, then
+        claim the same key a card's Approve claims, so approving one deploy request from its card, the Home and a DM
+        is one review. Its cards are redrawn and its author told, as after a click on a card."""
+        action = Action.APPROVE
+        if not await self._accounts.has_active_grant(click.team_id, click.user_id):
+            return await self._link_prompt(click.team_id, click.user_id)
+        api = self._api(click.team_id, click.user_id)
+        try:
+            before = await read_snapshot(api, org=ref.org, database=ref.database, number=ref.number, now=self._now())
+        except Unauthorized:
+            return await self._link_prompt(click.team_id, click.user_id)
+        except PlanetScaleError as error:
+            return planetscale_failure(error, values=_values(ref))
+        if not lifecycle.offers(action, before):
+            return render.request_moved_on(action, now=before)
+        key = _approvals_key(click.team_id, ref) + click.user_id
+        claim = await self._cards.claim_click(
+            key, card_id=ref.value, action=render.ACTION_IDS[action], user_id=click.user_id
+        )
+        if not claim.won:
+            return render.already_clicked(action, by_user_id=claim.by_user_id, clicker_id=click.user_id)
+        linked = await self._accounts.linked_as(click.team_id, click.user_id)
+        me = linked[0] if linked else None
+        if claim.took_over:
+            # Whoever held this click died mid-call: PlanetScale may have approved. Read again; act only if not.
+            try:
+                before = await read_snapshot(
+                    api, org=ref.org, database=ref.database, number=ref.number, now=self._now()
+                )
+            except PlanetScaleError as error:
+                await self._cards.release_click(key, claim)
+                return planetscale_failure(error, values=_values(ref))
+            if any(person.id == me for person in before.approvers):
+                await self._cards.finish_click(key, claim)
+                return render.already_clicked(action, by_user_id=click.user_id, clicker_id=click.user_id)
+            if not lifecycle.offers(action, before):
+                await self._cards.finish_click(key, claim)
+                return render.request_moved_on(action, now=before)
+        done = False
+        # Written down before PlanetScale is asked, as a card click is: a process killed mid-call leaves it `started`.
+        entry = await self._audit.begin(
+            team_id=click.team_id,
+            user_id=click.user_id,
+            organization=ref.org,
+            database=ref.database,
+            action=f"deploy-request {action.value} ({where})",
+            target=describe_target(_values(ref)),
+        )
+        try:
+            await perform(api, action, org=ref.org, database=ref.database, number=ref.number)
+            done = True
+        except Unauthorized:
+            await self._audit.finish(entry, result="failed: PlanetScale no longer accepts the link")
+            return await self._link_prompt(click.team_id, click.user_id)
+        except PlanetScaleError as error:
+            log.info("%s approval of %s #%d: %s", where, ref.database, ref.number, error)
+            kind = "refused" if error.status and error.status < 500 else "failed"
+            await self._audit.finish(entry, result=f"{kind}: {error.status or 'no response'} {error.message}")
+            return planetscale_failure(error, values=_values(ref))
+        except asyncio.CancelledError:
+            await self._audit.finish(entry, result=CUT_OFF)
+            raise
+        finally:
+            if not done:
+                await self._cards.release_click(key, claim)
+        await self._cards.finish_click(key, claim)
+        await self._audit.finish(entry, result="ok")
+        await self.request_changed(team_id=click.team_id, org=ref.org, database=ref.database, number=ref.number)
+        if self._news is not None and me is not None:  # its author hears of it even where it has no card
+            await self._news.observed(
+                team_id=click.team_id, org=ref.org, database=ref.database, before=before, after=before,
+                new_approvers=[Person(id=me, name=linked[1] if linked else me)],
+            )
+        return render.request_done(action, database=ref.database, number=ref.number)
+
     async def _moved_on(self, card: CardRecord, click: Click, action: Action) -> Message:
         await self.refresh(card, clicker=click.user_id)
         current = await self._cards.get(card.card_id) or card
@@ -303,21 +385,30 @@ class CardService:
         card = await self._card_for(click)
         if card is None:
             return render.card_unknown()
+        ref = RequestRef(org=card.org, database=card.database, number=card.number)
+        return await self._show_diff(click, ref, trigger_id=trigger_id, html_url=card.snapshot.html_url)
+
+    async def show_request_diff(self, click: Click, ref: RequestRef, *, trigger_id: str) -> Message | None:
+        """Show diff on a deploy request listed outside a card (App Home, a direct message)."""
+        return await self._show_diff(click, ref, trigger_id=trigger_id, html_url=None)
+
+    async def _show_diff(
+        self, click: Click, ref: RequestRef, *, trigger_id: str, html_url: str | None
+    ) -> Message | None:
         if not await self._accounts.has_active_grant(click.team_id, click.user_id):
             return await self._link_prompt(click.team_id, click.user_id)
         view_id = await self._slack.open_modal(
-            trigger_id=trigger_id, view=render.diff_loading(database=card.database, number=card.number)
+            trigger_id=trigger_id, view=render.diff_loading(database=ref.database, number=ref.number)
         )
         api = self._api(click.team_id, click.user_id)
         try:
-            page = await api.deploy_requests.operations(card.org, card.database, card.number)
+            page = await api.deploy_requests.operations(ref.org, ref.database, ref.number)
         except PlanetScaleError as error:
-            failure = planetscale_failure(error, values=_values(card))
-            view = render.diff_failed(database=card.database, number=card.number, message=failure)
+            failure = planetscale_failure(error, values=_values(ref))
+            view = render.diff_failed(database=ref.database, number=ref.number, message=failure)
         else:
             view = render.diff_modal(
-                database=card.database, number=card.number, operations=schema_changes(page.data),
-                html_url=card.snapshot.html_url,
+                database=ref.database, number=ref.number, operations=schema_changes(page.data), html_url=html_url,
             )
         await self._slack.update_modal(view_id=view_id, view=view)
         return None
@@ -385,6 +476,11 @@ class CardService:
         moved = snapshot.deployment_state != card.snapshot.deployment_state or snapshot.state != card.snapshot.state
         if announce and moved and lifecycle.is_notable(snapshot):
             await self._thread_note(card, render.state_note(snapshot))
+        if self._news is not None and not unchanged:
+            await self._news.observed(
+                team_id=card.team_id, org=card.org, database=card.database, before=card.snapshot, after=snapshot,
+                new_approvers=approvals(card.snapshot.approvers, snapshot.approvers),
+            )
 
     async def _drawing(self, card: CardRecord) -> render.CardView:
         return await self._view(card, card.snapshot, version=card.version, stale=card.stale)
@@ -432,10 +528,14 @@ class CardService:
 
 def _approvals_of(card: CardRecord) -> str:
     """The prefix of the claim keys of this deploy request's approvals; the approver's Slack id completes one."""
-    return f"approve:{card.team_id}:{card.org}:{card.database}:{card.number}:"
+    return _approvals_key(card.team_id, RequestRef(org=card.org, database=card.database, number=card.number))
+
+
+def _approvals_key(team_id: str, ref: RequestRef) -> str:
+    return f"approve:{team_id}:{ref.org}:{ref.database}:{ref.number}:"
 
 
 
 
-def _values(card: CardRecord) -> dict[str, object]:
+def _values(card: CardRecord | RequestRef) -> dict[str, object]:
     return {"organization": card.org, "database": card.database, "number": card.number}

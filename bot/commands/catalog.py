@@ -37,6 +37,8 @@ class ParamKind(Enum):
     NUMBER_OR_BRANCH = "deploy request number or branch name"
     CREDENTIAL_NAME = "password name"
     CREDENTIAL_ID = "password ID"
+    ON_OR_OFF = "on or off"
+    NOTIFICATION_TOPIC = "mine or reviews"
 
 
 class FlagKind(Enum):
@@ -505,8 +507,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         area=Area.DEPLOY_REQUESTS,
         summary="List a database's deploy requests.",
         description="Lists deploy requests with number, branch, author, approval and deployment state. "
-        "`--state` narrows the list.",
-        examples=("/pscale deploy-request list app", "/pscale dr ls app --state open"),
+        "`--state` narrows the list; `--mine` to yours, `--review` to those waiting for your review.",
+        examples=("/pscale deploy-request list app", "/pscale dr ls app --state open", "/pscale dr ls app --review"),
         params=(_DB,),
         flags=(
             Flag(
@@ -515,7 +517,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "Only deploy requests in this state.",
                 choices=("open", "closed", "deployed"),
             ),
+            Flag("mine", FlagKind.SWITCH, "Only the deploy requests you opened."),
+            Flag("review", FlagKind.SWITCH, "Only the open deploy requests waiting for your review."),
         ),
+        rules=(AtMostOne(("mine", "review")),),
     ),
     CommandSpec(
         words=("deploy-request", "show"),
@@ -747,6 +752,22 @@ COMMANDS: tuple[CommandSpec, ...] = (
         examples=("/pscale unwatch app",),
         params=(_DB,),
         posts_to_channel=True,
+    ),
+    CommandSpec(
+        words=("notify",),
+        area=Area.CHANNEL,
+        summary="Direct messages about your deploy requests, or new ones in a database.",
+        description="With `mine` (on once you link your account), I tell you in a direct message when your deploy "
+        "requests are approved, deployed, fail, leave their revert window, are reverted or closed by someone else. "
+        "With `reviews DB`, when a new deploy request in DB waits for review, with Approve and Show diff. With no "
+        "arguments, shows what you get. Your App Home lists the same.",
+        examples=("/pscale notify", "/pscale notify off mine", "/pscale notify on reviews app"),
+        params=(
+            Param("state", ParamKind.ON_OR_OFF, "on|off", optional=True),
+            Param("topic", ParamKind.NOTIFICATION_TOPIC, "mine|reviews", optional=True),
+            Param("database", ParamKind.DATABASE, "DB", optional=True),
+        ),
+        synopsis_override=("notify", "notify on|off mine", "notify on|off reviews DB"),
     ),
     CommandSpec(
         words=("audit",),

@@ -7,9 +7,12 @@ request, approval before deploy where the database requires it); its refusals re
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.cards.service import CardService
 from bot.commands import forms
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused
+from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import schema_changes, summarize
 from bot.planetscale.models import DeployRequestState
@@ -20,6 +23,7 @@ from bot.render.forms import DR_CREATE
 from bot.render.message import Message
 
 SHOWN = 25
+MAX_READ = 100  # `--mine` and `--review` pick from this many of the newest
 
 
 async def _number(ctx: CommandContext, org: str, db: str) -> int:
@@ -37,8 +41,36 @@ async def dr_list(ctx: CommandContext) -> Message:
     org = await ctx.organization()
     db = ctx.invocation.text("database")
     state = ctx.invocation.option("state") or DeployRequestState.OPEN
+    if ctx.invocation.flag("review"):
+        return await _waiting_for_review(ctx, org, db)
+    if ctx.invocation.flag("mine"):
+        # PlanetScale lists no deploy requests by author: the newest ones, then only the asker's.
+        me, page = await asyncio.gather(
+            ctx.planetscale.users.current(),
+            ctx.planetscale.deploy_requests.list(org, db, state=state, per_page=MAX_READ),
+        )
+        mine = [summarize(item) for item in page.data if item.actor is not None and item.actor.id == me.id]
+        return render.deploy_requests(org, db, mine, total=None, state=state, whose="your ")
     page = await ctx.planetscale.deploy_requests.list(org, db, state=state, per_page=SHOWN)
     return render.deploy_requests(org, db, [summarize(item) for item in page.data], total=page.total_count, state=state)
+
+
+async def _waiting_for_review(ctx: CommandContext, org: str, db: str) -> Message:
+    """Open deploy requests of others, not approved yet, that the asker may approve: where the database requires an
+    administrator's approval, only an administrator's (as App Home's "Waiting for your review")."""
+    me, page, database, admins = await asyncio.gather(
+        ctx.planetscale.users.current(),
+        ctx.planetscale.deploy_requests.list(org, db, state=DeployRequestState.OPEN, per_page=MAX_READ),
+        ctx.planetscale.databases.get(org, db),
+        ctx.planetscale.organizations.admins(org),
+    )
+    required = database.require_approval_for_deploy
+    may_approve = not required or any(admin.id == me.id for admin in admins)
+    waiting = [
+        item for item in (summarize(request, approval_required=required) for request in page.data)
+        if may_approve and item.author_id != me.id and not item.approved and lifecycle.awaits_review(item)
+    ]
+    return render.deploy_requests(org, db, waiting, total=None, state="open", whose="", waiting=True)
 
 
 async def dr_show(ctx: CommandContext) -> Message:

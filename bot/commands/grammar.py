@@ -42,8 +42,14 @@ Value = str | int | bool | time
 _HELP_WORDS = frozenset({"help", "--help", "-h", "?"})
 _PROGRAM_NAMES = frozenset({"/pscale", "pscale"})
 _NAME_KINDS = frozenset(
-    {ParamKind.DATABASE, ParamKind.BRANCH, ParamKind.ORG, ParamKind.CREDENTIAL_NAME, ParamKind.CREDENTIAL_ID}
+    {ParamKind.DATABASE, ParamKind.BRANCH, ParamKind.ORG, ParamKind.CREDENTIAL_NAME, ParamKind.CREDENTIAL_ID,
+     ParamKind.ON_OR_OFF, ParamKind.NOTIFICATION_TOPIC}
 )
+# The positional arguments that are one of a few words, in any case.
+_WORD_CHOICES: dict[ParamKind, tuple[str, ...]] = {
+    ParamKind.ON_OR_OFF: ("on", "off"),
+    ParamKind.NOTIFICATION_TOPIC: ("mine", "reviews"),
+}
 _STRING_FLAG_KINDS = frozenset({FlagKind.TEXT, FlagKind.BRANCH, FlagKind.ORG, FlagKind.CHOICE, FlagKind.TIME_ZONE})
 
 
@@ -592,6 +598,11 @@ def _param_value(param: Param, raw: str) -> Value | _Problem:
         return _password_name(raw)
     if kind is ParamKind.CREDENTIAL_ID:
         return _password_id(raw)
+    if kind in _WORD_CHOICES:
+        chosen = raw.lower()
+        if chosen in _WORD_CHOICES[kind]:
+            return chosen
+        return _Problem(f"{_code(raw)} is not {kind.value}: choose {_or(list(_WORD_CHOICES[kind]))}.")
     return _name(raw, kind.value)
 
 

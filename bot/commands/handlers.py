@@ -10,8 +10,11 @@ from bot.commands.account import AccountService, account_handlers
 from bot.commands.context import CommandHandler
 from bot.commands.deploys import deploy_handlers
 from bot.commands.digests import digest_handlers
+from bot.commands.notify import notify_handlers
 from bot.commands.watch import WATCH_SCOPE, watch_handlers
 from bot.digests.store import Subscriptions
+from bot.notify.service import DirectMessages
+from bot.notify.store import NotificationSettings
 from bot.watch.store import Watches
 
 
@@ -21,6 +24,8 @@ def all_handlers(
     subscriptions: Subscriptions,
     watches: Watches,
     cards: CardService,
+    notification_settings: NotificationSettings,
+    news: DirectMessages,
     public_url: str,
     requested_scopes: Collection[str],
 ) -> dict[str, CommandHandler]:
@@ -38,6 +43,7 @@ def all_handlers(
         deploy_handlers(cards),
         digest_handlers(subscriptions),
         watch_handlers(watches, public_url=public_url, scope_requested=WATCH_SCOPE in requested_scopes),
+        notify_handlers(notification_settings, news),
     )
     for table in tables:
         overlap = handlers.keys() & table.keys()

@@ -161,6 +161,10 @@ class AccountLinking:
         """Who of these PlanetScale users has linked a Slack account here, so they can be named as themselves."""
         return await self._grants.slack_users(team_id, planetscale_user_ids)
 
+    async def linked_as(self, team_id: str, user_id: str) -> tuple[str, str] | None:
+        grant = await self._grants.active_grant(team_id, user_id)
+        return (grant.planetscale_user_id, grant.planetscale_user_name) if grant is not None else None
+
     # ----- commands ---------------------------------------------------------------------------------------------
 
     async def whoami(self, team_id: str, user_id: str) -> LinkedAccount | None:

@@ -413,6 +413,19 @@ def card_moved_on(action: Action, *, now: Stage) -> Message:
     )
 
 
+def request_moved_on(action: Action, *, now: Stage) -> Message:
+    """A button outside any card (App Home, a direct message) on a deploy request that no longer offers it."""
+    return Message(
+        text=f":arrows_counterclockwise: The deploy request is now {escape(state_label(now).lower())}, so "
+        f"*{_BUTTON_TEXT[action]}* was not sent."
+    )
+
+
+def request_done(action: Action, *, database: str, number: int) -> Message:
+    """A button outside any card did what it says; its cards (if any) show the rest."""
+    return Message(text=f":white_check_mark: {_PAST_TENSE[action]} {escape(database)} #{number}.")
+
+
 def card_unknown() -> Message:
     return Message(
         text=":grey_question: I no longer know this card, so nothing was sent to PlanetScale. Post it again with "

@@ -109,12 +109,24 @@ def _dr_line(item: Summary) -> str:
     )
 
 
-def deploy_requests(org: str, db: str, items: Sequence[Summary], *, total: int | None, state: str) -> Message:
+def deploy_requests(
+    org: str, db: str, items: Sequence[Summary], *, total: int | None, state: str, whose: str | None = None,
+    waiting: bool = False,
+) -> Message:
+    """`whose` ("your "): only some people's; `waiting`: those waiting for the reader's review."""
     link = app_link(org, db, "deploy-requests")
-    footer = count_line(shown=len(items), total=total, more=False, noun=f"{state} deploy request",
-                        plural=f"{state} deploy requests", link=link)
-    return list_message(title=f"Deploy requests of {org}/{db}", lines=[_dr_line(item) for item in items],
-                        empty=f"No {state} deploy requests.", footer=footer, link=link)
+    kind = f"{whose or ''}{state} deploy request"
+    if waiting:
+        kind = "deploy request waiting for your review"
+    plural = kind.replace("deploy request", "deploy requests")
+    footer = count_line(shown=len(items), total=total, more=False, noun=kind, plural=plural, link=link)
+    title = f"Deploy requests of {org}/{db}"
+    if waiting:
+        title = f"Waiting for your review in {org}/{db}"
+    elif whose:
+        title = f"Your deploy requests in {org}/{db}"
+    return list_message(title=title, lines=[_dr_line(item) for item in items], empty=f"No {plural}.",
+                        footer=footer, link=link)
 
 
 def deploy_request(org: str, db: str, item: Summary) -> Message:

@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.service import CardService
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.forms import BranchPickers
+from bot.home.service import HomeService
 from bot.metrics import Metrics
 from bot.planetscale.errors import parse_retry_after
 from bot.ports import SlackRefused
@@ -38,6 +39,7 @@ from bot.slack.actions import register_command_actions
 from bot.slack.cards import register_card_actions
 from bot.slack.commands import register_commands
 from bot.slack.events import ForgetsUsers, register_events
+from bot.slack.home import register_home
 from bot.slack.modals import register_modals
 from bot.slack.port import WebApiSlackPort
 from bot.slack.replies import ResponseUrlReplies
@@ -168,6 +170,7 @@ def build_bolt_app(
     idempotency_keys: IdempotencyKeys,
     cards: CardService,
     replies: ResponseUrlReplies,
+    home: HomeService,
     tasks: TaskTracker,
     metrics: Metrics,
 ) -> AsyncApp:
@@ -200,8 +203,9 @@ def build_bolt_app(
     register_commands(app, dispatcher=dispatcher, replies=replies, tasks=tasks, metrics=metrics)
     register_command_actions(app, dispatcher=dispatcher, replies=replies, tasks=tasks)
     register_modals(app, dispatcher=dispatcher, slack=slack, tasks=tasks, pickers=pickers)
+    register_home(app, home=home, tasks=tasks)
     register_events(app, accounts=accounts, unfurls=cards, idempotency_keys=idempotency_keys, tasks=tasks)
-    register_card_actions(app, cards=cards, replies=replies, tasks=tasks)
+    register_card_actions(app, cards=cards, home=home, replies=replies, tasks=tasks)
     return app
 
 

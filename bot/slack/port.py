@@ -89,6 +89,10 @@ class WebApiSlackPort:
         with _refusals("views.update"):
             await self._client.views_update(view_id=view_id, view=view)
 
+    async def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
+        with _refusals("views.publish"):
+            await self._client.views_publish(user_id=user_id, view=view)
+
     async def user_time_zone(self, user_id: str) -> str | None:
         try:
             response = await self._client.users_info(user=user_id)

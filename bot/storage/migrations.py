@@ -242,6 +242,37 @@ CREATE TABLE rate_budgets (
 ) STRICT;
 """
 
+_NOTIFICATIONS = """
+-- Each person's direct-message settings (`/pscale notify on|off mine|reviews [DB]`): `mine` has no database (org
+-- and database are ''), and is on unless a row turns it off; `reviews` is per database and off unless a row turns
+-- it on. What was open when `reviews` was turned on is recorded in `notifications_sent` then, so only deploy requests
+-- opened after it are news to its subscriber (no clock of ours is compared with PlanetScale's).
+CREATE TABLE notification_settings (
+    team_id    TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    topic      TEXT NOT NULL,
+    org        TEXT NOT NULL,
+    database   TEXT NOT NULL,
+    enabled    INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (team_id, user_id, topic, org, database)
+) STRICT;
+CREATE INDEX notification_settings_by_database ON notification_settings (team_id, topic, org, database);
+
+-- One row per direct message about a deploy request's event, inserted before it is sent: the same event seen by a
+-- webhook delivery and by the reconciler, by two replicas, or again after a restart is sent once.
+CREATE TABLE notifications_sent (
+    team_id  TEXT NOT NULL,
+    user_id  TEXT NOT NULL,
+    org      TEXT NOT NULL,
+    database TEXT NOT NULL,
+    number   INTEGER NOT NULL,
+    event    TEXT NOT NULL,
+    sent_at  INTEGER NOT NULL,
+    PRIMARY KEY (team_id, user_id, org, database, number, event)
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "preferences and idempotency keys", _FOUNDATION),
     Migration(2, "audit log and pending confirmations", _AUDIT_AND_CONFIRMATIONS),
@@ -250,6 +281,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "watches (PlanetScale webhooks)", _WATCHES),
     Migration(6, "deploy-request cards and their clicks", _CARDS),
     Migration(7, "leases on clicks and card refreshes, shared rate budgets", _LEASES_AND_BUDGETS),
+    Migration(8, "direct-message settings and the messages sent", _NOTIFICATIONS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

@@ -1,8 +1,10 @@
 """`POST /webhooks/planetscale/{hook_id}`: PlanetScale's deliveries, verified, deduplicated, shown in the channel.
 
 A deploy request with a card in the watched channel gets its card redrawn (the history goes in the card's thread);
-any other gets a one-line notice. PlanetScale wants a 2xx within 2 s, so all of that happens after the answer, in a
-tracked task.
+any other gets a one-line notice. Its author hears of what happened (deployed, failed, …) in a direct message, and
+those who follow the database's reviews of a new one (bot/notify): a card redrawn for the same change tells them too,
+and each message is sent once however many times it is seen. PlanetScale wants a 2xx within 2 s, so all of that
+happens after the answer, in a tracked task.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.cards.service import CardService
+from bot.deploy_requests.summary import summarize
+from bot.notify.service import DirectMessages
+from bot.planetscale.models import DeployRequest
 from bot.ports import SlackPort
 from bot.render import watch as render
 from bot.render.message import Message
@@ -105,9 +110,27 @@ def updated_at_of(value: object) -> datetime | None:
 
 
 def create_webhook_routes(
-    *, watches: Watches, idempotency_keys: IdempotencyKeys, tasks: TaskTracker, slack: SlackPort, cards: CardService
+    *,
+    watches: Watches,
+    idempotency_keys: IdempotencyKeys,
+    tasks: TaskTracker,
+    slack: SlackPort,
+    cards: CardService,
+    news: DirectMessages,
 ) -> list[Route]:
-    async def show(watch: Watch, request: DeliveredRequest, message: Message) -> None:
+    async def tell(watch: Watch, delivery: Delivery) -> None:
+        """Direct messages for what the delivery says, read from it alone (the resource is the deploy request as
+        PlanetScale's API shows it); one that does not read as a deploy request tells nobody anything."""
+        try:
+            request = summarize(DeployRequest.model_validate(delivery.resource))
+        except ValidationError:
+            return
+        await news.observed(team_id=watch.team_id, org=watch.org, database=watch.database, before=None, after=request)
+        if delivery.event == "deploy_request.opened":
+            await news.opened(team_id=watch.team_id, org=watch.org, database=watch.database, request=request)
+
+    async def show(watch: Watch, delivery: Delivery, request: DeliveredRequest, message: Message) -> None:
+        await tell(watch, delivery)
         with_cards = await cards.request_changed(
             team_id=watch.team_id, org=watch.org, database=watch.database, number=request.number,
             updated_at=updated_at_of(request.updated_at),
@@ -138,7 +161,7 @@ def create_webhook_routes(
             return JSONResponse({"ok": True})
         key = f"webhook:{watch.hook_id}:{delivery.event}:{deploy_request.number}:{deploy_request.updated_at}"
         if await idempotency_keys.claim_once(key):  # a replayed delivery posts nothing twice
-            tasks.spawn(show(watch, deploy_request, render.delivery(view)), name="webhook delivery")
+            tasks.spawn(show(watch, delivery, deploy_request, render.delivery(view)), name="webhook delivery")
         return JSONResponse({"ok": True})
 
     return [Route("/webhooks/planetscale/{hook_id}", deliver, methods=["POST"])]

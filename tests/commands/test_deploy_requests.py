@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import RunningBot
-from tests.support.replies import ALICE, everything, reply
+from tests.support.replies import ALICE, everything, reply, usage_error
+from tests.support.slack import BOB_ACTOR
 
 
 async def test_deploy_request_reads_and_the_queue(demo_bot: RunningBot) -> None:
@@ -78,3 +79,17 @@ async def test_auto_apply_is_inherited_then_switched_and_a_blocked_cutover_force
     world.advance(world.timings.vschema_seconds)
     refused = everything(await reply(demo_bot, "dr force-cutover analytics 2"))
     assert "in_progress_cutover" in refused  # PlanetScale takes it only while cutting over
+
+
+async def test_listing_ones_own_and_those_waiting_for_ones_review(demo_bot: RunningBot) -> None:
+    bobs = everything(await reply(demo_bot, "dr list shop --mine", actor=BOB_ACTOR))
+    assert "Your deploy requests in acme/shop" in bobs
+    assert "drop-legacy-coupons" in bobs  # shop #3, Bob's
+    assert "add-orders-index" not in bobs  # Carol's
+    alices_closed = everything(await reply(demo_bot, "dr list shop --mine --state closed"))
+    assert "add-reviews-table" in alices_closed  # shop #5, Alice's, closed
+    waiting = everything(await reply(demo_bot, "dr list shop --review"))
+    assert "Waiting for your review in acme/shop" in waiting
+    assert "add-orders-index" in waiting  # Carol's #1 waits for an administrator
+    assert "drop-legacy-coupons" not in waiting  # approved already
+    assert "Usage: /pscale deploy-request list DB" in usage_error(demo_bot, "dr list shop --mine --review")

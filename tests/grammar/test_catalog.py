@@ -21,7 +21,7 @@ CONTRACT_COMMANDS = {
     "queue",
     "password list", "password create", "password delete",
     "digest subscribe", "digest unsubscribe", "digest list",
-    "watch", "unwatch", "audit",
+    "watch", "unwatch", "audit", "notify",
 }  # fmt: skip
 
 
@@ -74,7 +74,10 @@ def test_modal_commands() -> None:
         ),
         ("deploy-request force-cutover", "Usage: /pscale deploy-request force-cutover DB NUMBER"),
         ("branch delete", "Usage: /pscale branch delete DB BRANCH [--delete-descendants]"),
-        ("deploy-request list", "Usage: /pscale deploy-request list DB [--state open|closed|deployed]"),
+        (
+            "deploy-request list",
+            "Usage: /pscale deploy-request list DB [--state open|closed|deployed] [--mine|--review]",
+        ),
         ("deploy-request show", "Usage: /pscale deploy-request show DB NUMBER|BRANCH"),
         ("deploy-request deploy", "Usage: /pscale deploy-request deploy DB NUMBER|BRANCH [--instant]"),
         (
@@ -97,6 +100,14 @@ def test_channel_db_has_one_usage_line_per_form() -> None:
     assert CATALOG.get("channel db").usage_lines() == (
         "Usage: /pscale channel db DB",
         "Usage: /pscale channel db --clear",
+    )
+
+
+def test_notify_has_one_usage_line_per_form() -> None:
+    assert CATALOG.get("notify").usage_lines() == (
+        "Usage: /pscale notify",
+        "Usage: /pscale notify on|off mine",
+        "Usage: /pscale notify on|off reviews DB",
     )
 
 
@@ -145,7 +156,7 @@ def test_every_handler_is_a_command_of_the_catalog() -> None:
     keys = {spec.key for spec in CATALOG}
     registered = set(
         all_handlers(
-            accounts=None, subscriptions=None, watches=None, cards=None,  # type: ignore[arg-type]
+            accounts=None, subscriptions=None, watches=None, cards=None, notification_settings=None, news=None,  # type: ignore[arg-type]
             public_url="https://x", requested_scopes=(),
         )
     )

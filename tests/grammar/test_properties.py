@@ -82,6 +82,8 @@ _VALID_ARGUMENT = {
     ParamKind.NUMBER_OR_BRANCH: "42",
     ParamKind.CREDENTIAL_NAME: "ci",
     ParamKind.CREDENTIAL_ID: "a1b2c3",
+    ParamKind.ON_OR_OFF: "on",
+    ParamKind.NOTIFICATION_TOPIC: "reviews",
 }
 
 

@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"deploy_requests"}),  # what a deploy request is, may do and is waiting for
     frozenset({"render"}),  # pure: view models in, Block Kit out
     frozenset({"ports"}),  # what features may ask of Slack and of account linking
-    frozenset({"linking", "watch", "digests", "cards"}),
+    frozenset({"linking", "watch", "digests", "notify", "cards", "home"}),
     frozenset({"commands"}),
     frozenset({"slack", "web"}),  # transports: the only ones that know Slack's SDK or HTTP routes
     frozenset({"runtime", "checks"}),  # the composition root, and `pscale-bot check` asking the same services

@@ -63,7 +63,10 @@ def test_manifest_asks_for_exactly_what_the_bot_uses(manifest: dict[str, Any]) -
     assert manifest["features"]["unfurl_domains"] == ["app.planetscale.com"]
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
-        "bot_events": ["app_uninstalled", "tokens_revoked", "user_change", "link_shared"]
+        "bot_events": ["app_uninstalled", "tokens_revoked", "user_change", "link_shared", "app_home_opened"]
+    }
+    assert manifest["features"]["app_home"] == {
+        "home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": True
     }
     assert settings["interactivity"] == {"is_enabled": True}
     assert settings["socket_mode_enabled"] is True

@@ -21,7 +21,8 @@ async def post_card(bot: RunningBot, text: str, *, actor: Actor = ALICE) -> Stor
     reply = await bot.slack.wait_response(since=since, timeout=10)
     assert reply.body["response_type"] == "ephemeral", reply.body
     posted = [call for call in bot.slack.calls if call.method == "chat.postMessage"][posts_before:]
-    cards = [call for call in posted if not call.args.get("thread_ts")]
+    # Direct messages it causes (to those who follow the database's reviews) are not the card.
+    cards = [call for call in posted if not call.args.get("thread_ts") and call.args["channel"] == actor.channel_id]
     assert len(cards) == 1, (reply.body, [call.args for call in posted])
     validate_blocks(cards[0].args["blocks"])
     return message(bot, str(cards[0].response["ts"]), channel=actor.channel_id)

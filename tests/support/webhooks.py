@@ -3,6 +3,7 @@ told (a status, a redirect, or nothing until released)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import threading
@@ -87,11 +88,25 @@ def signed_delivery(secret: str, body: bytes) -> dict[str, str]:
     return {"content-type": "application/json", "x-planetscale-signature": signature}
 
 
-async def watched_hook(bot: RunningBot, *, team_id: str, org: str, database: str) -> tuple[str, str]:
-    """`/pscale watch database` through the bot; the delivery URL of the webhook it created, and its secret."""
+async def until(condition: Callable[[], bool], *, timeout: float = 20.0) -> None:
+    """Wait for `condition` to hold (what the bot does after answering runs in its own tasks)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+async def start_watching(bot: RunningBot, database: str) -> None:
+    """`/pscale watch DATABASE` as Alice, in #general."""
     since = len(bot.slack.response_posts)
     assert bot.command(f"watch {database}").status_code == 200
     assert f"Watching `{database}`" in (await bot.slack.wait_response(since=since, timeout=10)).body["text"]
+
+
+async def watched_hook(bot: RunningBot, *, team_id: str, org: str, database: str) -> tuple[str, str]:
+    """`/pscale watch database` through the bot; the delivery URL of the webhook it created, and its secret."""
+    await start_watching(bot, database)
     watch = await bot.call(bot.runtime.watches.of_database(team_id=team_id, org=org, database=database))
     assert watch is not None
     found = await bot.call(bot.runtime.watches.by_hook(watch.hook_id))

@@ -4,26 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from bot.sandbox.planetscale import paths
 from tests.support.bot import RunningBot
 from tests.support.cards import click, post_card, thread, wait_card
 from tests.support.slack import BOB_ACTOR
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(400):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within 20 s")
-
-
-async def _watch(bot: RunningBot, db: str) -> None:
-    since = len(bot.slack.response_posts)
-    assert bot.command(f"watch {db}").status_code == 200
-    assert f"Watching `{db}`" in (await bot.slack.wait_response(since=since, timeout=10)).body["text"]
+from tests.support.webhooks import start_watching, until
 
 
 async def test_a_card_follows_its_deployment_from_webhook_deliveries_alone(webhook_only_bot: RunningBot) -> None:
@@ -33,7 +19,7 @@ async def test_a_card_follows_its_deployment_from_webhook_deliveries_alone(webho
     world = bot.planetscale.world
     timings = world.timings
     bob = bot.planetscale.demo.second_admin.id
-    await _watch(bot, "analytics")
+    await start_watching(bot, "analytics")
     # analytics #3 (add-events-name-index) is queued behind #2, a gated deploy waiting to be applied.
     card = await post_card(bot, "dr post analytics 3")
     assert "Queued for deployment" in str(card.blocks)
@@ -69,7 +55,7 @@ async def test_a_click_and_the_delivery_it_causes_leave_one_line_in_the_thread(w
     # shop #3 is deployed first (from PlanetScale's web app), so #1 has to wait in the queue: "queued" is a move
     # worth a thread line when nobody here made it, and must not get one on top of the click that did.
     bot.planetscale.world.deploy("acme", "shop", 3, actor_id=bot.planetscale.demo.admin.id)
-    await _watch(bot, "shop")
+    await start_watching(bot, "shop")
     card = await post_card(bot, "dr post shop 1")
     click(bot, card, "dr_approve", actor=BOB_ACTOR)
     card = await wait_card(bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>")
@@ -82,7 +68,7 @@ async def test_a_click_and_the_delivery_it_causes_leave_one_line_in_the_thread(w
     since = len(bot.slack.calls)
     click(bot, card, "dr_deploy", actor=BOB_ACTOR)
     try:
-        await _until(lambda: any(item.event == "deploy_request.queued" for item in served.webhooks.sent))
+        await until(lambda: any(item.event == "deploy_request.queued" for item in served.webhooks.sent))
         # A redraw for the delivery, were it allowed to run beside the click's, would read PlanetScale now.
         for _ in range(40):
             if len(served.calls("GET", paths.DEPLOY_REQUEST)) >= reads + 2:
@@ -92,6 +78,6 @@ async def test_a_click_and_the_delivery_it_causes_leave_one_line_in_the_thread(w
         served.world.faults.release()
     await wait_card(bot, card.ts, "Queued for deployment", since=since)
     # The delivery's handling is a tracked task: once none runs, it has been handled.
-    await _until(lambda: bot.runtime.tasks.running == 0)
+    await until(lambda: bot.runtime.tasks.running == 0)
     notes = thread(bot, card.ts)
     assert notes == [f"Approved by <@{BOB_ACTOR.user_id}>.", f"Added to the deploy queue by <@{BOB_ACTOR.user_id}>."]

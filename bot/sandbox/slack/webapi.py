@@ -89,6 +89,7 @@ class WebApi:
             "views.open": self.views_open,
             "views.update": self.views_update,
             "views.push": self.views_push,
+            "views.publish": self.views_publish,
             "users.info": self.users_info,
             "conversations.info": self.conversations_info,
         }
@@ -186,6 +187,13 @@ class WebApi:
             view=args.get("view"),
         )
         return {"view": updated.view}
+
+    async def views_publish(self, call: Call) -> JSON:
+        args = call.args
+        published = self._workspace.publish_home(
+            user_id=args.get("user_id"), view=args.get("view"), view_hash=args.get("hash")
+        )
+        return {"view": published.view}
 
     async def users_info(self, call: Call) -> JSON:
         # The email is a bonus of `users:read.email`, not a use of it: the answer relies on `users:read` alone.

@@ -8,6 +8,7 @@ to turn them into `{"ok": false, "error": code}`.
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import string
 import threading
@@ -29,6 +30,8 @@ Clock = Callable[[], float]
 JSON = dict[str, Any]
 
 MAX_VIEW_STACK = 3  # views.push: "push_limit_reached" beyond three views
+# views.publish: "view_too_large" for a view over 250 kB (https://docs.slack.dev/reference/methods/views.publish).
+MAX_PUBLISHED_VIEW_BYTES = 250_000
 TRIGGER_LIFETIME_SECONDS = 3.0  # https://api.slack.com/docs/triggers: "expire in three seconds", single use
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
@@ -212,6 +215,7 @@ class Workspace:
         self._messages: dict[tuple[str, str], StoredMessage] = {}
         self._views: dict[str, OpenView] = {}
         self._view_stacks: dict[str, list[str]] = {}
+        self._homes: dict[str, OpenView] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._seq = 0
         self._last_ts_micros = 0
@@ -300,6 +304,7 @@ class Workspace:
             self._messages.clear()
             self._views.clear()
             self._view_stacks.clear()
+            self._homes.clear()
             self._triggers.clear()
             for channel_id in [cid for cid, channel in self._channels.items() if channel.is_im]:
                 del self._channels[channel_id]
@@ -549,6 +554,32 @@ class Workspace:
         if found is None:
             raise SlackError("not_found")
         return found
+
+    def publish_home(self, *, user_id: object, view: object, view_hash: object) -> OpenView:
+        """`views.publish`: the Home tab `user_id` sees from now on. Only a `home` view; an unknown user is
+        `invalid_arguments` ("invalid `user_id`", Slack's documented example); a `hash` that is not the current
+        one's is `hash_conflict`; over 250 kB is `view_too_large`."""
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments", ("[ERROR] must be a home view [json-pointer:/view/type]",))
+        checked = check_view(view)
+        if len(json.dumps(checked).encode()) > MAX_PUBLISHED_VIEW_BYTES:
+            raise SlackError("view_too_large")
+        with self.lock:
+            if not isinstance(user_id, str) or user_id not in self._users:
+                raise SlackError("invalid_arguments", ("invalid `user_id`",))
+            current = self._homes.get(user_id)
+            if view_hash and (current is None or view_hash != current.view["hash"]):
+                raise SlackError("hash_conflict")
+            view_id = current.id if current is not None else new_id("V")
+            decorated = self._decorate(checked, view_id=view_id, root_view_id=view_id, previous_view_id=None)
+            stored = OpenView(user=user_id, view=decorated, seq=self._bump())
+            self._homes[user_id] = stored
+            return stored
+
+    def home(self, user_id: str) -> OpenView | None:
+        """What `user_id`'s Home tab shows (None until the app publishes one)."""
+        with self.lock:
+            return self._homes.get(user_id)
 
     def view(self, view_id: str) -> OpenView:
         with self.lock:

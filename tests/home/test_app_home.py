@@ -1,0 +1,113 @@
+"""App Home over real HTTP: the `app_home_opened` event in, `views.publish` to the Slack stand-in out; a click on
+the Home approves with the clicker's grant, once, and the author hears of it in a direct message."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.sandbox.planetscale import paths
+from bot.sandbox.slack.workspace import SlackUser
+from tests.support.bot import RunningBot
+from tests.support.cards import ALICE, post_card, wait_card
+from tests.support.home import (
+    button_for,
+    click_home,
+    direct_messages,
+    home_buttons,
+    home_text,
+    open_home,
+    wait_direct_message,
+)
+from tests.support.slack import BOB_ACTOR, Actor
+
+DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
+DAVE_ACTOR = Actor(user_id=DAVE.id, user_name=DAVE.name)
+
+
+def bobs_deploy_request(bot: RunningBot) -> int:
+    """Bob opens a deploy request in `shop` from PlanetScale's side (its web app, say): the bot hears of it only by
+    reading."""
+    assert bot.planetscale is not None
+    assert bot.planetscale.demo is not None
+    world = bot.planetscale.world
+    bob = bot.planetscale.demo.second_admin
+    return world.create_deploy_request("acme", "shop", actor_id=bob.id, branch="add-wishlist").number
+
+
+async def test_an_unlinked_person_gets_the_link_button(demo_bot: RunningBot) -> None:
+    demo_bot.slack.add_user(DAVE)
+    view = await open_home(demo_bot, DAVE_ACTOR)
+    [link] = home_buttons(view, "link_account")
+    assert "/oauth/planetscale/start?t=" in link["url"]
+    assert "Waiting for your review" not in home_text(view)
+
+
+async def test_the_author_sees_their_request_and_an_admin_what_waits_for_them(demo_bot: RunningBot) -> None:
+    number = bobs_deploy_request(demo_bot)
+    bob_home = await open_home(demo_bot, BOB_ACTOR)
+    mine = home_text(bob_home).split("Your deploy requests")[1]
+    assert f"shop #{number}" in mine
+    assert "add-wishlist" in mine
+    assert "Ready to deploy" in mine or "Checking whether it can be deployed" in mine  # its state in words
+
+    alice_home = await open_home(demo_bot, ALICE)
+    waiting = home_text(alice_home).split("Waiting for your review")[1].split("Your deploy requests")[0]
+    assert f"shop #{number}" in waiting
+    assert "shop #1" in waiting  # Carol's, waiting for an admin since the seed
+    assert "analytics" not in waiting  # analytics needs no approval
+    assert button_for(alice_home, "dr_approve", f"/shop/{number}")
+    assert button_for(alice_home, "dr_diff", f"/shop/{number}")
+    assert "Approve" not in str(home_text(bob_home).split("Your deploy requests")[1])
+
+
+async def test_alice_approves_bobs_request_from_her_home(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    number = bobs_deploy_request(demo_bot)
+    card = await post_card(demo_bot, f"dr post shop {number}", actor=BOB_ACTOR)
+    reviews = len(demo_bot.planetscale.calls("POST", paths.REVIEWS))
+    home = await open_home(demo_bot, ALICE)
+    approve = button_for(home, "dr_approve", f"/shop/{number}")
+
+    after = await click_home(demo_bot, ALICE, home, approve)
+    assert f"Approved shop #{number}" in home_text(after)  # the answer, on top of her Home published again
+    await wait_card(demo_bot, card.ts, f"Approved by <@{ALICE.user_id}>")  # the card in the channel
+    await wait_direct_message(demo_bot, BOB_ACTOR.user_id, f"approved by <@{ALICE.user_id}>")
+    assert len(demo_bot.planetscale.calls("POST", paths.REVIEWS)) == reviews + 1
+
+    # The same button again (her Slack may still show the Home as it was): no second review, no second DM.
+    again = await click_home(demo_bot, ALICE, home, approve)
+    assert "You already clicked *Approve*" in home_text(again)
+    await asyncio.sleep(0.5)
+    assert len(demo_bot.planetscale.calls("POST", paths.REVIEWS)) == reviews + 1
+    approvals = [m for m in direct_messages(demo_bot, BOB_ACTOR.user_id) if "approved by" in m.text]
+    assert len(approvals) == 1, [m.text for m in approvals]
+
+    # The audit says where it was done.
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("audit shop").status_code == 200
+    audit = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body)
+    assert "deploy-request approve (App Home)" in audit
+
+
+async def test_fifty_databases_stay_within_a_views_limit_and_are_read_once_each(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    assert demo_bot.planetscale.demo is not None
+    world = demo_bot.planetscale.world
+    carol = demo_bot.planetscale.demo.member
+    for index in range(48):  # with shop and analytics, fifty databases, each with one request waiting for Alice
+        name = f"store-{index:02d}"
+        world.add_database("acme", name, require_approval_for_deploy=True, tables={"t": "CREATE TABLE `t` (id int)"})
+        world.create_branch("acme", name, name="feature", actor_id=carol.id)
+        world.change_schema(
+            "acme", name, "feature", table="u", ddl="CREATE TABLE `u` (id int)", create_sql="CREATE TABLE `u` (id int)"
+        )
+        world.create_deploy_request("acme", name, actor_id=carol.id, branch="feature")
+    lists = len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS))
+
+    view = await open_home(demo_bot, ALICE)
+    assert len(view["blocks"]) <= 100  # and the stand-in, as strict as Slack, took it
+    assert "…and 29 more" in home_text(view)  # 49 wait for her (48 + shop #1); 20 shown
+    assert len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == lists + 50  # one read per database
+
+    await open_home(demo_bot, ALICE)  # opened again at once: the reads are still fresh
+    assert len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == lists + 50
