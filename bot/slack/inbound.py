@@ -202,13 +202,22 @@ class LinkShared(_Shape):
     links: list[SharedLink] = []
 
 
+class AppHomeOpened(_Shape):
+    """Someone opened the app's Home or Messages tab (docs.slack.dev/reference/events/app_home_opened)."""
+
+    type: Literal["app_home_opened"]
+    user: Id
+    channel: Id | None = None
+    tab: Id | None = None
+
+
 class OtherEvent(_Shape):
     """Any event the bot does not act on: bolt acknowledges it and nothing reads more of it."""
 
     type: Id
 
 
-_HANDLED_EVENTS = frozenset({"tokens_revoked", "app_uninstalled", "user_change", "link_shared"})
+_HANDLED_EVENTS = frozenset({"tokens_revoked", "app_uninstalled", "user_change", "link_shared", "app_home_opened"})
 
 
 def _event_kind(event: Any) -> str:
@@ -223,6 +232,7 @@ Event = Annotated[
     | Annotated[AppUninstalled, Tag("app_uninstalled")]
     | Annotated[UserChange, Tag("user_change")]
     | Annotated[LinkShared, Tag("link_shared")]
+    | Annotated[AppHomeOpened, Tag("app_home_opened")]
     | Annotated[OtherEvent, Tag("other")],
     Discriminator(_event_kind),
 ]
