@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +33,7 @@ from bot.sandbox.slack.payloads import (
     view_submission_payload,
 )
 from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.servers import resident_memory_bytes
 from tests.support.slack import Actor, sign
 from tests.support.webhooks import signed_delivery, watched_hook
 
@@ -167,13 +167,6 @@ def _slack_request(kind: str, payload: Any) -> tuple[bytes, str]:
     return _dumps(payload).encode(), FORM
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
 def _cases(config: pytest.Config) -> int:
     """FUZZ_CASES when the run asked for the fuzz marker (`-m fuzz`), else the quick count."""
     expression = str(config.getoption("markexpr", default="") or "")
@@ -238,11 +231,11 @@ async def test_no_request_to_any_route_gets_a_5xx_or_a_traceback(
         count("GET /oauth/planetscale/callback",
               bot.http.get(f"{bot.base_url}/oauth/planetscale/callback", params=query, headers=headers))
 
-    rss_before = _rss_mb()
+    rss_before = resident_memory_bytes() / 2**20
     with caplog.at_level(logging.WARNING):
         for route in (slack_events, webhooks, oauth_start, oauth_callback):
             route()
-    rss_after = _rss_mb()
+    rss_after = resident_memory_bytes() / 2**20
     tracebacks = [record for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
     # The figures: shown with -rP (pytest prints a passing test's output only then, also under xdist).
     print(f"fuzz: {cases} cases per route; RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after; "
