@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     bot_public_url: str | None = None
     bot_database: str = "./pscale-bot.sqlite3"
     bot_encryption_keys: SecretStr | None = None
+    bot_link_match_email: bool = True
     log_level: str = "INFO"
     log_format: str = "text"
     port: int = Field(default=3000, ge=1, le=65535)

@@ -25,6 +25,22 @@ class Caller:
     channel_id: str
 
 
+@dataclass(frozen=True)
+class SlackPerson:
+    """A Slack user as their workspace shows them: a name, their profile email if the bot may read it (None
+    otherwise), and the workspace's name."""
+
+    name: str
+    email: str | None
+    workspace: str
+
+
+class SlackDirectory(Protocol):
+    async def person(self, *, team_id: str, user_id: str) -> SlackPerson | None:
+        """Who `user_id` is; None when Slack does not say (unknown user, no answer)."""
+        ...
+
+
 class SlackRefused(Exception):
     """Slack answered a Web API call with an error (`ok: false`); `code` is Slack's, e.g. `channel_not_found`, and
     for `missing_scope`, `needed` names the scope the app lacks."""

@@ -182,7 +182,9 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         app=oauth_app(settings, port=port),
         planetscale=planetscale,
         notifier=slack_port,
+        directory=slack_port,
         public_url=settings.public_url(port),
+        match_email=settings.bot_link_match_email,
     )
     subscriptions = Subscriptions(database)
     watches = Watches(database, SecretBox(settings.encryption_keys()))

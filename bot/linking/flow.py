@@ -2,8 +2,12 @@
 
 The callback's checks follow bolt's OAuth flow, each failure with a named reason
 (docs/interface.md §3): provider `error` →
-the browser's cookie → the state, used up atomically → `code` → the code exchange → `GET /user` → store. Nothing
-is stored unless every step passed, and a state can only ever reach the exchange once.
+the browser's cookie → the state, used up atomically → `code` → the code exchange → `GET /user` → the identity
+check → store. Nothing is stored unless every step passed, and a state can only ever reach the exchange once.
+
+The identity check (`BOT_LINK_MATCH_EMAIL`, on by default) closes a forwarded link: Bob runs `/pscale login` and gets
+Alice to open his link and consent; without the check, Bob would then act with Alice's PlanetScale rights. With it,
+the link completes only when the PlanetScale account's email is the Slack user's profile email.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from bot.linking.tickets import LinkTickets, OAuthStates, SlackUser, StateFailur
 from bot.linking.tokens import TokenRefresher
 from bot.planetscale import PlanetScaleClient, PlanetScaleError
 from bot.planetscale.models import User
-from bot.ports import UserNotifier
+from bot.ports import SlackDirectory, SlackPerson, UserNotifier
 
 log = logging.getLogger(__name__)
 
 FailureReason = Literal[
-    "access_denied", "invalid_browser", "invalid_state", "expired_state", "missing_code", "exchange_failed"
+    "access_denied", "invalid_browser", "invalid_state", "expired_state", "missing_code", "exchange_failed",
+    "identity_mismatch",
 ]
 # Others saw PlanetScale reject a token in the first moment after issuing it, and succeed 2 s later.
 FRESH_TOKEN_RETRY_SECONDS = 2.0
@@ -60,6 +65,8 @@ class LinkFlow:
         refresher: TokenRefresher,
         planetscale: PlanetScaleClient,
         notifier: UserNotifier,
+        directory: SlackDirectory,
+        match_email: bool = True,
         fresh_token_retry_seconds: float = FRESH_TOKEN_RETRY_SECONDS,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -70,6 +77,8 @@ class LinkFlow:
         self._refresher = refresher
         self._planetscale = planetscale
         self._notifier = notifier
+        self._directory = directory
+        self._match_email = match_email
         self._retry_delay = fresh_token_retry_seconds
         self._sleep = sleep
 
@@ -77,8 +86,13 @@ class LinkFlow:
     def authorize_url(self) -> str:
         return self._oauth.app.authorize_url
 
-    async def ticket_is_valid(self, ticket: str) -> bool:
-        return await self._tickets.is_valid(ticket)
+    async def ticket_holder(self, ticket: str) -> tuple[SlackUser, SlackPerson | None] | None:
+        """Whom a still-valid ticket is for (with how Slack names them, if it says), so the start page can tell
+        whoever opened the link whose account it would link; None when the ticket does not work."""
+        holder = await self._tickets.holder(ticket)
+        if holder is None:
+            return None
+        return holder, await self._directory.person(team_id=holder.team_id, user_id=holder.user_id)
 
     async def begin(self, ticket: str, *, browser_secret: str) -> str | None:
         """Use the ticket up and return where to send the browser; None when the ticket is unknown, used or expired."""
@@ -113,7 +127,23 @@ class LinkFlow:
             log.warning("link of Slack user %s/%s: GET /user failed: %s", slack.team_id, slack.user_id, failure)
             await self._refresher.revoke_quietly(tokens.access_token, tokens.refresh_token)
             return LinkFailed("exchange_failed")
+        if self._match_email and not await self._same_person(slack, user):
+            await self._refresher.revoke_quietly(tokens.access_token, tokens.refresh_token)
+            return LinkFailed("identity_mismatch")
         return await self._store(slack, user, tokens)
+
+    async def _same_person(self, slack: SlackUser, user: User) -> bool:
+        """Is the PlanetScale account's email the Slack user's profile email? No when either is unknown: a link
+        that cannot be shown to be the asker's own is not made."""
+        person = await self._directory.person(team_id=slack.team_id, user_id=slack.user_id)
+        slack_email = person.email if person is not None else None
+        if slack_email is not None and user.email and slack_email.casefold() == user.email.casefold():
+            return True
+        log.warning(
+            "link of Slack user %s/%s refused: PlanetScale user %s's email is not their Slack profile email%s",
+            slack.team_id, slack.user_id, user.id, "" if slack_email else " (Slack showed none)",
+        )
+        return False
 
     async def _store(self, slack: SlackUser, user: User, tokens: TokenSet) -> Linked:
         name = user.display_name or user.name or user.email or user.id

@@ -1,7 +1,8 @@
 """Account linking as the rest of the bot sees it: one object, built once per process by the runtime.
 
     linking = AccountLinking.build(database=db, keys=settings.encryption_keys(), app=oauth_app(settings),
-                                   planetscale=client, notifier=notifier, public_url=settings.public_url())
+                                   planetscale=client, notifier=notifier, directory=directory,
+                                   public_url=settings.public_url(), match_email=settings.bot_link_match_email)
     await linking.has_active_grant(team, user)  # ack path: one read of the bot's own storage
     await linking.link_offer(team, user)        # ack path: issues a one-time ticket, returns its URL
     linking.token_provider(team, user)        # for PlanetScaleClient.as_user
@@ -9,7 +10,8 @@
     linking.flow                              # the browser part, for bot/web/oauth_pages.py
 
 No Slack, no HTTP server and no message text in here: results are data, which the commands and the web pages draw,
-and Slack is reached only through the `UserNotifier` port (bot/ports.py), whose implementation words the DMs.
+and Slack is reached only through the `UserNotifier` and `SlackDirectory` ports (bot/ports.py), whose implementation
+words the DMs and reads people's profiles.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from bot.linking.oauth import OAuthApp, PlanetScaleOAuth
 from bot.linking.tickets import LINK_TTL_SECONDS, LinkTickets, OAuthStates
 from bot.linking.tokens import TokenRefresher, UserTokens
 from bot.planetscale import PlanetScaleClient
-from bot.ports import LinkOffer, UserNotifier
+from bot.ports import LinkOffer, SlackDirectory, UserNotifier
 from bot.storage import Clock, Database
 
 log = logging.getLogger(__name__)
@@ -103,7 +105,9 @@ class AccountLinking:
         app: OAuthApp,
         planetscale: PlanetScaleClient,
         notifier: UserNotifier,
+        directory: SlackDirectory,
         public_url: str,
+        match_email: bool = True,
         oauth: PlanetScaleOAuth | None = None,
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
@@ -132,6 +136,8 @@ class AccountLinking:
             refresher=refresher,
             planetscale=planetscale,
             notifier=notifier,
+            directory=directory,
+            match_email=match_email,
             fresh_token_retry_seconds=fresh_token_retry_seconds,
             sleep=sleep,
         )

@@ -62,15 +62,15 @@ class LinkTickets:
         )
         return ticket
 
-    async def is_valid(self, ticket: str) -> bool:
-        """For the GET page: does this ticket still work? (Reading does not use it up.)"""
+    async def holder(self, ticket: str) -> SlackUser | None:
+        """For the GET page: whom this ticket was issued to, while it still works (reading does not use it up)."""
         if not looks_like_secret(ticket):
-            return False
+            return None
         row = await self._database.fetchone(
-            "SELECT 1 FROM link_tickets WHERE ticket_hash = ? AND expires_at > ?",
+            "SELECT team_id, user_id FROM link_tickets WHERE ticket_hash = ? AND expires_at > ?",
             (digest(ticket), int(self._clock())),
         )
-        return row is not None
+        return None if row is None else SlackUser(team_id=row[0], user_id=row[1])
 
     async def consume(self, ticket: str) -> SlackUser | None:
         """The Slack user the ticket was issued to, once; None if unknown, used or expired."""

@@ -42,9 +42,14 @@ SLACK_MOUNT = "/_sandbox/slack"
 SANDBOX_TEAM_ID = "T0SANDBOX01"
 SANDBOX_CHANNEL = SlackChannel(id="C0GENERAL01", name="general", members=set())
 SANDBOX_USERS = (
-    SlackUser(id="U0ALICE0001", name="alice", real_name="Alice Admin", is_admin=True, tz="Europe/Berlin"),
-    SlackUser(id="U0BOB000001", name="bob", real_name="Bob Builder", tz="America/New_York"),
-    SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member", tz="Asia/Tokyo"),
+    # The same emails as their PlanetScale accounts (bot/sandbox/planetscale/seed.py), so each can link as
+    # themselves with BOT_LINK_MATCH_EMAIL on.
+    SlackUser(id="U0ALICE0001", name="alice", real_name="Alice Admin", is_admin=True, tz="Europe/Berlin",
+              email="alice@acme.example.com"),
+    SlackUser(id="U0BOB000001", name="bob", real_name="Bob Builder", tz="America/New_York",
+              email="bob@acme.example.com"),
+    SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member", tz="Asia/Tokyo",
+              email="carol@acme.example.com"),
 )
 # What a newcomer is offered first: the seeded world's headline demo (bot/sandbox/planetscale/seed.py), step by step.
 SANDBOX_WELCOME = (

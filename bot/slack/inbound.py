@@ -224,7 +224,7 @@ def _event_kind(event: Any) -> str:
     """Which model an event must fit: its own if the bot acts on its type, else `OtherEvent`; so an event the bot
     handles but whose fields are wrong is refused rather than passed on as some other event."""
     kind = event.get("type") if isinstance(event, dict) else getattr(event, "type", None)
-    return kind if kind in _HANDLED_EVENTS else "other"
+    return kind if isinstance(kind, str) and kind in _HANDLED_EVENTS else "other"  # a list is not hashable
 
 
 Event = Annotated[

@@ -8,6 +8,7 @@ database's branches (`views.update`, after the ack). What a submission means is 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -15,13 +16,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.commands import forms
 from bot.commands.dispatch import CommandDispatcher
-from bot.ports import Caller
+from bot.ports import Caller, SlackRefused
 from bot.render import forms as views
 from bot.render.message import Message
 from bot.slack.commands import run_followup
 from bot.slack.port import WebApiSlackPort
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
+
+log = logging.getLogger(__name__)
 
 # A field's error sits in a line or two under it: a longer problem is cut rather than left to crowd the form.
 _PROBLEM_LENGTH = 150
@@ -125,8 +128,15 @@ def register_modals(
         redrawn = forms.form_with_database(
             str(view.get("callback_id") or ""), str(view.get("private_metadata") or ""), chosen
         )
-        if redrawn is not None:
-            tasks.spawn(slack.update_modal(view_id=str(view.get("id", "")), view=redrawn), name="form redraw")
+        view_id = str(view.get("id") or "")
+        if redrawn is not None and view_id:
+            tasks.spawn(redraw(view_id, redrawn), name="form redraw")
+
+    async def redraw(view_id: str, redrawn: dict[str, Any]) -> None:
+        try:
+            await slack.update_modal(view_id=view_id, view=redrawn)
+        except SlackRefused as refused:  # the form was closed meanwhile, or is not one Slack knows (not_found)
+            log.warning("could not redraw form %s: %s", view_id, refused.code)
 
     for action_id in _DATABASE_PICKERS:
         app.block_action(action_id)(database_chosen)

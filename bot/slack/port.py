@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ports import SlackRefused
+from bot.ports import SlackPerson, SlackRefused
 from bot.render import linking
 from bot.render.message import Message
 
@@ -34,6 +34,7 @@ def _refusals(method: str) -> Iterator[None]:
 class WebApiSlackPort:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
+        self._workspace: str | None = None
 
     async def post_message(self, *, channel: str, message: Message, thread_ts: str | None = None) -> str:
         arguments = message.to_post(channel)
@@ -92,6 +93,24 @@ class WebApiSlackPort:
     async def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
         with _refusals("views.publish"):
             await self._client.views_publish(user_id=user_id, view=view)
+
+    async def person(self, *, team_id: str, user_id: str) -> SlackPerson | None:
+        """`users.info` (`users:read`; the profile email only with `users:read.email`), and the workspace's name from
+        `auth.test` once: the bot token belongs to one workspace."""
+        try:
+            user = (await self._client.users_info(user=user_id)).get("user") or {}
+            if self._workspace is None:
+                self._workspace = str((await self._client.auth_test()).get("team") or team_id)
+        except SlackApiError as error:
+            log.warning("users.info failed: %s", error.response.get("error", "unknown"))
+            return None
+        profile = user.get("profile") or {}
+        email = profile.get("email")
+        return SlackPerson(
+            name=str(profile.get("real_name") or user.get("real_name") or user.get("name") or user_id),
+            email=str(email) if email else None,
+            workspace=self._workspace,
+        )
 
     async def user_time_zone(self, user_id: str) -> str | None:
         try:

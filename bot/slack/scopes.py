@@ -38,6 +38,10 @@ BOT_SCOPES: tuple[BotScope, ...] = (
         "users:read",
         ("digests at the subscriber's local time", "forgetting the PlanetScale grants of deactivated Slack users"),
     ),
+    BotScope(
+        "users:read.email",
+        ("linking PlanetScale accounts: a link completes only for the Slack user whose profile email it has",),
+    ),
     BotScope("links:read", ("live cards for shared deploy-request links (hearing of them)",)),
     BotScope("links:write", ("live cards for shared deploy-request links (drawing them)",)),
 )

@@ -46,6 +46,12 @@ _FAILURES: dict[str, tuple[str, str]] = {
         "PlanetScale sent no authorization",
         f"PlanetScale came back without an authorization code, so nothing was linked. {_AGAIN}",
     ),
+    "identity_mismatch": (
+        "This PlanetScale account is not yours in Slack",
+        "The PlanetScale account you signed in with has a different email address than the Slack account this link "
+        "was made for, so nothing was linked. A link works only for the person who ran <code>/pscale login</code>, "
+        f"signed in to PlanetScale with the same email as in Slack. {_AGAIN}",
+    ),
     "exchange_failed": (
         "PlanetScale did not confirm the link",
         "PlanetScale did not accept the authorization, or could not be reached. Nothing was linked. "
@@ -62,9 +68,15 @@ def create_oauth_routes(flow: LinkFlow, *, public_url: str) -> list[BaseRoute]:
 
     async def start_page(request: Request) -> Response:
         ticket = request.query_params.get("t", "")
-        if not await flow.ticket_is_valid(ticket):
+        holder = await flow.ticket_holder(ticket)
+        if holder is None:
             return _expired_ticket(form_targets)
-        body = f"""<p>This links your PlanetScale account to your Slack account, so the bot can act as you.
+        slack_user, person = holder
+        name = person.name if person is not None else slack_user.user_id
+        workspace = person.workspace if person is not None else slack_user.team_id
+        body = f"""<p>This link is for the Slack user <strong>{html.escape(name)}</strong> in the workspace
+<strong>{html.escape(workspace)}</strong>.</p>
+<p>This links your PlanetScale account to your Slack account, so the bot can act as you.
 On the next page PlanetScale shows what access the bot asks for, and you approve it there.</p>
 <p><strong>Only continue if you ran <code>/pscale login</code> in Slack yourself just now.</strong>
 Otherwise close this page: someone may be trying to get access to your PlanetScale account.</p>

@@ -49,7 +49,7 @@ async def service(bot: RunningBot, now: Callable[[], datetime]) -> AsyncIterator
         )
         accounts = AccountLinking.build(
             database=database, keys=settings.encryption_keys(), app=oauth_app(settings), planetscale=planetscale,
-            notifier=slack, public_url=settings.public_url(),
+            notifier=slack, directory=slack, public_url=settings.public_url(),
         )
         yield DigestService(
             subscriptions=Subscriptions(database), accounts=accounts, planetscale=planetscale, slack=slack, now=now

@@ -22,6 +22,7 @@ from starlette.routing import Mount
 
 from bot.linking import CALLBACK_PATH, AccountLinking, Grant, GrantStore, OAuthApp, SecretBox
 from bot.planetscale import PlanetScaleClient
+from bot.ports import SlackPerson
 from bot.sandbox.planetscale import World, seed_demo
 from bot.sandbox.planetscale.oauth import AutoApprove, PlanetScaleOAuthServer
 from bot.storage import Database, open_database
@@ -72,6 +73,11 @@ class RecordingNotifier:
     async def tell_link_stopped_working(self, *, team_id: str, user_id: str) -> None:
         self.notices.append(Notice(team_id, user_id, "link stopped working"))
 
+    async def person(self, *, team_id: str, user_id: str) -> SlackPerson | None:
+        """Slack says nothing of anyone here: the rig tests the OAuth mechanics with the identity check off (it is
+        tested through the running bot and the Slack stand-in, tests/linking/test_identity_match.py)."""
+        return None
+
 
 @dataclass
 class RecordingSleep:
@@ -116,6 +122,8 @@ class Rig:
             app=app or self.app,
             planetscale=client,
             notifier=self.notifier,
+            directory=self.notifier,
+            match_email=False,
             public_url=self.base_url,
             clock=self.clock,
             sleep=self.sleep,
@@ -198,6 +206,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
                 app=app,
                 planetscale=web_client,
                 notifier=rig.notifier,
+                directory=rig.notifier,
+                match_email=False,
                 public_url=base_url,
                 clock=rig.clock,
                 sleep=rig.sleep,

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.linking import AccountLinking, OAuthApp
 from bot.planetscale import PlanetScaleClient
+from bot.ports import SlackPerson
 from bot.storage import open_database
 
 
@@ -25,6 +26,9 @@ class _NoSlack:
 
     async def tell_link_stopped_working(self, *, team_id: str, user_id: str) -> None:
         raise AssertionError("the worker was not meant to tell anyone anything")
+
+    async def person(self, *, team_id: str, user_id: str) -> SlackPerson | None:
+        raise AssertionError("the worker was not meant to look anyone up")
 
 
 async def main(settings: dict[str, Any]) -> None:
@@ -37,6 +41,7 @@ async def main(settings: dict[str, Any]) -> None:
             app=OAuthApp(**settings["app"]),
             planetscale=client,
             notifier=_NoSlack(),
+            directory=_NoSlack(),
             public_url=settings["public_url"],
             clock=lambda: time.time() + offset,
         )

@@ -113,7 +113,8 @@ async def test_invalid_grant_after_another_process_rotated_is_not_a_dead_grant(r
     client = await rig.exits.enter_async_context(PlanetScaleClient(base_url=rig.planetscale.base_url))
     linking = type(await rig.linking()).build(
         database=rig.database, keys=rig.keys, app=rig.app, planetscale=client, notifier=rig.notifier,
-        public_url=rig.base_url, clock=rig.clock, oauth=OvertakenOAuth(rig.app),
+        directory=rig.notifier, match_email=False, public_url=rig.base_url, clock=rig.clock,
+        oauth=OvertakenOAuth(rig.app),
     )
     rig.clock.advance(THIRTY_ONE_DAYS)
 

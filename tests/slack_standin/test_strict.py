@@ -104,9 +104,10 @@ async def test_conversation_scopes_count_by_channel_type(workspace: SlackStandIn
 
 async def test_users_info_shows_the_email_only_with_users_read_email(workspace: SlackStandIn) -> None:
     workspace.workspace.user(ALICE.id).email = "alice@example.com"
+    workspace.scopes = MANIFEST_SCOPES - {"users:read.email"}
     plain = (await web(workspace).users_info(user=ALICE.id))["user"]
     assert "email" not in plain["profile"]
-    workspace.scopes = MANIFEST_SCOPES | {"users:read.email"}
+    workspace.scopes = MANIFEST_SCOPES
     assert (await web(workspace).users_info(user=ALICE.id))["user"]["profile"]["email"] == "alice@example.com"
     workspace.scopes = MANIFEST_SCOPES - {"users:read"}
     assert (await refusal(web(workspace).users_info(user=ALICE.id)))["needed"] == "users:read"

@@ -71,15 +71,19 @@ class RunningBot:
     def link(self, actor: Actor, *, planetscale_user_id: str) -> None:
         """Link `actor`'s Slack account to a PlanetScale user through the real flow: `/pscale login`, the start
         page, the OAuth stand-in approving as that user, the callback."""
+        with httpx.Client(timeout=10) as browser:
+            page = Browser(browser).link(self.start_link(actor, planetscale_user_id=planetscale_user_id))
+        if page.status_code != 200:
+            raise AssertionError(f"linking {actor.user_id} failed: {page.status_code} {page.text[:300]}")
+
+    def start_link(self, actor: Actor, *, planetscale_user_id: str) -> str:
+        """`/pscale login` as `actor`: the start URL of the link button; whoever opens it will consent on
+        PlanetScale's side as `planetscale_user_id`."""
         if self.oauth is None:
             raise RuntimeError("run_bot(planetscale=world) is needed to link accounts")
         self.oauth.consent = AutoApprove(planetscale_user_id)
         ack = self.command("login", actor=actor)
-        start_url = link_button_url(Message(text=ack.json()["text"], blocks=tuple(ack.json()["blocks"])))
-        with httpx.Client(timeout=10) as browser:
-            page = Browser(browser).link(start_url)
-        if page.status_code != 200:
-            raise AssertionError(f"linking {actor.user_id} failed: {page.status_code} {page.text[:300]}")
+        return link_button_url(Message(text=ack.json()["text"], blocks=tuple(ack.json()["blocks"])))
 
     def metric(self, name: str, **labels: str) -> float:
         value = self.runtime.metrics.registry.get_sample_value(name, labels)

@@ -24,7 +24,8 @@ def query_of(url: str) -> dict[str, str]:
 
 
 def reason_tokens(page: str) -> list[str]:
-    tokens = ("access_denied", "invalid_browser", "invalid_state", "expired_state", "missing_code", "exchange_failed")
+    tokens = ("access_denied", "invalid_browser", "invalid_state", "expired_state", "missing_code", "exchange_failed",
+              "identity_mismatch")
     return [token for token in tokens if re.search(rf"\b{token}\b", page)]
 
 

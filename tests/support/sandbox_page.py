@@ -49,7 +49,10 @@ async def send(page: Page, text: str) -> None:
 
 async def link(page: Page, person: str, *, grant_webhooks: bool = False) -> None:
     """`/pscale login`, the link button, the start page, PlanetScale's consent page signed in as `person`
-    (`grant_webhooks`: also ticking the box that lets the bot create webhooks, for `/pscale watch`)."""
+    (`grant_webhooks`: also ticking the box that lets the bot create webhooks, for `/pscale watch`). Acting in
+    Slack as that same person: a link completes only for the Slack user with the PlanetScale account's email."""
+    switcher = page.locator("#user-switcher")
+    await switcher.select_option(await switcher.locator("option", has_text=person).first.get_attribute("value"))
     await send(page, "/pscale login")
     await follow_link_button(page, person, grant_webhooks=grant_webhooks)
 

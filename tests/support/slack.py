@@ -63,9 +63,11 @@ __all__ = [
 ]
 
 # The people and the channel of the default `Actor`: Alice is a workspace admin, Bob a plain member.
+# Their emails are those of their PlanetScale accounts in `seed_demo`, so each can link as themselves.
 ALICE = SlackUser(id=Actor.user_id, name=Actor.user_name, real_name="Alice Admin", is_admin=True,
-                  tz="Europe/Berlin")
-BOB = SlackUser(id="U0BOB000001", name="bob", real_name="Bob Builder", tz="America/New_York")
+                  tz="Europe/Berlin", email="alice@acme.example.com")
+BOB = SlackUser(id="U0BOB000001", name="bob", real_name="Bob Builder", tz="America/New_York",
+                email="bob@acme.example.com")
 GENERAL = SlackChannel(id=Actor.channel_id, name=Actor.channel_name, members={ALICE.id, BOB.id})
 
 

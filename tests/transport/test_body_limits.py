@@ -15,6 +15,7 @@ import pytest
 from bot.sandbox.slack import SlackStandIn
 from bot.web.body import MAX_BODY_BYTES
 from tests.support.bot import RunningBot, run_bot
+from tests.support.servers import resident_memory_bytes
 
 READ_SECONDS = 1.0
 ROUTES = ["/slack/events", "/webhooks/planetscale/some-hook", "/oauth/planetscale/start"]
@@ -112,16 +113,9 @@ def test_a_trickling_client_gets_408_within_the_read_deadline(impatient_bot: Run
         assert time.monotonic() - started < READ_SECONDS + 2
 
 
-def _rss_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
-
-
 def test_three_100_mb_uploads_at_once_leave_memory_flat(impatient_bot: RunningBot) -> None:
     """The bot runs in this process: its resident memory is this process's."""
-    before = _rss_bytes()
+    before = resident_memory_bytes()
     statuses: list[int] = []
 
     def upload() -> None:
@@ -139,4 +133,4 @@ def test_three_100_mb_uploads_at_once_leave_memory_flat(impatient_bot: RunningBo
     for thread in uploads:
         thread.join()
     assert statuses == [413, 413, 413]
-    assert _rss_bytes() - before < 30 * MAX_BODY_BYTES
+    assert resident_memory_bytes() - before < 30 * MAX_BODY_BYTES

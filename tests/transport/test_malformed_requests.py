@@ -79,6 +79,7 @@ SLACK_CASES: dict[str, SignedRequest] = {
     # Bolt's internals.
     "event that is 0": _json({"type": "event_callback", "team_id": Actor.team_id, "event": 0}),
     "event without a type": _event({"user": "U1"}),
+    "event whose type is a list": _event({"type": ["user_change"]}),
     "view without a type": _form({}, type=None),
     "team that is a number": _click(team=5),
     # The listeners.

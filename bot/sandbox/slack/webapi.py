@@ -196,11 +196,13 @@ class WebApi:
         return {"view": published.view}
 
     async def users_info(self, call: Call) -> JSON:
-        # The email is a bonus of `users:read.email`, not a use of it: the answer relies on `users:read` alone.
+        # The email comes only with `users:read.email`, and only an answer that holds one relied on that scope.
         user = self._workspace.user(_required(call.args, "user"))
         api = user.to_api(
             team_id=self._workspace.team_id, now=self._workspace.clock(), with_email=USERS_READ_EMAIL in call.held
         )
+        if "email" in api["profile"]:
+            call.relies_on(USERS_READ_EMAIL)
         return {"user": api}
 
     async def conversations_info(self, call: Call) -> JSON:
