@@ -122,6 +122,25 @@ class Replicas:
         self.members.extend(started)
         return started
 
+    def restart(self, replica: Replica) -> Replica:
+        """Start a stopped or killed replica again on its own port (so BOT_PUBLIC_URL still reaches it), as an
+        operator's supervisor would; wait until it answers /readyz."""
+        if replica.process.poll() is None:
+            raise RuntimeError(f"{replica.name} is still running")
+        index = self.members.index(replica)
+        port = int(replica.url.rsplit(":", 1)[1])
+        again = self._spawn(index, {}, port=port)
+        _wait_ready(again)
+        self.members[index] = again
+        return again
+
+    def spawn_cli(self, *arguments: str) -> subprocess.Popen[bytes]:
+        """`pscale-bot ARGUMENTS` started, not awaited: for a cron job or `keys rotate` killed while it runs."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *arguments], cwd=self.cwd, env=self.environment,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
     def run_cli(self, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """`pscale-bot ARGUMENTS` with the replicas' environment (a cron job, `keys rotate`, `move-database`…)."""
         return subprocess.run(
@@ -129,10 +148,11 @@ class Replicas:
             text=True, timeout=timeout, check=False,
         )
 
-    def _spawn(self, index: int, extra: dict[str, str]) -> Replica:
-        port = self._ports.pop(0) if index == 0 and self._ports else free_port()
+    def _spawn(self, index: int, extra: dict[str, str], *, port: int | None = None) -> Replica:
+        if port is None:
+            port = self._ports.pop(0) if index == 0 and self._ports else free_port()
         log = self.cwd / f"replica-{index}.log"
-        with log.open("wb") as output:
+        with log.open("ab") as output:
             process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
                 cwd=self.cwd, env={**self.environment, **extra}, stdout=output, stderr=subprocess.STDOUT,
