@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 
 from bot.config import DEFAULT_PLANETSCALE_SCOPES
 from bot.sandbox.planetscale import World, seed_demo
+from bot.sandbox.planetscale.seed import DemoWorld
 from bot.sandbox.slack import SlackStandIn
 from bot.storage import Database, open_database
 from tests.support.bot import RunningBot, run_bot
@@ -129,6 +130,18 @@ def _demo_bot(slack_standin: SlackStandIn, tmp_path: Path, **settings: Any) -> I
         problems = running.planetscale.problems()
     if problems:
         pytest.fail("PlanetScale stand-in broke the spec:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def world() -> World:
+    """An empty PlanetScale world, for tests that serve it themselves (replicas, crashes)."""
+    return World()
+
+
+@pytest.fixture
+def demo(world: World) -> DemoWorld:
+    """`world` seeded with the demo's people and databases (Alice and Bob are admins of acme)."""
+    return seed_demo(world)
 
 
 @pytest.fixture

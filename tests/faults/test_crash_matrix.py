@@ -12,7 +12,7 @@ import asyncio
 import sqlite3
 import subprocess
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,46 +23,17 @@ from cryptography.fernet import Fernet
 from bot.digests.schedule import Timing
 from bot.digests.store import ABANDONED_CLAIM_SECONDS, Subscription, Subscriptions
 from bot.render.message import Message
-from bot.sandbox.planetscale import World, paths, seed_demo
+from bot.sandbox.planetscale import World, paths
 from bot.sandbox.planetscale.seed import DemoWorld
-from bot.sandbox.slack import SlackStandIn
 from bot.storage import open_database
 from tests.support.oauth_browser import Browser, link_button_url
-from tests.support.replicas import Replica, Replicas, replicas_on
+from tests.support.replicas import Replica, Replicas, sqlite_rows
 from tests.support.slack import BOB_ACTOR, Actor, digests_in
 
 ALICE = Actor()
 # How long a killed process is given to reach its moment when nothing outside it can tell that it has (`keys
 # rotate` waiting for the write lock): the checks hold wherever it was killed, so this only makes "mid-way" likely.
 SETTLE_SECONDS = 1.0
-
-
-@pytest.fixture
-def world() -> World:
-    return World()
-
-
-@pytest.fixture
-def demo(world: World) -> DemoWorld:
-    return seed_demo(world)
-
-
-@pytest.fixture
-def database_file(tmp_path: Path) -> Path:
-    return tmp_path / "bot.sqlite3"
-
-
-@pytest.fixture
-def replicas(
-    database_file: Path, slack_standin: SlackStandIn, world: World, demo: DemoWorld, tmp_path: Path
-) -> Iterator[Replicas]:
-    with replicas_on(str(database_file), slack=slack_standin, world=world, cwd=tmp_path) as group:
-        yield group
-
-
-def _sql(database_file: Path, statement: str, parameters: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    with sqlite3.connect(database_file) as connection:
-        return connection.execute(statement, parameters).fetchall()
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -103,8 +74,8 @@ async def _mid_digest(replicas: Replicas, world: World, demo: DemoWorld, databas
             await asyncio.sleep(0.05)
     _kill(cron)
     world.faults.release()
-    assert _sql(database_file, "SELECT posted_at FROM digest_slots") == [(None,)]  # claimed, never posted
-    _sql(database_file, "UPDATE digest_slots SET claimed_at = claimed_at - ?", (ABANDONED_CLAIM_SECONDS + 1,))
+    assert sqlite_rows(database_file, "SELECT posted_at FROM digest_slots") == [(None,)]  # claimed, never posted
+    sqlite_rows(database_file, "UPDATE digest_slots SET claimed_at = claimed_at - ?", (ABANDONED_CLAIM_SECONDS + 1,))
 
     again = await asyncio.to_thread(replicas.run_cli, "digest")
     assert again.returncode == 0, again.stderr
@@ -159,7 +130,7 @@ async def _mid_link(replicas: Replicas, world: World, demo: DemoWorld, database_
     bot.kill()
     await asyncio.to_thread(browser.join, 30)
     replicas.oauth.token_latency = 0.0
-    assert _sql(database_file, "SELECT user_id FROM planetscale_grants") == [(BOB_ACTOR.user_id,)]
+    assert sqlite_rows(database_file, "SELECT user_id FROM planetscale_grants") == [(BOB_ACTOR.user_id,)]
 
     restarted = replicas.restart(bot)
     prompt = replicas.command(restarted, "whoami", actor=ALICE).json()  # not linked: the link prompt, in the ack
@@ -178,8 +149,8 @@ async def test_after_a_sigkill_and_a_restart_nothing_is_lost_or_doubled(
     scenario: Scenario, replicas: Replicas, world: World, demo: DemoWorld, database_file: Path
 ) -> None:
     restarted = await scenario(replicas, world, demo, database_file)
-    assert _sql(database_file, "PRAGMA integrity_check") == [("ok",)]
+    assert sqlite_rows(database_file, "PRAGMA integrity_check") == [("ok",)]
     alice, bob = await _linked_names(replicas, restarted)
     assert "Alice Admin" in alice, alice
     assert "/pscale login" not in bob, bob
-    assert _sql(database_file, "SELECT count(*) FROM planetscale_grants WHERE status = 'active'") == [(2,)]
+    assert sqlite_rows(database_file, "SELECT count(*) FROM planetscale_grants WHERE status = 'active'") == [(2,)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -98,6 +99,14 @@ class Replicas:
         )
         return self.slack.workspace.message(actor.channel_id, str(posted.response["ts"]))
 
+    async def wait_card_shows(self, card: StoredMessage, text: str, *, since: int) -> StoredMessage:
+        """The card once a `chat.update` (from index `since` of the Web API calls) has drawn it with `text`."""
+        await self.slack.wait_call(
+            "chat.update", where=lambda call: call.args.get("ts") == card.ts and text in str(call.args),
+            since=since, timeout=15,
+        )
+        return self.slack.workspace.message(card.channel, card.ts)
+
     async def reply_to_click(self, replica: Replica, card: StoredMessage, action_id: str, *, actor: Actor) -> str:
         """A click on the card's `action_id` through `replica`; the text only the clicker was shown."""
         since = len(self.slack.response_posts)
@@ -158,6 +167,13 @@ class Replicas:
                 cwd=self.cwd, env={**self.environment, **extra}, stdout=output, stderr=subprocess.STDOUT,
             )
         return Replica(name=f"replica-{index}", url=f"http://127.0.0.1:{port}", process=process, log=log)
+
+
+def sqlite_rows(database_file: Path, statement: str, parameters: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """One statement on a replica's SQLite file, from outside the bot (committed at once): what an operator's
+    `sqlite3` would see, or do."""
+    with sqlite3.connect(database_file) as connection:
+        return connection.execute(statement, parameters).fetchall()
 
 
 def _wait_ready(replica: Replica) -> None:
