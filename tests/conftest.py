@@ -164,6 +164,18 @@ def _demo_bot(
 
 
 @pytest.fixture
+def world() -> World:
+    """An empty PlanetScale world, for tests that serve it themselves (replicas, crashes)."""
+    return World()
+
+
+@pytest.fixture
+def demo(world: World) -> DemoWorld:
+    """`world` seeded with the demo's people and databases (Alice and Bob are admins of acme)."""
+    return seed_demo(world)
+
+
+@pytest.fixture
 def bot(slack_standin: SlackStandIn, tmp_path: Path, bot_database: str) -> Iterator[RunningBot]:
     """The bot in HTTP mode, talking to a Slack stand-in."""
     with run_bot(slack=slack_standin, data_dir=tmp_path, bot_database=bot_database) as running:

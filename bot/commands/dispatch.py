@@ -23,7 +23,7 @@ from bot.render.errors import describe_target, planetscale_failure, slack_refuse
 from bot.render.help import render_usage_error
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, PendingCommands, UserPreferences
-from bot.storage.audit import CUT_OFF
+from bot.storage.audit import CUT_OFF, Change
 from bot.storage.pending import CONFIRMATION_SECONDS
 
 log = logging.getLogger(__name__)
@@ -237,14 +237,7 @@ class _Intent:
         if invocation.spec.accepts_org:
             # Worked out first (a read at most), so that `audit DB --org ORG` finds even an entry that never ended.
             await self._context.organization()
-        self._entry = await self._audit.begin(
-            team_id=self._context.caller.team_id,
-            user_id=self._context.caller.user_id,
-            organization=self._context.known_organization,
-            database=_database_of(invocation),
-            action=invocation.key,
-            target=describe_target(invocation.values),
-        )
+        self._entry = await self._audit.begin(**self._fields())
 
     async def end(self, *, result: str, unless_unbegun: bool = False) -> None:
         """The outcome. A command that failed before its entry was begun (its org could not be worked out) is
@@ -253,20 +246,20 @@ class _Intent:
         if self._entry is not None:
             await self._audit.finish(self._entry, result=result, organization=self._context.known_organization)
         elif invocation.spec.audited and not unless_unbegun:
-            await self._audit.record(
-                team_id=self._context.caller.team_id,
-                user_id=self._context.caller.user_id,
-                organization=self._context.known_organization,
-                database=_database_of(invocation),
-                action=invocation.key,
-                target=describe_target(invocation.values),
-                result=result,
-            )
+            await self._audit.record(**self._fields(), result=result)
 
-
-def _database_of(invocation: Invocation) -> str | None:
-    database = invocation.values.get("database")
-    return str(database) if database is not None else None
+    def _fields(self) -> Change:
+        """Who asked for what, as the entry names it."""
+        invocation = self._context.invocation
+        database = invocation.values.get("database")
+        return Change(
+            team_id=self._context.caller.team_id,
+            user_id=self._context.caller.user_id,
+            organization=self._context.known_organization,
+            database=str(database) if database is not None else None,
+            action=invocation.key,
+            target=describe_target(invocation.values),
+        )
 
 
 def _not_available(invocation: Invocation) -> Message:

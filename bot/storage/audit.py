@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from bot.storage.database import Clock, Database
 
@@ -25,6 +26,17 @@ class AuditEntry:
     detail: str
 
 
+class Change(TypedDict):
+    """Who asked for which change: what an entry says besides when and how it ended."""
+
+    team_id: str
+    user_id: str
+    organization: str | None
+    database: str | None
+    action: str
+    target: str
+
+
 # The result of a change that was begun and has no outcome yet, or never will (its process died mid-way).
 STARTED = "started"
 # The result of a change whose work was cancelled mid-way (the reply deadline, a shutdown).
@@ -36,39 +48,20 @@ class AuditLog:
         self._database = database
         self._clock = clock
 
-    async def record(
-        self,
-        *,
-        team_id: str,
-        user_id: str,
-        organization: str | None,
-        database: str | None,
-        action: str,
-        target: str,
-        result: str,
-        detail: str = "",
-    ) -> None:
-        await self._database.execute(
-            "INSERT INTO audit_log (at, team_id, user_id, organization, database, action, target, result, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (int(self._clock()), team_id, user_id, organization, database, action, target, result, detail),
-        )
+    async def record(self, *, result: str, detail: str = "", **change: Unpack[Change]) -> None:
+        """An entry written in one go, for what ended before anything was begun."""
+        await self._insert(change, result, detail)
 
-    async def begin(
-        self,
-        *,
-        team_id: str,
-        user_id: str,
-        organization: str | None,
-        database: str | None,
-        action: str,
-        target: str,
-    ) -> int:
+    async def begin(self, **change: Unpack[Change]) -> int:
         """The entry of a change about to be made, with result `started`; its id is what `finish` takes."""
+        return await self._insert(change, STARTED, "")
+
+    async def _insert(self, change: Change, result: str, detail: str) -> int:
         row = await self._database.fetchone(
             "INSERT INTO audit_log (at, team_id, user_id, organization, database, action, target, result, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '') RETURNING id",
-            (int(self._clock()), team_id, user_id, organization, database, action, target, STARTED),
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (int(self._clock()), change["team_id"], change["user_id"], change["organization"], change["database"],
+             change["action"], change["target"], result, detail),
         )
         if row is None:  # pragma: no cover - RETURNING of a plain INSERT always has its row
             raise RuntimeError("audit entry vanished after insert")

@@ -5,37 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from bot.runtime import SHUTDOWN_DRAIN_SECONDS
-from bot.sandbox.planetscale import World, paths, seed_demo
+from bot.sandbox.planetscale import World, paths
 from bot.sandbox.planetscale.seed import DemoWorld
 from bot.sandbox.slack import SlackStandIn
-from tests.support.replicas import Replica, Replicas, replicas_on
+from tests.support.replicas import Replica, Replicas
 from tests.support.slack import Actor
 
 ALICE = Actor()
 # Well inside the drain: what SIGTERM may take when nothing is in flight is the time to close, not to wait.
 PROMPT_EXIT_SECONDS = SHUTDOWN_DRAIN_SECONDS / 2
-
-
-@pytest.fixture
-def world() -> World:
-    return World()
-
-
-@pytest.fixture
-def demo(world: World) -> DemoWorld:
-    return seed_demo(world)
-
-
-@pytest.fixture
-def replicas(slack_standin: SlackStandIn, world: World, demo: DemoWorld, tmp_path: Path) -> Iterator[Replicas]:
-    with replicas_on(str(tmp_path / "bot.sqlite3"), slack=slack_standin, world=world, cwd=tmp_path) as group:
-        yield group
 
 
 def _terminate(bot: Replica, *, within: float) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -98,6 +99,14 @@ class Replicas:
         )
         return self.slack.workspace.message(actor.channel_id, str(posted.response["ts"]))
 
+    async def wait_card_shows(self, card: StoredMessage, text: str, *, since: int) -> StoredMessage:
+        """The card once a `chat.update` (from index `since` of the Web API calls) has drawn it with `text`."""
+        await self.slack.wait_call(
+            "chat.update", where=lambda call: call.args.get("ts") == card.ts and text in str(call.args),
+            since=since, timeout=15,
+        )
+        return self.slack.workspace.message(card.channel, card.ts)
+
     async def reply_to_click(self, replica: Replica, card: StoredMessage, action_id: str, *, actor: Actor) -> str:
         """A click on the card's `action_id` through `replica`; the text only the clicker was shown."""
         since = len(self.slack.response_posts)
@@ -122,6 +131,25 @@ class Replicas:
         self.members.extend(started)
         return started
 
+    def restart(self, replica: Replica) -> Replica:
+        """Start a stopped or killed replica again on its own port (so BOT_PUBLIC_URL still reaches it), as an
+        operator's supervisor would; wait until it answers /readyz."""
+        if replica.process.poll() is None:
+            raise RuntimeError(f"{replica.name} is still running")
+        index = self.members.index(replica)
+        port = int(replica.url.rsplit(":", 1)[1])
+        again = self._spawn(index, {}, port=port)
+        _wait_ready(again)
+        self.members[index] = again
+        return again
+
+    def spawn_cli(self, *arguments: str) -> subprocess.Popen[bytes]:
+        """`pscale-bot ARGUMENTS` started, not awaited: for a cron job or `keys rotate` killed while it runs."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *arguments], cwd=self.cwd, env=self.environment,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
     def run_cli(self, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """`pscale-bot ARGUMENTS` with the replicas' environment (a cron job, `keys rotate`, `move-database`…)."""
         return subprocess.run(
@@ -129,15 +157,23 @@ class Replicas:
             text=True, timeout=timeout, check=False,
         )
 
-    def _spawn(self, index: int, extra: dict[str, str]) -> Replica:
-        port = self._ports.pop(0) if index == 0 and self._ports else free_port()
+    def _spawn(self, index: int, extra: dict[str, str], *, port: int | None = None) -> Replica:
+        if port is None:
+            port = self._ports.pop(0) if index == 0 and self._ports else free_port()
         log = self.cwd / f"replica-{index}.log"
-        with log.open("wb") as output:
+        with log.open("ab") as output:
             process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
                 cwd=self.cwd, env={**self.environment, **extra}, stdout=output, stderr=subprocess.STDOUT,
             )
         return Replica(name=f"replica-{index}", url=f"http://127.0.0.1:{port}", process=process, log=log)
+
+
+def sqlite_rows(database_file: Path, statement: str, parameters: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """One statement on a replica's SQLite file, from outside the bot (committed at once): what an operator's
+    `sqlite3` would see, or do."""
+    with sqlite3.connect(database_file) as connection:
+        return connection.execute(statement, parameters).fetchall()
 
 
 def _wait_ready(replica: Replica, *, poll_seconds: float) -> None:
