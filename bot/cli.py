@@ -30,7 +30,6 @@ from bot.linking.crypto import SecretBox
 from bot.linking.grants import RotationReport
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, build_runtime, create_web_app
-from bot.sandbox.app import build_sandbox_app, sandbox_public_url
 from bot.slack.scopes import BOT_SCOPE_NAMES
 from bot.storage import BackupError, StorageError, is_postgresql_url, open_database
 from bot.storage.move import move_database
@@ -331,6 +330,9 @@ def _start(settings: Settings, *, mode: Mode, host: str, port: int) -> int:
 
 
 def _start_sandbox(*, host: str, port: int, settings: Settings, without_scopes: Sequence[str] = ()) -> int:
+    # Imported here: the stand-ins and the emulator page are a fifth of the imports, and `serve` needs none of them.
+    from bot.sandbox.app import build_sandbox_app, sandbox_public_url  # noqa: PLC0415 - only the sandbox uses it
+
     listening = _listen(host, port)
     app = build_sandbox_app(host=host, port=port, settings=settings, without_scopes=without_scopes)
     page = sandbox_public_url(host=host, port=port, settings=settings)
