@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.slack.payloads import home_actions_payload, home_opened_event
+from bot.sandbox.slack.payloads import home_opened_event, view_block_actions_payload
 from bot.sandbox.slack.workspace import JSON, StoredMessage, Workspace
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.replies import validate_blocks
@@ -57,8 +57,8 @@ async def click_home(
         "type": "button", "action_id": button["action_id"], "block_id": "home", "value": button.get("value", ""),
         "text": button["text"], "action_ts": "1",
     }
-    payload = home_actions_payload(
-        actions=[action], view=view, actor=actor, trigger_id=bot.slack.new_trigger_id(actor.user_id)
+    payload = view_block_actions_payload(
+        actions=[action], view=view, state_values={}, actor=actor, trigger_id=bot.slack.new_trigger_id(actor.user_id)
     )
     response = bot.post_events(interaction(payload, signing_secret=SIGNING_SECRET))
     assert response.status_code == 200, response.text
