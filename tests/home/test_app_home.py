@@ -111,3 +111,18 @@ async def test_fifty_databases_stay_within_a_views_limit_and_are_read_once_each(
 
     await open_home(demo_bot, ALICE)  # opened again at once: the reads are still fresh
     assert len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == lists + 50
+
+
+async def test_an_author_who_unlinked_hears_nothing_more(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    number = bobs_deploy_request(demo_bot)
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("logout", actor=BOB_ACTOR).status_code == 200
+    await demo_bot.slack.wait_response(since=since, timeout=10)
+    reviews = len(demo_bot.planetscale.calls("POST", paths.REVIEWS))
+    home = await open_home(demo_bot, ALICE)
+    after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_approve", f"/shop/{number}"))
+    assert f"Approved shop #{number}" in home_text(after)
+    assert len(demo_bot.planetscale.calls("POST", paths.REVIEWS)) == reviews + 1
+    await asyncio.sleep(1)
+    assert not [m for m in direct_messages(demo_bot, BOB_ACTOR.user_id) if f"shop #{number}" in m.text]
