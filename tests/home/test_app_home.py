@@ -148,3 +148,18 @@ async def test_a_home_approval_whose_claimer_died_reads_again_before_acting(demo
     after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_approve", f"/shop/{number}"))
     assert "You already clicked *Approve*" in home_text(after)
     assert len(demo_bot.planetscale.calls("POST", paths.REVIEWS)) == reviews
+
+
+async def test_the_homes_toggle_turns_direct_messages_about_ones_own_off(demo_bot: RunningBot) -> None:
+    home = await open_home(demo_bot, BOB_ACTOR)
+    assert "About your own deploy requests: *on*" in home_text(home)
+    [toggle] = home_buttons(home, "home_notify_mine")
+    after = await click_home(demo_bot, BOB_ACTOR, home, toggle)
+    assert "No more direct messages about your own deploy requests" in home_text(after)
+    assert "About your own deploy requests: *off*" in home_text(after)
+
+    number = bobs_deploy_request(demo_bot)
+    alices = await open_home(demo_bot, ALICE)
+    await click_home(demo_bot, ALICE, alices, button_for(alices, "dr_approve", f"/shop/{number}"))
+    await asyncio.sleep(1)
+    assert not [m for m in direct_messages(demo_bot, BOB_ACTOR.user_id) if f"shop #{number}" in m.text]

@@ -37,10 +37,13 @@ def home_text(view: JSON) -> str:
 
 
 def home_buttons(view: JSON, action_id: str) -> list[dict[str, Any]]:
-    return [
-        element for block in view["blocks"] if block.get("type") == "actions"
-        for element in block["elements"] if element.get("action_id") == action_id
+    """The elements with `action_id`, in `actions` blocks or beside a section (its accessory)."""
+    elements = [
+        element for block in view["blocks"]
+        for element in (block.get("elements") if block.get("type") == "actions" else [block.get("accessory")]) or []
+        if element
     ]
+    return [element for element in elements if element.get("action_id") == action_id]
 
 
 def button_for(view: JSON, action_id: str, value_ends: str) -> dict[str, Any]:
