@@ -18,11 +18,12 @@ from typing import TypeVar
 
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.summary import Summary, summarize
-from bot.notify.store import NotificationSettings
+from bot.notify.store import MINE, NotificationSettings
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import Database
 from bot.ports import Accounts, SlackPort
 from bot.render import home as render
+from bot.render import notify as render_notify
 from bot.render.home import HomeItem, HomeView
 from bot.storage.database import Clock
 
@@ -69,6 +70,12 @@ class HomeService:
             await self._slack.publish_home(user_id=user_id, view=render.home(view))
         except Exception:
             log.warning("could not publish the App Home of %s", user_id, exc_info=True)
+
+    async def set_mine(self, team_id: str, user_id: str, *, on: bool) -> None:
+        """The Home's toggle: direct messages about one's own deploy requests on or off, then the Home again."""
+        await self._settings.set_mine(team_id=team_id, user_id=user_id, on=on)
+        notice = render_notify.settings_changed(on=on, topic=MINE, database=None).text
+        await self.publish(team_id, user_id, notice=notice)
 
     def forget(self, team_id: str, user_id: str) -> None:
         """After a click changed something: the next Home reads again."""

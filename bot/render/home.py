@@ -10,7 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DividerBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from bot.deploy_requests.summary import Summary
 from bot.render.linking import LINK_ACTION
@@ -19,6 +26,8 @@ from bot.render.mrkdwn import escape, slack_ago, slack_date
 from bot.render.requests import RequestRef, request_buttons
 from bot.render.resources import state_emoji, state_label
 
+# The Home's toggle of direct messages about one's own deploy requests; its value is what it turns them to.
+NOTIFY_MINE_ACTION = "home_notify_mine"
 # Per list: two blocks an item awaiting review, one of one's own, so a full Home is 73 of Slack's 100 blocks.
 ITEMS_SHOWN = 20
 
@@ -95,7 +104,13 @@ def home(view: HomeView) -> dict[str, Any]:
         blocks.append(context(more_line(len(view.mine) - ITEMS_SHOWN)))
     if view.unread:
         blocks.append(context(":warning: Could not read " + _names(view.unread) + " just now."))
-    blocks += [DividerBlock(), header("Direct messages"), section(_settings(view))]
+    turn_to = "off" if view.mine_notifications else "on"
+    toggle = ButtonElement(text=f"Turn {turn_to}", action_id=NOTIFY_MINE_ACTION, value=turn_to)
+    blocks += [
+        DividerBlock(),
+        header("Direct messages"),
+        SectionBlock(text=MarkdownTextObject(text=_settings(view)), accessory=toggle),
+    ]
     return _view(blocks)
 
 
@@ -132,6 +147,6 @@ def _settings(view: HomeView) -> str:
     mine = "on" if view.mine_notifications else "off"
     reviews = _names(view.review_notifications) if view.review_notifications else "none"
     return (
-        f"About your own deploy requests: *{mine}* (`/pscale notify {'off' if mine == 'on' else 'on'} mine`).\n"
-        f"New deploy requests in: {reviews} (`/pscale notify on reviews DB`)."
+        f"About your own deploy requests: *{mine}*.\n"
+        f"New deploy requests in: {reviews} (`/pscale notify on|off reviews DB`)."
     )

@@ -111,3 +111,55 @@ async def test_fifty_databases_stay_within_a_views_limit_and_are_read_once_each(
 
     await open_home(demo_bot, ALICE)  # opened again at once: the reads are still fresh
     assert len(demo_bot.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == lists + 50
+
+
+async def test_an_author_who_unlinked_hears_nothing_more(demo_bot: RunningBot) -> None:
+    assert demo_bot.planetscale is not None
+    number = bobs_deploy_request(demo_bot)
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("logout", actor=BOB_ACTOR).status_code == 200
+    await demo_bot.slack.wait_response(since=since, timeout=10)
+    reviews = len(demo_bot.planetscale.calls("POST", paths.REVIEWS))
+    home = await open_home(demo_bot, ALICE)
+    after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_approve", f"/shop/{number}"))
+    assert f"Approved shop #{number}" in home_text(after)
+    assert len(demo_bot.planetscale.calls("POST", paths.REVIEWS)) == reviews + 1
+    await asyncio.sleep(1)
+    assert not [m for m in direct_messages(demo_bot, BOB_ACTOR.user_id) if f"shop #{number}" in m.text]
+
+
+async def test_a_home_approval_whose_claimer_died_reads_again_before_acting(demo_bot: RunningBot) -> None:
+    """A process died after claiming Alice's approval and after PlanetScale took it: the lease has lapsed, so her
+    next click takes the claim over, reads the deploy request again, and sends no second review."""
+    assert demo_bot.planetscale is not None
+    assert demo_bot.planetscale.demo is not None
+    number = bobs_deploy_request(demo_bot)
+    home = await open_home(demo_bot, ALICE)
+    demo_bot.planetscale.world.review_deploy_request(
+        "acme", "shop", number, actor_id=demo_bot.planetscale.demo.admin.id, state="approved"
+    )
+    key = f"approve:{ALICE.team_id}:acme:shop:{number}:{ALICE.user_id}"
+    await demo_bot.call(demo_bot.runtime.database.execute(
+        "INSERT INTO card_clicks (click_key, card_id, action, user_id, claimed_at, lease_holder, lease_until)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (key, f"req:acme/shop/{number}", "dr_approve", ALICE.user_id, 1, "a-process-that-died", 2),
+    ))
+    reviews = len(demo_bot.planetscale.calls("POST", paths.REVIEWS))
+    after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_approve", f"/shop/{number}"))
+    assert "You already clicked *Approve*" in home_text(after)
+    assert len(demo_bot.planetscale.calls("POST", paths.REVIEWS)) == reviews
+
+
+async def test_the_homes_toggle_turns_direct_messages_about_ones_own_off(demo_bot: RunningBot) -> None:
+    home = await open_home(demo_bot, BOB_ACTOR)
+    assert "About your own deploy requests: *on*" in home_text(home)
+    [toggle] = home_buttons(home, "home_notify_mine")
+    after = await click_home(demo_bot, BOB_ACTOR, home, toggle)
+    assert "No more direct messages about your own deploy requests" in home_text(after)
+    assert "About your own deploy requests: *off*" in home_text(after)
+
+    number = bobs_deploy_request(demo_bot)
+    alices = await open_home(demo_bot, ALICE)
+    await click_home(demo_bot, ALICE, alices, button_for(alices, "dr_approve", f"/shop/{number}"))
+    await asyncio.sleep(1)
+    assert not [m for m in direct_messages(demo_bot, BOB_ACTOR.user_id) if f"shop #{number}" in m.text]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.slack.payloads import home_actions_payload, home_opened_event
+from bot.sandbox.slack.payloads import home_opened_event, view_block_actions_payload
 from bot.sandbox.slack.workspace import JSON, StoredMessage, Workspace
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.replies import validate_blocks
@@ -37,10 +37,13 @@ def home_text(view: JSON) -> str:
 
 
 def home_buttons(view: JSON, action_id: str) -> list[dict[str, Any]]:
-    return [
-        element for block in view["blocks"] if block.get("type") == "actions"
-        for element in block["elements"] if element.get("action_id") == action_id
+    """The elements with `action_id`, in `actions` blocks or beside a section (its accessory)."""
+    elements = [
+        element for block in view["blocks"]
+        for element in (block.get("elements") if block.get("type") == "actions" else [block.get("accessory")]) or []
+        if element
     ]
+    return [element for element in elements if element.get("action_id") == action_id]
 
 
 def button_for(view: JSON, action_id: str, value_ends: str) -> dict[str, Any]:
@@ -57,8 +60,8 @@ async def click_home(
         "type": "button", "action_id": button["action_id"], "block_id": "home", "value": button.get("value", ""),
         "text": button["text"], "action_ts": "1",
     }
-    payload = home_actions_payload(
-        actions=[action], view=view, actor=actor, trigger_id=bot.slack.new_trigger_id(actor.user_id)
+    payload = view_block_actions_payload(
+        actions=[action], view=view, state_values={}, actor=actor, trigger_id=bot.slack.new_trigger_id(actor.user_id)
     )
     response = bot.post_events(interaction(payload, signing_secret=SIGNING_SECRET))
     assert response.status_code == 200, response.text

@@ -139,7 +139,7 @@ class Replicas:
         index = self.members.index(replica)
         port = int(replica.url.rsplit(":", 1)[1])
         again = self._spawn(index, {}, port=port)
-        _wait_ready(again)
+        _wait_ready(again, poll_seconds=0.1)
         self.members[index] = again
         return again
 

@@ -26,7 +26,8 @@
 
   const state = {
     user: CONFIG.users[0].id,
-    pane: "channel", // "channel", or "dm": the person's direct messages with the bot
+    pane: "channel", // "channel"; "dm": the person's direct messages with the bot; "home": the app's Home tab
+    home: null, // the Home view the app last published for the person
     thread: null, // ts of the message whose thread is open beside the channel
     generation: null, // the stand-in's: when it changes (Reset), everything shown is gone
     cursor: 0,
@@ -55,7 +56,7 @@
     return node;
   }
   function me() { return CONFIG.users.find((u) => u.id === state.user); }
-  function here() { return state.pane === "dm" ? me().dm : CONFIG.channel.id; }
+  function here() { return state.pane === "channel" ? CONFIG.channel.id : me().dm; }
 
   // ---- mrkdwn ----------------------------------------------------------------------------------------------
   function unescapeSlack(text) {
@@ -503,8 +504,22 @@
     box.appendChild(hide);
     return box;
   }
+  function renderHome() {
+    listEl.replaceChildren();
+    const box = el("div", "home-view");
+    box.id = "home-view";
+    if (state.home) box.appendChild(renderBlocks(state.home.blocks || [], { view_id: state.home.id }));
+    else box.appendChild(el("div", "system", "Opening the app's Home…"));
+    listEl.appendChild(box);
+  }
   function renderPane() {
-    const inDm = state.pane === "dm";
+    const onHome = state.pane === "home";
+    const inDm = state.pane !== "channel";
+    $("tab-home").classList.toggle("active", onHome);
+    $("tab-messages").classList.toggle("active", inDm && !onHome);
+    $("tab-home").setAttribute("aria-selected", String(onHome));
+    $("tab-messages").setAttribute("aria-selected", String(inDm && !onHome));
+    $("composer").classList.toggle("hidden", onHome);
     $("pane-title").replaceChildren(inDm ? el("span", "app-dot") : el("span", "hash", "#"),
       document.createTextNode(inDm ? CONFIG.bot.name : CONFIG.channel.name));
     $("pane-subtitle").textContent = inDm ? "Your direct messages with the app" : CONFIG.users.length + 1 + " members";
@@ -512,6 +527,7 @@
     $("open-channel").classList.toggle("active", !inDm);
     $("open-dm").classList.toggle("active", inDm);
     $("composer-input").placeholder = "Message " + (inDm ? CONFIG.bot.name : "#" + CONFIG.channel.name);
+    if (onHome) { renderHome(); return; }
     const atBottom = listEl.scrollHeight - listEl.scrollTop - listEl.clientHeight < 40;
     listEl.replaceChildren();
     if (!inDm && state.welcome && CONFIG.welcome.length) listEl.appendChild(welcome());
@@ -600,7 +616,7 @@
   }
   function forgetEverything() {
     state.cursor = 0; state.messages.clear(); state.notes = []; state.thread = null; state.seenDm = 0;
-    state.modal = null; state.modalFields = [];
+    state.modal = null; state.modalFields = []; state.home = null;
   }
   let pollTimer = null;
   async function poll(once) {
@@ -623,6 +639,8 @@
           render();
         }
         state.cursor = Math.max(state.cursor, answer.cursor);
+        const home = answer.home || null;
+        if ((home && home.hash) !== (state.home && state.home.hash)) { state.home = home; if (state.pane === "home") render(); }
         showModal(answer.modal);
       }
     } catch (error) {
@@ -766,9 +784,13 @@
       state.user = switcher.value;
       forgetEverything();
       render(); poll();
+      if (state.pane === "home") send("/sandbox/home", { user_id: state.user });
     });
     $("open-channel").addEventListener("click", () => { state.pane = "channel"; render(); });
     $("open-dm").addEventListener("click", () => { state.pane = "dm"; render(); });
+    $("tab-messages").addEventListener("click", () => { state.pane = "dm"; render(); });
+    // Slack sends `app_home_opened` each time the Home tab is opened; the app publishes the Home afresh.
+    $("tab-home").addEventListener("click", () => { state.pane = "home"; render(); send("/sandbox/home", { user_id: state.user }); });
     $("thread-close").addEventListener("click", () => { state.thread = null; render(); });
     $("show-welcome").addEventListener("click", () => {
       state.welcome = true; state.pane = "channel"; storageSet(WELCOME_HIDDEN, null); render(); listEl.scrollTop = 0;

@@ -32,6 +32,7 @@ from bot.sandbox.slack.payloads import (
     block_suggestion_payload,
     button_action,
     event_callback,
+    home_opened_event,
     interaction,
     slash_command,
     view_block_actions_payload,
@@ -297,14 +298,28 @@ class Emulator:
         channels = {self._channel.id, ws.direct_message_id(user_id)}
         cursor, changed = ws.changes_since(since, channels=channels, viewer=user_id)
         modal = ws.top_view(user_id)
+        home = ws.home(user_id)
         return JSONResponse(
             {
                 "generation": ws.generation,
                 "cursor": cursor,
                 "messages": [message.to_view() for message in changed],
                 "modal": modal.view if modal else None,
+                "home": home.view if home else None,
             }
         )
+
+    async def open_home(self, request: Request) -> Response:
+        """The person opened the app's Home tab: Slack sends `app_home_opened` (with the Home it last showed them)."""
+        actor = self._actor(await _json_object(request))
+        shown = self._slack.workspace.home(actor.user_id)
+        event = home_opened_event(user=actor.user_id, view=shown.view if shown else None)
+        delivery = await self._deliver(
+            event_callback(
+                signing_secret=self._signing_secret, event=event, team_id=self._team_id, api_app_id=actor.api_app_id
+            )
+        )
+        return JSONResponse(delivery.to_json())
 
     async def command(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -357,6 +372,10 @@ class Emulator:
         return message
 
     def _open_view(self, actor: Actor, view_id: str) -> OpenView:
+        """The modal on top, or the person's Home tab: the views whose elements can be clicked."""
+        home = self._slack.workspace.home(actor.user_id)
+        if home is not None and home.id == view_id:
+            return home
         top = self._slack.workspace.top_view(actor.user_id)
         if top is None or top.id != view_id:
             raise ModalGone
@@ -614,6 +633,7 @@ def create_emulator_routes(
         Route("/sandbox/options", _answering_plainly(emulator.options), methods=["POST"]),
         Route("/sandbox/view", _answering_plainly(emulator.view), methods=["POST"]),
         Route("/sandbox/view/close", _answering_plainly(emulator.close_view), methods=["POST"]),
+        Route("/sandbox/home", _answering_plainly(emulator.open_home), methods=["POST"]),
         Route("/sandbox/post", _answering_plainly(emulator.post), methods=["POST"]),
         Route("/sandbox/reset", _answering_plainly(emulator.reset), methods=["POST"]),
     ]

@@ -244,21 +244,6 @@ def block_actions(
     return interaction(payload, signing_secret=signing_secret, timestamp=timestamp)
 
 
-def home_actions_payload(
-    *, actions: list[JSON], view: JSON, actor: Actor = Actor(), trigger_id: str | None = None
-) -> JSON:
-    """A click on an element of the app's Home tab: the whole `view` comes along, and no `response_url` nor channel
-    (docs/reference/slack.md §8)."""
-    return {
-        **_interaction_fields("block_actions", actor),
-        "container": {"type": "view", "view_id": view.get("id")},
-        "trigger_id": trigger_id or new_trigger_id(),
-        "view": view,
-        "state": {"values": {}},
-        "actions": actions,
-    }
-
-
 def home_opened_event(*, user: str, tab: str = "home", view: JSON | None = None) -> JSON:
     """`app_home_opened`: `view` only once a Home was published for the user (docs/reference/slack.md §8)."""
     event: JSON = {
