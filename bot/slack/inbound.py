@@ -299,6 +299,28 @@ def read_inbound(text: str, content_type: str | None) -> Inbound:
         raise Unreadable(_summary(error)) from None
 
 
+# Socket Mode carries the same payloads, already parsed, in envelopes whose type says which kind each is.
+_SOCKET_ADAPTERS: dict[str, TypeAdapter[Inbound]] = {
+    "events_api": _ENVELOPE,
+    "interactive": _INTERACTION,
+    "slash_commands": _FORM,
+}
+
+
+def read_socket_payload(envelope_type: str, payload: object) -> dict[str, Any]:
+    """A Socket Mode envelope's payload checked against the same models as over HTTP, and written out again from
+    them; `Unreadable` if it is none the bot understands (or an envelope type it does not handle)."""
+    adapter = _SOCKET_ADAPTERS.get(envelope_type)
+    if adapter is None:
+        raise Unreadable(f"an envelope of type {envelope_type[:40]!r}")
+    if not isinstance(payload, dict):
+        raise Unreadable(f"not an object ({type(payload).__name__})")
+    try:
+        return adapter.validate_python(payload).model_dump(mode="json", exclude_unset=True)
+    except ValidationError as error:
+        raise Unreadable(_summary(error)) from None
+
+
 def for_bolt(payload: Inbound) -> tuple[str, str]:
     """The validated payload written out again as Slack would send it (body, content type), holding only what the
     models checked."""

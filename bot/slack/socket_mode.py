@@ -12,6 +12,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.events_endpoint import from_workspace
+from bot.slack.inbound import Unreadable, read_socket_payload
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,13 @@ class SocketModeConnection:
         await self._handler.connect_async()  # type: ignore[no-untyped-call]
 
     async def _handle(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
+        try:
+            # Checked as /slack/events checks a body: bolt and the listeners see only what the models let through.
+            request.payload = read_socket_payload(request.type, request.payload)
+        except Unreadable as unreadable:
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+            log.warning("acknowledged and dropped a Socket Mode envelope the bot cannot read: %s", unreadable.reason)
+            return
         if self._team_id is not None and not from_workspace(request.payload, self._team_id):
             # Acked, so Slack does not send it again, and otherwise ignored: nothing runs for another workspace.
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))

@@ -13,10 +13,8 @@ from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.workspace import SlackChannel, SlackUser
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
-from tests.support.slack import BOB_ACTOR, Actor, block_actions, button_action
+from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor, block_actions, button_action
 
-CAROL = SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member", email="carol@acme.example.com")
-CAROL_ACTOR = Actor(user_id=CAROL.id, user_name=CAROL.name)
 DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
 DAVE_ACTOR = Actor(user_id=DAVE.id, user_name=DAVE.name)
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 import asyncio
 
 from bot.sandbox.planetscale import World, paths
-from bot.sandbox.slack.workspace import SlackUser, StoredMessage, Workspace
+from bot.sandbox.slack.workspace import StoredMessage, Workspace
 from tests.support.bot import RunningBot
 from tests.support.cards import ALICE, buttons, click, post_card
 from tests.support.home import direct_messages, wait_direct_message
 from tests.support.replies import everything, reply, usage_error
-from tests.support.slack import BOB_ACTOR, Actor
-
-CAROL = SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member")
-CAROL_ACTOR = Actor(user_id=CAROL.id, user_name=CAROL.name)
+from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor
 
 
 def in_direct_messages(actor: Actor) -> Actor:

@@ -186,7 +186,8 @@ async def test_a_replica_killed_mid_click_loses_nothing_and_doubles_nothing(
         while not replicas.planetscale.calls("PATCH", paths.DEPLOY_REQUEST):
             await asyncio.sleep(0.02)
     a.kill()
-    world.faults.release()  # PlanetScale finishes the close A asked for; A never hears of it
+    # PlanetScale still holds the dead replica's request and never acts on it: releasing it would let the outcome
+    # hang on whether the stand-in had read its body before the client vanished.
 
     told = await replicas.reply_to_click(b, card, "dr_close", actor=BOB_ACTOR)
     assert "already clicked" in told  # A's lease still runs
@@ -197,7 +198,7 @@ async def test_a_replica_killed_mid_click_loses_nothing_and_doubles_nothing(
     assert b.post_events(click_request(replicas, card, "dr_close", actor=BOB_ACTOR)).status_code == 200
     assert "dr_close" not in buttons(await replicas.wait_card_shows(card, "Closed", since=since))
     closes = replicas.planetscale.calls("PATCH", paths.DEPLOY_REQUEST)
-    # A's call died with A before PlanetScale read it (the stand-in saw the client go); B's closed it.
+    # A's call never acted (still held, unanswered); B's closed it.
     assert [close.status == 200 for close in closes] == [False, True]
     assert world.deploy_request_for(demo.admin.id, "acme", "shop", 1).state == "closed"
 

@@ -41,6 +41,8 @@ from tests.support.slack_audit import manifest_bot_scopes, record
 __all__ = [
     "ALICE",
     "BOB",
+    "CAROL",
+    "CAROL_ACTOR",
     "GENERAL",
     "MANIFEST_SCOPES",
     "Actor",
@@ -68,6 +70,9 @@ ALICE = SlackUser(id=Actor.user_id, name=Actor.user_name, real_name="Alice Admin
                   tz="Europe/Berlin", email="alice@acme.example.com")
 BOB = SlackUser(id="U0BOB000001", name="bob", real_name="Bob Builder", tz="America/New_York",
                 email="bob@acme.example.com")
+# Carol is a member of acme on PlanetScale (no admin), who joins the workspace in the tests that need a third person.
+CAROL = SlackUser(id="U0CAROL0001", name="carol", real_name="Carol Member", email="carol@acme.example.com")
+CAROL_ACTOR = Actor(user_id=CAROL.id, user_name=CAROL.name)
 GENERAL = SlackChannel(id=Actor.channel_id, name=Actor.channel_name, members={ALICE.id, BOB.id})
 
 

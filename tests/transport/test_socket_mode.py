@@ -48,3 +48,27 @@ async def test_envelopes_from_another_workspace_are_acked_and_ignored_when_slack
         )
         assert "branch create" in str((await slack_standin.socket.wait_ack(pinned, timeout=5))["payload"])
         assert len(slack_standin.response_posts) == 0
+
+
+async def test_an_envelope_the_bot_cannot_read_is_acked_and_runs_nothing(
+    slack_standin: SlackStandIn, tmp_path: Path
+) -> None:
+    """The payload check of /slack/events applies to Socket Mode envelopes too: a malformed one is acked (Slack
+    would send it again otherwise), nothing runs, and the connection goes on serving."""
+    with run_bot(slack=slack_standin, data_dir=tmp_path, mode=Mode.SOCKET):
+        await slack_standin.socket.wait_connected(timeout=10)
+        response_url = slack_standin.new_response_url(channel=Actor().channel_id, user=Actor().user_id)
+        malformed = [
+            ("slash_commands", {**slash_payload("help branch", response_url), "user_id": ["U1"]}),
+            ("interactive", {"type": "block_actions", "user": "U1", "actions": "x"}),
+            ("events_api", {"type": "event_callback", "team_id": Actor().team_id, "event": 0}),
+        ]
+        for envelope_type, payload in malformed:
+            envelope_id = await slack_standin.socket.send(envelope_type=envelope_type, payload=payload)
+            assert await slack_standin.socket.wait_ack(envelope_id, timeout=5) == {"envelope_id": envelope_id}
+        readable = await slack_standin.socket.send(
+            envelope_type="slash_commands", payload=slash_payload("help branch", response_url)
+        )
+        assert "branch create" in str((await slack_standin.socket.wait_ack(readable, timeout=5))["payload"])
+        assert len(slack_standin.response_posts) == 0
+        assert {call.method for call in slack_standin.calls.snapshot()} <= {"auth.test", "apps.connections.open"}
