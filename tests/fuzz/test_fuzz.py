@@ -3,7 +3,7 @@ requests, each Events API event the bot handles, webhook deliveries, the OAuth s
 Hypothesis at random places into random JSON, wrong types, long strings, huge numbers and deep nesting, and sent
 correctly signed to a running bot (with linked users and a watched database, so what gets through does real work).
 
-Whatever arrives: no 5xx, no traceback in the log, memory flat. The default suite runs a few hundred cases; with
+Whatever arrives: no 5xx, no traceback or error in the log. The default suite runs a few hundred cases; with
 `-m fuzz` (`./dev test tests/fuzz -m fuzz -n 1 -rP`) it runs FUZZ_CASES per route; `-rP` shows the figures it prints.
 """
 
@@ -237,11 +237,13 @@ async def test_no_request_to_any_route_gets_a_5xx_or_a_traceback(
             route()
     rss_after = resident_memory_bytes() / 2**20
     tracebacks = [record for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
-    # The figures: shown with -rP (pytest prints a passing test's output only then, also under xdist).
+    # The figures: shown with -rP (pytest prints a passing test's output only then, also under xdist). The RSS is
+    # this process's: Hypothesis's record of every example and caplog's records grow it too (generating 10,000
+    # Slack cases alone, sending none, took 103 → 223 MB), so it is printed, not asserted; bounded memory under
+    # hostile bodies is asserted where it can be isolated, tests/transport/test_body_limits.py.
     print(f"fuzz: {cases} cases per route; RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after; "
           f"{len(tracebacks)} tracebacks or errors in the log")
     for route, seen in statuses.items():
         print(f"  {route}: {sum(seen.values())} requests, by status {dict(sorted(seen.items()))}")
     assert [record.getMessage() for record in tracebacks] == []
     assert all(sum(seen.values()) >= cases for seen in statuses.values())
-    assert rss_after - rss_before < 100
