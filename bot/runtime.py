@@ -21,6 +21,7 @@ from bot.cards.updates import CardUpdates
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.forms import BranchPickers
 from bot.commands.handlers import all_handlers
+from bot.commands.removals import HomeRemovals
 from bot.config import Mode, Settings
 from bot.digests.service import DigestService
 from bot.digests.store import Subscriptions
@@ -201,7 +202,8 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         news=news,
     )
     home = HomeService(
-        accounts=linking, planetscale=planetscale, settings=notification_settings, slack=slack_port
+        accounts=linking, planetscale=planetscale, settings=notification_settings, subscriptions=subscriptions,
+        watches=watches, slack=slack_port,
     )
     dispatcher = CommandDispatcher(
         handlers=all_handlers(
@@ -233,6 +235,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         idempotency_keys=idempotency_keys,
         cards=cards,
         home=home,
+        removals=HomeRemovals(dispatcher=dispatcher, subscriptions=subscriptions, watches=watches),
         tasks=tasks,
         metrics=metrics,
     )

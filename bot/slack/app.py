@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.service import CardService
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.forms import BranchPickers
+from bot.commands.removals import HomeRemovals
 from bot.home.service import HomeService
 from bot.metrics import Metrics
 from bot.slack.actions import register_command_actions
@@ -123,6 +124,7 @@ def build_bolt_app(
     idempotency_keys: IdempotencyKeys,
     cards: CardService,
     home: HomeService,
+    removals: HomeRemovals,
     tasks: TaskTracker,
     metrics: Metrics,
 ) -> AsyncApp:
@@ -153,7 +155,7 @@ def build_bolt_app(
     register_commands(app, dispatcher=dispatcher, tasks=tasks, metrics=metrics)
     register_command_actions(app, dispatcher=dispatcher, tasks=tasks)
     register_modals(app, dispatcher=dispatcher, slack=WebApiSlackPort(client), tasks=tasks, pickers=pickers)
-    register_home(app, home=home, tasks=tasks)
+    register_home(app, home=home, removals=removals, tasks=tasks)
     register_events(app, accounts=accounts, unfurls=cards, idempotency_keys=idempotency_keys, tasks=tasks)
     register_card_actions(app, cards=cards, home=home, tasks=tasks)
     return app
