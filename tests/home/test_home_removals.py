@@ -90,3 +90,20 @@ async def test_a_watch_made_again_since_is_not_removed_by_the_old_button(watchin
     assert "is gone already; nothing changed" in home_text(again)
     assert "Watching `acme/shop`" in home_text(again)  # the new one, still listed with its own button
     assert len(bot.planetscale.world.organizations["acme"].databases["shop"].webhooks) == 1
+
+
+async def test_remove_needs_a_link_as_the_typed_command_does(watching_bot: RunningBot) -> None:
+    """Removing acts with the clicker's grant: after a logout, the button answers with the link prompt's words and
+    PlanetScale's webhook stays."""
+    bot = watching_bot
+    assert bot.planetscale is not None
+    assert "Watching `shop`" in everything(await reply(bot, "watch shop"))
+    home = await open_home(bot, ALICE)
+    await reply(bot, "logout")
+    deletes = len(bot.planetscale.calls("DELETE", paths.WEBHOOK))
+
+    after = await click_home(bot, ALICE, home, button_for(home, WATCH_REMOVE, "/acme/shop"))
+    assert "Link your PlanetScale account so I can act as you" in home_text(after)  # the prompt, as the notice
+    assert len(bot.planetscale.calls("DELETE", paths.WEBHOOK)) == deletes
+    assert len(bot.planetscale.world.organizations["acme"].databases["shop"].webhooks) == 1
+    assert await bot.call(bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop"))
