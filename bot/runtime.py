@@ -22,6 +22,7 @@ from bot.cards.updates import CardUpdates
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.forms import BranchPickers
 from bot.commands.handlers import all_handlers
+from bot.commands.removals import HomeRemovals
 from bot.config import Mode, Settings
 from bot.digests.service import DigestService
 from bot.digests.store import Subscriptions
@@ -210,7 +211,8 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         news=news,
     )
     home = HomeService(
-        accounts=linking, planetscale=planetscale, settings=notification_settings, slack=slack_port
+        accounts=linking, planetscale=planetscale, settings=notification_settings, subscriptions=subscriptions,
+        watches=watches, slack=slack_port,
     )
     dispatcher = CommandDispatcher(
         handlers=all_handlers(
@@ -243,6 +245,7 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
         cards=cards,
         replies=replies,
         home=home,
+        removals=HomeRemovals(dispatcher=dispatcher, subscriptions=subscriptions, watches=watches),
         tasks=tasks,
         metrics=metrics,
     )

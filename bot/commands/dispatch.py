@@ -106,9 +106,10 @@ class CommandDispatcher:
         )
 
     async def accept_submitted(self, caller: Caller, invocation: Invocation) -> Accepted:
-        """A create form's submission, which the grammar has already made an `Invocation` (`from_fields`): the same
-        grant check, handler, replies and audit as the typed command, with no text to parse. Nothing to confirm:
-        no command with a form is destructive (tests/grammar/test_catalog.py)."""
+        """A create form's submission or an App Home Remove button (bot/commands/removals.py), which the grammar has
+        already made an `Invocation` (`from_fields`): the same grant check, handler, replies and audit as the typed
+        command, with no text to parse. Nothing to confirm: no command with a form is destructive
+        (tests/grammar/test_catalog.py), nor are `digest unsubscribe` and `unwatch`."""
         return await self._start(caller, invocation, trigger_id=None, ask_about=None)
 
     async def _start(

@@ -87,10 +87,11 @@ def watch_handlers(watches: Watches, *, public_url: str, scope_requested: bool) 
             raise
         return render.watching(db)
 
-    async def forget(ctx: CommandContext, watch: Watch) -> None:
+    async def forget(ctx: CommandContext, watch: Watch) -> bool:
+        """Delete the webhook and the watch; False when someone else removed the watch meanwhile."""
         with contextlib.suppress(NotFound):  # already gone in PlanetScale: forgetting it here is what is left
             await ctx.planetscale.webhooks.delete(watch.org, watch.database, watch.planetscale_webhook_id)
-        await watches.remove(watch.hook_id)
+        return await watches.remove(watch.hook_id)
 
     async def unwatch(ctx: CommandContext) -> Message:
         org = await ctx.organization()
@@ -98,7 +99,8 @@ def watch_handlers(watches: Watches, *, public_url: str, scope_requested: bool) 
         existing = await watches.of_database(team_id=ctx.caller.team_id, org=org, database=db)
         if existing is None:
             return render.not_watched(db)
-        await forget(ctx, existing)
+        if not await forget(ctx, existing):
+            return render.not_watched(db)  # an unwatch at the same moment (a double click) stopped it and said so
         if existing.channel_id == ctx.caller.channel_id:
             notice = render.stopped_notice(db, user_id=ctx.caller.user_id)
             with contextlib.suppress(SlackRefused):  # stopped all the same; a channel the bot left hears nothing

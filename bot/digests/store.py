@@ -71,6 +71,13 @@ class Subscriptions:
         )
         return [_row(row) for row in rows]
 
+    async def owned_by(self, team_id: str, user_id: str) -> list[Subscription]:
+        """The subscriptions `user_id` made (or last changed): their digests are read with that person's grant."""
+        rows = await self._database.fetchall(
+            _SELECT + " WHERE team_id = ? AND owner_id = ? ORDER BY database, channel_id", (team_id, user_id)
+        )
+        return [_row(row) for row in rows]
+
     async def all(self) -> list[Subscription]:
         rows = await self._database.fetchall(_SELECT + " ORDER BY team_id, channel_id, org, database")
         return [_row(row) for row in rows]

@@ -18,14 +18,16 @@ from typing import TypeVar
 
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.summary import Summary, summarize
+from bot.digests.store import Subscriptions
 from bot.notify.store import MINE, NotificationSettings
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import Database
 from bot.ports import Accounts, SlackPort
 from bot.render import home as render
 from bot.render import notify as render_notify
-from bot.render.home import HomeItem, HomeView
+from bot.render.home import HomeDigest, HomeItem, HomeView, HomeWatch
 from bot.storage.database import Clock
+from bot.watch.store import Watches
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +54,14 @@ class HomeService:
         accounts: Accounts,
         planetscale: PlanetScaleClient,
         settings: NotificationSettings,
+        subscriptions: Subscriptions,
+        watches: Watches,
         slack: SlackPort,
         clock: Clock = time.monotonic,
     ) -> None:
         self._accounts = accounts
+        self._subscriptions = subscriptions
+        self._watches = watches
         self._planetscale = planetscale
         self._settings = settings
         self._slack = slack
@@ -137,11 +143,22 @@ class HomeService:
         people = await self._accounts.slack_users(
             team_id, {item.request.author_id for item in waiting if item.request.author_id}
         )
+        # Read from the bot's own database on every publish (never cached), so a Home drawn after a Remove click
+        # no longer lists what it removed.
+        digests = [
+            HomeDigest(item.channel_id, item.org, item.database, item.timing.at.strftime("%H:%M"), item.timing.tz,
+                       item.timing.daily)
+            for item in await self._subscriptions.owned_by(team_id, user_id)
+        ]
+        watches = [
+            HomeWatch(item.hook_id, item.channel_id, item.org, item.database)
+            for item in await self._watches.created_by(team_id, user_id)
+        ]
         return HomeView(
             planetscale_name=name,
             waiting=waiting, mine=mine, mine_notifications=settings.mine,
             review_notifications=[f"{org}/{database}" for org, database in settings.reviews], unread=unread,
-            people=people,
+            people=people, digests=digests, watches=watches,
         )
 
     async def _organizations(self, team_id: str, user_id: str, api: PlanetScaleAPI, me: str) -> list[_Organization]:

@@ -31,7 +31,8 @@ GROUP_TITLES: dict[Need, str] = {
 }
 
 
-def _weekly(at: str, tz: str, daily: bool) -> str:
+def weekly(at: str, tz: str, daily: bool) -> str:
+    """When a digest posts, in words: "weekdays at 09:00 Europe/Paris"."""
     return f"{'every day' if daily else 'weekdays'} at {at} {tz}"
 
 
@@ -104,7 +105,7 @@ def grant_gone(*, org: str, db: str, owner_id: str) -> Message:
 
 def subscribed_notice(*, user_id: str, db: str, at: str, tz: str, daily: bool, next_at: datetime) -> Message:
     return Message(
-        text=f"<@{user_id}> subscribed this channel to a digest of `{escape(db)}`, {_weekly(at, tz, daily)}; "
+        text=f"<@{user_id}> subscribed this channel to a digest of `{escape(db)}`, {weekly(at, tz, daily)}; "
         f"the next one comes {slack_date(next_at)}.",
         visibility="in_channel",
     )
@@ -118,5 +119,5 @@ def subscriptions(items: Sequence[tuple[str, str, str, bool, str]]) -> Message:
     """(database, at, tz, daily, owner) per subscription of this channel."""
     if not items:
         return Message(text="This channel has no digests. Start one with `/pscale digest subscribe DB`.")
-    lines = [f"• `{escape(db)}`: {_weekly(at, tz, daily)}, read as <@{owner}>" for db, at, tz, daily, owner in items]
+    lines = [f"• `{escape(db)}`: {weekly(at, tz, daily)}, read as <@{owner}>" for db, at, tz, daily, owner in items]
     return Message(text="Digests in this channel:\n" + "\n".join(lines))

@@ -20,16 +20,60 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.deploy_requests.summary import Summary
+from bot.render.digests import weekly
 from bot.render.linking import LINK_ACTION
 from bot.render.listing import context, header, more_line, section
+from bot.render.message import Message
 from bot.render.mrkdwn import escape, slack_ago, slack_date
 from bot.render.requests import RequestRef, request_buttons
 from bot.render.resources import state_emoji, state_label
 
 # The Home's toggle of direct messages about one's own deploy requests; its value is what it turns them to.
 NOTIFY_MINE_ACTION = "home_notify_mine"
-# Per list: two blocks an item awaiting review, one of one's own, so a full Home is 73 of Slack's 100 blocks.
+# Remove buttons beside each digest subscription and watch the viewer set up; the value names which
+# (`digest_value`, `watch_value`), so a click acts on that one only.
+DIGEST_REMOVE_ACTION = "home_digest_remove"
+WATCH_REMOVE_ACTION = "home_watch_remove"
+# Per list: two blocks an item awaiting review, one of one's own; one a digest or watch. A full Home is
+# 73 blocks for the deploy requests and settings, and 24 for digests and watches: 97 of Slack's 100.
 ITEMS_SHOWN = 20
+SET_UP_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class HomeDigest:
+    """A digest subscription the viewer made: `at` is "HH:MM" in `tz`."""
+
+    channel_id: str
+    org: str
+    database: str
+    at: str
+    tz: str
+    daily: bool
+
+
+@dataclass(frozen=True)
+class HomeWatch:
+    hook_id: str
+    channel_id: str
+    org: str
+    database: str
+
+
+def digest_value(channel_id: str, org: str, database: str) -> str:
+    return f"{channel_id}/{org}/{database}"
+
+
+def watch_value(hook_id: str, org: str, database: str) -> str:
+    return f"{hook_id}/{org}/{database}"
+
+
+def parse_value(value: str) -> tuple[str, str, str] | None:
+    """(channel id or hook id, org, database) from a Remove button's value; None for anything else. Neither
+    a channel id, a hook id (URL-safe base64) nor an organization name holds a `/`."""
+    first, _, rest = value.partition("/")
+    org, _, database = rest.partition("/")
+    return (first, org, database) if first and org and database else None
 
 
 @dataclass(frozen=True)
@@ -58,6 +102,8 @@ class HomeView:
     review_notifications: Sequence[str] = ()  # "org/database"
     unread: Sequence[str] = ()  # "org/database" that could not be read just now
     people: Mapping[str, str] = field(default_factory=dict)  # PlanetScale user id → Slack user id
+    digests: Sequence[HomeDigest] = ()  # the digest subscriptions the viewer made
+    watches: Sequence[HomeWatch] = ()  # the watches the viewer made
     notice: str | None = None  # the answer to a click on this Home (Slack gives a Home's clicks no response_url)
 
 
@@ -104,6 +150,7 @@ def home(view: HomeView) -> dict[str, Any]:
         blocks.append(context(more_line(len(view.mine) - ITEMS_SHOWN)))
     if view.unread:
         blocks.append(context(":warning: Could not read " + _names(view.unread) + " just now."))
+    blocks += _set_up(view)
     turn_to = "off" if view.mine_notifications else "on"
     toggle = ButtonElement(text=f"Turn {turn_to}", action_id=NOTIFY_MINE_ACTION, value=turn_to)
     blocks += [
@@ -112,6 +159,34 @@ def home(view: HomeView) -> dict[str, Any]:
         SectionBlock(text=MarkdownTextObject(text=_settings(view)), accessory=toggle),
     ]
     return _view(blocks)
+
+
+def _set_up(view: HomeView) -> list[Block]:
+    """The digests and watches the viewer set up, each with its Remove button."""
+    blocks: list[Block] = [DividerBlock(), header("Your digests and watches")]
+    if not view.digests and not view.watches:
+        blocks.append(section(
+            "You have set up no digests or watches. In a channel, `/pscale digest subscribe DB` posts a daily "
+            "digest there and `/pscale watch DB` posts deploy request events as they happen."
+        ))
+    for digest in view.digests[:SET_UP_SHOWN]:
+        line = (f":newspaper: Digest of `{escape(digest.org)}/{escape(digest.database)}` in <#{digest.channel_id}>, "
+                f"{weekly(digest.at, digest.tz, digest.daily)}")
+        value = digest_value(digest.channel_id, digest.org, digest.database)
+        blocks.append(_removable(line, DIGEST_REMOVE_ACTION, value))
+    if len(view.digests) > SET_UP_SHOWN:
+        blocks.append(context(more_line(len(view.digests) - SET_UP_SHOWN)))
+    for watch in view.watches[:SET_UP_SHOWN]:
+        line = f":eyes: Watching `{escape(watch.org)}/{escape(watch.database)}` in <#{watch.channel_id}>"
+        blocks.append(_removable(line, WATCH_REMOVE_ACTION, watch_value(watch.hook_id, watch.org, watch.database)))
+    if len(view.watches) > SET_UP_SHOWN:
+        blocks.append(context(more_line(len(view.watches) - SET_UP_SHOWN)))
+    return blocks
+
+
+def _removable(line: str, action_id: str, value: str) -> SectionBlock:
+    remove = ButtonElement(text="Remove", action_id=action_id, value=value, style="danger")
+    return SectionBlock(text=MarkdownTextObject(text=line), accessory=remove)
 
 
 def _view(blocks: list[Block]) -> dict[str, Any]:
@@ -150,3 +225,15 @@ def _settings(view: HomeView) -> str:
         f"About your own deploy requests: *{mine}*.\n"
         f"New deploy requests in: {reviews} (`/pscale notify on|off reviews DB`)."
     )
+
+
+def nothing_to_remove() -> Message:
+    return Message(text="That button names nothing that can be removed; nothing changed.")
+
+
+def digest_gone(channel_id: str, database: str) -> Message:
+    return Message(text=f"You have no digest of `{escape(database)}` in <#{channel_id}> any more; nothing changed.")
+
+
+def watch_gone(database: str) -> Message:
+    return Message(text=f"That watch of `{escape(database)}` is gone already; nothing changed.")

@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.service import CardService
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.forms import BranchPickers
+from bot.commands.removals import HomeRemovals
 from bot.home.service import HomeService
 from bot.metrics import Metrics
 from bot.planetscale.errors import parse_retry_after
@@ -171,6 +172,7 @@ def build_bolt_app(
     cards: CardService,
     replies: ResponseUrlReplies,
     home: HomeService,
+    removals: HomeRemovals,
     tasks: TaskTracker,
     metrics: Metrics,
 ) -> AsyncApp:
@@ -203,7 +205,7 @@ def build_bolt_app(
     register_commands(app, dispatcher=dispatcher, replies=replies, tasks=tasks, metrics=metrics)
     register_command_actions(app, dispatcher=dispatcher, replies=replies, tasks=tasks)
     register_modals(app, dispatcher=dispatcher, slack=slack, tasks=tasks, pickers=pickers)
-    register_home(app, home=home, tasks=tasks)
+    register_home(app, home=home, removals=removals, tasks=tasks)
     register_events(app, accounts=accounts, unfurls=cards, idempotency_keys=idempotency_keys, tasks=tasks)
     register_card_actions(app, cards=cards, home=home, replies=replies, tasks=tasks)
     return app

@@ -43,6 +43,12 @@ class Watches:
         )
         return Watch(*row) if row else None
 
+    async def created_by(self, team_id: str, user_id: str) -> list[Watch]:
+        rows = await self._database.fetchall(
+            _SELECT + " WHERE team_id = ? AND created_by = ? ORDER BY database, org", (team_id, user_id)
+        )
+        return [Watch(*row) for row in rows]
+
     async def by_hook(self, hook_id: str) -> tuple[Watch, str] | None:
         """The watch and its secret; None when unknown or when no key opens the secret (fail closed)."""
         row = await self._database.fetchone(
@@ -58,8 +64,10 @@ class Watches:
             return None
         return Watch(*row[:6]), secret
 
-    async def remove(self, hook_id: str) -> None:
-        await self._database.execute("DELETE FROM watches WHERE hook_id = ?", (hook_id,))
+    async def remove(self, hook_id: str) -> bool:
+        """True for the one caller that removed it (of two unwatching at once, the other says it was not watched)."""
+        removed = await self._database.execute("DELETE FROM watches WHERE hook_id = ?", (hook_id,))
+        return removed == 1
 
     async def rotate_keys(self) -> tuple[int, int]:
         """Re-seal every webhook secret under the first key; returns (rotated, unreadable)."""

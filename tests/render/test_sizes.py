@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.deploy_requests.lifecycle import Need
 from bot.deploy_requests.summary import Operation, QueueEntry, Summary
-from bot.render import card, digests, listing, resources
+from bot.render import card, digests, home, listing, resources
 from bot.render.message import Message
 from bot.sandbox.slack.limits import check_view
 from tests.support.replies import validate_blocks
@@ -83,3 +84,30 @@ def test_a_digest_fits_and_accounts_for_every_deploy_request(
     shown = fits(message)
     listed = shown.count("• <https://")
     assert listed + hidden(message) == given_count + unread + queued - len(re.findall(r"\d+\. #\d+", shown))
+
+
+
+@pytest.mark.parametrize(
+    ("waiting", "mine", "digest_count", "watch_count"),
+    [(0, 0, 0, 0), (0, 0, 1, 0), (0, 0, 0, 11), (25, 25, 10, 10), (25, 25, 11, 11), (60, 60, 40, 40)],
+)
+def test_a_full_home_fits_one_view_and_counts_every_digest_and_watch(
+    waiting: int, mine: int, digest_count: int, watch_count: int
+) -> None:
+    """Every list of the Home as long as it gets, with a notice and unread databases on top: still within a view's
+    100 blocks, and each digest and watch either has its Remove button or is counted."""
+    view = home.HomeView(
+        planetscale_name="Alice",
+        waiting=[home.HomeItem("acme", "shop", summary(n, "b"), can_approve=True) for n in range(waiting)],
+        mine=[home.HomeItem("acme", "shop", summary(n, "b")) for n in range(mine)],
+        unread=["acme/x"], notice="Done.",
+        digests=[home.HomeDigest("C0GENERAL01", "acme", f"db{n}", "09:00", "Europe/Paris", False)
+                 for n in range(digest_count)],
+        watches=[home.HomeWatch(f"hook{n}", "C0GENERAL01", "acme", f"db{n}") for n in range(watch_count)],
+    )
+    drawn = home.home(view)
+    check_view(drawn)
+    buttons = [block["accessory"] for block in drawn["blocks"] if "accessory" in block]
+    removable = [button for button in buttons if button["text"]["text"] == "Remove"]
+    hidden_set_up = sum(int(n) for n in MORE.findall(str(drawn["blocks"]).split("Your digests and watches")[1]))
+    assert len(removable) + hidden_set_up == digest_count + watch_count
