@@ -10,7 +10,7 @@
     white_check_mark: "\u2705", heavy_check_mark: "\u2714\ufe0f", x: "\u274c", warning: "\u26a0\ufe0f",
     rocket: "\ud83d\ude80", hourglass: "\u231b", hourglass_flowing_sand: "\u23f3", lock: "\ud83d\udd12",
     grey_question: "\u2754", rewind: "\u23ea",
-    key: "\ud83d\udd11", link: "\ud83d\udd17", tada: "\ud83c\udf89", eyes: "\ud83d\udc40", red_circle: "\ud83d\udd34",
+    key: "\ud83d\udd11", link: "\ud83d\udd17", newspaper: "\ud83d\udcf0", tada: "\ud83c\udf89", eyes: "\ud83d\udc40", red_circle: "\ud83d\udd34",
     large_green_circle: "\ud83d\udfe2", large_yellow_circle: "\ud83d\udfe1", large_blue_circle: "\ud83d\udd35",
     white_circle: "\u26aa", no_entry: "\u26d4", no_entry_sign: "\ud83d\udeab", octagonal_sign: "\ud83d\uded1",
     information_source: "\u2139\ufe0f", arrows_counterclockwise: "\ud83d\udd04", arrow_right: "\u27a1\ufe0f",
