@@ -21,6 +21,7 @@ import re
 import secrets
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -263,35 +264,9 @@ class CardService:
             if not lifecycle.offers(action, before):
                 await self._cards.finish_click(key, claim)
                 return render.request_moved_on(action, now=before)
-        done = False
-        # Written down before PlanetScale is asked, as a card click is: a process killed mid-call leaves it `started`.
-        entry = await self._audit.begin(
-            team_id=click.team_id,
-            user_id=click.user_id,
-            organization=ref.org,
-            database=ref.database,
-            action=f"deploy-request {action.value} ({where})",
-            target=describe_target(_values(ref)),
-        )
-        try:
-            await perform(api, action, org=ref.org, database=ref.database, number=ref.number)
-            done = True
-        except Unauthorized:
-            await self._audit.finish(entry, result="failed: PlanetScale no longer accepts the link")
-            return await self._link_prompt(click.team_id, click.user_id)
-        except PlanetScaleError as error:
-            log.info("%s approval of %s #%d: %s", where, ref.database, ref.number, error)
-            kind = "refused" if error.status and error.status < 500 else "failed"
-            await self._audit.finish(entry, result=f"{kind}: {error.status or 'no response'} {error.message}")
-            return planetscale_failure(error, values=_values(ref))
-        except asyncio.CancelledError:
-            await self._audit.finish(entry, result=CUT_OFF)
-            raise
-        finally:
-            if not done:
-                await self._cards.release_click(key, claim)
-        await self._cards.finish_click(key, claim)
-        await self._audit.finish(entry, result="ok")
+        refused = await self._perform_claimed(click, ref, action, key=key, claim=claim, where=where, api=api)
+        if refused is not None:
+            return refused
         await self.request_changed(team_id=click.team_id, org=ref.org, database=ref.database, number=ref.number)
         if self._news is not None and me is not None:  # its author hears of it even where it has no card
             await self._news.observed(
@@ -309,50 +284,70 @@ class CardService:
         # The card is held while the change is made and drawn: a webhook delivery about the very change this click
         # made waits, then finds the card already showing it and adds no "Now: …" line under the click's own.
         async with self._held(card.card_id):
-            done = False
-            # Written down before PlanetScale is asked: a process killed mid-call leaves this entry `started`.
-            entry = await self._audit.begin(
-                team_id=click.team_id,
-                user_id=click.user_id,
-                organization=card.org,
-                database=card.database,
-                # Named as the command that does the same, so the audit reads alike whichever way a change was made.
-                action=f"deploy-request {action.value} (card)",
-                target=describe_target(_values(card)),
+            # The card stays truthful: after a failure it is redrawn from PlanetScale before the click may be tried
+            # again. If the call did go through after all, the redraw bumped the version and an identical click is
+            # recognised as stale.
+            refused = await self._perform_claimed(
+                click, card, action, key=key, claim=claim, where="card", api=self._api(click.team_id, click.user_id),
+                after_failure=lambda: self._refresh(card, clicker=click.user_id),
             )
-            try:
-                await perform(
-                    self._api(click.team_id, click.user_id), action, org=card.org, database=card.database,
-                    number=card.number,
-                )
-                done = True
-            except Unauthorized:
-                await self._audit.finish(entry, result="failed: PlanetScale no longer accepts the link")
-                return await self._link_prompt(click.team_id, click.user_id)
-            except PlanetScaleError as error:
-                log.info("card click %s on %s #%d: %s", action.value, card.database, card.number, error)
-                # The card stays truthful: redraw it from PlanetScale before the click may be tried again. If the
-                # call did go through after all, the redraw bumped the version and an identical click is recognised
-                # as stale.
-                await self._refresh(card, clicker=click.user_id)
-                kind = "refused" if error.status and error.status < 500 else "failed"
-                await self._audit.finish(
-                    entry, result=f"{kind}: {error.status or 'no response'} {error.message}"
-                )
-                return planetscale_failure(error, values=_values(card))
-            except asyncio.CancelledError:
-                await self._audit.finish(entry, result=CUT_OFF)
-                raise
-            finally:
-                if not done:  # refused, failed, or cut off by the reply deadline: the clicker may try again
-                    await self._cards.release_click(key, claim)
-            await self._cards.finish_click(key, claim)
-            await self._audit.finish(entry, result="ok")
+            if refused is not None:
+                return refused
             await self._thread_note(card, render.history_note(action, user_id=click.user_id))
             await self._refresh(card, clicker=click.user_id, announce=False)  # its thread has the line just posted
         await self.request_changed(
             team_id=card.team_id, org=card.org, database=card.database, number=card.number, besides=card.card_id
         )
+        return None
+
+    async def _perform_claimed(
+        self,
+        click: Click,
+        target: CardRecord | RequestRef,
+        action: Action,
+        *,
+        key: str,
+        claim: Claim,
+        where: str,
+        api: PlanetScaleAPI,
+        after_failure: Callable[[], Awaitable[object]] | None = None,
+    ) -> Message | None:
+        """Carry out a won click with the clicker's grant: audited as `started` before PlanetScale is asked (a
+        process killed mid-call leaves that entry), given its result after; the claim is finished when the call went
+        through and given back otherwise (refused, failed, or cut off by the reply deadline), so the clicker may try
+        again. None when done, else the clicker's reply."""
+        entry = await self._audit.begin(
+            team_id=click.team_id,
+            user_id=click.user_id,
+            organization=target.org,
+            database=target.database,
+            # Named as the command that does the same, and where it was clicked, so the audit reads alike whichever
+            # way a change was made.
+            action=f"deploy-request {action.value} ({where})",
+            target=describe_target(_values(target)),
+        )
+        done = False
+        try:
+            await perform(api, action, org=target.org, database=target.database, number=target.number)
+            done = True
+        except Unauthorized:
+            await self._audit.finish(entry, result="failed: PlanetScale no longer accepts the link")
+            return await self._link_prompt(click.team_id, click.user_id)
+        except PlanetScaleError as error:
+            log.info("%s %s on %s #%d: %s", where, action.value, target.database, target.number, error)
+            if after_failure is not None:
+                await after_failure()
+            kind = "refused" if error.status and error.status < 500 else "failed"
+            await self._audit.finish(entry, result=f"{kind}: {error.status or 'no response'} {error.message}")
+            return planetscale_failure(error, values=_values(target))
+        except asyncio.CancelledError:
+            await self._audit.finish(entry, result=CUT_OFF)
+            raise
+        finally:
+            if not done:
+                await self._cards.release_click(key, claim)
+        await self._cards.finish_click(key, claim)
+        await self._audit.finish(entry, result="ok")
         return None
 
     def _held(self, card_id: str) -> asyncio.Lock:
