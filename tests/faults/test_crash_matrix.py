@@ -2,8 +2,9 @@
 lost, nothing is done twice, and whatever the dead process had claimed can be taken up again.
 
 Each scenario sets the bot up, kills a process at its moment (a cron `digest` reading PlanetScale, `keys rotate`
-between its reads and its writes, `serve` exchanging an OAuth code), and recovers as an operator would. Time is
-never waited out: a claim that must lapse is aged in the database, which is what the passing of time does to it.
+between its reads and its writes, `serve` exchanging an OAuth code or refreshing a user's tokens), and recovers
+as an operator would. Time is never waited out: a claim that must lapse is aged in the database, which is what the
+passing of time does to it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from cryptography.fernet import Fernet
 
 from bot.digests.schedule import Timing
 from bot.digests.store import ABANDONED_CLAIM_SECONDS, Subscription, Subscriptions
+from bot.linking.crypto import SecretBox
+from bot.linking.tokens import LEASE_SECONDS
 from bot.render.message import Message
 from bot.sandbox.planetscale import World, paths
 from bot.sandbox.planetscale.seed import DemoWorld
@@ -139,11 +142,50 @@ async def _mid_link(replicas: Replicas, world: World, demo: DemoWorld, database_
     return restarted
 
 
+async def _mid_refresh(replicas: Replicas, world: World, demo: DemoWorld, database_file: Path) -> Replica:
+    """`serve` dies while it refreshes Alice's expired tokens, after PlanetScale was asked. PlanetScale rotates
+    refresh tokens (using one kills it) and finishes a request whose asker has gone, so the new tokens are lost with
+    the process and the stored refresh token is dead: nothing can keep that grant (the refresh is PlanetScale's, not
+    a transaction the bot can hold open). What must hold: the dead process's refresh lease does not block Alice for
+    ever, she is offered the link again, Bob's grant is untouched, and linking again works."""
+    bot = await _both_linked(replicas, demo)
+    box = SecretBox(replicas.environment["BOT_ENCRYPTION_KEYS"].split(","))
+    ((sealed,),) = sqlite_rows(
+        database_file, "SELECT refresh_token FROM planetscale_grants WHERE user_id = ?", (ALICE.user_id,)
+    )
+    stored_refresh_token = box.open(str(sealed))
+    sqlite_rows(database_file, "UPDATE planetscale_grants SET expires_at = 0 WHERE user_id = ?", (ALICE.user_id,))
+    replicas.oauth.token_latency = 3.0  # PlanetScale's token endpoint is slow to answer the refresh
+    refreshes = replicas.oauth.counters.refreshes
+    assert replicas.command(bot, "database list --org acme", actor=ALICE).status_code == 200
+    async with asyncio.timeout(30):
+        while replicas.oauth.counters.refreshes == refreshes:
+            await asyncio.sleep(0.02)
+    bot.kill()
+    async with asyncio.timeout(30):  # PlanetScale finishes the refresh nobody is left to read
+        while replicas.oauth.is_active(stored_refresh_token):
+            await asyncio.sleep(0.05)
+    replicas.oauth.token_latency = 0.0
+    held = sqlite_rows(database_file, "SELECT lease_holder FROM planetscale_grants WHERE user_id = ?", (ALICE.user_id,))
+    assert held != [(None,)], "the refresh was not under way when the process died"
+    sqlite_rows(database_file, "UPDATE planetscale_grants SET lease_until = lease_until - ?", (LEASE_SECONDS + 1,))
+
+    restarted = replicas.restart(bot)
+    told = await replicas.reply(restarted, "database list --org acme", actor=ALICE)
+    assert "link_account" in told, told  # the link button, in place of a listing: she links again from there
+    assert "Traceback" not in told
+    replicas.link(restarted, ALICE, planetscale_user_id=demo.admin.id)
+    assert "shop" in await replicas.reply(restarted, "database list --org acme", actor=ALICE)
+    return restarted
+
+
 Scenario = Callable[[Replicas, World, DemoWorld, Path], Awaitable[Replica]]
 
 
 @pytest.mark.parametrize(
-    "scenario", [_mid_digest, _mid_key_rotation, _mid_link], ids=["mid-digest", "mid-key-rotation", "mid-link"]
+    "scenario",
+    [_mid_digest, _mid_key_rotation, _mid_link, _mid_refresh],
+    ids=["mid-digest", "mid-key-rotation", "mid-link", "mid-refresh"],
 )
 async def test_after_a_sigkill_and_a_restart_nothing_is_lost_or_doubled(
     scenario: Scenario, replicas: Replicas, world: World, demo: DemoWorld, database_file: Path
