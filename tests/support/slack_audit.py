@@ -42,6 +42,7 @@ NEVER = frozenset(
 
 # Scopes a bot event needs (Slack's event pages, "Required scopes"); events needing none map to None.
 EVENT_SCOPES: Mapping[str, str | None] = {
+    "app_home_opened": None,  # https://docs.slack.dev/reference/events/app_home_opened (a bot user, no scope)
     "app_uninstalled": None,  # https://api.slack.com/events/app_uninstalled
     "tokens_revoked": None,  # https://api.slack.com/events/tokens_revoked
     "link_shared": "links:read",  # https://api.slack.com/events/link_shared
