@@ -169,7 +169,9 @@ class Cards:
         rows = await self._database.fetchall(
             "UPDATE cards SET lease_holder = ?, lease_until = ? WHERE card_id IN ("  # noqa: S608 - constant SQL
             "SELECT card_id FROM cards WHERE next_refresh_at <= ? AND reader_id IS NOT NULL AND ts IS NOT NULL"
-            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_refresh_at LIMIT ?"
+            " AND (lease_until IS NULL OR lease_until < ?)"
+            # The cards of one deploy request side by side, so one pass of the reconciler reads it once for them all.
+            " ORDER BY next_refresh_at, team_id, org, database, number LIMIT ?"
             f"{self._database.skip_locked}) RETURNING next_refresh_at, " + _COLUMNS,
             (holder, now + lease_seconds, now, now, limit),
         )

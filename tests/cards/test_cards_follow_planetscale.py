@@ -100,3 +100,30 @@ async def test_a_click_on_one_card_redraws_the_deploy_requests_other_cards(demo_
     click(demo_bot, here, "dr_approve", actor=BOB_ACTOR)
     await wait_card(demo_bot, here.ts, f"Approved by <@{BOB_ACTOR.user_id}>")
     await wait_card(demo_bot, there.ts, f"Approved by <@{BOB_ACTOR.user_id}>", channel=deploys.id)
+
+
+async def test_the_reconciler_reads_a_deploy_request_once_for_all_its_cards(webhook_only_bot: RunningBot) -> None:
+    """Three channels show `shop` #1, all posted by Alice: one pass of the reconciler reads it as often as for one
+    card, and redraws all three (PlanetScale's 600 requests a minute go per deploy request, not per card)."""
+    bot = webhook_only_bot
+    assert bot.planetscale is not None
+    await post_card(bot, "dr post shop 1")
+    for channel in (SlackChannel(id="C0DEPLOYS01", name="deploys", members={ALICE.user_id}),
+                    SlackChannel(id="C0RELEASE01", name="releases", members={ALICE.user_id})):
+        bot.slack.add_channel(channel)
+        await post_card(bot, "dr post shop 1", actor=Actor(channel_id=channel.id, channel_name=channel.name))
+
+    async def one_pass(due: int) -> int:
+        """Make the first `due` cards due, run one pass; the requests it sent to PlanetScale."""
+        ids = [row[0] for row in await bot.call(bot.runtime.database.fetchall(
+            "SELECT card_id FROM cards ORDER BY card_id"))][:due]
+        for card_id in ids:
+            await bot.call(bot.runtime.database.execute(
+                "UPDATE cards SET next_refresh_at = 0 WHERE card_id = ?", (card_id,)))
+        before = len(bot.planetscale.calls())
+        assert await bot.call(bot.runtime.cards.refresh_due()) == due
+        return len(bot.planetscale.calls()) - before
+
+    alone = await one_pass(1)
+    assert alone > 0
+    assert await one_pass(3) == alone
