@@ -515,6 +515,13 @@ class CardService:
         reads: dict[_ReadKey, Snapshot] = {}
         for card in due:
             await self.refresh(card, reads=reads)
+        # Their other cards, not yet due, are redrawn from the same read and so fall due with these from now on.
+        done = {card.card_id for card in due}
+        for team_id, reader, org, database, number in list(reads):
+            for sibling in await self._cards.of_request(team_id=team_id, org=org, database=database, number=number):
+                if sibling.card_id not in done and sibling.reader_id == reader and sibling.ts is not None:
+                    done.add(sibling.card_id)
+                    await self.refresh(sibling, reads=reads)
         return len(due)
 
     async def request_changed(
