@@ -22,7 +22,7 @@ from bot.digests.store import Subscriptions
 from bot.notify.store import MINE, NotificationSettings
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import Database
-from bot.ports import Accounts, SlackPort
+from bot.ports import Accounts, SlackPort, SlackRefused
 from bot.render import home as render
 from bot.render import notify as render_notify
 from bot.render.home import HomeDigest, HomeItem, HomeView, HomeWatch
@@ -74,6 +74,8 @@ class HomeService:
         try:
             view = dataclasses.replace(await self.view_for(team_id, user_id), notice=notice)
             await self._slack.publish_home(user_id=user_id, view=render.home(view))
+        except SlackRefused as refused:  # Slack said no (rate limited, say): one line, as for any refusal
+            log.warning("could not publish the App Home of %s: %s", user_id, refused.code)
         except Exception:
             log.warning("could not publish the App Home of %s", user_id, exc_info=True)
 
