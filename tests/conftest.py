@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -36,6 +40,28 @@ __all__ = [
 # behaviour only, so neither the per-example deadline nor the "too slow" health check applies (speed is bench/'s).
 hypothesis_settings.register_profile("pscale-bot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("pscale-bot")
+
+_BYTECODE_FOLDER = "PSCALE_BOT_TEST_BYTECODE"  # the folder this run made, for pytest_unconfigure to remove
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Python processes started by this run share one bytecode cache, as an installed package's processes do (pip
+    compiles at install). Where PYTHONDONTWRITEBYTECODE is set (this machine's shell, CI's), every `pscale-bot`
+    child process (replicas, crash and CLI tests, several hundred of them) and every xdist worker would otherwise
+    compile each module it imports, a few seconds of CPU each, which is most of what those tests cost. The code
+    they run is the same either way. The cache lives in a folder of this run's own (PYTHONPYCACHEPREFIX), so no
+    `__pycache__` appears in the checkout, and is removed at the end; the controller sets it before xdist starts
+    its workers, which inherit the environment and pass it to every process they start."""
+    if not sys.flags.dont_write_bytecode or "PYTHONPYCACHEPREFIX" in os.environ or hasattr(config, "workerinput"):
+        return
+    folder = tempfile.mkdtemp(prefix="pscale-bot-bytecode-")
+    os.environ.update({"PYTHONPYCACHEPREFIX": folder, _BYTECODE_FOLDER: folder})
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and (folder := os.environ.pop(_BYTECODE_FOLDER, None)):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
