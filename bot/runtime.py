@@ -89,6 +89,7 @@ class Runtime:
     reconcile: bool = True
     # Start-up work and the loops: none of it is a request in flight, so SIGTERM cancels it at once, undrained.
     _background: list[asyncio.Task[None]] = field(default_factory=list)
+    _storage_open: bool = False
     # How often the databases whose reviews someone follows are read for new deploy requests (webhook deliveries
     # tell at once where a database is watched).
     review_pass_seconds: float = REVIEW_PASS_SECONDS
@@ -96,9 +97,13 @@ class Runtime:
     async def open_storage(self) -> None:
         """Connect the database (in this event loop) and bring its schema up to date: replicas starting together
         wait for one another (an advisory lock on PostgreSQL, the write lock on SQLite) and apply each migration
-        once."""
+        once. Once per runtime: `serve` opens it before serving, so that a database it cannot open stops the
+        program with one line, and `start()` then finds it open."""
+        if self._storage_open:
+            return
         await self.database.connect()
         await self.database.migrate()
+        self._storage_open = True
 
     async def start(self) -> None:
         await self.open_storage()
@@ -160,6 +165,7 @@ class Runtime:
         await self.replies.aclose()
         await self.planetscale.aclose()
         await self.database.close()
+        self._storage_open = False
 
 
 def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) -> Runtime:
