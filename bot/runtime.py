@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -37,7 +38,6 @@ from bot.slack.app import SlackIdentity, build_bolt_app, build_web_client
 from bot.slack.events_endpoint import SlackEventsEndpoint
 from bot.slack.port import WebApiSlackPort
 from bot.slack.replies import ResponseUrlReplies
-from bot.slack.socket_mode import SocketModeConnection
 from bot.slack.verify import SlackRequestVerifier
 from bot.storage import (
     AuditLog,
@@ -55,6 +55,9 @@ from bot.web.body import BODY_READ_SECONDS, BodyLimit
 from bot.web.health import create_health_routes
 from bot.web.oauth_pages import create_oauth_routes
 from bot.web.webhooks import create_webhook_routes
+
+if TYPE_CHECKING:
+    from bot.slack.socket_mode import SocketModeConnection
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +261,10 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     slack_events = None
     socket = None
     if mode is Mode.SOCKET:
+        # Imported only here: bolt's Socket Mode adapter loads slack_sdk's own WebSocket clients too, which HTTP
+        # mode never uses.
+        from bot.slack.socket_mode import SocketModeConnection  # noqa: PLC0415
+
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
         socket = SocketModeConnection(
             app=bolt_app, app_token=app_token, client=client, team_id=settings.slack_team_id
