@@ -309,24 +309,21 @@ def _keys_rotate(args: argparse.Namespace, settings: Settings, invalid: Sequence
     return 0
 
 
-async def _prepare_database(location: str) -> None:
-    """Before serving: a database that cannot be opened or migrated stops the program with one plain line."""
-    database = await open_database(location)
-    try:
-        await database.migrate()
-    finally:
-        await database.close()
-
-
 def _start(settings: Settings, *, mode: Mode, host: str, port: int) -> int:
     listening = _listen(host, port)
-    try:
-        asyncio.run(_prepare_database(settings.bot_database))
-    except BaseException:
-        listening.close()
-        raise
     runtime = build_runtime(settings, mode=mode, port=port)
-    return _serve_app(create_web_app(runtime=runtime), listening)
+    with asyncio.Runner() as loop:
+        # Opened and migrated once, before serving, in the event loop that then serves (a PostgreSQL pool belongs
+        # to one loop; the app's start finds the storage open): a database that cannot be opened or migrated stops
+        # the program with one plain line, and nothing has claimed to be ready.
+        try:
+            loop.run(runtime.open_storage())
+        except BaseException:
+            listening.close()
+            loop.run(runtime.stop())
+            raise
+        # No WebSocket route outside the sandbox: uvicorn need not load its WebSocket protocol.
+        return _serve_app(create_web_app(runtime=runtime), listening, loop=loop, websockets=False)
 
 
 def _start_sandbox(*, host: str, port: int, settings: Settings, without_scopes: Sequence[str] = ()) -> int:
@@ -336,9 +333,11 @@ def _start_sandbox(*, host: str, port: int, settings: Settings, without_scopes: 
     listening = _listen(host, port)
     app = build_sandbox_app(host=host, port=port, settings=settings, without_scopes=without_scopes)
     page = sandbox_public_url(host=host, port=port, settings=settings)
-    return _serve_app(
-        app, listening, on_started=lambda: print(f"pscale-bot sandbox: open {page}/ in a browser", file=sys.stderr)
-    )
+    with asyncio.Runner() as loop:
+        return _serve_app(
+            app, listening, loop=loop, websockets=True,  # the Socket Mode stand-in's WebSocket
+            on_started=lambda: print(f"pscale-bot sandbox: open {page}/ in a browser", file=sys.stderr),
+        )
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -390,11 +389,16 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def _serve_app(app: Starlette, listening: socket.socket, *, on_started: Callable[[], None] | None = None) -> int:
-    config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False)
+def _serve_app(
+    app: Starlette, listening: socket.socket, *, loop: asyncio.Runner, websockets: bool,
+    on_started: Callable[[], None] | None = None,
+) -> int:
+    config = uvicorn.Config(
+        app, lifespan="on", log_config=None, access_log=False, ws="auto" if websockets else "none"
+    )
     server = _Server(config, on_started)
     try:
-        server.run(sockets=[listening])
+        loop.run(server.serve(sockets=[listening]))
     finally:
         listening.close()
     return 0 if server.started else 1

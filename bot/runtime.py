@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -37,7 +38,6 @@ from bot.slack.app import SlackIdentity, build_bolt_app, build_web_client
 from bot.slack.events_endpoint import SlackEventsEndpoint
 from bot.slack.port import WebApiSlackPort
 from bot.slack.replies import ResponseUrlReplies
-from bot.slack.socket_mode import SocketModeConnection
 from bot.slack.verify import SlackRequestVerifier
 from bot.storage import (
     AuditLog,
@@ -55,6 +55,9 @@ from bot.web.body import BODY_READ_SECONDS, BodyLimit
 from bot.web.health import create_health_routes
 from bot.web.oauth_pages import create_oauth_routes
 from bot.web.webhooks import create_webhook_routes
+
+if TYPE_CHECKING:
+    from bot.slack.socket_mode import SocketModeConnection
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,7 @@ class Runtime:
     reconcile: bool = True
     # Start-up work and the loops: none of it is a request in flight, so SIGTERM cancels it at once, undrained.
     _background: list[asyncio.Task[None]] = field(default_factory=list)
+    _storage_open: bool = False
     # How often the databases whose reviews someone follows are read for new deploy requests (webhook deliveries
     # tell at once where a database is watched).
     review_pass_seconds: float = REVIEW_PASS_SECONDS
@@ -96,9 +100,13 @@ class Runtime:
     async def open_storage(self) -> None:
         """Connect the database (in this event loop) and bring its schema up to date: replicas starting together
         wait for one another (an advisory lock on PostgreSQL, the write lock on SQLite) and apply each migration
-        once."""
+        once. Once per runtime: `serve` opens it before serving, so that a database it cannot open stops the
+        program with one line, and `start()` then finds it open."""
+        if self._storage_open:
+            return
         await self.database.connect()
         await self.database.migrate()
+        self._storage_open = True
 
     async def start(self) -> None:
         await self.open_storage()
@@ -160,6 +168,7 @@ class Runtime:
         await self.replies.aclose()
         await self.planetscale.aclose()
         await self.database.close()
+        self._storage_open = False
 
 
 def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) -> Runtime:
@@ -252,6 +261,10 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     slack_events = None
     socket = None
     if mode is Mode.SOCKET:
+        # Imported only here: bolt's Socket Mode adapter loads slack_sdk's own WebSocket clients too, which HTTP
+        # mode never uses.
+        from bot.slack.socket_mode import SocketModeConnection  # noqa: PLC0415
+
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
         socket = SocketModeConnection(
             app=bolt_app, app_token=app_token, client=client, team_id=settings.slack_team_id

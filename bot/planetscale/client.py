@@ -176,13 +176,26 @@ class PlanetScaleClient:
         self.pacer = pacer or Pacer()
         self._sleep = sleep
         self._clock = clock
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=timeout,
-            limits=limits,
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-        )
+        self._given_http = http_client
+        self._made_http: httpx.AsyncClient | None = None
+        self._limits = limits
+        self._transport = transport
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """Made at the first request rather than at start: httpx's transport imports httpcore and reads the CA
+        bundle into a TLS context (6% of `serve`'s start-up CPU, by py-spy), and nothing before the first command
+        that reaches PlanetScale needs either."""
+        if self._given_http is not None:
+            return self._given_http
+        if self._made_http is None:
+            self._made_http = httpx.AsyncClient(
+                timeout=self.timeout,
+                limits=self._limits,
+                transport=self._transport,
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            )
+        return self._made_http
 
     async def __aenter__(self) -> Self:
         return self
@@ -193,8 +206,8 @@ class PlanetScaleClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        if self._made_http is not None:
+            await self._made_http.aclose()
 
     def as_user(
         self, provider: TokenProvider, *, user_key: Hashable | None = None, retry: RetryPolicy | None = None

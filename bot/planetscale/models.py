@@ -47,7 +47,7 @@ __all__ = [
 
 
 class PlanetScaleModel(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
 
 # ----- known values (compare with ==; unknown values still parse) ---------------------------------------------------
