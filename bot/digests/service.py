@@ -7,6 +7,7 @@ back and the next run (or the next process after a restart) posts it, still with
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import defaultdict
@@ -67,9 +68,9 @@ class DigestService:
     async def run(self, *, everything: bool = False) -> RunReport:
         """Post what is due now; with `everything`, post every subscription now too, without using up its slot.
 
-        Each (owner's grant, database) is read once, `READ_CONCURRENCY` at a time, in the order of the channels
-        that need it. Each channel then gets its digests in the order of their databases, at Slack's pace for
-        that channel (`ChannelPace`); channels post side by side, so a busy one holds up no other."""
+        Each (owner's grant, database) is read once, `READ_CONCURRENCY` at a time, taking the channels in turns.
+        Each channel gets its digests in the order of their databases, at Slack's pace for that channel
+        (`ChannelPace`); channels post side by side, so a busy one holds up no other."""
         now = self._now()
         work: list[tuple[Subscription, date | None]] = []
         for subscription in await self._subscriptions.all():
@@ -101,7 +102,10 @@ class DigestService:
                 else:
                     await self._post(subscription, slot, outcome, report, give_up_at=give_up_at)
 
-        reads = {key: asyncio.create_task(read(key)) for key in dict.fromkeys(_reader(sub) for sub, _ in work)}
+        # Read in turns across the channels (each one's first digest, then each one's second, …), so every channel
+        # has digests to post all through the run instead of the last channels getting all theirs at its end.
+        in_turns = (sub for turn in itertools.zip_longest(*by_channel.values()) for sub, _ in filter(None, turn))
+        reads = {key: asyncio.create_task(read(key)) for key in dict.fromkeys(map(_reader, in_turns))}
         posters = [asyncio.create_task(post_in_order(targets)) for targets in by_channel.values()]
         try:
             await asyncio.gather(*posters)  # the first failure (the database's, say) is the run's, unwrapped
