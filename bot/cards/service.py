@@ -516,13 +516,21 @@ class CardService:
         """One pass of the reconciler: the deploy requests PlanetScale is moving along one of whose cards has come
         due, up to `limit` of them. Each is read once with the grant its cards are drawn with, and all those cards
         are redrawn from that read, so they fall due together from then on: PlanetScale's budget (600 requests a
-        minute) is spent per deploy request however many channels show it. The cards are leased to this process
-        while it reads, so replicas never read one card at the same time. Returns how many cards were redrawn."""
+        minute) is spent per deploy request however many channels show it. The deploy requests are read side by
+        side (the PlanetScale pacer keeps them within that budget). The cards are leased to this process while it
+        reads, so replicas never read one card at the same time. Returns how many deploy requests were read."""
         held = await self._cards.claim_due(holder=self._holder, limit=limit)
-        reads: dict[_ReadKey, Snapshot | PlanetScaleError] = {}
+        by_read: dict[tuple[str, str | None, str, str, int], list[CardRecord]] = {}
         for card in held:
-            await self.refresh(card, reads=reads)
-        return len(held)
+            by_read.setdefault((card.team_id, card.reader_id, card.org, card.database, card.number), []).append(card)
+        reads: dict[_ReadKey, Snapshot | PlanetScaleError] = {}
+
+        async def redraw(cards: list[CardRecord]) -> None:
+            for card in cards:
+                await self.refresh(card, reads=reads)
+
+        await asyncio.gather(*(redraw(cards) for cards in by_read.values()))
+        return len(by_read)
 
     async def request_changed(
         self,

@@ -121,8 +121,11 @@ async def test_the_reconciler_reads_a_deploy_request_once_for_all_its_cards(webh
         for card_id in ids:
             await bot.call(bot.runtime.database.execute(
                 "UPDATE cards SET next_refresh_at = 0 WHERE card_id = ?", (card_id,)))
+        await bot.call(bot.runtime.database.execute("UPDATE cards SET refreshed_at = 0"))
         before = len(bot.planetscale.calls())
-        assert await bot.call(bot.runtime.cards.refresh_due()) == 3
+        assert await bot.call(bot.runtime.cards.refresh_due()) == 1  # one deploy request read
+        redrawn = await bot.call(bot.runtime.database.fetchall("SELECT card_id FROM cards WHERE refreshed_at > 0"))
+        assert len(redrawn) == 3
         return len(bot.planetscale.calls()) - before
 
     alone = await one_pass(1)
