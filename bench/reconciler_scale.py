@@ -182,8 +182,8 @@ def main() -> None:
           f"in the window (each from its earliest due card, then every {interval:.0f} s: "
           f"{sum(implied.values()) * per_read / minutes:.0f} requests a minute); reads beyond that, per deploy "
           "request: " + ", ".join(f"{extra:+d}: {count}" for extra, count in sorted(beyond.items()))
-          + f" ({early_reads} deploy requests were read by the replica before the window, while the cards were"
-          " being stored: their second read is all the window holds)")
+          + (f" ({early_reads} deploy requests were read by the replica before the window, while the cards were"
+             " being stored)" if early_reads else ""))
     if steady_seconds:
         print(f"  the last {steady_seconds:.0f} s: {steady_calls * 60 / steady_seconds:.0f} requests a minute; "
               f"the due times imply {steady_implied * per_read * 60 / steady_seconds:.0f}")
