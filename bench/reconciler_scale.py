@@ -9,18 +9,23 @@ PlanetScale account through it. The deploy requests are open and wait for review
 its `--cards-per-request` cards are stored as posted (bot/cards/store.py), with their next reads spread evenly over
 the next 5 minutes, as cards posted at different times are; the measured minute starts once they are stored.
 
-Printed: the PlanetScale requests the replica made in that minute, against what the schedule implies when each deploy
-request is read once per interval however many cards show it, and when each card is read on its own; how many cards
-were read and how many were overdue at the end; and the room left under PlanetScale's 600 requests a minute for
-people's commands.
+Printed: the PlanetScale requests the replica made in the window, against what the schedule implies when each deploy
+request is read once per interval however many cards show it (in the long run, and in this window: every deploy
+request has a card due within the first interval, so a window longer than one interval holds a second read of
+each), and when each card is read on its own; the reads of each deploy request against its cards' due times (more
+shows a read the schedule did not call for, fewer one that fell behind); the requests of the window's last interval
+alone; any request that is not part of reading a deploy request; how many cards were read and how many were overdue
+at the end; and the room left under PlanetScale's 600 requests a minute for people's commands.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +34,7 @@ from bot.deploy_requests.lifecycle import refresh_seconds
 from bot.deploy_requests.summary import Snapshot, read_snapshot
 from bot.planetscale import PlanetScaleClient
 from bot.planetscale.pacing import Pacer
-from bot.sandbox.planetscale import World, seed_demo
+from bot.sandbox.planetscale import World, paths, seed_demo
 from bot.storage import open_database
 from tests.support.planetscale import ServedPlanetScale
 from tests.support.replicas import replicas_on, sqlite_rows
@@ -40,6 +45,8 @@ ORG = "acme"
 REQUESTS_PER_DATABASE = 10
 PLANETSCALE_PER_MINUTE = 600  # docs/reference/planetscale-api.md: "600 requests per minute"
 SETTLE_SECONDS = 5.0
+# What reading one deploy request asks PlanetScale (bot/deploy_requests/summary.py `read_snapshot`).
+READ_TEMPLATES = frozenset({paths.DEPLOY_REQUEST, paths.REVIEWS, paths.OPERATIONS, paths.DATABASE, paths.MEMBERS})
 
 
 class IssuedToken:
@@ -103,6 +110,14 @@ async def _store_cards(
     return interval, per_read
 
 
+def _due_moments(first: float, interval: float, start: float, end: float) -> int:
+    """How many of first, first + interval, first + 2 × interval, … fall in [start, end)."""
+    if first >= end:
+        return 0
+    before_start = max(0, math.ceil((start - first) / interval))
+    return max(0, math.ceil((end - first) / interval) - before_start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200, help="open deploy requests")
@@ -124,8 +139,17 @@ def main() -> None:
             )
             started = time.time()
             calls_before = len(group.planetscale.calls())
-            time.sleep(args.seconds)
-            calls = len(group.planetscale.calls()) - calls_before
+            # The replica reads the cards that fell due while the rest were still being stored: before the window.
+            early_reads = len(group.planetscale.calls("GET", paths.DEPLOY_REQUEST)) - len(requests)
+            # The last `interval` of the window is measured on its own too: by then the first reads have set each
+            # deploy request's pace, and each is due once in it.
+            steady_seconds = interval if args.seconds >= interval + interval / 10 else 0.0
+            time.sleep(args.seconds - steady_seconds)
+            steady_before = len(group.planetscale.calls())
+            time.sleep(steady_seconds)
+            window = group.planetscale.calls()[calls_before:]
+            calls = len(window)
+            steady_calls = len(window) - (steady_before - calls_before)
             ended = time.time()
             [(read,)] = sqlite_rows(database_file, "SELECT count(*) FROM cards WHERE refreshed_at >= ?", (started,))
             [(overdue,)] = sqlite_rows(
@@ -133,15 +157,40 @@ def main() -> None:
             )
             replica.stop()
     minutes = args.seconds / 60
+    reads = Counter(call.path for call in window if call.method == "GET" and call.template == paths.DEPLOY_REQUEST)
+    # Card i (of request i % requests) falls due SETTLE_SECONDS + interval * i / total_cards in, so request r's
+    # earliest card is card r: the schedule reads it then, and every `interval` after.
+    first_due = {
+        "/v1" + paths.DEPLOY_REQUEST.format(organization=ORG, database=db, number=number):
+            SETTLE_SECONDS + interval * index / total_cards
+        for index, (db, number) in enumerate(requests)
+    }
+    implied = {path: _due_moments(first, interval, 0, args.seconds) for path, first in first_due.items()}
+    steady_implied = sum(
+        _due_moments(first, interval, args.seconds - steady_seconds, args.seconds) for first in first_due.values()
+    )
+    beyond = Counter(reads[path] - due for path, due in implied.items())
+    others = Counter(call.template for call in window if call.template not in READ_TEMPLATES)
     per_request = args.requests * 60 / interval * per_read
     per_card = total_cards * 60 / interval * per_read
     print(f"reconciler: {total_cards} open cards over {args.requests} deploy requests awaiting review "
           f"(read again every {interval:.0f} s; {per_read} PlanetScale requests a read), one replica, "
           f"{args.seconds:.0f} s watched")
     print(f"  PlanetScale requests: {calls / minutes:.0f} a minute; the schedule implies {per_request:.0f} a minute "
-          f"reading each deploy request once, {per_card:.0f} reading each card on its own")
-    print(f"  cards read in the window: {read} (the schedule makes {total_cards * args.seconds / interval:.0f} due); "
-          f"{overdue} overdue at the end")
+          f"reading each deploy request once an interval, {per_card:.0f} reading each card on its own")
+    print(f"  deploy requests read {sum(reads.values())} times; their cards' due times imply {sum(implied.values())} "
+          f"in the window (each from its earliest due card, then every {interval:.0f} s: "
+          f"{sum(implied.values()) * per_read / minutes:.0f} requests a minute); reads beyond that, per deploy "
+          "request: " + ", ".join(f"{extra:+d}: {count}" for extra, count in sorted(beyond.items()))
+          + (f" ({early_reads} deploy requests were read by the replica before the window, while the cards were"
+             " being stored)" if early_reads else ""))
+    if steady_seconds:
+        print(f"  the last {steady_seconds:.0f} s: {steady_calls * 60 / steady_seconds:.0f} requests a minute; "
+              f"the due times imply {steady_implied * per_read * 60 / steady_seconds:.0f}")
+    print("  requests other than reading a deploy request: "
+          + (", ".join(f"{template} {count}" for template, count in others.most_common()) or "none"))
+    fell_due = sum(SETTLE_SECONDS + interval * index / total_cards < args.seconds for index in range(total_cards))
+    print(f"  cards read in the window: {read} of the {fell_due} that fell due in it; {overdue} overdue at the end")
     room = PLANETSCALE_PER_MINUTE - calls / minutes
     print(f"  PlanetScale allows {PLANETSCALE_PER_MINUTE} a minute: "
           + (f"{room:.0f} a minute left for commands" if room > 0 else f"over by {-room:.0f} a minute"))

@@ -43,13 +43,17 @@ class SlackDirectory(Protocol):
 
 class SlackRefused(Exception):
     """Slack answered a Web API call with an error (`ok: false`); `code` is Slack's, e.g. `channel_not_found`, and
-    for `missing_scope`, `needed` names the scope the app lacks."""
+    for `missing_scope`, `needed` names the scope the app lacks. For `ratelimited`, `retry_after` is the seconds
+    Slack's `Retry-After` asked for (None when it named none that can be read)."""
 
-    def __init__(self, method: str, code: str, *, needed: str | None = None) -> None:
+    def __init__(
+        self, method: str, code: str, *, needed: str | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"Slack {method}: {code}")
         self.method = method
         self.code = code
         self.needed = needed
+        self.retry_after = retry_after
 
 
 class SlackPort(Protocol):

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from bot.cards.service import CardService
+from bot.cards.service import REFRESH_BATCH, CardService
 from bot.cards.store import Cards
 from bot.cards.updates import CardUpdates
 from bot.commands.dispatch import CommandDispatcher
@@ -145,8 +145,10 @@ class Runtime:
         loop = asyncio.get_running_loop()
         last_review_pass: float | None = None
         while True:
+            full = False
             try:
-                await self.cards.refresh_due()
+                # A full pass leaves more due: the next one follows at once rather than after the pause.
+                full = await self.cards.refresh_due() >= REFRESH_BATCH
             except Exception:
                 log.exception("card refresh pass failed; trying again shortly")
             if last_review_pass is None or loop.time() - last_review_pass >= self.review_pass_seconds:
@@ -155,7 +157,8 @@ class Runtime:
                     await self.news.look_for_new_requests()
                 except Exception:
                     log.exception("looking for new deploy requests failed; trying again later")
-            await asyncio.sleep(CARD_PASS_SECONDS)
+            if not full:
+                await asyncio.sleep(CARD_PASS_SECONDS)
 
     async def stop(self) -> None:
         for background in self._background:

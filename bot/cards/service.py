@@ -44,6 +44,8 @@ from bot.storage.database import Clock
 
 log = logging.getLogger(__name__)
 
+# Deploy requests (each with the grant its cards are drawn with) read in one pass: a pass reads each once however
+# many of its cards are due, so this is what bounds the reconciler's pace, not the number of cards.
 REFRESH_BATCH = 10
 # A read of one deploy request with one person's grant: (team, Slack user, organization, database, number).
 _ReadKey = tuple[str, str, str, str, int]
@@ -418,12 +420,13 @@ class CardService:
         *,
         clicker: str | None = None,
         announce: bool = True,
-        reads: dict[_ReadKey, Snapshot] | None = None,
+        reads: dict[_ReadKey, Snapshot | PlanetScaleError] | None = None,
     ) -> PlanetScaleError | str | None:
         """Read the deploy request again and redraw the card: with the clicker's grant when a click asks, else (or
         when theirs cannot read it) with the card's. Returns None when redrawn, "stale" when nobody's grant can read
         it any more, or PlanetScale's error (the card is then left as it was). `reads`: what this pass of the
-        reconciler has read already, by grant and deploy request, taken instead of reading again and added to."""
+        reconciler has read already (or failed to), by grant and deploy request, taken instead of reading again and
+        added to."""
         async with self._held(card.card_id):
             # As stored now: a change made while this waited is what the redraw compares with.
             stored = await self._cards.get(card.card_id) or card
@@ -435,28 +438,31 @@ class CardService:
         *,
         clicker: str | None = None,
         announce: bool = True,
-        reads: dict[_ReadKey, Snapshot] | None = None,
+        reads: dict[_ReadKey, Snapshot | PlanetScaleError] | None = None,
     ) -> PlanetScaleError | str | None:
         readers = [user for user in dict.fromkeys((clicker, card.reader_id)) if user]
         for reader in readers:
             if not await self._accounts.has_active_grant(card.team_id, reader):
                 continue
             key = (card.team_id, reader, card.org, card.database, card.number)
-            snapshot = reads.get(key) if reads is not None else None
-            try:
-                if snapshot is None:
-                    snapshot = await read_snapshot(
+            outcome = reads.get(key) if reads is not None else None
+            if outcome is None:
+                try:
+                    outcome = await read_snapshot(
                         self._api(card.team_id, reader), org=card.org, database=card.database, number=card.number,
                         now=self._now(),
                     )
-            except Unauthorized:
+                except PlanetScaleError as error:  # kept for the pass: its other cards are not read again for it
+                    outcome = error
+                if reads is not None:
+                    reads[key] = outcome
+            if isinstance(outcome, Unauthorized):
                 continue
-            except PlanetScaleError as error:
-                log.info("refreshing card %s: %s", card.card_id, error)
+            if isinstance(outcome, PlanetScaleError):
+                log.info("refreshing card %s: %s", card.card_id, outcome)
                 await self._cards.postpone(card.card_id, seconds=RETRY_READ_SECONDS)
-                return error
-            if reads is not None:
-                reads[key] = snapshot
+                return outcome
+            snapshot = outcome
             # The card stays the poster's while their grant works; a clicker takes it over only when it does not.
             poster = card.reader_id
             keeper = poster if poster and await self._accounts.has_active_grant(card.team_id, poster) else reader
@@ -507,22 +513,24 @@ class CardService:
         return render.CardView(card_id=card.card_id, version=version, request=snapshot, stale=stale, people=people)
 
     async def refresh_due(self, *, limit: int = REFRESH_BATCH) -> int:
-        """One pass of the reconciler: the cards PlanetScale is moving along whose time to be read again has come.
-        Each is leased to this process while it is read, so replicas never read one card at the same time."""
-        due = await self._cards.claim_due(holder=self._holder, limit=limit)
-        # Cards of one deploy request drawn with one grant are read once a pass, not once a card: PlanetScale's
-        # budget (600 requests a minute) is spent per deploy request however many channels show it.
-        reads: dict[_ReadKey, Snapshot] = {}
-        for card in due:
-            await self.refresh(card, reads=reads)
-        # Their other cards, not yet due, are redrawn from the same read and so fall due with these from now on.
-        done = {card.card_id for card in due}
-        for team_id, reader, org, database, number in list(reads):
-            for sibling in await self._cards.of_request(team_id=team_id, org=org, database=database, number=number):
-                if sibling.card_id not in done and sibling.reader_id == reader and sibling.ts is not None:
-                    done.add(sibling.card_id)
-                    await self.refresh(sibling, reads=reads)
-        return len(due)
+        """One pass of the reconciler: the deploy requests PlanetScale is moving along one of whose cards has come
+        due, up to `limit` of them. Each is read once with the grant its cards are drawn with, and all those cards
+        are redrawn from that read, so they fall due together from then on: PlanetScale's budget (600 requests a
+        minute) is spent per deploy request however many channels show it. The deploy requests are read side by
+        side (the PlanetScale pacer keeps them within that budget). The cards are leased to this process while it
+        reads, so replicas never read one card at the same time. Returns how many deploy requests were read."""
+        held = await self._cards.claim_due(holder=self._holder, limit=limit)
+        by_read: dict[tuple[str, str | None, str, str, int], list[CardRecord]] = {}
+        for card in held:
+            by_read.setdefault((card.team_id, card.reader_id, card.org, card.database, card.number), []).append(card)
+        reads: dict[_ReadKey, Snapshot | PlanetScaleError] = {}
+
+        async def redraw(cards: list[CardRecord]) -> None:
+            for card in cards:
+                await self.refresh(card, reads=reads)
+
+        await asyncio.gather(*(redraw(cards) for cards in by_read.values()))
+        return len(by_read)
 
     async def request_changed(
         self,

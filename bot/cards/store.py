@@ -162,20 +162,25 @@ class Cards:
     async def claim_due(
         self, *, holder: str, limit: int, lease_seconds: int = REFRESH_LEASE_SECONDS
     ) -> list[CardRecord]:
-        """Take the refresh lease of the posted cards whose time to be read again has come and that somebody can
-        read, longest overdue first. Replicas passing at once each get different cards (SKIP LOCKED on
-        PostgreSQL); a card whose holder died is due again once its lease lapsed. `save` or `postpone` ends it."""
+        """Take the refresh lease of the posted cards of up to `limit` deploy requests, each with the grant its
+        cards are drawn with, one of whose cards has come due, longest overdue first: all their cards drawn with
+        that grant, those not yet due too, because one read of the deploy request redraws them all. Cards of one
+        deploy request come side by side. Replicas passing at once each get different cards (the leases; SKIP
+        LOCKED on PostgreSQL, where two passes at the very same moment may split one deploy request's cards and
+        each read it); a card whose holder died is due again once its lease lapsed. `save` or `postpone` ends it."""
         now = int(self._clock())
         rows = await self._database.fetchall(
             "UPDATE cards SET lease_holder = ?, lease_until = ? WHERE card_id IN ("  # noqa: S608 - constant SQL
-            "SELECT card_id FROM cards WHERE next_refresh_at <= ? AND reader_id IS NOT NULL AND ts IS NOT NULL"
-            " AND (lease_until IS NULL OR lease_until < ?)"
-            # The cards of one deploy request side by side, so one pass of the reconciler reads it once for them all.
-            " ORDER BY next_refresh_at, team_id, org, database, number LIMIT ?"
-            f"{self._database.skip_locked}) RETURNING next_refresh_at, " + _COLUMNS,
-            (holder, now + lease_seconds, now, now, limit),
+            "SELECT card_id FROM cards WHERE ts IS NOT NULL AND (lease_until IS NULL OR lease_until < ?)"
+            " AND (team_id, org, database, number, reader_id) IN ("
+            "SELECT team_id, org, database, number, reader_id FROM cards WHERE next_refresh_at <= ?"
+            " AND reader_id IS NOT NULL AND ts IS NOT NULL AND (lease_until IS NULL OR lease_until < ?)"
+            " GROUP BY team_id, org, database, number, reader_id ORDER BY min(next_refresh_at) LIMIT ?)"
+            f"{self._database.skip_locked}) RETURNING " + _COLUMNS,
+            (holder, now + lease_seconds, now, now, now, limit),
         )
-        return [_record(row[1:]) for row in sorted(rows, key=lambda row: (row[0], str(row[1])))]
+        cards = [_record(row) for row in rows]
+        return sorted(cards, key=lambda card: (card.team_id, card.org, card.database, card.number, card.card_id))
 
     async def save(
         self, card: CardRecord, snapshot: Snapshot, *, refresh_in: float | None, reader_id: str | None

@@ -7,6 +7,7 @@ back and the next run (or the next process after a restart) posts it, still with
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import defaultdict
@@ -16,8 +17,9 @@ from datetime import UTC, date, datetime
 
 from bot.deploy_requests.lifecycle import Need, what_it_needs
 from bot.deploy_requests.summary import Summary, queue_entry, summarize
+from bot.digests.pace import ChannelPace
 from bot.digests.schedule import due_slot
-from bot.digests.store import Subscription, Subscriptions
+from bot.digests.store import ABANDONED_CLAIM_SECONDS, Subscription, Subscriptions
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import DeployRequestState
 from bot.ports import Accounts, SlackPort, SlackRefused
@@ -28,6 +30,11 @@ log = logging.getLogger(__name__)
 
 READ_CONCURRENCY = 8
 SHOWN_OPEN = 100
+# A digest still not posted this long after its run claimed the slot (Slack kept saying `ratelimited`) is given back
+# for the next run, well before another run may take the claim as abandoned and post it a second time.
+GIVE_BACK_AFTER_SECONDS = ABANDONED_CLAIM_SECONDS / 2
+# What to wait when Slack's 429 names no `Retry-After` that can be read: its one message a second per channel.
+UNNAMED_RETRY_AFTER_SECONDS = 1.0
 
 
 @dataclass
@@ -55,9 +62,15 @@ class DigestService:
         self._planetscale = planetscale
         self._slack = slack
         self._now = now
+        # Kept across runs: the in-process schedule's next run may post in a channel this one has just posted in.
+        self._pace = ChannelPace()
 
     async def run(self, *, everything: bool = False) -> RunReport:
-        """Post what is due now; with `everything`, post every subscription now too, without using up its slot."""
+        """Post what is due now; with `everything`, post every subscription now too, without using up its slot.
+
+        Each (owner's grant, database) is read once, `READ_CONCURRENCY` at a time, taking the channels in turns.
+        Each channel gets its digests in the order of their databases, at Slack's pace for that channel
+        (`ChannelPace`); channels post side by side, so a busy one holds up no other."""
         now = self._now()
         work: list[tuple[Subscription, date | None]] = []
         for subscription in await self._subscriptions.all():
@@ -66,28 +79,40 @@ class DigestService:
                 work.append((subscription, slot))
             elif everything:
                 work.append((subscription, None))
-        readers: dict[tuple[str, str, str, str], list[tuple[Subscription, date | None]]] = defaultdict(list)
-        for subscription, slot in work:
-            readers[(subscription.team_id, subscription.owner_id, subscription.org, subscription.database)].append(
-                (subscription, slot)
-            )
+        give_up_at = time.monotonic() + GIVE_BACK_AFTER_SECONDS
         report = RunReport()
         limit = asyncio.Semaphore(READ_CONCURRENCY)
 
-        async def one_read(key: tuple[str, str, str, str], targets: list[tuple[Subscription, date | None]]) -> None:
+        async def read(key: _ReaderKey) -> Message | PlanetScaleError:
             try:
                 async with limit:
-                    message = await self._collect(*key, now=now)
-            except PlanetScaleError as error:  # this database's digest fails; the others still go out
-                for subscription, slot in targets:
-                    if slot is not None:
-                        await self._subscriptions.release_slot(subscription, slot)
-                    report.failures.append(f"{subscription.channel_id} {subscription.database}: {error}")
-                return
-            for subscription, slot in targets:
-                await self._post(subscription, slot, message, report)
+                    return await self._collect(*key, now=now)
+            except PlanetScaleError as error:  # this database's digests fail; the others still go out
+                return error
 
-        await asyncio.gather(*(one_read(key, targets) for key, targets in readers.items()))
+        by_channel: dict[str, list[tuple[Subscription, date | None]]] = defaultdict(list)
+        for subscription, slot in work:
+            by_channel[subscription.channel_id].append((subscription, slot))
+
+        async def post_in_order(targets: list[tuple[Subscription, date | None]]) -> None:
+            for subscription, slot in targets:
+                outcome = await reads[_reader(subscription)]
+                if isinstance(outcome, PlanetScaleError):
+                    await self._give_back(subscription, slot, report, reason=str(outcome))
+                else:
+                    await self._post(subscription, slot, outcome, report, give_up_at=give_up_at)
+
+        # Read in turns across the channels (each one's first digest, then each one's second, …), so every channel
+        # has digests to post all through the run instead of the last channels getting all theirs at its end.
+        in_turns = (sub for turn in itertools.zip_longest(*by_channel.values()) for sub, _ in filter(None, turn))
+        reads = {key: asyncio.create_task(read(key)) for key in dict.fromkeys(map(_reader, in_turns))}
+        posters = [asyncio.create_task(post_in_order(targets)) for targets in by_channel.values()]
+        try:
+            await asyncio.gather(*posters)  # the first failure (the database's, say) is the run's, unwrapped
+        finally:
+            for task in (*reads.values(), *posters):
+                task.cancel()
+        self._pace.forget_idle()
         return report
 
     async def _collect(self, team_id: str, owner_id: str, org: str, db: str, *, now: datetime) -> Message:
@@ -105,16 +130,44 @@ class DigestService:
         entries = [queue_entry(deployment) for deployment in queue.data]
         return render.digest(org=org, db=db, groups=groups, total_open=page.total_count, queue=entries)
 
-    async def _post(self, subscription: Subscription, slot: date | None, message: Message, report: RunReport) -> None:
-        try:
-            await self._slack.post_message(channel=subscription.channel_id, message=message)
-        except (SlackRefused, PlanetScaleError, OSError) as error:
-            if slot is not None:
-                await self._subscriptions.release_slot(subscription, slot)
-            reason = f"{subscription.channel_id} {subscription.database}: {type(error).__name__}"
-            log.warning("digest not posted: %s", reason)
-            report.failures.append(reason)
-            return
+    async def _post(
+        self, subscription: Subscription, slot: date | None, message: Message, report: RunReport, *,
+        give_up_at: float,
+    ) -> None:
+        channel = subscription.channel_id
+        while True:
+            await self._pace.turn(channel)
+            try:
+                await self._slack.post_message(channel=channel, message=message)
+                break
+            except SlackRefused as refused:
+                wait = UNNAMED_RETRY_AFTER_SECONDS if refused.retry_after is None else refused.retry_after
+                if refused.code != "ratelimited" or time.monotonic() + wait > give_up_at:
+                    await self._give_back(subscription, slot, report, reason=type(refused).__name__)
+                    return
+                log.info("Slack asked to wait %.0f s before posting in %s again", wait, channel)
+                self._pace.hold(channel, wait)
+            except (PlanetScaleError, OSError) as error:
+                await self._give_back(subscription, slot, report, reason=type(error).__name__)
+                return
         if slot is not None:
             await self._subscriptions.mark_posted(subscription, slot)
         report.posted += 1
+
+    async def _give_back(
+        self, subscription: Subscription, slot: date | None, report: RunReport, *, reason: str
+    ) -> None:
+        """Not posted: its slot (if it claimed one) goes back, so the next run posts it."""
+        if slot is not None:
+            await self._subscriptions.release_slot(subscription, slot)
+        failure = f"{subscription.channel_id} {subscription.database}: {reason}"
+        log.warning("digest not posted: %s", failure)
+        report.failures.append(failure)
+
+
+_ReaderKey = tuple[str, str, str, str]
+
+
+def _reader(subscription: Subscription) -> _ReaderKey:
+    """Whose grant reads which database for this digest: (team, owner, organization, database)."""
+    return (subscription.team_id, subscription.owner_id, subscription.org, subscription.database)

@@ -7,13 +7,14 @@ are drawn here too: linking says what happened, the transport decides how it rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.planetscale.errors import parse_retry_after
 from bot.ports import SlackPerson, SlackRefused
 from bot.render import linking
 from bot.render.message import Message
@@ -27,8 +28,15 @@ def _refusals(method: str) -> Iterator[None]:
     except SlackApiError as error:
         needed = error.response.get("needed")
         raise SlackRefused(
-            method, str(error.response.get("error", "unknown")), needed=str(needed) if needed else None
+            method, str(error.response.get("error", "unknown")), needed=str(needed) if needed else None,
+            retry_after=_retry_after(error.response.headers) if error.response.status_code == 429 else None,
         ) from error
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    """The seconds a 429's `Retry-After` asks for (slack_sdk keeps the header names as Slack's server sent them)."""
+    values = [value for name, value in headers.items() if name.lower() == "retry-after"]
+    return parse_retry_after(str(values[0])) if values else None
 
 
 class WebApiSlackPort:

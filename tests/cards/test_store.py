@@ -42,6 +42,30 @@ async def test_a_card_falls_due_when_its_interval_has_passed_and_only_if_someone
     assert await cards.claim_due(holder="A", limit=10) == []  # nobody's grant left to read it with
 
 
+async def test_a_due_card_brings_the_other_cards_its_read_redraws_and_the_limit_counts_deploy_requests(
+    db: Database,
+) -> None:
+    clock = _Clock()
+    cards = Cards(db, clock=clock)
+
+    async def posted(number: int, *, refresh_in: float, reader: str = "U") -> str:
+        card = await cards.add(
+            dataclasses.replace(SNAPSHOT, number=number), team_id="T", channel_id="C", org="acme", reader_id=reader,
+            refresh_in=refresh_in,
+        )
+        await cards.set_ts(card.card_id, "1.0")
+        return card.card_id
+
+    longest_overdue = {await posted(1, refresh_in=10), await posted(1, refresh_in=300)}
+    next_overdue = {await posted(2, refresh_in=20), await posted(2, refresh_in=300)}
+    await posted(2, refresh_in=300, reader="V")  # drawn with another grant: that read does not redraw it
+    await posted(3, refresh_in=300)  # nothing of it is due
+    clock.now += 30
+    assert {card.card_id for card in await cards.claim_due(holder="A", limit=1)} == longest_overdue
+    assert {card.card_id for card in await cards.claim_due(holder="A", limit=10)} == next_overdue
+    assert await cards.claim_due(holder="A", limit=10) == []
+
+
 async def test_replicas_refreshing_at_once_share_out_the_due_cards_and_take_over_a_dead_ones(
     db: Database, database_url: str
 ) -> None:

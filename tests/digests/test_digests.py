@@ -15,7 +15,8 @@ from bot.linking import AccountLinking, oauth_app
 from bot.planetscale import PlanetScaleClient
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackChannel, SlackStandIn
-from bot.slack.app import build_web_client
+from bot.sandbox.slack.pacing import POST_BURST
+from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS, build_web_client
 from bot.slack.port import WebApiSlackPort
 from bot.storage import Database, open_database
 from tests.support.bot import RunningBot
@@ -136,6 +137,39 @@ async def test_a_slack_429_mid_run_is_waited_out(demo_bot: RunningBot, slack_sta
     assert report.failures == []
     assert report.posted == 2
     assert any(call.status == 429 for call in slack_standin.calls)
+
+
+async def test_a_busy_channel_gets_each_digest_once_in_order_at_slacks_pace(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    """More digests in one channel than Slack's burst, and Slack answering 429 with a `Retry-After` slack_sdk's own
+    retry does not wait for: each is posted once, in the order of its database, and a quiet channel is not held
+    up."""
+    assert demo_bot.planetscale is not None
+    busy, quiet = "C0DIGESTBUSY", "C0DIGESTQUIET"  # the quiet channel's read comes last
+    for channel in (busy, quiet):
+        slack_standin.add_channel(SlackChannel(id=channel, name=channel.lower(), members={ALICE.user_id}))
+    databases = [f"pace-{number:02d}" for number in range(POST_BURST + 2)]
+    for database in databases:
+        demo_bot.planetscale.world.add_database("acme", database)
+        subscribe(demo_bot, busy, database=database)
+    subscribe(demo_bot, quiet)
+    since = len(slack_standin.calls)
+    # Longer than slack_sdk's own retry waits for (MAX_SLACK_RETRY_AFTER_SECONDS): the digest run must wait it out.
+    slack_standin.rate_limit("chat.postMessage", retry_after=int(MAX_SLACK_RETRY_AFTER_SECONDS) + 1, times=2)
+    async with service(demo_bot, lambda: DUE) as runner:
+        report = await runner.run()
+        again = await runner.run()
+    assert (report.posted, report.failures) == (len(databases) + 1, [])
+    assert (again.posted, again.failures) == (0, [])
+    shown = [message.text.split(":")[0] for message in digests_in(slack_standin, busy)]
+    assert shown == [f"Daily digest of acme/{database}" for database in databases]
+    assert len(digests_in(slack_standin, quiet)) == 1
+    posts = [call for call in slack_standin.calls.snapshot()[since:] if call.method == "chat.postMessage"]
+    # Only the scripted 429s: the stand-in's own pacing (a burst of POST_BURST, then one a second) never bit.
+    assert [call.status for call in posts].count(429) == 2
+    delivered = [call.args["channel"] for call in posts if call.status == 200]
+    assert delivered.index(quiet) < len(delivered) - 1 - delivered[::-1].index(busy)
 
 
 async def test_a_claim_left_by_a_crash_is_taken_again_later(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
