@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--branches", type=int, default=1000)
     parser.add_argument("--text", default=f"branch list {DATABASE}")
     args = parser.parse_args()
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     world = World()
     demo = seed_demo(world)
     existing = len(world.database_for(demo.admin.id, "acme", DATABASE).branches)
@@ -95,6 +96,7 @@ def main() -> None:
                     listed = [record for record in made if record.template == paths.BRANCHES]
                     render = render_seconds(listed[-1].response_body, org="acme", db=DATABASE)
     baseline = LATENCY_SECONDS + render
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"reply latency: `/pscale {args.text}`, {args.branches:,} branches, PlanetScale +"
           f"{LATENCY_SECONDS * 1000:.0f} ms a request; `pscale-bot serve` on SQLite, commands one after another")
     print(f"  the first command's PlanetScale requests: {', '.join(first_requests) or 'none'}")
@@ -107,6 +109,10 @@ def main() -> None:
     replies = [reply_s for _, reply_s, _, _ in rows]
     acks = [ack_s for ack_s, _, _, _ in rows]
     p50, worst = statistics.median(replies), max(replies)
+    later = rows[1:] or rows  # the first may also look up the account's organization
+    print(f"  bot CPU a command (user + system, mean of commands 2 to {len(rows)}): "
+          f"{statistics.mean(cpu for _, _, _, cpu in later) * 1000:.1f} ms; load average {' '.join(load_before)} "
+          f"before, {' '.join(load_after)} after")
     print(f"  ack p50 {statistics.median(acks) * 1000:.1f} ms, max {max(acks) * 1000:.1f} ms")
     print(f"  final reply p50 {p50 * 1000:.1f} ms ({p50 / baseline:.2f}x the baseline), max {worst * 1000:.1f} ms "
           f"({worst / baseline:.2f}x); requests a command: {statistics.median(r for _, _, r, _ in rows):g} (median)")
