@@ -9,12 +9,22 @@ from tests.support.replies import ALICE, confirmed, everything, planetscale_call
 from tests.support.slack import BOB_ACTOR, Actor, block_actions, button_action
 
 
-async def test_a_1000_branch_database_is_listed_truthfully_in_one_request(demo_bot: RunningBot) -> None:
-    assert demo_bot.planetscale is not None
-    world, alice = demo_bot.planetscale.world, demo_bot.planetscale.demo
+def _give_analytics_1000_branches(bot: RunningBot) -> None:
+    assert bot.planetscale is not None
+    world, alice = bot.planetscale.world, bot.planetscale.demo
     assert alice is not None
     existing = len(world.database_for(alice.admin.id, "acme", "analytics").branches)
     world.add_many_branches("acme", "analytics", 1000 - existing)
+
+
+def _listed(text: str) -> list[str]:
+    """The branch lines of a list reply."""
+    return [line for line in text.splitlines() if line.startswith("• ")]
+
+
+async def test_a_1000_branch_database_is_listed_truthfully_in_one_request(demo_bot: RunningBot) -> None:
+    _give_analytics_1000_branches(demo_bot)
+    assert demo_bot.planetscale is not None
     before = planetscale_calls(demo_bot, "GET", paths.BRANCHES)
     body = await reply(demo_bot, "branch list analytics")
     assert body["response_type"] == "ephemeral"
@@ -24,25 +34,20 @@ async def test_a_1000_branch_database_is_listed_truthfully_in_one_request(demo_b
     assert planetscale_calls(demo_bot, "GET", paths.BRANCHES) == before + 1
     assert "per_page=25" in demo_bot.planetscale.calls("GET", paths.BRANCHES)[-1].query
     assert "Next: `/pscale branch list analytics --page 2`" in text
-    first_page = [line for line in text.splitlines() if line.startswith("• ")]
-    assert len(first_page) == 25
+    assert len(_listed(text)) == 25
 
 
 async def test_a_1000_branch_database_is_read_one_page_at_a_time_on_request(demo_bot: RunningBot) -> None:
+    _give_analytics_1000_branches(demo_bot)
     assert demo_bot.planetscale is not None
-    world, alice = demo_bot.planetscale.world, demo_bot.planetscale.demo
-    assert alice is not None
-    existing = len(world.database_for(alice.admin.id, "acme", "analytics").branches)
-    world.add_many_branches("acme", "analytics", 1000 - existing)
-    first = [line for line in everything(await reply(demo_bot, "branch list analytics")).splitlines()
-             if line.startswith("• ")]
+    first = _listed(everything(await reply(demo_bot, "branch list analytics")))
     before = planetscale_calls(demo_bot, "GET", paths.BRANCHES)
     second = everything(await reply(demo_bot, "b ls analytics --page 2 --org acme"))
     assert planetscale_calls(demo_bot, "GET", paths.BRANCHES) == before + 1
     assert "page=2&per_page=25" in demo_bot.planetscale.calls("GET", paths.BRANCHES)[-1].query
     assert "Showing branches 26–50 of 1,000, page 2." in second
     assert "Next: `/pscale branch list analytics --page 3 --org acme`" in second
-    listed = [line for line in second.splitlines() if line.startswith("• ")]
+    listed = _listed(second)
     assert len(listed) == 25
     assert not set(listed) & set(first)  # the next 25, oldest first as PlanetScale lists them
     last = everything(await reply(demo_bot, "branch list analytics --page 40"))
@@ -55,7 +60,7 @@ async def test_a_1000_branch_database_is_read_one_page_at_a_time_on_request(demo
 
 async def test_a_short_branch_list_is_all_there_with_no_pages(demo_bot: RunningBot) -> None:
     text = everything(await reply(demo_bot, "branch list shop"))
-    listed = [line for line in text.splitlines() if line.startswith("• ")]
+    listed = _listed(text)
     assert listed
     assert f"{len(listed)} branches." in text
     assert "Showing" not in text
