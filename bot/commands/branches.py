@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.commands import forms
 from bot.commands.context import CommandContext, CommandHandler
-from bot.planetscale.models import Branch
+from bot.planetscale.models import Branch, CountedPage
 from bot.render import branches as render
 from bot.render.forms import BRANCH_CREATE
 from bot.render.message import Message
@@ -30,9 +30,20 @@ def _branch_view(item: Branch) -> render.BranchView:
 async def branch_list(ctx: CommandContext) -> Message:
     org = await ctx.organization()
     db = ctx.invocation.text("database")
-    page = await ctx.planetscale.branches.list(org, db, per_page=SHOWN)
+    page = await ctx.planetscale.branches.list(org, db, page=ctx.invocation.page("page"), per_page=SHOWN)
+    return branch_list_view(org, db, page, org_given=ctx.invocation.org is not None)
+
+
+def branch_list_view(org: str, db: str, page: CountedPage[Branch], *, org_given: bool = False) -> Message:
+    """The reply to `branch list` drawn from the page PlanetScale answered (pure: bench.reply_latency times it),
+    naming the command that shows the next page, if there is one."""
     views = [_branch_view(item) for item in page.data]
-    return render.branches(org, db, views, total=page.total_count, more=page.next_page is not None)
+    following = None
+    if page.next_page is not None:
+        following = f"/pscale branch list {db} --page {page.next_page}" + (f" --org {org}" if org_given else "")
+    return render.branches(
+        org, db, views, total=page.total_count, page=page.current_page, per_page=SHOWN, next_command=following
+    )
 
 
 async def branch_show(ctx: CommandContext) -> Message:

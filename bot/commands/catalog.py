@@ -52,6 +52,7 @@ class FlagKind(Enum):
     DURATION = "duration"
     TIME_OF_DAY = "time of day"
     TIME_ZONE = "time zone"
+    PAGE = "page number"
 
 
 @dataclass(frozen=True)
@@ -468,8 +469,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
         area=Area.BRANCHES,
         summary="List the branches of a database.",
         description="Lists a database's branches with their parent, whether they are production branches, and age.",
-        examples=("/pscale branch list app",),
+        examples=("/pscale branch list app", "/pscale branch list app --page 2"),
         params=(_DB,),
+        flags=(
+            Flag(
+                "page",
+                FlagKind.PAGE,
+                "Show this page of the list, 25 branches to a page, oldest first (as `pscale branch list --page`).",
+                metavar="N",
+            ),
+        ),
     ),
     CommandSpec(
         words=("branch", "show"),

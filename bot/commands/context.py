@@ -45,7 +45,9 @@ class CommandContext:
         return self._organization or self.invocation.org
 
     async def organization(self) -> str:
-        """The org this command acts in: `--org`, else the user's default (`org switch`), else their only org."""
+        """The org this command acts in: `--org`, else the user's default (`org switch`), else their only org,
+        which then becomes their default, as `pscale auth login` writes the account's organization into the CLI's
+        config (docs/reference/pscale-cli.md): every later command is then one PlanetScale round trip, not two."""
         if self._organization is not None:
             return self._organization
         chosen = self.invocation.org or await self.user_preferences.default_org(
@@ -53,6 +55,9 @@ class CommandContext:
         )
         if chosen is None:
             chosen = await self._only_organization()
+            await self.user_preferences.set_default_org(
+                team_id=self.caller.team_id, user_id=self.caller.user_id, org=chosen
+            )
         self._organization = chosen
         return chosen
 

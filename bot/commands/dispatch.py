@@ -235,8 +235,9 @@ class _Intent:
         invocation = self._context.invocation
         if not invocation.spec.audited:
             return
-        if invocation.spec.accepts_org:
+        if invocation.spec.accepts_org and not invocation.wants_modal:
             # Worked out first (a read at most), so that `audit DB --org ORG` finds even an entry that never ended.
+            # Not for a form: it opens before any PlanetScale call (a trigger_id lives 3 s) and changes nothing.
             await self._context.organization()
         self._entry = await self._audit.begin(**self._fields())
 

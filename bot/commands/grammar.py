@@ -36,6 +36,8 @@ HELP_USAGE = "Usage: /pscale help [COMMAND]"
 MAX_NAME_LENGTH = 64
 # Deploy request numbers are sequential per database; anything past a 32-bit int is a typo, not a request.
 MAX_NUMBER = 2**31 - 1
+# `--page N` of a list: 10,000 pages of 25 is more than any database holds; a larger number is a typo.
+MAX_PAGE = 10_000
 
 Value = str | int | bool | time
 
@@ -129,6 +131,12 @@ class Invocation:
         self._flag(name, frozenset({FlagKind.DURATION}))
         value = self.values.get(name)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def page(self, name: str) -> int:
+        """A page number flag (`--page N`), 1 when not given."""
+        self._flag(name, frozenset({FlagKind.PAGE}))
+        value = self.values.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
     def time_of_day(self, name: str) -> time | None:
         """A time-of-day flag (`--at HH:MM`), or `None`."""
@@ -623,6 +631,8 @@ def _flag_value(flag: Flag, raw: str) -> Value | _Problem:
         return _time_of_day(raw, flag.spelling)
     if kind is FlagKind.TIME_ZONE:
         return _time_zone(raw)
+    if kind is FlagKind.PAGE:
+        return _page_number(raw, flag.spelling)
     if not raw.strip():
         return _Problem(
             f'{_code(flag.spelling)} needs some text; quote text with spaces, like {flag.spelling} "your text here".'
@@ -690,6 +700,12 @@ def _duration(raw: str, spelling: str) -> int | _Problem:
         f"{_code(raw)} is not a valid {_code(spelling)}: use minutes (`30m`), hours (`24h`), days (`7d`) "
         "or bare seconds (`3600`)."
     )
+
+
+def _page_number(raw: str, spelling: str) -> int | _Problem:
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE:
+        return int(raw)
+    return _Problem(f"{_code(raw)} is not a valid {_code(spelling)}: give a page number from 1 to {MAX_PAGE:,}.")
 
 
 def _sum_duration(text: str) -> int:

@@ -23,7 +23,19 @@ class BranchView:
     html_url: str | None
 
 
-def branches(org: str, db: str, items: Sequence[BranchView], *, total: int | None, more: bool) -> Message:
+def branches(
+    org: str,
+    db: str,
+    items: Sequence[BranchView],
+    *,
+    total: int | None,
+    page: int = 1,
+    per_page: int,
+    next_command: str | None = None,
+) -> Message:
+    """One page of a database's branches. Slack shows at most 50 blocks and about 12,000 characters a message
+    (docs/reference/slack.md), far fewer than a database may have branches: the footer counts them all, links to
+    PlanetScale's list, and names the command for the next page (`next_command`, when there is one)."""
     lines = [
         f"• `{escape(item.name)}`{' (production)' if item.production else ''}"
         f"{' from `' + escape(item.parent) + '`' if item.parent else ''}"
@@ -31,10 +43,27 @@ def branches(org: str, db: str, items: Sequence[BranchView], *, total: int | Non
         for item in items
     ]
     link = listing.app_link(org, db, "branches")
-    footer = listing.count_line(shown=len(items), total=total, more=more, noun="branch", plural="branches", link=link)
-    return listing.list_message(
-        title=f"Branches of {org}/{db}", lines=lines, empty="No branches.", footer=footer, link=link
+    footer = _page_footer(
+        shown=len(items), total=total, page=page, per_page=per_page, more=next_command is not None, link=link
     )
+    if next_command is not None:
+        footer += f" Next: `{escape(next_command)}`"
+    return listing.list_message(
+        title=f"Branches of {org}/{db}", lines=lines, empty="No branches." if page == 1 else "None on this page.",
+        footer=footer, link=link,
+    )
+
+
+def _page_footer(*, shown: int, total: int | None, page: int, per_page: int, more: bool, link: str) -> str:
+    if page == 1:
+        return listing.count_line(shown=shown, total=total, more=more, noun="branch", plural="branches", link=link)
+    if shown == 0:
+        pages = f": {total:,} branches make {max(1, -(-total // per_page)):,} pages of {per_page}" if total else ""
+        return f"Page {page:,} is past the end of the list{pages}."
+    first = (page - 1) * per_page + 1
+    counted = f" of {total:,}" if total is not None else ""
+    return (f"Showing branches {first:,}–{first + shown - 1:,}{counted}, page {page:,}. "
+            f"<{link}|See them all in PlanetScale>.")
 
 
 def _readiness(ready: bool | None) -> str:

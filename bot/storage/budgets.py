@@ -3,7 +3,10 @@
 Slack's `chat.update` allowance is per workspace and PlanetScale's request limit is per OAuth application, not per
 process: two replicas each pacing themselves to the full rate would together send twice it. A bucket is one row;
 taking a token is one conditional UPDATE, which both engines run atomically (PostgreSQL locks the row, SQLite has
-one writer), so concurrent takers never spend the same token.
+one writer), so concurrent takers never spend the same token. Taking one is a write before every PlanetScale
+request, so it is not waited onto the disk (`durable=False`, which saves an fsync of about 4 ms a request): a power
+failure (or a PostgreSQL server's crash) may lose the last tokens taken, and the budget then lets through that
+many requests more in its minute.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class RateBudgets:
                 " refilled_at = CASE WHEN ? > refilled_at THEN ? ELSE refilled_at END"
                 f" WHERE name = ? AND {_REFILLED} >= ?",
                 (*refill, float(burst), float(burst), *refill, now, now, name, *refill, 1 - TOKEN_EPSILON),
+                durable=False,
             )
             if taken:
                 return 0.0
@@ -66,6 +70,7 @@ class RateBudgets:
                     "INSERT INTO rate_budgets (name, tokens, refilled_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (name) DO NOTHING",
                     (name, float(burst), now),
+                    durable=False,
                 )
             elif float(row[0]) < 1 - TOKEN_EPSILON:
                 return (1 - float(row[0])) / per_second

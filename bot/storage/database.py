@@ -88,7 +88,10 @@ class Database(ABC):
         Raises `StorageError` with a plain reason when the database cannot be reached or opened."""
 
     @abstractmethod
-    async def execute(self, sql: str, params: Params = ()) -> int: ...
+    async def execute(self, sql: str, params: Params = (), *, durable: bool = True) -> int:
+        """Run one statement, committed alone; the number of rows it changed. `durable=False` skips waiting for the
+        disk (an fsync, about 4 ms): a crash may lose that write, never tear it. For rows rewritten every moment
+        whose loss costs nothing, such as a rate budget's tokens (bot/storage/budgets.py)."""
 
     @abstractmethod
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...

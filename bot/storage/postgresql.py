@@ -123,9 +123,15 @@ class PostgresDatabase(Database):
     def location(self) -> str:
         return without_password(self._url)
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._connection() as connection:
-            return await connection.execute(sql, params)
+    async def execute(self, sql: str, params: Params = (), *, durable: bool = True) -> int:
+        if durable:
+            async with self._connection() as connection:
+                return await connection.execute(sql, params)
+        # The commit returns before its WAL record is flushed; a crash may lose it, never half of it
+        # (https://www.postgresql.org/docs/current/wal-async-commit.html).
+        async with self.transaction() as session:
+            await session.execute("SET LOCAL synchronous_commit = off")
+            return await session.execute(sql, params)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         async with self._connection() as connection:

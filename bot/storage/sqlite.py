@@ -158,8 +158,10 @@ class SqliteDatabase(Database):
     def path(self) -> Path:
         return self._path
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        return await self._write(lambda connection: _execute(connection, sql, params))
+    async def execute(self, sql: str, params: Params = (), *, durable: bool = True) -> int:
+        if durable:
+            return await self._write(lambda connection: _execute(connection, sql, params))
+        return await self._write(lambda connection: _execute_without_sync(connection, sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
@@ -265,6 +267,18 @@ class SqliteDatabase(Database):
 
 def _is_read(sql: str) -> bool:
     return sql.lstrip()[:6].upper() == "SELECT"
+
+
+def _execute_without_sync(connection: sqlite3.Connection, sql: str, params: Params) -> int:
+    """One statement committed under synchronous=NORMAL: in WAL mode its commit is not fsynced (the next FULL commit
+    or checkpoint syncs it), and a power failure may lose it but never corrupts the file
+    (https://www.sqlite.org/pragma.html#pragma_synchronous). Only the writer thread runs this, one work at a time,
+    so no other statement commits while the setting is lowered."""
+    connection.execute("PRAGMA synchronous = NORMAL")
+    try:
+        return _execute(connection, sql, params)
+    finally:
+        connection.execute("PRAGMA synchronous = FULL")
 
 
 def _execute(connection: sqlite3.Connection, sql: str, params: Params) -> int:

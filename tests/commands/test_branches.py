@@ -9,12 +9,22 @@ from tests.support.replies import ALICE, confirmed, everything, planetscale_call
 from tests.support.slack import BOB_ACTOR, Actor, block_actions, button_action
 
 
-async def test_a_1000_branch_database_is_listed_truthfully_in_one_request(demo_bot: RunningBot) -> None:
-    assert demo_bot.planetscale is not None
-    world, alice = demo_bot.planetscale.world, demo_bot.planetscale.demo
+def _give_analytics_1000_branches(bot: RunningBot) -> None:
+    assert bot.planetscale is not None
+    world, alice = bot.planetscale.world, bot.planetscale.demo
     assert alice is not None
     existing = len(world.database_for(alice.admin.id, "acme", "analytics").branches)
     world.add_many_branches("acme", "analytics", 1000 - existing)
+
+
+def _listed(text: str) -> list[str]:
+    """The branch lines of a list reply."""
+    return [line for line in text.splitlines() if line.startswith("• ")]
+
+
+async def test_a_1000_branch_database_is_listed_truthfully_in_one_request(demo_bot: RunningBot) -> None:
+    _give_analytics_1000_branches(demo_bot)
+    assert demo_bot.planetscale is not None
     before = planetscale_calls(demo_bot, "GET", paths.BRANCHES)
     body = await reply(demo_bot, "branch list analytics")
     assert body["response_type"] == "ephemeral"
@@ -23,6 +33,38 @@ async def test_a_1000_branch_database_is_listed_truthfully_in_one_request(demo_b
     assert "https://app.planetscale.com/acme/analytics/branches|See them all in PlanetScale" in text
     assert planetscale_calls(demo_bot, "GET", paths.BRANCHES) == before + 1
     assert "per_page=25" in demo_bot.planetscale.calls("GET", paths.BRANCHES)[-1].query
+    assert "Next: `/pscale branch list analytics --page 2`" in text
+    assert len(_listed(text)) == 25
+
+
+async def test_a_1000_branch_database_is_read_one_page_at_a_time_on_request(demo_bot: RunningBot) -> None:
+    _give_analytics_1000_branches(demo_bot)
+    assert demo_bot.planetscale is not None
+    first = _listed(everything(await reply(demo_bot, "branch list analytics")))
+    before = planetscale_calls(demo_bot, "GET", paths.BRANCHES)
+    second = everything(await reply(demo_bot, "b ls analytics --page 2 --org acme"))
+    assert planetscale_calls(demo_bot, "GET", paths.BRANCHES) == before + 1
+    assert "page=2&per_page=25" in demo_bot.planetscale.calls("GET", paths.BRANCHES)[-1].query
+    assert "Showing branches 26–50 of 1,000, page 2." in second
+    assert "Next: `/pscale branch list analytics --page 3 --org acme`" in second
+    listed = _listed(second)
+    assert len(listed) == 25
+    assert not set(listed) & set(first)  # the next 25, oldest first as PlanetScale lists them
+    last = everything(await reply(demo_bot, "branch list analytics --page 40"))
+    assert "Showing branches 976–1,000 of 1,000, page 40." in last
+    assert "Next:" not in last
+    beyond = everything(await reply(demo_bot, "branch list analytics --page 41"))
+    assert "Page 41 is past the end of the list: 1,000 branches make 40 pages of 25." in beyond
+    assert "None on this page." in beyond
+
+
+async def test_a_short_branch_list_is_all_there_with_no_pages(demo_bot: RunningBot) -> None:
+    text = everything(await reply(demo_bot, "branch list shop"))
+    listed = _listed(text)
+    assert listed
+    assert f"{len(listed)} branches." in text
+    assert "Showing" not in text
+    assert "Next:" not in text
 
 
 async def test_branch_show_create_from_a_parent_and_delete(demo_bot: RunningBot) -> None:
@@ -49,6 +91,9 @@ async def test_branch_commands_name_an_unknown_database_and_the_scope(demo_bot: 
 def test_branch_wrong_input(demo_bot: RunningBot) -> None:
     usage_error(demo_bot, "branch list")
     usage_error(demo_bot, "branch list shop extra")
+    assert "give a page number from 1 to 10,000" in usage_error(demo_bot, "branch list shop --page 0")
+    usage_error(demo_bot, "branch list shop --page two")
+    usage_error(demo_bot, "branch list shop --page 10001")
     usage_error(demo_bot, "branch show shop")
     usage_error(demo_bot, "branch create shop")  # some arguments: the usage, not the form
     usage_error(demo_bot, "branch create shop a b")

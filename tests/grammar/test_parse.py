@@ -317,7 +317,7 @@ def test_missing_arguments_are_named() -> None:
 def test_extra_arguments_are_shown() -> None:
     parsed = failure("branch list app stray")
     assert "`stray`" in parsed.problem
-    assert parsed.usage == ("Usage: /pscale branch list DB",)
+    assert parsed.usage == ("Usage: /pscale branch list DB [--page N]",)
 
 
 def test_unquoted_text_gets_a_quoting_hint() -> None:
@@ -347,7 +347,7 @@ def test_unknown_flag_suggests_the_right_one() -> None:
     single_dash = failure("dr deploy app 3 -instant")
     assert "Did you mean `--instant`?" in single_dash.problem
     unrelated = failure("branch list app --zzz")
-    assert "It takes `--org`." in unrelated.problem
+    assert "It takes `--page` or `--org`." in unrelated.problem
     no_flags = failure("whoami --verbose")
     assert "It takes no flags." in no_flags.problem
 
@@ -448,7 +448,7 @@ def test_command_word_without_its_group_suggests_the_full_commands() -> None:
 def test_unknown_subcommand_shows_the_group_usage() -> None:
     parsed = failure("branch lst app")
     assert "Did you mean `branch list`?" in parsed.problem
-    assert "Usage: /pscale branch list DB" in parsed.usage
+    assert "Usage: /pscale branch list DB [--page N]" in parsed.usage
     assert len(parsed.usage) == 4
 
 

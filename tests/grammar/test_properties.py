@@ -146,6 +146,8 @@ def assert_invocation_is_consistent(parsed: Invocation) -> None:
             assert duration is None or duration > 0
         elif flag.kind is FlagKind.TIME_OF_DAY:
             parsed.time_of_day(flag.name)
+        elif flag.kind is FlagKind.PAGE:
+            assert parsed.page(flag.name) >= 1
         else:
             parsed.option(flag.name)
 

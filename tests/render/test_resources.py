@@ -44,8 +44,10 @@ def _new_password(secret: str = "pscale_pw_s3cret") -> passwords.NewPassword:
 
 def test_a_long_list_is_counted_truthfully_and_fits_slack() -> None:
     items = [_branch(f"branch-{index:04d}-" + "x" * 50) for index in range(25)]
-    message = _checked(branches.branches("acme", "shop", items, total=1000, more=True))
+    following = "/pscale branch list shop --page 2"
+    message = _checked(branches.branches("acme", "shop", items, total=1000, per_page=25, next_command=following))
     assert "Showing 25 of 1,000 branches" in str(message.blocks)
+    assert "Next: `/pscale branch list shop --page 2`" in str(message.blocks)
     assert "https://app.planetscale.com/acme/shop/branches" in str(message.blocks)
 
 
@@ -87,7 +89,7 @@ def _markdown(message: Message) -> str:
     "message",
     [
         branches.branch("acme", "shop", _branch(HOSTILE, parent=HOSTILE)),
-        branches.branches(HOSTILE, HOSTILE, [_branch(HOSTILE, parent=HOSTILE)], total=1, more=False),
+        branches.branches(HOSTILE, HOSTILE, [_branch(HOSTILE, parent=HOSTILE)], total=1, per_page=25),
         databases.database(HOSTILE, _database(HOSTILE)),
         audit.audit("acme", "shop", [
             audit.AuditView(at=1767603600, user_id="U1", action="branch create", target=HOSTILE, result=HOSTILE)
@@ -110,7 +112,7 @@ def test_people_and_planetscale_text_cannot_ping_or_break_markup(message: Messag
         orgs.switched("acme"),
         databases.databases("acme", [], total=0, more=False),
         databases.database("acme", _database("shop")),
-        branches.branches("acme", "shop", [], total=0, more=False),
+        branches.branches("acme", "shop", [], total=0, per_page=25),
         branches.created("acme", "shop", _branch("dev", ready=False)),
         branches.deleted("shop", "dev"),
         passwords.passwords("acme", "shop", "main", [

@@ -227,6 +227,18 @@ async def test_a_transaction_commits_or_rolls_back_as_one(db: Database, database
     assert await db.fetchall("SELECT name FROM items ORDER BY name") == [("kept",), ("kept too",)]
 
 
+async def test_a_write_not_waited_onto_the_disk_is_committed_like_any_other(db: Database, database_url: str) -> None:
+    await db.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    assert await db.execute("INSERT INTO counters VALUES (?, ?)", ("budget", 1), durable=False) == 1
+    assert await db.execute("UPDATE counters SET value = value + 1 WHERE name = ?", ("budget",), durable=False) == 1
+    await db.execute("INSERT INTO counters VALUES (?, ?)", ("after", 1))  # durable writes go on as before
+    other = await open_database(database_url)
+    try:
+        assert await other.fetchall("SELECT name, value FROM counters ORDER BY name") == [("after", 1), ("budget", 2)]
+    finally:
+        await other.close()
+
+
 @pytest.fixture
 async def sqlite_db(db_path: Path) -> AsyncIterator[Database]:
     database = await open_database(str(db_path))

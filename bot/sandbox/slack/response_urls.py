@@ -39,6 +39,9 @@ class ResponseUrlPost:
     channel: str | None
     user: str | None
     message_ts: str | None
+    # time.perf_counter() when the POST arrived, before the stand-in read and checked it: when the reply reached
+    # Slack, for bench/reply_latency.py.
+    received_at: float = 0.0
 
     @property
     def ok(self) -> bool:

@@ -287,6 +287,7 @@ class SlackStandIn:
         return JSONResponse(body, headers=self._scope_headers(method, held))
 
     async def _response_url(self, request: Request) -> Response:
+        received_at = time.perf_counter()
         key = request.path_params["key"]
         outcome, body = self._response_urls.apply(key, await request.body())
         where = self._response_urls.where(key)
@@ -299,6 +300,7 @@ class SlackStandIn:
                 channel=where[0] if where else None,
                 user=where[1] if where else None,
                 message_ts=outcome.message_ts,
+                received_at=received_at,
             )
         )
         if outcome.error is not None:
