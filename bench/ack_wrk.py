@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,10 +67,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_wrk_measured(wrk: str, url: str, request: SignedRequest, *, pid: int, connections: int, seconds: float,
-                     folder: Path) -> WrkRun:
+                     folder: Path, delay_ms: int = 0) -> WrkRun:
     """`run_wrk`, with the server's CPU time per request over the run."""
     before = cpu_seconds(pid)
-    run = run_wrk(wrk, url, request, connections=connections, seconds=seconds, folder=folder)
+    run = run_wrk(wrk, url, request, connections=connections, seconds=seconds, folder=folder, delay_ms=delay_ms)
     spent = cpu_seconds(pid) - before
     return replace(run, cpu_ms_per_request=spent * 1000 / max(run.requests, 1))
 
@@ -82,8 +82,9 @@ def backlogged(bot_url: str) -> int:
                if line.startswith("pscale_bot_commands_total{") and 'outcome="backlogged"' in line)
 
 
-def lua_script(request: SignedRequest, url: str) -> str:
-    """wrk's script: the same signed POST on every request (wrk takes headers and body only from Lua)."""
+def lua_script(request: SignedRequest, url: str, *, delay_ms: int = 0) -> str:
+    """wrk's script: the same signed POST on every request (wrk takes headers and body only from Lua), each
+    `delay_ms` after the previous answer if given (wrk's `delay()` hook)."""
 
     def quoted(value: str | bytes) -> str:
         raw = value.encode() if isinstance(value, str) else value
@@ -91,12 +92,15 @@ def lua_script(request: SignedRequest, url: str) -> str:
 
     lines = ['wrk.method = "POST"', f"wrk.body = {quoted(request.body)}"]
     lines += [f"wrk.headers[{quoted(name)}] = {quoted(value)}" for name, value in request.headers.items()]
+    if delay_ms:
+        lines.append(f"function delay() return {delay_ms} end")
     return "\n".join(lines) + "\n"
 
 
-def run_wrk(wrk: str, url: str, request: SignedRequest, *, connections: int, seconds: float, folder: Path) -> WrkRun:
+def run_wrk(wrk: str, url: str, request: SignedRequest, *, connections: int, seconds: float, folder: Path,
+            delay_ms: int = 0) -> WrkRun:
     script = folder / "request.lua"
-    script.write_text(lua_script(request, url))
+    script.write_text(lua_script(request, url, delay_ms=delay_ms))
     threads = min(connections, 2)
     completed = subprocess.run(
         [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), url],
@@ -178,6 +182,7 @@ def main() -> None:
     world = World()
     demo = seed_demo(world)
     table: list[tuple[str, str, WrkRun, WrkRun]] = []
+    paced: list[str] = []
     with tempfile.TemporaryDirectory() as scratch, serve_slack_standin(audited=False) as slack:
         folder = Path(scratch)
         with replicas_on(str(folder / "bot.sqlite3"), slack=slack, world=world, cwd=folder) as group, \
@@ -211,11 +216,38 @@ def main() -> None:
                                       file=sys.stderr)
                         runs.append(run)
                     table.append((text, name, runs[0], runs[1]))
+                    if replies_follow:
+                        paced.append(measure_paced(wrk, text, servers, slack, bot, seconds=2 * args.seconds,
+                                                   folder=folder))
             clicks = [] if args.no_clicks else measure_clicks(
                 wrk, group, bot, world, demo, bare_url=bare_url, seconds=args.seconds, folder=folder)
     _print_table(table, connections=args.connections, seconds=args.seconds)
-    for line in clicks:
+    for line in paced + clicks:
         print(line)
+
+
+def measure_paced(wrk: str, text: str, servers: Sequence[tuple[str, str, int]], slack: SlackStandIn, bot: Replica, *,
+                  seconds: float, folder: Path) -> str:
+    """The ack of a command that is let through: one connection, each request 150 ms after the previous answer,
+    under PlanetScale's ten a second, so none queues long enough to be answered as backlogged."""
+    delay_ms = 150
+    figures = []
+    for name, url, pid in servers:
+        response_url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
+        signed = slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url, actor=ALICE)
+        before, answered_at_once = len(slack.response_posts), backlogged(bot.url)
+        run = run_wrk_measured(wrk, url, signed, pid=pid, connections=1, seconds=seconds, folder=folder,
+                               delay_ms=delay_ms)
+        figures.append(run)
+        if name != "bare bolt":
+            at_once = backlogged(bot.url) - answered_at_once
+            wait_for_replies(slack, before=before, expected=run.requests - at_once)
+            bare = figures[0]
+            return (f"{text!r} paced (1 connection, {delay_ms} ms between requests, {seconds:g} s): bare bolt p50 "
+                    f"{bare.p50_ms:.2f} ms, pscale-bot p50 {run.p50_ms:.2f} ms = {run.p50_ms / bare.p50_ms:.2f}× "
+                    f"({run.requests} acks, {at_once} backlogged; CPU {bare.cpu_ms_per_request:.2f} vs "
+                    f"{run.cpu_ms_per_request:.2f} ms/request, the bot's including the replies of the run)")
+    raise SystemExit("measure_paced needs the bare app and the bot")
 
 
 def measure_clicks(wrk: str, group: Replicas, bot: Replica, world: World, demo: DemoWorld, *, bare_url: str,
