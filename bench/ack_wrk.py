@@ -9,8 +9,14 @@ once on `--connections` connections (throughput), at the bare app and then at th
 timestamp taken just before each run, which Slack's 5-minute window (docs/reference) accepts for the whole run.
 
 Commands that need PlanetScale answer through `response_url` after the ack; the bot's process does that work while
-it acks (PlanetScale pacing makes most of it wait its turn). Before the next run, this program waits until every
-acked command has had its reply (or its 14 s "too slow" answer), so one run's follow-ups do not load the next.
+it acks. PlanetScale's 600 requests a minute let about ten a second through: once one person's earlier commands
+queue for longer than a command may wait, the bot answers the next ones in the ack ("backlogged", counted from its
+`/metrics`) instead of queueing them too. Before the next run, this program waits until every command that was
+queued has had its reply, so one run's follow-ups do not load the next.
+
+Besides wrk's figures it prints each server's CPU time per request during the run (user + system, from `/proc`),
+the figure that decides throughput on a machine whose cores are shared, and which moves far less with other load
+than the latencies do.
 """
 
 from __future__ import annotations
@@ -23,9 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -51,10 +57,34 @@ class WrkRun:
     p99_ms: float
     requests: int
     per_second: float
+    cpu_ms_per_request: float = 0.0
 
 
-def lua_script(request: SignedRequest, url: str) -> str:
-    """wrk's script: the same signed POST on every request (wrk takes headers and body only from Lua)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk_measured(wrk: str, url: str, request: SignedRequest, *, pid: int, connections: int, seconds: float,
+                     folder: Path, delay_ms: int = 0) -> WrkRun:
+    """`run_wrk`, with the server's CPU time per request over the run."""
+    before = cpu_seconds(pid)
+    run = run_wrk(wrk, url, request, connections=connections, seconds=seconds, folder=folder, delay_ms=delay_ms)
+    spent = cpu_seconds(pid) - before
+    return replace(run, cpu_ms_per_request=spent * 1000 / max(run.requests, 1))
+
+
+def backlogged(bot_url: str) -> int:
+    """How many `/pscale` commands the bot has answered at once as backlogged (its /metrics counter)."""
+    text = httpx.get(f"{bot_url}/metrics", timeout=5).text
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines()
+               if line.startswith("pscale_bot_commands_total{") and 'outcome="backlogged"' in line)
+
+
+def lua_script(request: SignedRequest, url: str, *, delay_ms: int = 0) -> str:
+    """wrk's script: the same signed POST on every request (wrk takes headers and body only from Lua), each
+    `delay_ms` after the previous answer if given (wrk's `delay()` hook)."""
 
     def quoted(value: str | bytes) -> str:
         raw = value.encode() if isinstance(value, str) else value
@@ -62,12 +92,15 @@ def lua_script(request: SignedRequest, url: str) -> str:
 
     lines = ['wrk.method = "POST"', f"wrk.body = {quoted(request.body)}"]
     lines += [f"wrk.headers[{quoted(name)}] = {quoted(value)}" for name, value in request.headers.items()]
+    if delay_ms:
+        lines.append(f"function delay() return {delay_ms} end")
     return "\n".join(lines) + "\n"
 
 
-def run_wrk(wrk: str, url: str, request: SignedRequest, *, connections: int, seconds: float, folder: Path) -> WrkRun:
+def run_wrk(wrk: str, url: str, request: SignedRequest, *, connections: int, seconds: float, folder: Path,
+            delay_ms: int = 0) -> WrkRun:
     script = folder / "request.lua"
-    script.write_text(lua_script(request, url))
+    script.write_text(lua_script(request, url, delay_ms=delay_ms))
     threads = min(connections, 2)
     completed = subprocess.run(
         [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), url],
@@ -100,7 +133,7 @@ def _latency(output: str, percentile: str) -> float:
 
 
 @contextmanager
-def bare_bolt(cwd: Path) -> Iterator[str]:
+def bare_bolt(cwd: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**environment({}, cwd), "SLACK_SIGNING_SECRET": SIGNING_SECRET}
@@ -116,7 +149,7 @@ def bare_bolt(cwd: Path) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("bench/bare_bolt.py did not start") from None
                 time.sleep(0.05)
-        yield url + "/slack/events"
+        yield url + "/slack/events", process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -149,15 +182,18 @@ def main() -> None:
     world = World()
     demo = seed_demo(world)
     table: list[tuple[str, str, WrkRun, WrkRun]] = []
+    paced: list[str] = []
     with tempfile.TemporaryDirectory() as scratch, serve_slack_standin(audited=False) as slack:
         folder = Path(scratch)
         with replicas_on(str(folder / "bot.sqlite3"), slack=slack, world=world, cwd=folder) as group, \
-                bare_bolt(folder) as bare_url:
+                bare_bolt(folder) as (bare_url, bare_pid):
             (bot,) = group.start(1)
             group.link(bot, ALICE, planetscale_user_id=demo.admin.id)
+            servers = (("bare bolt", bare_url, bare_pid), ("pscale-bot serve", f"{bot.url}/slack/events",
+                                                           bot.process.pid))
             for text in texts:
                 response_url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
-                for name, url in (("bare bolt", bare_url), ("pscale-bot serve", f"{bot.url}/slack/events")):
+                for name, url, pid in servers:
                     runs = []
                     for connections in (1, args.connections):
                         signed = slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url,
@@ -165,20 +201,53 @@ def main() -> None:
                         # An ack with no body means the answer follows through response_url: wait for those.
                         replies_follow = name != "bare bolt" and not httpx.post(
                             url, content=signed.body, headers=signed.headers, timeout=10).content
+                        if replies_follow:  # and for that one's reply, so that the runs start with no queue
+                            wait_for_replies(slack, before=len(slack.response_posts) - 1, expected=1)
                         for seconds in (1, args.seconds):  # a warm-up run, then the measured one
-                            before = len(slack.response_posts)
-                            run = run_wrk(wrk, url, signed, connections=connections, seconds=seconds, folder=folder)
+                            before, answered_at_once = len(slack.response_posts), backlogged(bot.url)
+                            run = run_wrk_measured(wrk, url, signed, pid=pid, connections=connections,
+                                                   seconds=seconds, folder=folder)
                             if replies_follow:
-                                waited = wait_for_replies(slack, before=before, expected=run.requests)
-                                print(f"  {text!r} x{run.requests}: every reply delivered {waited:.1f} s after "
-                                      "the run", file=sys.stderr)
+                                at_once = backlogged(bot.url) - answered_at_once
+                                waited = wait_for_replies(slack, before=before, expected=run.requests - at_once)
+                                print(f"  {text!r} x{run.requests} on {connections} connection(s): "
+                                      f"{run.requests - at_once} queued for PlanetScale, every reply delivered "
+                                      f"{waited:.1f} s after the run; {at_once} answered in the ack as backlogged",
+                                      file=sys.stderr)
                         runs.append(run)
                     table.append((text, name, runs[0], runs[1]))
+                    if replies_follow:
+                        paced.append(measure_paced(wrk, text, servers, slack, bot, seconds=2 * args.seconds,
+                                                   folder=folder))
             clicks = [] if args.no_clicks else measure_clicks(
                 wrk, group, bot, world, demo, bare_url=bare_url, seconds=args.seconds, folder=folder)
     _print_table(table, connections=args.connections, seconds=args.seconds)
-    for line in clicks:
+    for line in paced + clicks:
         print(line)
+
+
+def measure_paced(wrk: str, text: str, servers: Sequence[tuple[str, str, int]], slack: SlackStandIn, bot: Replica, *,
+                  seconds: float, folder: Path) -> str:
+    """The ack of a command that is let through: one connection, each request 150 ms after the previous answer,
+    under PlanetScale's ten a second, so none queues long enough to be answered as backlogged."""
+    delay_ms = 150
+    figures = []
+    for name, url, pid in servers:
+        response_url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
+        signed = slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url, actor=ALICE)
+        before, answered_at_once = len(slack.response_posts), backlogged(bot.url)
+        run = run_wrk_measured(wrk, url, signed, pid=pid, connections=1, seconds=seconds, folder=folder,
+                               delay_ms=delay_ms)
+        figures.append(run)
+        if name != "bare bolt":
+            at_once = backlogged(bot.url) - answered_at_once
+            wait_for_replies(slack, before=before, expected=run.requests - at_once)
+            bare = figures[0]
+            return (f"{text!r} paced (1 connection, {delay_ms} ms between requests, {seconds:g} s): bare bolt p50 "
+                    f"{bare.p50_ms:.2f} ms, pscale-bot p50 {run.p50_ms:.2f} ms = {run.p50_ms / bare.p50_ms:.2f}× "
+                    f"({run.requests} acks, {at_once} backlogged; CPU {bare.cpu_ms_per_request:.2f} vs "
+                    f"{run.cpu_ms_per_request:.2f} ms/request, the bot's including the replies of the run)")
+    raise SystemExit("measure_paced needs the bare app and the bot")
 
 
 def measure_clicks(wrk: str, group: Replicas, bot: Replica, world: World, demo: DemoWorld, *, bare_url: str,
@@ -218,7 +287,7 @@ def _print_table(table: list[tuple[str, str, WrkRun, WrkRun]], *, connections: i
     print(f"wrk, {seconds:g} s per run, one signed body per command, separate server processes "
           f"({os.cpu_count()} cores shared with wrk and the stand-ins)")
     print(f"{'command':<18} {'app':<17} {'1 conn p50':>10} {'p99':>8} {'× bare':>7}   "
-          f"{connections} conns p99 {'req/s':>8} {'× bare':>7}")
+          f"{connections} conns p99 {'req/s':>8} {'× bare':>7}   CPU ms/request (1 conn, {connections} conns)")
     bare: dict[str, tuple[WrkRun, WrkRun]] = {}
     for text, name, one, many in table:
         if name == "bare bolt":
@@ -228,7 +297,8 @@ def _print_table(table: list[tuple[str, str, WrkRun, WrkRun]], *, connections: i
             base_one, base_many = bare[text]
             ratios = (f"{one.p50_ms / base_one.p50_ms:.2f}", f"{many.per_second / base_many.per_second:.2f}")
         print(f"{text:<18} {name:<17} {one.p50_ms:>7.2f} ms {one.p99_ms:>5.2f} ms {ratios[0]:>7}   "
-              f"{many.p99_ms:>9.1f} ms {many.per_second:>8.0f} {ratios[1]:>7}")
+              f"{many.p99_ms:>9.1f} ms {many.per_second:>8.0f} {ratios[1]:>7}   "
+              f"{one.cpu_ms_per_request:.2f}, {many.cpu_ms_per_request:.2f}")
     print("targets: 1-connection p50 ≤ 1.2× bare bolt; throughput ≥ 0.8× bare bolt")
 
 

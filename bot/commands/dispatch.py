@@ -19,7 +19,7 @@ from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.ports import Accounts, Caller, SlackPort, SlackRefused
 from bot.render import linking as render_linking
 from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
-from bot.render.errors import describe_target, planetscale_failure, slack_refused
+from bot.render.errors import describe_target, planetscale_backlog, planetscale_failure, slack_refused
 from bot.render.help import render_usage_error
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, PendingCommands, UserPreferences
@@ -54,6 +54,8 @@ class Accepted:
     command: str
     ack: Message | None = None
     followup: FollowUp | None = None
+    # "accepted", or "backlogged": answered at once because the asker's earlier PlanetScale requests still queue.
+    outcome: str = "accepted"
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,15 @@ class CommandDispatcher:
         handler = self._handlers.get(invocation.key)
         if handler is None:
             return Accepted(command=invocation.key, ack=_not_available(invocation))
-        if handler.needs_grant and not await self._accounts.has_active_grant(caller.team_id, caller.user_id):
-            return Accepted(command=invocation.key, ack=await self._link_prompt(caller.team_id, caller.user_id))
+        if handler.needs_grant:
+            # A command that could not even be sent within its time is answered now, not in 10 s with the same
+            # refusal: someone (or a script) sending commands faster than PlanetScale's limit lets them through.
+            # An in-memory estimate, so the flood costs no storage read and no follow-up.
+            waiting = self._planetscale.expected_wait(_user_key(caller))
+            if waiting >= self._planetscale.retry.budget:
+                return Accepted(command=invocation.key, ack=planetscale_backlog(waiting), outcome="backlogged")
+            if not await self._accounts.has_active_grant(caller.team_id, caller.user_id):
+                return Accepted(command=invocation.key, ack=await self._link_prompt(caller.team_id, caller.user_id))
         if ask_about is not None:
             return Accepted(command=invocation.key, ack=await self._ask_to_confirm(caller, ask_about, invocation))
 
@@ -181,7 +190,7 @@ class CommandDispatcher:
             caller=caller,
             invocation=invocation,
             trigger_id=trigger_id,
-            planetscale=self._planetscale.as_user(provider, user_key=(caller.team_id, caller.user_id)),
+            planetscale=self._planetscale.as_user(provider, user_key=_user_key(caller)),
             slack=self._slack,
             user_preferences=self._users,
             channel_preferences=self._channels,
@@ -271,3 +280,8 @@ def _not_available(invocation: Invocation) -> Message:
             "bot yet. `/pscale help` lists what is."
         )
     )
+
+
+def _user_key(caller: Caller) -> tuple[str, str]:
+    """Whose PlanetScale requests these are, for the pacer's per-user queues."""
+    return (caller.team_id, caller.user_id)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -286,12 +286,29 @@ def _closing_quote(text: str, quote: str, opening: int) -> int:
 # --- Parsing ----------------------------------------------------------------------------------------------------
 
 
+# Parsing runs on every ack and costs more than the rest of a help ack, while people and scripts repeat the same
+# commands; the results are immutable, so the recent ones are kept. Only short texts, so the cache stays small.
+_REMEMBERED_PARSES = 1024
+_REMEMBERED_TEXT_LENGTH = 200
+
+
 def parse(text: str, *, default_database: str | None = None) -> Invocation | ParseFailure:
     """Parse the text of a `/pscale` command. Never raises.
 
     `default_database` is this channel's default database (`channel db`): a command one positional argument
     short gets it as its first argument, and the Invocation records that in `used_default_database`.
     """
+    if len(text) <= _REMEMBERED_TEXT_LENGTH:
+        return _parse_remembered(text, default_database)
+    return _parse(text, default_database)
+
+
+@lru_cache(maxsize=_REMEMBERED_PARSES)
+def _parse_remembered(text: str, default_database: str | None) -> Invocation | ParseFailure:
+    return _parse(text, default_database)
+
+
+def _parse(text: str, default_database: str | None) -> Invocation | ParseFailure:
     normalized = normalize(text)
     try:
         tokens = tokenize(normalized)

@@ -206,8 +206,13 @@ class PlanetScaleClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        await self.pacer.aclose()
         if self._made_http is not None:
             await self._made_http.aclose()
+
+    def expected_wait(self, user_key: Hashable) -> float:
+        """Seconds a request for this user made now would wait for its turn under the pacing (no I/O)."""
+        return self.pacer.expected_wait(user_key)
 
     def as_user(
         self, provider: TokenProvider, *, user_key: Hashable | None = None, retry: RetryPolicy | None = None

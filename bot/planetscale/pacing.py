@@ -22,6 +22,7 @@ A Pacer belongs to one event loop; clock and sleep are injectable so tests run o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
@@ -98,6 +99,14 @@ class Pacer:
         await future
         await self._take_shared()
 
+    async def aclose(self) -> None:
+        """Stop handing out turns (at shutdown, once the requests that wait have been cancelled or drained)."""
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None and not dispatcher.done():
+            dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatcher
+
     async def _take_shared(self) -> None:
         if self._shared is not None:
             await self._shared.spend(SHARED_BUDGET, per_second=self._rate, burst=self._burst, sleep=self._sleep)
@@ -120,6 +129,16 @@ class Pacer:
             del self._paused_until[key]
             return 0.0
         return left
+
+    def expected_wait(self, key: Hashable) -> float:
+        """About how long a request for `key` made now would queue for its turn: until the next token, then its own
+        waiting requests first, and each other waiting user one turn per round until then, at the refill rate. Local
+        only, so a lower bound (other replicas' spending of the shared budget can only add to it); a 429's pause is
+        not included (`paused_for`). No I/O: the dispatcher asks on the ack path whether a command could be sent in
+        time at all."""
+        own = len(self._queues.get(key, ()))
+        others = sum(min(len(queue), own + 1) for other, queue in self._queues.items() if other != key)
+        return self._wait_seconds() + (own + others) / self._rate
 
     def _wait_seconds(self) -> float:
         """Seconds until one token is available (0 if now), after refilling."""

@@ -18,6 +18,7 @@ from bot.planetscale import (
     Unauthorized,
     Unprocessable,
 )
+from bot.planetscale.pacing import PLANETSCALE_REQUESTS_PER_MINUTE
 from bot.render.message import Message
 
 # Which OAuth scope a path needs to be *read*; PlanetScale answers 404 when it is missing
@@ -144,6 +145,16 @@ def planetscale_failure(error: PlanetScaleError, *, values: Mapping[str, object]
     else:
         text = f":warning: PlanetScale gave an answer the bot could not use.{said} {changed}"
     return Message(text=text.strip())
+
+
+def planetscale_backlog(seconds: float) -> Message:
+    """The ack for a command that could not be sent in time: the asker's earlier requests still wait their turn
+    under the bot's pacing of PlanetScale's rate limit (bot/planetscale/pacing.py)."""
+    return Message(
+        text=f":traffic_light: Your earlier commands are still waiting their turn at PlanetScale (the bot keeps "
+        f"everyone within PlanetScale's {PLANETSCALE_REQUESTS_PER_MINUTE} requests a minute), so this one could not "
+        f"be sent in time. Nothing was done; try again in about {math.ceil(seconds)} s."
+    )
 
 
 # Slack's refusals that the person can do something about: (what happened, what to do), `{retry}` being how to go

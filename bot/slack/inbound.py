@@ -6,7 +6,8 @@ such shapes, which bolt answers with HTTP 500; Slack then retries, and disables 
 more than 5% of deliveries fail. So every body is parsed exactly as bolt will parse it (`parse_body`) and validated
 against the models below: one that fits is what the listeners may rely on, one that does not is acknowledged and
 dropped. The models describe the fields the bot and bolt read, and only those go on to bolt: the payload is written
-out again from the validated model (`for_bolt`), so nothing unchecked reaches a listener or bolt's own extractors.
+out again from the validated model (`for_bolt`, a dict bolt takes as it is, not parsed a second time), so nothing
+unchecked reaches a listener or bolt's own extractors.
 
 Lengths are Slack's own limits on what it sends back (docs.slack.dev/reference/block-kit/composition-objects/
 option-object: an option's `value` is at most 150 characters; block-elements/button-element: a button's `value` at
@@ -15,9 +16,7 @@ most 2,000; views: `private_metadata` at most 3,000, `callback_id` and ids at mo
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, TypeAdapter, ValidationError
 from slack_bolt.request.internals import parse_body
@@ -266,7 +265,6 @@ _INTERACTION: TypeAdapter[Inbound] = TypeAdapter(Interaction)
 _ENVELOPE: TypeAdapter[Inbound] = TypeAdapter(Envelope)
 _FORM: TypeAdapter[Inbound] = TypeAdapter(SslCheck | SlashCommand)
 
-FORM = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
 
 
@@ -316,20 +314,15 @@ def read_socket_payload(envelope_type: str, payload: object) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise Unreadable(f"not an object ({type(payload).__name__})")
     try:
-        return adapter.validate_python(payload).model_dump(mode="json", exclude_unset=True)
+        return for_bolt(adapter.validate_python(payload))
     except ValidationError as error:
         raise Unreadable(_summary(error)) from None
 
 
-def for_bolt(payload: Inbound) -> tuple[str, str]:
-    """The validated payload written out again as Slack would send it (body, content type), holding only what the
-    models checked."""
-    fields = payload.model_dump(mode="json", exclude_unset=True)
-    if isinstance(payload, SlashCommand | SslCheck):
-        return urlencode(fields), FORM
-    if isinstance(payload, EventCallback | UrlVerification | RateLimited):
-        return json.dumps(fields), JSON_TYPE
-    return urlencode({"payload": json.dumps(fields)}), FORM
+def for_bolt(payload: Inbound) -> dict[str, Any]:
+    """The validated payload as bolt's listeners read it (what `parse_body` makes of Slack's body), holding only
+    what the models checked."""
+    return payload.model_dump(mode="json", exclude_unset=True)
 
 
 def _summary(error: ValidationError) -> str:

@@ -3,7 +3,7 @@ again; everyone else carries on (the issue: one `Retry-After: 3600` on Alice's r
 
 from __future__ import annotations
 
-from bot.planetscale.pacing import MAX_PAUSE_SECONDS
+from bot.planetscale.pacing import DEFAULT_BURST, MAX_PAUSE_SECONDS, PLANETSCALE_REQUESTS_PER_MINUTE
 from bot.sandbox.planetscale import paths
 from tests.support.bot import RunningBot
 from tests.support.replies import everything, planetscale_calls, reply
@@ -23,3 +23,27 @@ async def test_an_hour_long_retry_after_holds_back_only_its_user_and_for_a_minut
     again = everything(await reply(demo_bot, "branch list shop --org acme"))
     assert "rate-limiting requests; try again in" in again, again
     assert planetscale_calls(demo_bot, "GET", paths.BRANCHES) == sent  # Alice's pause runs: nothing was sent
+
+
+async def test_commands_sent_faster_than_planetscale_lets_through_are_answered_at_once(demo_bot: RunningBot) -> None:
+    """Someone (or a script) sending commands faster than PlanetScale's 600 requests a minute: once their queue is
+    longer than a command may wait, the next is refused in its ack, not 10 s later, and sends nothing; others are
+    served in their turn meanwhile."""
+    budget = demo_bot.runtime.planetscale.retry.budget
+    acks = []
+    for _ in range(300):
+        ack = demo_bot.command("branch list shop --org acme")
+        assert ack.status_code == 200
+        acks.append(ack.json() if ack.content else None)
+        if acks[-1] is not None:
+            break
+    refused = acks[-1]
+    assert refused is not None, "300 commands at once, and none was refused"
+    assert "still waiting their turn at PlanetScale" in refused["text"], refused
+    assert refused["response_type"] == "ephemeral"
+    # Not refused early: it came after the burst and a queue of about `budget` seconds at the pacer's rate.
+    assert len(acks) > DEFAULT_BURST + budget * (PLANETSCALE_REQUESTS_PER_MINUTE - DEFAULT_BURST) / 60
+    assert demo_bot.metric("pscale_bot_commands_total", command="branch list", outcome="backlogged") == 1
+    # Bob, whose requests do not queue, is served in his turn.
+    assert "Branches of acme/shop" in everything(await reply(demo_bot, "branch list shop --org acme", actor=BOB_ACTOR,
+                                                             timeout=5))

@@ -112,6 +112,25 @@ async def test_a_cancelled_wait_gives_its_turn_away() -> None:
     assert pacer.waiting == 0
 
 
+async def test_the_expected_wait_is_when_a_new_request_would_get_its_turn() -> None:
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=1, clock=time.clock, sleep=time.sleep)
+    await pacer.acquire("warm-up")  # the only burst token: from now on every request waits its turn
+    waiting = [asyncio.create_task(pacer.acquire(key)) for key in ["alice"] * 30 + ["bob"] * 5]
+    await asyncio.sleep(0)
+    turn = 60 / 599
+    # The next token is a turn away. Carol has nothing queued: hers is the turn after one of Alice's and one of
+    # Bob's (round-robin).
+    assert pacer.expected_wait("carol") == pytest.approx(3 * turn)
+    # Alice's own 30 first, and Bob's 5 interleaved with them.
+    expected = pacer.expected_wait("alice")
+    assert expected == pytest.approx(36 * turn)
+    started = time.now
+    await pacer.acquire("alice")
+    assert time.now - started == pytest.approx(expected, abs=turn)
+    await asyncio.gather(*waiting)
+
+
 def test_burst_must_fit_under_the_limit() -> None:
     with pytest.raises(ValueError, match="burst"):
         Pacer(requests_per_minute=600, burst=600)
