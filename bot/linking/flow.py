@@ -26,6 +26,7 @@ from bot.linking.tokens import TokenRefresher
 from bot.planetscale import PlanetScaleClient, PlanetScaleError
 from bot.planetscale.models import User
 from bot.ports import SlackDirectory, SlackPerson, UserNotifier
+from bot.storage import UserPreferences
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class LinkFlow:
         tickets: LinkTickets,
         states: OAuthStates,
         grants: GrantStore,
+        preferences: UserPreferences,
         oauth: PlanetScaleOAuth,
         refresher: TokenRefresher,
         planetscale: PlanetScaleClient,
@@ -73,6 +75,7 @@ class LinkFlow:
         self._tickets = tickets
         self._states = states
         self._grants = grants
+        self._preferences = preferences
         self._oauth = oauth
         self._refresher = refresher
         self._planetscale = planetscale
@@ -159,6 +162,11 @@ class LinkFlow:
         log.info("Slack user %s/%s linked PlanetScale user %s", slack.team_id, slack.user_id, user.id)
         if isinstance(previous, Grant):  # linking again: the earlier tokens are of no further use to anyone
             await self._refresher.revoke_quietly(previous.access_token, previous.refresh_token)
+        if not (isinstance(previous, Grant) and previous.planetscale_user_id == user.id):
+            # A default organization (`org switch`, or the only one, remembered) belongs to the account it was
+            # chosen with: after a logout, or with another account, commands would go to an organization the new
+            # account may not see. It is looked up again at the next command.
+            await self._preferences.clear_default_org(slack.team_id, slack.user_id)
         await self._tell(slack, name)
         return Linked(slack=slack, planetscale_name=name)
 

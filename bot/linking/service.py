@@ -33,7 +33,7 @@ from bot.linking.tickets import LINK_TTL_SECONDS, LinkTickets, OAuthStates
 from bot.linking.tokens import TokenRefresher, UserTokens
 from bot.planetscale import PlanetScaleClient
 from bot.ports import LinkOffer, SlackDirectory, UserNotifier
-from bot.storage import Clock, Database
+from bot.storage import Clock, Database, UserPreferences
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ class AccountLinking:
             tickets=tickets,
             states=OAuthStates(database, clock=clock),
             grants=grants,
+            preferences=UserPreferences(database),
             oauth=client,
             refresher=refresher,
             planetscale=planetscale,

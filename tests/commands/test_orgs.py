@@ -61,3 +61,21 @@ def test_org_wrong_input(demo_bot: RunningBot) -> None:
     usage_error(demo_bot, "org switch acme globex")
     usage_error(demo_bot, "org list extra")
     usage_error(demo_bot, "org show acme --org acme")
+
+
+async def test_a_default_org_belongs_to_the_account_it_was_chosen_with(demo_bot: RunningBot) -> None:
+    """Linking the same account again keeps `org switch`'s choice; a link after logging out (perhaps to another
+    account, which may not see that organization) starts without one, and the only org is looked up again."""
+    assert demo_bot.planetscale is not None
+    assert demo_bot.planetscale.demo is not None
+    account = demo_bot.planetscale.demo.admin.id
+    users = UserPreferences(demo_bot.runtime.database)
+    await reply(demo_bot, "org switch acme")
+    demo_bot.link(ALICE, planetscale_user_id=account)
+    assert await demo_bot.call(users.default_org(ALICE.team_id, ALICE.user_id)) == "acme"
+    assert "unlinked" in everything(await reply(demo_bot, "logout")).lower()
+    demo_bot.link(ALICE, planetscale_user_id=account)
+    assert await demo_bot.call(users.default_org(ALICE.team_id, ALICE.user_id)) is None
+    lookups = planetscale_calls(demo_bot, "GET", paths.ORGANIZATIONS)
+    assert "Branches of acme/shop" in everything(await reply(demo_bot, "branch list shop"))
+    assert planetscale_calls(demo_bot, "GET", paths.ORGANIZATIONS) == lookups + 1
