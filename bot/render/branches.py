@@ -58,7 +58,9 @@ def _page_footer(*, shown: int, total: int | None, page: int, per_page: int, mor
     if page == 1:
         return listing.count_line(shown=shown, total=total, more=more, noun="branch", plural="branches", link=link)
     if shown == 0:
-        pages = f": {total:,} branches make {max(1, -(-total // per_page)):,} pages of {per_page}" if total else ""
+        count = max(1, -(-total // per_page)) if total else 0
+        branches = "1 branch makes" if total == 1 else f"{total:,} branches make"
+        pages = f": {branches} {count:,} page{'' if count == 1 else 's'} of {per_page}" if total else ""
         return f"Page {page:,} is past the end of the list{pages}."
     first = (page - 1) * per_page + 1
     counted = f" of {total:,}" if total is not None else ""

@@ -152,3 +152,13 @@ def test_a_new_password_has_a_ready_connection_string_and_env_lines_but_no_secre
     assert secret not in repr(_new_password(secret))
 
 
+
+
+@pytest.mark.parametrize(
+    ("total", "said"),
+    [(1, "1 branch makes 1 page of 25"), (8, "8 branches make 1 page of 25"), (60, "60 branches make 3 pages of 25")],
+)
+def test_a_page_past_the_end_says_how_many_pages_there_are(total: int, said: str) -> None:
+    message = branches.branches("acme", "shop", [], total=total, page=9, per_page=25)
+    assert said in str(message.blocks), message.blocks
+    validate_blocks(list(message.blocks))
