@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     uvicorn.run(bare_app(os.environ["SLACK_SIGNING_SECRET"]), host=args.host, port=args.port, log_config=None,
-                access_log=False, lifespan="off")
+                access_log=False, lifespan="off", http="httptools")
 
 
 if __name__ == "__main__":
