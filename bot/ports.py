@@ -95,10 +95,16 @@ class LinkOffer:
 
 
 class Accounts(Protocol):
-    """Each Slack user's PlanetScale grant (bot/linking implements it). The first two run on the ack path, so they
+    """Each Slack user's PlanetScale grant (bot/linking implements it). The first three run on the ack path, so they
     read and write only the bot's own storage (off the event loop, like every storage call)."""
 
     async def has_active_grant(self, team_id: str, user_id: str) -> bool: ...
+
+    async def seems_linked(self, team_id: str, user_id: str) -> bool:
+        """`has_active_grant`, or True if this process saw that grant active within the last minute (then with no
+        storage read). For the command ack only, where a stale "yes" is harmless: the follow-up reads the grant
+        again for its token and answers the link prompt itself if the grant has gone."""
+        ...
 
     async def link_offer(self, team_id: str, user_id: str) -> LinkOffer: ...
 

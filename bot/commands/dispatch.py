@@ -129,7 +129,7 @@ class CommandDispatcher:
             waiting = self._planetscale.expected_wait(_user_key(caller))
             if waiting >= self._planetscale.retry.budget:
                 return Accepted(command=invocation.key, ack=planetscale_backlog(waiting), outcome="backlogged")
-            if not await self._accounts.has_active_grant(caller.team_id, caller.user_id):
+            if not await self._accounts.seems_linked(caller.team_id, caller.user_id):
                 return Accepted(command=invocation.key, ack=await self._link_prompt(caller.team_id, caller.user_id))
         if ask_about is not None:
             return Accepted(command=invocation.key, ack=await self._ask_to_confirm(caller, ask_about, invocation))

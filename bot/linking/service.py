@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.linking.crypto import SecretBox
 from bot.linking.flow import FRESH_TOKEN_RETRY_SECONDS, LinkFlow, Sleep
 from bot.linking.grants import Grant, GrantStore, RotationReport
+from bot.linking.memo import LinkedMemo
 from bot.linking.oauth import OAuthApp, PlanetScaleOAuth
 from bot.linking.tickets import LINK_TTL_SECONDS, LinkTickets, OAuthStates
 from bot.linking.tokens import TokenRefresher, UserTokens
@@ -88,8 +89,10 @@ class AccountLinking:
         flow: LinkFlow,
         planetscale: PlanetScaleClient,
         public_url: str,
+        memo: LinkedMemo | None = None,
     ) -> None:
         self._grants = grants
+        self._memo = memo or LinkedMemo()
         self._tickets = tickets
         self._refresher = refresher
         self.flow = flow
@@ -117,8 +120,10 @@ class AccountLinking:
         fresh token's retry delay and `sleep` (it only waits there) are for tests."""
         grants = GrantStore(database, SecretBox(list(keys)), clock=clock)
         client = oauth or PlanetScaleOAuth(app)
+        memo = LinkedMemo()
 
         async def tell_to_link_again(grant: Grant) -> None:
+            memo.forget(grant.team_id, [grant.user_id])
             if not await grants.claim_relink_notice(grant.team_id, grant.user_id):
                 return
             try:
@@ -149,12 +154,22 @@ class AccountLinking:
             flow=flow,
             planetscale=planetscale,
             public_url=public_url,
+            memo=memo,
         )
 
     # ----- the ack path: local reads and writes only ------------------------------------------------------------
 
     async def has_active_grant(self, team_id: str, user_id: str) -> bool:
         return await self._grants.active_grant(team_id, user_id) is not None
+
+    async def seems_linked(self, team_id: str, user_id: str) -> bool:
+        """Why a recent "yes" may be trusted here, and only here: bot/linking/memo.py."""
+        if (team_id, user_id) in self._memo:
+            return True
+        linked = await self.has_active_grant(team_id, user_id)
+        if linked:
+            self._memo.remember((team_id, user_id))
+        return linked
 
     async def link_offer(self, team_id: str, user_id: str) -> LinkOffer:
         ticket = await self._tickets.issue(team_id, user_id)
@@ -195,6 +210,7 @@ class AccountLinking:
         """Delete the grant, then revoke both its tokens (revoking one does not revoke the other); None when
         nothing was linked."""
         removed = await self._grants.delete(team_id, user_id)
+        self._memo.forget(team_id, [user_id])
         if removed is None:
             return None
         if not isinstance(removed, Grant):
@@ -207,6 +223,7 @@ class AccountLinking:
         """Slack said these users (or, after `app_uninstalled`, everyone in the workspace) are gone: revoke and
         delete their grants. Returns how many grants were removed."""
         removed = await self._grants.delete_users(team_id, user_ids)
+        self._memo.forget(team_id, user_ids)
         await asyncio.gather(
             *(
                 self._refresher.revoke_quietly(grant.access_token, grant.refresh_token)

@@ -63,6 +63,22 @@ async def test_linked_through_one_replica_commands_run_through_the_other(
     assert "Branches of acme/shop" in await replicas.reply(b, "branch list shop --org acme", actor=ALICE)
 
 
+async def test_logged_out_through_one_replica_the_other_asks_to_link_at_once(
+    replicas: Replicas, world: World, demo: DemoWorld
+) -> None:
+    """b saw Alice linked a moment ago, so its ack trusts that (bot/linking/memo.py); once she logs out through a,
+    b's very next command still answers the link prompt, from the follow-up, and sends PlanetScale nothing."""
+    a, b = replicas.start(2)
+    replicas.link(a, ALICE, planetscale_user_id=demo.admin.id)
+    assert "Branches of acme/shop" in await replicas.reply(b, "branch list shop --org acme", actor=ALICE)
+    assert "Unlinked your PlanetScale account" in await replicas.reply(a, "logout", actor=ALICE)
+    sent_before = len(replicas.planetscale.calls())
+    answer = await replicas.reply(b, "branch list shop --org acme", actor=ALICE)
+    assert "link_account" in answer
+    assert "Branches of" not in answer
+    assert len(replicas.planetscale.calls()) == sent_before
+
+
 async def test_32_deploy_clicks_across_two_replicas_make_one_deploy_call(
     replicas: Replicas, world: World, demo: DemoWorld
 ) -> None:
