@@ -4,8 +4,8 @@
     api = client.as_user(provider, user_key=(team_id, user_id))          # provider: the user's grant
     request = await api.deploy_requests.get("acme", "shop", 3)
 
-Every call goes through the same path: pacing (`Pacer`, shared 600/min, fair per `user_key`) → bearer token from
-the `TokenProvider` → one HTTP exchange → on 401, one token refresh and one resend → the retry policy
+Every call goes through the same path: pacing (`Pacer`, shared 600/min, fair per `user_key`), and meanwhile the
+bearer token from the `TokenProvider` → one HTTP exchange → on 401, one token refresh and one resend → the retry policy
 (`RetryPolicy`) within the call's time budget → the response parsed into a model, or an error from
 `bot.planetscale.errors`. Tokens live only in the Authorization header and are never logged.
 
@@ -242,9 +242,9 @@ class PlanetScaleClient:
         """One attempt: pace, authenticate, send; on a 401, one refresh and one resend (once per logical call)."""
         deadline = self._clock() + seconds_left
         while True:
-            await self._pace(session.user_key, method=method, template=template, seconds=deadline - self._clock())
-            if state.token is None:
-                state.token = await _token(session.provider.access_token(), method=method, template=template)
+            state.token = await self._pace_and_authenticate(
+                session, state.token, method=method, template=template, seconds=deadline - self._clock()
+            )
             response = await self._send(
                 method=method,
                 template=template,
@@ -271,6 +271,28 @@ class PlanetScaleClient:
                 if asked is not None:
                     error.retry_after = paused
             raise error
+
+    async def _pace_and_authenticate(
+        self, session: _UserSession, token_known: str | None, *, method: str, template: str, seconds: float
+    ) -> str:
+        """Wait for this request's turn and, unless the call already has its token, read it meanwhile: both are
+        trips to storage (the shared budget's write, the grant's read and decryption), and neither needs the
+        other's answer. Returns the token to send."""
+        if token_known is not None:
+            await self._pace(session.user_key, method=method, template=template, seconds=seconds)
+            return token_known
+        token = asyncio.ensure_future(_token(session.provider.access_token(), method=method, template=template))
+        try:
+            await self._pace(session.user_key, method=method, template=template, seconds=seconds)
+        except asyncio.CancelledError:
+            token.cancel()
+            raise
+        except Exception:
+            # Not cancelled: a refresh under way finishes and stores the tokens it was given (PlanetScale may have
+            # rotated the refresh token already). Its own failure, if any, is not the news.
+            await asyncio.gather(token, return_exceptions=True)
+            raise
+        return await token
 
     async def _pace(self, user_key: Hashable, *, method: str, template: str, seconds: float) -> None:
         paused = self.pacer.paused_for(user_key)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -144,3 +145,38 @@ async def test_an_hour_long_retry_after_pauses_only_its_user_and_for_a_minute_at
     assert 0 < (again.value.retry_after or 0) <= MAX_PAUSE_SECONDS
     assert (await bob.users.current()).id == "u1"
     assert sent == ["Bearer alice-token", "Bearer bob-token"]  # Alice's second call was never sent
+
+
+class _EachWaitsForTheOther:
+    """A shared budget and a token provider that each finish only once the other has begun: done one after the
+    other they would wait for ever; at the same time, both finish."""
+
+    def __init__(self) -> None:
+        self.budget_begun = asyncio.Event()
+        self.token_begun = asyncio.Event()
+
+    async def spend(
+        self, name: str, *, per_second: float, burst: float, sleep: Callable[[float], Awaitable[None]]
+    ) -> None:
+        self.budget_begun.set()
+        await self.token_begun.wait()
+
+    async def access_token(self) -> str:
+        self.token_begun.set()
+        await self.budget_begun.wait()
+        return TOKEN
+
+    async def refresh_after_unauthorized(self, rejected_token: str) -> str:
+        raise AssertionError("not asked for in this test")
+
+
+async def test_the_token_is_read_while_the_request_waits_for_its_turn() -> None:
+    both = _EachWaitsForTheOther()
+    client = PlanetScaleClient(
+        base_url="https://api.example.test/v1/",
+        transport=httpx.MockTransport(lambda request: httpx.Response(204)),
+        pacer=Pacer(requests_per_minute=60_000, burst=1_000, shared=both),
+        retry=RetryPolicy(max_retries=0),
+    )
+    async with asyncio.timeout(5):
+        await client.as_user(both).passwords.delete("acme", "shop", "main", "pw1")
