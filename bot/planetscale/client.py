@@ -65,6 +65,7 @@ from bot.planetscale.models import (
 )
 from bot.planetscale.pacing import Pacer
 from bot.planetscale.retry import Clock, RetryPolicy, Sleep, call_with_retries
+from bot.planetscale.transport import AiohttpTransport
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -183,16 +184,15 @@ class PlanetScaleClient:
 
     @property
     def _http(self) -> httpx.AsyncClient:
-        """Made at the first request rather than at start: httpx's transport imports httpcore and reads the CA
-        bundle into a TLS context (6% of `serve`'s start-up CPU, by py-spy), and nothing before the first command
-        that reaches PlanetScale needs either."""
+        """Made at the first request rather than at start: reading the CA bundle into a TLS context was 6% of
+        `serve`'s start-up CPU (py-spy), and nothing before the first command that reaches PlanetScale needs it."""
         if self._given_http is not None:
             return self._given_http
         if self._made_http is None:
             self._made_http = httpx.AsyncClient(
                 timeout=self.timeout,
                 limits=self._limits,
-                transport=self._transport,
+                transport=self._transport or AiohttpTransport(limits=self._limits),
                 headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             )
         return self._made_http

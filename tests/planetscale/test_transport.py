@@ -1,0 +1,73 @@
+"""The client's aiohttp transport (bot/planetscale/transport.py) against real servers on loopback: what it hands
+httpx, and which failures it says left the request unsent."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.planetscale import ConnectionFailed, PlanetScaleClient, RetryPolicy
+from bot.planetscale.client import DEFAULT_LIMITS
+from bot.planetscale.transport import AiohttpTransport
+from tests.planetscale.conftest import Tokens, unpaced
+from tests.support.servers import free_port, serve_asgi
+
+ORGANIZATIONS = {"type": "list", "current_page": 1, "data": [{"id": "o1", "name": "acme-" + "x" * 600}]}
+
+
+async def echo(request: Request) -> JSONResponse:
+    return JSONResponse({
+        "method": request.method,
+        "query": request.url.query,
+        "authorization": request.headers.get("authorization"),
+        "body": (await request.body()).decode(),
+    })
+
+
+async def organizations(request: Request) -> JSONResponse:
+    return JSONResponse(ORGANIZATIONS)
+
+
+APP = Starlette(
+    routes=[Route("/echo", echo, methods=["GET", "POST"]), Route("/organizations", organizations)],
+    middleware=[Middleware(GZipMiddleware, minimum_size=100)],
+)
+
+
+async def test_a_gzipped_answer_is_decoded_once() -> None:
+    with serve_asgi(APP) as base_url:
+        async with httpx.AsyncClient(transport=AiohttpTransport(limits=DEFAULT_LIMITS)) as http:
+            answer = await http.get(f"{base_url}/organizations")
+    assert answer.headers["content-encoding"] == "gzip"
+    assert answer.json() == ORGANIZATIONS
+
+
+async def test_method_query_headers_and_body_arrive_as_httpx_built_them() -> None:
+    with serve_asgi(APP) as base_url:
+        async with httpx.AsyncClient(transport=AiohttpTransport(limits=DEFAULT_LIMITS)) as http:
+            answer = await http.post(
+                f"{base_url}/echo", params={"page": 2, "q": "a b"}, json={"name": "feat/x"},
+                headers={"Authorization": "Bearer t"},
+            )
+    assert answer.status_code == 200
+    assert answer.reason_phrase == "OK"
+    assert answer.json() == {
+        "method": "POST", "query": "page=2&q=a+b", "authorization": "Bearer t", "body": '{"name":"feat/x"}',
+    }
+
+
+async def test_nothing_listening_is_a_request_never_sent() -> None:
+    """So a POST may be tried again: only a connection that was never made proves that (a reset after sending is
+    `test_connection_reset_on_a_post_is_not_retried`)."""
+    async with PlanetScaleClient(
+        base_url=f"http://127.0.0.1:{free_port()}/v1", pacer=unpaced(), retry=RetryPolicy(max_retries=0)
+    ) as client:
+        with pytest.raises(ConnectionFailed) as raised:
+            await client.as_user(Tokens("t")).branches.create("acme", "shop", "feat")
+    assert not raised.value.request_sent
