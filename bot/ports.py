@@ -108,7 +108,9 @@ class Accounts(Protocol):
 
     async def link_offer(self, team_id: str, user_id: str) -> LinkOffer: ...
 
-    def token_provider(self, team_id: str, user_id: str) -> TokenProvider: ...
+    def token_provider(self, team_id: str, user_id: str, *, read_ahead: bool = False) -> TokenProvider:
+        """`read_ahead`: begin reading the first token now, for work that reads its own storage first."""
+        ...
 
     async def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
         """PlanetScale user id → Slack user id, for those who linked their account in this workspace (a local

@@ -185,7 +185,8 @@ class CommandDispatcher:
     async def _run(
         self, handler: CommandHandler, caller: Caller, invocation: Invocation, *, trigger_id: str | None
     ) -> Message | None:
-        provider = self._accounts.token_provider(caller.team_id, caller.user_id)
+        # Read ahead: the token's read overlaps the handler's own (the default organization, the audit entry).
+        provider = self._accounts.token_provider(caller.team_id, caller.user_id, read_ahead=handler.needs_grant)
         context = CommandContext(
             caller=caller,
             invocation=invocation,

@@ -176,8 +176,8 @@ class AccountLinking:
         url = f"{self._public_url}{START_PATH}?{urlencode({'t': ticket})}"
         return LinkOffer(url=url, valid_minutes=LINK_TTL_SECONDS // 60)
 
-    def token_provider(self, team_id: str, user_id: str) -> UserTokens:
-        return self._refresher.provider(team_id, user_id)
+    def token_provider(self, team_id: str, user_id: str, *, read_ahead: bool = False) -> UserTokens:
+        return self._refresher.provider(team_id, user_id, read_ahead=read_ahead)
 
     async def slack_users(self, team_id: str, planetscale_user_ids: Collection[str]) -> dict[str, str]:
         """Who of these PlanetScale users has linked a Slack account here, so they can be named as themselves."""

@@ -53,8 +53,8 @@ class TokenRefresher:
         self._process = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
-    def provider(self, team_id: str, user_id: str) -> UserTokens:
-        return UserTokens(self, team_id=team_id, user_id=user_id)
+    def provider(self, team_id: str, user_id: str, *, read_ahead: bool = False) -> UserTokens:
+        return UserTokens(self, team_id=team_id, user_id=user_id, read_ahead=read_ahead)
 
     async def access_token(self, team_id: str, user_id: str) -> str:
         grant = await self._grants.active_grant(team_id, user_id)
@@ -167,14 +167,24 @@ class TokenRefresher:
 
 
 class UserTokens:
-    """The `TokenProvider` (bot.planetscale) for one Slack user."""
+    """The `TokenProvider` (bot.planetscale) for one Slack user. With `read_ahead`, the first token is being read
+    (from storage, decrypted) from the moment it is made, while the command does its own reads before its first
+    PlanetScale call; made in a running event loop."""
 
-    def __init__(self, refresher: TokenRefresher, *, team_id: str, user_id: str) -> None:
+    def __init__(self, refresher: TokenRefresher, *, team_id: str, user_id: str, read_ahead: bool = False) -> None:
         self._refresher = refresher
         self.team_id = team_id
         self.user_id = user_id
+        self._ahead: asyncio.Task[str] | None = None
+        if read_ahead:
+            self._ahead = asyncio.ensure_future(self._refresher.access_token(team_id, user_id))
+            # A command that ends before any call never awaits it: its failure is nobody's news, and not logged.
+            self._ahead.add_done_callback(lambda task: task.cancelled() or task.exception())
 
     async def access_token(self) -> str:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            return await ahead
         return await self._refresher.access_token(self.team_id, self.user_id)
 
     async def refresh_after_unauthorized(self, rejected_token: str) -> str:
