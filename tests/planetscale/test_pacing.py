@@ -136,16 +136,25 @@ def test_burst_must_fit_under_the_limit() -> None:
         Pacer(requests_per_minute=600, burst=600)
 
 
-async def test_processes_sharing_a_budget_in_the_database_stay_under_the_limit_together(db: Database) -> None:
+async def two_replicas_alternating(db: Database, *, burst: int, turns: int, background: bool = False) -> list[float]:
+    """Two processes pacing against one budget in the database ask one after another, in turn; when each was let
+    through."""
     time = SimulatedTime()
     budgets = RateBudgets(db, clock=time.clock)
     replicas = [
-        Pacer(requests_per_minute=600, burst=5, clock=time.clock, sleep=time.sleep, shared=budgets) for _ in range(2)
+        Pacer(requests_per_minute=600, burst=burst, clock=time.clock, sleep=time.sleep, shared=budgets)
+        for _ in range(2)
     ]
     granted: list[float] = []
-    for turn in range(12):  # one after another, alternating: each replica alone would let 5 go at once
-        await replicas[turn % 2].acquire("someone")
+    for turn in range(turns):
+        await replicas[turn % 2].acquire("someone", background=background)
         granted.append(time.now)
+    return granted
+
+
+async def test_processes_sharing_a_budget_in_the_database_stay_under_the_limit_together(db: Database) -> None:
+    # Each replica alone would let 5 go at once.
+    granted = await two_replicas_alternating(db, burst=5, turns=12)
     # One burst between them, not one each; then the shared rate, (600 - 5) per minute.
     assert granted[:5] == [0.0] * 5
     assert granted[5:] == pytest.approx([step * 60 / 595 for step in range(1, 8)])
@@ -209,14 +218,7 @@ async def test_a_command_never_waits_behind_a_backlog_of_background_reads() -> N
 
 async def test_replicas_share_one_background_share(db: Database) -> None:
     """Two replicas catching up together still take half the budget between them, not half each."""
-    time = SimulatedTime()
-    budgets = RateBudgets(db, clock=time.clock)
-    replicas = [
-        Pacer(requests_per_minute=600, burst=20, clock=time.clock, sleep=time.sleep, shared=budgets) for _ in range(2)
-    ]
-    granted: list[float] = []
-    for turn in range(14):  # one after another, alternating: each replica alone would let 10 go at once
-        await replicas[turn % 2].acquire("card-reader", background=True)
-        granted.append(time.now)
+    # Each replica's background share alone would let 10 go at once.
+    granted = await two_replicas_alternating(db, burst=20, turns=14, background=True)
     assert granted[:10] == [0.0] * 10
     assert granted[10:] == pytest.approx([step * 60 / 290 for step in range(1, 5)])
