@@ -249,7 +249,9 @@ MODAL_ONLY = frozenset({"modal"})
 HOME_ONLY = frozenset({"home"})
 MODAL_OR_HOME = MODAL_ONLY | HOME_ONLY
 # Slack's answer to a view of a type the method does not take: its JSON-schema enum check on /view/type, as Slack
-# answered views.open given a `home` view (https://github.com/slackapi/node-slack-sdk/issues/925).
+# answered views.open given a `home` view (https://github.com/slackapi/node-slack-sdk/issues/925). The same answer to
+# views.publish given a modal, and to views.update changing a view's type, is inferred from that check, not seen
+# (docs/reference/slack.md §8).
 WRONG_VIEW_TYPE = "[ERROR] must be a valid enum value [json-pointer:/view/type]"
 
 
