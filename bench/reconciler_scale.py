@@ -1,6 +1,6 @@
 """Reconciler at scale: PlanetScale requests in one real minute with 2,000 open cards over 200 deploy requests.
 
-    .venv/bin/python -m bench.reconciler_scale [--requests 200] [--cards-per-request 10] [--seconds 60]
+    .venv/bin/python -m bench.reconciler_scale [--requests 200] [--cards-per-request 10] [--seconds 60] [--all-due]
 
 A `pscale-bot serve` replica (tests/support/replicas.py) runs as in production against the stand-ins served here,
 its reconciler on (`refresh_due` every 2 s, then now and then the look for new deploy requests). Alice links her
@@ -8,6 +8,8 @@ PlanetScale account through it. The deploy requests are open and wait for review
 (bot/deploy_requests/lifecycle.py) reads each again every 5 minutes. Each is read once here to draw its cards, and
 its `--cards-per-request` cards are stored as posted (bot/cards/store.py), with their next reads spread evenly over
 the next 5 minutes, as cards posted at different times are; the measured minute starts once they are stored.
+`--all-due`: every card falls due at once instead, as after an outage: the window then shows the reconciler catching
+up, held to the pacer's background share (half of PlanetScale's 600 a minute, bot/planetscale/pacing.py).
 
 Printed: the PlanetScale requests the replica made in the window, against what the schedule implies when each deploy
 request is read once per interval however many cards show it (in the long run, and in this window: every deploy
@@ -76,8 +78,14 @@ def _add_requests(world: World, author_id: str, count: int) -> list[tuple[str, i
     return made
 
 
+def _first_due(index: int, total: int, interval: float, *, all_due: bool) -> float:
+    """Seconds from now until card `index` of `total` falls due: spread over one interval, or all at once."""
+    return SETTLE_SECONDS if all_due else SETTLE_SECONDS + interval * index / total
+
+
 async def _store_cards(
-    database_url: str, planetscale: ServedPlanetScale, author_id: str, requests: list[tuple[str, int]], copies: int
+    database_url: str, planetscale: ServedPlanetScale, author_id: str, requests: list[tuple[str, int]], copies: int,
+    *, all_due: bool,
 ) -> tuple[float, int]:
     """Read each deploy request once and store `copies` posted cards of it; (interval in s, requests per read)."""
     before = len(planetscale.calls())
@@ -102,7 +110,7 @@ async def _store_cards(
         for index in range(total):
             card = await cards.add(
                 snapshots[index % len(snapshots)], team_id=ALICE.team_id, channel_id=ALICE.channel_id, org=ORG,
-                reader_id=ALICE.user_id, refresh_in=SETTLE_SECONDS + interval * index / total,
+                reader_id=ALICE.user_id, refresh_in=_first_due(index, total, interval, all_due=all_due),
             )
             await cards.set_ts(card.card_id, f"1767000000.{index:06d}")
     finally:
@@ -123,6 +131,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="open deploy requests")
     parser.add_argument("--cards-per-request", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to watch the replica")
+    parser.add_argument("--all-due", action="store_true", help="every card due at once, as after an outage")
     args = parser.parse_args()
     world = World()
     demo = seed_demo(world)
@@ -135,7 +144,8 @@ def main() -> None:
             (replica,) = group.start(1)
             group.link(replica, ALICE, planetscale_user_id=demo.admin.id)
             interval, per_read = asyncio.run(
-                _store_cards(str(database_file), group.planetscale, demo.admin.id, requests, args.cards_per_request)
+                _store_cards(str(database_file), group.planetscale, demo.admin.id, requests, args.cards_per_request,
+                             all_due=args.all_due)
             )
             started = time.time()
             calls_before = len(group.planetscale.calls())
@@ -158,11 +168,11 @@ def main() -> None:
             replica.stop()
     minutes = args.seconds / 60
     reads = Counter(call.path for call in window if call.method == "GET" and call.template == paths.DEPLOY_REQUEST)
-    # Card i (of request i % requests) falls due SETTLE_SECONDS + interval * i / total_cards in, so request r's
-    # earliest card is card r: the schedule reads it then, and every `interval` after.
+    # Card i (of request i % requests) falls due `_first_due(i)` in, so request r's earliest card is card r: the
+    # schedule reads it then, and every `interval` after.
     first_due = {
         "/v1" + paths.DEPLOY_REQUEST.format(organization=ORG, database=db, number=number):
-            SETTLE_SECONDS + interval * index / total_cards
+            _first_due(index, total_cards, interval, all_due=args.all_due)
         for index, (db, number) in enumerate(requests)
     }
     implied = {path: _due_moments(first, interval, 0, args.seconds) for path, first in first_due.items()}
@@ -189,7 +199,9 @@ def main() -> None:
               f"the due times imply {steady_implied * per_read * 60 / steady_seconds:.0f}")
     print("  requests other than reading a deploy request: "
           + (", ".join(f"{template} {count}" for template, count in others.most_common()) or "none"))
-    fell_due = sum(SETTLE_SECONDS + interval * index / total_cards < args.seconds for index in range(total_cards))
+    fell_due = sum(
+        _first_due(index, total_cards, interval, all_due=args.all_due) < args.seconds for index in range(total_cards)
+    )
     print(f"  cards read in the window: {read} of the {fell_due} that fell due in it; {overdue} overdue at the end")
     room = PLANETSCALE_PER_MINUTE - calls / minutes
     print(f"  PlanetScale allows {PLANETSCALE_PER_MINUTE} a minute: "

@@ -44,9 +44,13 @@ from bot.storage.database import Clock
 
 log = logging.getLogger(__name__)
 
-# Deploy requests (each with the grant its cards are drawn with) read in one pass: a pass reads each once however
-# many of its cards are due, so this is what bounds the reconciler's pace, not the number of cards.
-REFRESH_BATCH = 10
+# Deploy requests (each with the grant its cards are drawn with) read side by side in one pass: a pass reads each
+# once however many of its cards are due. Their requests (four at once a read) queue for the pacer's background
+# share, about 5 a second (bot/planetscale/pacing.py), and each call may wait 10 s in all (bot/planetscale/retry.py):
+# 5 reads wait at most about 4 s for their last turn, 8 s with two replicas catching up together, where 10 would
+# wait 8 s and 16 s and their last calls give up. A full pass is followed by the next at once, so the size of a pass
+# does not slow a catch-up: the share does.
+REFRESH_BATCH = 5
 # A read of one deploy request with one person's grant: (team, Slack user, organization, database, number).
 _ReadKey = tuple[str, str, str, str, int]
 RETRY_READ_SECONDS = 60.0
@@ -112,8 +116,10 @@ class CardService:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), tz=UTC)
 
-    def _api(self, team_id: str, user_id: str) -> PlanetScaleAPI:
-        return self._planetscale.as_user(self._accounts.token_provider(team_id, user_id), user_key=(team_id, user_id))
+    def _api(self, team_id: str, user_id: str, *, background: bool = False) -> PlanetScaleAPI:
+        return self._planetscale.as_user(
+            self._accounts.token_provider(team_id, user_id), user_key=(team_id, user_id), background=background
+        )
 
     async def _link_prompt(self, team_id: str, user_id: str) -> Message:
         offer = await self._accounts.link_offer(team_id, user_id)
@@ -421,16 +427,18 @@ class CardService:
         clicker: str | None = None,
         announce: bool = True,
         reads: dict[_ReadKey, Snapshot | PlanetScaleError] | None = None,
+        background: bool = False,
     ) -> PlanetScaleError | str | None:
         """Read the deploy request again and redraw the card: with the clicker's grant when a click asks, else (or
         when theirs cannot read it) with the card's. Returns None when redrawn, "stale" when nobody's grant can read
         it any more, or PlanetScale's error (the card is then left as it was). `reads`: what this pass of the
         reconciler has read already (or failed to), by grant and deploy request, taken instead of reading again and
-        added to."""
+        added to. `background`: nobody waits for this read (the reconciler's), so it is held to the pacer's
+        background share."""
         async with self._held(card.card_id):
             # As stored now: a change made while this waited is what the redraw compares with.
             stored = await self._cards.get(card.card_id) or card
-            return await self._refresh(stored, clicker=clicker, announce=announce, reads=reads)
+            return await self._refresh(stored, clicker=clicker, announce=announce, reads=reads, background=background)
 
     async def _refresh(
         self,
@@ -439,6 +447,7 @@ class CardService:
         clicker: str | None = None,
         announce: bool = True,
         reads: dict[_ReadKey, Snapshot | PlanetScaleError] | None = None,
+        background: bool = False,
     ) -> PlanetScaleError | str | None:
         readers = [user for user in dict.fromkeys((clicker, card.reader_id)) if user]
         for reader in readers:
@@ -449,8 +458,8 @@ class CardService:
             if outcome is None:
                 try:
                     outcome = await read_snapshot(
-                        self._api(card.team_id, reader), org=card.org, database=card.database, number=card.number,
-                        now=self._now(),
+                        self._api(card.team_id, reader, background=background), org=card.org, database=card.database,
+                        number=card.number, now=self._now(),
                     )
                 except PlanetScaleError as error:  # kept for the pass: its other cards are not read again for it
                     outcome = error
@@ -517,8 +526,10 @@ class CardService:
         due, up to `limit` of them. Each is read once with the grant its cards are drawn with, and all those cards
         are redrawn from that read, so they fall due together from then on: PlanetScale's budget (600 requests a
         minute) is spent per deploy request however many channels show it. The deploy requests are read side by
-        side (the PlanetScale pacer keeps them within that budget). The cards are leased to this process while it
-        reads, so replicas never read one card at the same time. Returns how many deploy requests were read."""
+        side, as background reads: the PlanetScale pacer holds them to its background share, half of that budget,
+        so a backlog of due cards never leaves people's commands waiting behind it. The cards are leased to this
+        process while it reads, so replicas never read one card at the same time. Returns how many deploy requests
+        were read."""
         held = await self._cards.claim_due(holder=self._holder, limit=limit)
         by_read: dict[tuple[str, str | None, str, str, int], list[CardRecord]] = {}
         for card in held:
@@ -527,7 +538,7 @@ class CardService:
 
         async def redraw(cards: list[CardRecord]) -> None:
             for card in cards:
-                await self.refresh(card, reads=reads)
+                await self.refresh(card, reads=reads, background=True)
 
         await asyncio.gather(*(redraw(cards) for cards in by_read.values()))
         return len(by_read)

@@ -717,7 +717,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         summary="Post a daily digest of a database's open deploy requests here.",
         description="Posts the open deploy requests and the deploy queue in this channel, at 09:00 on weekdays in "
         "your Slack time zone unless you choose otherwise. `--daily` includes weekends. Subscribing again "
-        "changes the time and zone.",
+        "changes the time and zone, and the digest is then read with your access, whoever subscribed before.",
         examples=("/pscale digest subscribe app", "/pscale digest subscribe app --at 08:30 --tz Europe/Paris --daily"),
         params=(_DB,),
         flags=(

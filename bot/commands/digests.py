@@ -22,17 +22,27 @@ def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
         tz = ctx.invocation.option("tz") or await ctx.slack.user_time_zone(ctx.caller.user_id) or "UTC"
         timing = Timing(at=ctx.invocation.time_of_day("at") or DEFAULT_AT, tz=tz, daily=ctx.invocation.flag("daily"))
         at = timing.at.strftime("%H:%M")
+        # Subscribing again replaces the channel's digest and makes it the subscriber's: it is then read with their
+        # grant (which just read the database), and it is how a digest whose owner's link is gone is mended. Whose
+        # it was is said to both, since the channel's digest now shows what another person's access can see.
+        current = await subscriptions.get(
+            team_id=ctx.caller.team_id, channel_id=ctx.caller.channel_id, org=org, database=db
+        )
+        replaced = None if current is None else render.Replaced(
+            owner_id=current.owner_id, at=current.timing.at.strftime("%H:%M"), tz=current.timing.tz,
+            daily=current.timing.daily,
+        )
         notice = render.subscribed_notice(
             user_id=ctx.caller.user_id, db=db, at=at, tz=tz, daily=timing.daily,
-            next_at=next_moment(timing, datetime.now(tz=UTC)),
+            next_at=next_moment(timing, datetime.now(tz=UTC)), replaced=replaced,
         )
         # The notice goes first: where Slack refuses it, it would refuse the digests too, and nothing is saved.
         await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
         await subscriptions.subscribe(
             Subscription(ctx.caller.team_id, ctx.caller.channel_id, org, db, ctx.caller.user_id, timing)
         )
-        return Message(
-            text=f":white_check_mark: Subscribed. The digest of `{db}` is read with your PlanetScale access."
+        return render.subscribed_reply(
+            user_id=ctx.caller.user_id, db=db, at=at, tz=tz, daily=timing.daily, replaced=replaced
         )
 
     async def unsubscribe(ctx: CommandContext) -> Message:

@@ -58,6 +58,14 @@ class Subscriptions:
             )
         return not existed
 
+    async def get(self, *, team_id: str, channel_id: str, org: str, database: str) -> Subscription | None:
+        """The channel's subscription to `database`, if it has one."""
+        row = await self._database.fetchone(
+            _SELECT + " WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?",
+            (team_id, channel_id, org, database),
+        )
+        return None if row is None else _row(row)
+
     async def unsubscribe(self, *, team_id: str, channel_id: str, org: str, database: str) -> bool:
         removed = await self._database.execute(
             "DELETE FROM digest_subscriptions WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?",

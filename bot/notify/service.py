@@ -95,7 +95,10 @@ class DirectMessages:
             reader = await self._first_linked(team_id, [s.user_id for s in subscriptions])
             if reader is None:
                 continue
-            api = self._planetscale.as_user(self._accounts.token_provider(team_id, reader), user_key=(team_id, reader))
+            # Part of the reconciler's loop: held to the pacer's background share, like its card reads.
+            api = self._planetscale.as_user(
+                self._accounts.token_provider(team_id, reader), user_key=(team_id, reader), background=True
+            )
             try:
                 page = await api.deploy_requests.list(org, database, state="open", per_page=NEW_REQUESTS_READ)
             except PlanetScaleError as error:

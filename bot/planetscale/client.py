@@ -215,15 +215,22 @@ class PlanetScaleClient:
         return self.pacer.expected_wait(user_key)
 
     def as_user(
-        self, provider: TokenProvider, *, user_key: Hashable | None = None, retry: RetryPolicy | None = None
+        self,
+        provider: TokenProvider,
+        *,
+        user_key: Hashable | None = None,
+        retry: RetryPolicy | None = None,
+        background: bool = False,
     ) -> PlanetScaleAPI:
         """The API as this user. `user_key` (e.g. Slack team and user) makes pacing fair per person; without it
-        each provider counts as its own user. `retry` overrides the policy, e.g. a longer budget for digests."""
+        each provider counts as its own user. `retry` overrides the policy, e.g. a longer budget for digests.
+        `background`: reads nobody waits for (the reconciler's), held to the pacer's background share."""
         session = _UserSession(
             client=self,
             provider=provider,
             user_key=user_key if user_key is not None else ("provider", id(provider)),
             retry=retry or self.retry,
+            background=background,
         )
         return PlanetScaleAPI(session)
 
@@ -279,11 +286,11 @@ class PlanetScaleClient:
         trips to storage (the shared budget's write, the grant's read and decryption), and neither needs the
         other's answer. Returns the token to send."""
         if token_known is not None:
-            await self._pace(session.user_key, method=method, template=template, seconds=seconds)
+            await self._pace(session, method=method, template=template, seconds=seconds)
             return token_known
         token = asyncio.ensure_future(_token(session.provider.access_token(), method=method, template=template))
         try:
-            await self._pace(session.user_key, method=method, template=template, seconds=seconds)
+            await self._pace(session, method=method, template=template, seconds=seconds)
         except asyncio.CancelledError:
             token.cancel()
             raise
@@ -294,8 +301,8 @@ class PlanetScaleClient:
             raise
         return await token
 
-    async def _pace(self, user_key: Hashable, *, method: str, template: str, seconds: float) -> None:
-        paused = self.pacer.paused_for(user_key)
+    async def _pace(self, session: _UserSession, *, method: str, template: str, seconds: float) -> None:
+        paused = self.pacer.paused_for(session.user_key)
         if paused > max(seconds, 0.0):
             # A 429 paused this user for longer than this call may wait: say when to try again, now.
             raise RateLimited(
@@ -304,7 +311,7 @@ class PlanetScaleClient:
             )
         try:
             async with asyncio.timeout(max(seconds, 0.0)):
-                await self.pacer.acquire(user_key)
+                await self.pacer.acquire(session.user_key, background=session.background)
         except TimeoutError:
             raise RateLimited(
                 "The bot is pacing its PlanetScale requests to stay within the rate limit and could not send this "
@@ -370,6 +377,7 @@ class _UserSession:
     provider: TokenProvider
     user_key: Hashable
     retry: RetryPolicy
+    background: bool = False
 
     async def _response(
         self,

@@ -16,6 +16,16 @@ Replicas (and a cron `pscale-bot digest`) share PlanetScale's limit too: given a
 The local bucket still orders requests fairly within this process; the shared one only ever makes them wait longer.
 If the database cannot be asked, the request goes ahead on the local bucket alone: pacing must never stop the bot.
 
+Background reads (the reconciler keeping cards current, and its look for new deploy requests) are asked for with
+`background=True` and take a token from a second, smaller bucket first: `BACKGROUND_SHARE` of the rate and of the
+burst, shared across replicas in the database under its own name. Whatever the backlog (an outage, a thousand cards
+falling due at once), the reconciler then spends at most half of the 600 a minute and people's commands always have
+the other half. A fixed share rather than "background goes when nobody waits": the local bucket cannot see what
+other replicas' commands are about to ask of the shared one, and a request already queued cannot be taken back, so
+a work-conserving rule would still let a catch-up fill the queue just before a command arrives. Half is more than
+the reconciler needs once caught up (bench/reconciler_scale.py: 200 deploy requests awaiting review cost 160
+requests a minute), so it falls behind only while it catches up, after an outage or a burst of new cards.
+
 A Pacer belongs to one event loop; clock and sleep are injectable so tests run on simulated time.
 """
 
@@ -28,12 +38,22 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Protocol
 
-__all__ = ["DEFAULT_BURST", "MAX_PAUSE_SECONDS", "PLANETSCALE_REQUESTS_PER_MINUTE", "Pacer", "SharedBudget"]
+__all__ = [
+    "BACKGROUND_SHARE",
+    "DEFAULT_BURST",
+    "MAX_PAUSE_SECONDS",
+    "PLANETSCALE_REQUESTS_PER_MINUTE",
+    "Pacer",
+    "SharedBudget",
+]
 
 PLANETSCALE_REQUESTS_PER_MINUTE = 600  # docs/reference/planetscale-api.md §4
 DEFAULT_BURST = 20
 TOKEN_EPSILON = 1e-9
 SHARED_BUDGET = "planetscale"
+# The part of the rate and burst background reads may use, across replicas (module docstring).
+BACKGROUND_SHARE = 0.5
+BACKGROUND_BUDGET = "planetscale-background"
 # The longest a 429 holds its user back, whatever `Retry-After` asked: PlanetScale's limit is per minute.
 MAX_PAUSE_SECONDS = 60.0
 
@@ -56,7 +76,11 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         shared: SharedBudget | None = None,
+        background_share: float | None = BACKGROUND_SHARE,
+        budget_name: str = SHARED_BUDGET,
     ) -> None:
+        """`background_share`: the part of the rate and burst `acquire(..., background=True)` may use (None: no
+        limit of its own); `budget_name`: this bucket's name in `shared`."""
         if not 1 <= burst < requests_per_minute:
             raise ValueError("burst must be at least 1 and below requests_per_minute")
         self._rate = (requests_per_minute - burst) / 60.0  # tokens per second
@@ -73,14 +97,26 @@ class Pacer:
         # arriving then must not wait out someone else's pause.
         self._holding_for_pauses: asyncio.Task[None] | None = None
         self._shared = shared
+        self._budget_name = budget_name
+        self._background: Pacer | None = None
+        if background_share is not None:
+            background_burst = max(1, int(burst * background_share))
+            self._background = Pacer(
+                requests_per_minute=max(background_burst + 1, int(requests_per_minute * background_share)),
+                burst=background_burst, clock=clock, sleep=sleep, shared=shared, background_share=None,
+                budget_name=BACKGROUND_BUDGET,
+            )
 
     @property
     def waiting(self) -> int:
         """Requests waiting for a turn (including ones whose callers gave up and are not yet swept)."""
         return sum(len(queue) for queue in self._queues.values())
 
-    async def acquire(self, key: Hashable) -> None:
-        """Wait until `key` may send one request. Cancelling the wait gives the turn to the next request."""
+    async def acquire(self, key: Hashable, *, background: bool = False) -> None:
+        """Wait until `key` may send one request; a `background` one first waits for a token of the background
+        share. Cancelling the wait gives the turn to the next request."""
+        if background and self._background is not None:
+            await self._background.acquire(key)
         if not self._turns and self._wait_seconds() == 0 and self.paused_for(key) == 0:
             self._tokens -= 1
             await self._take_shared()
@@ -101,6 +137,8 @@ class Pacer:
 
     async def aclose(self) -> None:
         """Stop handing out turns (at shutdown, once the requests that wait have been cancelled or drained)."""
+        if self._background is not None:
+            await self._background.aclose()
         dispatcher, self._dispatcher = self._dispatcher, None
         if dispatcher is not None and not dispatcher.done():
             dispatcher.cancel()
@@ -109,7 +147,7 @@ class Pacer:
 
     async def _take_shared(self) -> None:
         if self._shared is not None:
-            await self._shared.spend(SHARED_BUDGET, per_second=self._rate, burst=self._burst, sleep=self._sleep)
+            await self._shared.spend(self._budget_name, per_second=self._rate, burst=self._burst, sleep=self._sleep)
 
     def pause(self, key: Hashable, seconds: float) -> float:
         """Send nothing for `key` for `seconds` (its request got a 429, with or without `Retry-After`), capped at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock
@@ -103,12 +104,60 @@ def grant_gone(*, org: str, db: str, owner_id: str) -> Message:
     )
 
 
-def subscribed_notice(*, user_id: str, db: str, at: str, tz: str, daily: bool, next_at: datetime) -> Message:
-    return Message(
-        text=f"<@{user_id}> subscribed this channel to a digest of `{escape(db)}`, {weekly(at, tz, daily)}; "
-        f"the next one comes {slack_date(next_at)}.",
-        visibility="in_channel",
-    )
+@dataclass(frozen=True)
+class Replaced:
+    """The subscription a `digest subscribe` replaced: who set it up (the digest was read with their grant) and when
+    it posted."""
+
+    owner_id: str
+    at: str
+    tz: str
+    daily: bool
+
+
+def _was(replaced: Replaced, now: str) -> str:
+    before = weekly(replaced.at, replaced.tz, replaced.daily)
+    return "" if before == now else f" (it was {before})"
+
+
+def subscribed_notice(
+    *, user_id: str, db: str, at: str, tz: str, daily: bool, next_at: datetime, replaced: Replaced | None = None
+) -> Message:
+    """In the channel. Subscribing again replaces the channel's digest of `db` and makes it the subscriber's: the
+    notice says so, naming (and so telling) whose it was, since it is now read with another person's access."""
+    when = weekly(at, tz, daily)
+    if replaced is None:
+        what = f"<@{user_id}> subscribed this channel to a digest of `{escape(db)}`, {when}"
+    elif replaced.owner_id == user_id:
+        what = f"<@{user_id}> changed this channel's digest of `{escape(db)}`: {when}{_was(replaced, when)}"
+    else:
+        what = (
+            f"<@{user_id}> took over this channel's digest of `{escape(db)}` from <@{replaced.owner_id}>: it is read "
+            f"with <@{user_id}>'s PlanetScale access from now on instead of <@{replaced.owner_id}>'s, "
+            f"{when}{_was(replaced, when)}"
+        )
+    return Message(text=f"{what}; the next one comes {slack_date(next_at)}.", visibility="in_channel")
+
+
+def subscribed_reply(
+    *, user_id: str, db: str, at: str, tz: str, daily: bool, replaced: Replaced | None = None
+) -> Message:
+    """To the subscriber: whose access the digest is read with now, and whose it was."""
+    when = weekly(at, tz, daily)
+    if replaced is None:
+        text = f":white_check_mark: Subscribed. The digest of `{escape(db)}` is read with your PlanetScale access."
+    elif replaced.owner_id == user_id:
+        text = (
+            f":white_check_mark: Changed this channel's digest of `{escape(db)}`: {when}{_was(replaced, when)}. "
+            "It is still read with your PlanetScale access."
+        )
+    else:
+        text = (
+            f":white_check_mark: This channel's digest of `{escape(db)}` was already subscribed by "
+            f"<@{replaced.owner_id}>, read with their PlanetScale access. It is yours now: read with your access "
+            f"(it shows what you can see), {when}{_was(replaced, when)}, and listed in your App Home instead of theirs."
+        )
+    return Message(text=text)
 
 
 def unsubscribed_notice(*, user_id: str, db: str) -> Message:

@@ -6,9 +6,11 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime
 
 from bot.cards.store import Cards
+from bot.planetscale.pacing import BACKGROUND_SHARE, DEFAULT_BURST, PLANETSCALE_REQUESTS_PER_MINUTE
 from bot.sandbox.slack.workspace import SlackChannel
 from tests.support.bot import RunningBot
 from tests.support.cards import ALICE, buttons, click, post_card, thread, wait_card
@@ -131,3 +133,30 @@ async def test_the_reconciler_reads_a_deploy_request_once_for_all_its_cards(webh
     alone = await one_pass(1)
     assert alone > 0
     assert await one_pass(3) == alone
+
+
+async def test_the_reconcilers_reads_are_held_to_the_background_share(webhook_only_bot: RunningBot) -> None:
+    """A command's reads spend only PlanetScale's budget; the reconciler's also spend the background share, which
+    every replica takes from in the database: whatever its backlog, it leaves half the budget to commands."""
+    bot = webhook_only_bot
+    assert bot.planetscale is not None
+
+    async def budgets() -> dict[str, float]:
+        rows = await bot.call(bot.runtime.database.fetchall("SELECT name, tokens FROM rate_budgets"))
+        return {str(name): float(tokens) for name, tokens in rows}
+
+    await post_card(bot, "dr post shop 1")
+    assert set(await budgets()) == {"planetscale"}
+
+    await bot.call(bot.runtime.database.execute("UPDATE cards SET next_refresh_at = 0"))
+    before = len(bot.planetscale.calls())
+    started = time.monotonic()
+    assert await bot.call(bot.runtime.cards.refresh_due()) == 1
+    took = time.monotonic() - started
+    read = len(bot.planetscale.calls()) - before
+    assert read > 0
+    share = PLANETSCALE_REQUESTS_PER_MINUTE * BACKGROUND_SHARE
+    background_burst = DEFAULT_BURST * BACKGROUND_SHARE
+    # Each of the pass's requests took a token, less what refilled at the share's rate while it read.
+    refilled = took * (share - background_burst) / 60
+    assert (await budgets())["planetscale-background"] <= background_burst - read + refilled

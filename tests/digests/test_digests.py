@@ -78,6 +78,39 @@ async def test_subscribe_posts_a_notice_and_list_shows_it(demo_bot: RunningBot, 
     assert "`shop`" in listed.body["text"]
 
 
+async def test_subscribing_again_says_whose_digest_it_was_and_whose_access_reads_it_now(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    """Alice subscribed the channel; Bob subscribing again makes the digest his (read with his grant, which has just
+    read the database), and neither he nor the channel is left to guess: both are told it was Alice's."""
+    alice, bob = f"<@{ALICE.user_id}>", f"<@{BOB_ACTOR.user_id}>"
+
+    async def subscribe_as(actor: Actor, options: str) -> tuple[str, str]:
+        """The reply to `digest subscribe shop OPTIONS`, and the notice it posted in the channel."""
+        since = len(slack_standin.response_posts)
+        demo_bot.command(f"digest subscribe shop {options}", actor=actor)
+        reply = await slack_standin.wait_response(since=since, timeout=10)
+        return reply.body["text"], slack_standin.messages(ALICE.channel_id)[-1].text
+
+    await subscribe_as(ALICE, "--at 08:30 --tz Europe/Berlin")
+    reply, notice = await subscribe_as(BOB_ACTOR, "--at 07:00 --tz Europe/Berlin")
+    assert f"already subscribed by {alice}, read with their PlanetScale access" in reply
+    assert "It is yours now: read with your access" in reply
+    assert f"{bob} took over this channel's digest of `shop` from {alice}" in notice
+    assert f"read with {bob}'s PlanetScale access from now on instead of {alice}'s" in notice
+    assert "weekdays at 07:00 Europe/Berlin (it was weekdays at 08:30 Europe/Berlin)" in notice
+
+    since = len(slack_standin.response_posts)
+    demo_bot.command("digest list")
+    listed = (await slack_standin.wait_response(since=since, timeout=10)).body["text"]
+    assert listed.count("`shop`") == 1  # one digest, changed, not a second one
+    assert f"read as {bob}" in listed
+
+    reply, notice = await subscribe_as(BOB_ACTOR, "--at 07:00 --tz Europe/Berlin --daily")
+    assert "It is still read with your PlanetScale access" in reply
+    assert f"{bob} changed this channel's digest of `shop`: every day at 07:00 Europe/Berlin (it was weekdays" in notice
+
+
 async def test_due_posts_once_grouped_and_not_before(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
     subscribe(demo_bot, ALICE.channel_id)
     async with service(demo_bot, lambda: BEFORE) as early:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import pytest
 
 from bot.planetscale import Pacer
-from bot.planetscale.pacing import MAX_PAUSE_SECONDS
+from bot.planetscale.pacing import BACKGROUND_SHARE, MAX_PAUSE_SECONDS
 from bot.storage import Database, RateBudgets
 
 
@@ -136,16 +136,25 @@ def test_burst_must_fit_under_the_limit() -> None:
         Pacer(requests_per_minute=600, burst=600)
 
 
-async def test_processes_sharing_a_budget_in_the_database_stay_under_the_limit_together(db: Database) -> None:
+async def two_replicas_alternating(db: Database, *, burst: int, turns: int, background: bool = False) -> list[float]:
+    """Two processes pacing against one budget in the database ask one after another, in turn; when each was let
+    through."""
     time = SimulatedTime()
     budgets = RateBudgets(db, clock=time.clock)
     replicas = [
-        Pacer(requests_per_minute=600, burst=5, clock=time.clock, sleep=time.sleep, shared=budgets) for _ in range(2)
+        Pacer(requests_per_minute=600, burst=burst, clock=time.clock, sleep=time.sleep, shared=budgets)
+        for _ in range(2)
     ]
     granted: list[float] = []
-    for turn in range(12):  # one after another, alternating: each replica alone would let 5 go at once
-        await replicas[turn % 2].acquire("someone")
+    for turn in range(turns):
+        await replicas[turn % 2].acquire("someone", background=background)
         granted.append(time.now)
+    return granted
+
+
+async def test_processes_sharing_a_budget_in_the_database_stay_under_the_limit_together(db: Database) -> None:
+    # Each replica alone would let 5 go at once.
+    granted = await two_replicas_alternating(db, burst=5, turns=12)
     # One burst between them, not one each; then the shared rate, (600 - 5) per minute.
     assert granted[:5] == [0.0] * 5
     assert granted[5:] == pytest.approx([step * 60 / 595 for step in range(1, 8)])
@@ -160,3 +169,56 @@ async def test_a_shared_budget_that_cannot_be_read_paces_the_process_alone(db: D
     pacer = Pacer(requests_per_minute=600, burst=2, clock=time.clock, sleep=time.sleep, shared=Broken(db))
     granted = await grants_in_order(pacer, ["a", "b", "c"], time)
     assert [at for _, at in granted][:2] == [0.0, 0.0]
+
+
+# -- the background share: the reconciler's reads ---------------------------------------------------------------------
+async def background_grants(pacer: Pacer, keys: Sequence[Hashable], time: SimulatedTime,
+                            after_each: Callable[[], None] = lambda: None) -> list[float]:
+    """Every key asks once for a background request, all at once; returns when each was let through, calling
+    `after_each` as each is."""
+    granted: list[float] = []
+
+    async def ask(key: Hashable) -> None:
+        await pacer.acquire(key, background=True)
+        granted.append(time.now)
+        after_each()
+
+    await asyncio.gather(*(ask(key) for key in keys))
+    return granted
+
+
+async def test_a_backlog_of_background_reads_takes_at_most_half_the_budget() -> None:
+    """1,500 card reads fall due at once (after an outage): they go at half of PlanetScale's 600 a minute, never
+    more in any minute, and no slower than that."""
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=20, clock=time.clock, sleep=time.sleep)
+    times = await background_grants(pacer, [f"card-reader-{index % 7}" for index in range(1500)], time)
+    share = int(600 * BACKGROUND_SHARE)
+    # Any share + 1 consecutive grants span at least a minute: no 60 s window holds more than the share.
+    assert min(times[index + share] - times[index] for index in range(len(times) - share)) >= 60 - 1e-9
+    background_burst = int(20 * BACKGROUND_SHARE)
+    assert times[background_burst - 1] == 0.0
+    assert times[-1] == pytest.approx((1500 - background_burst) * 60 / (share - background_burst))
+
+
+async def test_a_command_never_waits_behind_a_backlog_of_background_reads() -> None:
+    """While the backlog is read, the pacer tells the ack path at every moment that a command would go at once
+    (`expected_wait`, what the dispatcher asks before it takes a command on), with a burst of requests to spare."""
+    time = SimulatedTime()
+    pacer = Pacer(requests_per_minute=600, burst=20, clock=time.clock, sleep=time.sleep)
+    waits: list[float] = []
+    await background_grants(pacer, ["card-reader"] * 600, time, after_each=lambda: waits.append(
+        pacer.expected_wait("bob")))
+    assert time.now > 60  # a backlog of minutes, not a burst
+    assert max(waits) == 0.0
+    for _ in range(int(20 * BACKGROUND_SHARE)):  # Bob's command reads several pages: all of them go now
+        await pacer.acquire("bob")
+    assert pacer.expected_wait("bob") == 0.0
+
+
+async def test_replicas_share_one_background_share(db: Database) -> None:
+    """Two replicas catching up together still take half the budget between them, not half each."""
+    # Each replica's background share alone would let 10 go at once.
+    granted = await two_replicas_alternating(db, burst=20, turns=14, background=True)
+    assert granted[:10] == [0.0] * 10
+    assert granted[10:] == pytest.approx([step * 60 / 290 for step in range(1, 5)])

@@ -14,7 +14,7 @@ from bot.deploy_requests.lifecycle import Need
 from bot.deploy_requests.summary import Operation, QueueEntry, Summary
 from bot.render import card, digests, home, listing, resources
 from bot.render.message import Message
-from bot.sandbox.slack.limits import check_view
+from bot.sandbox.slack.limits import HOME_ONLY, MODAL_ONLY, check_view
 from tests.support.replies import validate_blocks
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -48,7 +48,7 @@ def test_a_diff_fits_and_accounts_for_every_change(changes: list[tuple[str, str]
     if hidden(message):
         assert "See them all in PlanetScale" in shown
     modal = card.diff_modal(database="shop", number=7, operations=operations, html_url=None)
-    check_view(modal)
+    check_view(modal, view_types=MODAL_ONLY)
 
 
 @settings(deadline=None, max_examples=40)
@@ -106,7 +106,7 @@ def test_a_full_home_fits_one_view_and_counts_every_digest_and_watch(
         watches=[home.HomeWatch(f"hook{n}", "C0GENERAL01", "acme", f"db{n}") for n in range(watch_count)],
     )
     drawn = home.home(view)
-    check_view(drawn)
+    check_view(drawn, view_types=HOME_ONLY)
     buttons = [block["accessory"] for block in drawn["blocks"] if "accessory" in block]
     removable = [button for button in buttons if button["text"]["text"] == "Remove"]
     hidden_set_up = sum(int(n) for n in MORE.findall(str(drawn["blocks"]).split("Your digests and watches")[1]))

@@ -222,6 +222,55 @@ async def test_a_trigger_id_works_once(workspace: SlackStandIn) -> None:
     assert refused["error"] == "exchanged_trigger_id"
 
 
+# -- which surface each views method takes ---------------------------------------------------------------------------
+HOME_VIEW = {"type": "home", "blocks": [SECTION]}
+WRONG_VIEW_TYPE = {"ok": False, "error": "invalid_arguments",
+                   "response_metadata": {"messages": ["[ERROR] must be a valid enum value [json-pointer:/view/type]"]}}
+
+
+def slacks_refusal(answer: dict[str, Any]) -> dict[str, Any]:
+    """The refusal without the scopes every answer names (`test_every_answer_names_the_tokens_scopes`)."""
+    return {**answer, "response_metadata": {"messages": answer["response_metadata"]["messages"]}}
+
+
+async def test_views_open_and_push_take_only_modals(workspace: SlackStandIn) -> None:
+    client = web(workspace)
+    home_opened = client.views_open(trigger_id=workspace.new_trigger_id(ALICE.id), view=HOME_VIEW)
+    assert slacks_refusal(await refusal(home_opened)) == WRONG_VIEW_TYPE
+    assert workspace.workspace.top_view(ALICE.id) is None
+
+    await client.views_open(trigger_id=workspace.new_trigger_id(ALICE.id), view=modal())
+    home_pushed = client.views_push(trigger_id=workspace.new_trigger_id(ALICE.id), view=HOME_VIEW)
+    assert slacks_refusal(await refusal(home_pushed)) == WRONG_VIEW_TYPE
+    assert len([view for view in workspace.workspace.views() if view.user == ALICE.id]) == 1
+
+
+async def test_views_publish_takes_only_a_home_view(workspace: SlackStandIn) -> None:
+    client = web(workspace)
+    assert slacks_refusal(await refusal(client.views_publish(user_id=ALICE.id, view=modal()))) == WRONG_VIEW_TYPE
+    assert workspace.workspace.home(ALICE.id) is None
+    assert (await client.views_publish(user_id=ALICE.id, view=HOME_VIEW))["view"]["type"] == "home"
+
+
+async def test_views_update_keeps_each_view_on_its_own_surface(workspace: SlackStandIn) -> None:
+    client = web(workspace)
+    opened = (await client.views_open(trigger_id=workspace.new_trigger_id(ALICE.id), view=modal()))["view"]
+    published = (await client.views_publish(user_id=ALICE.id, view=HOME_VIEW))["view"]
+
+    assert slacks_refusal(await refusal(client.views_update(view_id=opened["id"], view=HOME_VIEW))) == WRONG_VIEW_TYPE
+    assert slacks_refusal(await refusal(client.views_update(view_id=published["id"], view=modal()))) == WRONG_VIEW_TYPE
+
+    header = {"type": "header", "text": {"type": "plain_text", "text": "Your deploy requests"}}
+    updated = (await client.views_update(view_id=published["id"], view={**HOME_VIEW, "blocks": [header]}))["view"]
+    assert updated["id"] == published["id"]
+    home = workspace.workspace.home(ALICE.id)
+    assert home is not None
+    assert home.view["blocks"] == [header]
+    top = workspace.workspace.top_view(ALICE.id)
+    assert top is not None
+    assert top.view["type"] == "modal"
+
+
 # -- pacing ----------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def paced() -> Iterator[tuple[SlackStandIn, list[float]]]:

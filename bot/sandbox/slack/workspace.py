@@ -20,7 +20,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.sandbox.slack.errors import SlackError
-from bot.sandbox.slack.limits import check_message, check_view
+from bot.sandbox.slack.limits import (
+    HOME_ONLY,
+    MODAL_ONLY,
+    MODAL_OR_HOME,
+    WRONG_VIEW_TYPE,
+    check_message,
+    check_view,
+)
 from bot.sandbox.slack.scopes import ChannelKind
 
 __all__ = ["JSON", "ChannelKind", "Clock", "OpenView", "SlackChannel", "SlackError", "SlackUser", "StoredMessage",
@@ -483,7 +490,7 @@ class Workspace:
         return stored
 
     def open_view(self, *, trigger_id: object, view: object) -> OpenView:
-        checked = check_view(view)
+        checked = check_view(view, view_types=MODAL_ONLY)
         with self.lock:
             user = self._exchange_trigger(trigger_id)
             for old in self._view_stacks.get(user, []):
@@ -493,7 +500,7 @@ class Workspace:
             return stored
 
     def push_view(self, *, trigger_id: object, view: object) -> OpenView:
-        checked = check_view(view)
+        checked = check_view(view, view_types=MODAL_ONLY)
         with self.lock:
             return self._push(self._exchange_trigger(trigger_id), checked)
 
@@ -508,9 +515,13 @@ class Workspace:
         return stored
 
     def update_view(self, *, view_id: object, external_id: object, view_hash: object, view: object) -> OpenView:
-        checked = check_view(view)
+        """`views.update`: a modal by its id or external_id, or a Home tab by its id, each with a view of its own
+        surface; a modal cannot become a Home tab, nor the reverse (the same enum refusal as views.open's)."""
+        checked = check_view(view, view_types=MODAL_OR_HOME)
         with self.lock:
             current = self._find_view(view_id=view_id, external_id=external_id)
+            if checked["type"] != current.view["type"]:
+                raise SlackError("invalid_arguments", (WRONG_VIEW_TYPE,))
             if view_hash and view_hash != current.view["hash"]:
                 raise SlackError("hash_conflict")
             return self._replace_view(current, checked)
@@ -535,9 +546,9 @@ class Workspace:
                 errors = response.get("errors")
                 return errors if isinstance(errors, dict) else {}
             if action == "update":
-                self._replace_view(current, check_view(response.get("view")))
+                self._replace_view(current, check_view(response.get("view"), view_types=MODAL_ONLY))
             elif action == "push":
-                self._push(user, check_view(response.get("view")))
+                self._push(user, check_view(response.get("view"), view_types=MODAL_ONLY))
             elif action == "clear":
                 self.close_all_views(user)
             else:
@@ -545,10 +556,14 @@ class Workspace:
             return None
 
     def _find_view(self, *, view_id: object, external_id: object) -> OpenView:
+        """An open modal or a published Home tab: views.update reaches both."""
         if view_id:
-            found = self._views.get(str(view_id))
+            found = self._views.get(str(view_id)) or next(
+                (home for home in self._homes.values() if home.id == view_id), None
+            )
         elif external_id:
-            found = next((v for v in self._views.values() if v.view.get("external_id") == external_id), None)
+            shown = [*self._views.values(), *self._homes.values()]
+            found = next((v for v in shown if v.view.get("external_id") == external_id), None)
         else:
             raise SlackError("invalid_arguments")
         if found is None:
@@ -559,9 +574,7 @@ class Workspace:
         """`views.publish`: the Home tab `user_id` sees from now on. Only a `home` view; an unknown user is
         `invalid_arguments` ("invalid `user_id`", Slack's documented example); a `hash` that is not the current
         one's is `hash_conflict`; over 250 kB is `view_too_large`."""
-        if not isinstance(view, dict) or view.get("type") != "home":
-            raise SlackError("invalid_arguments", ("[ERROR] must be a home view [json-pointer:/view/type]",))
-        checked = check_view(view)
+        checked = check_view(view, view_types=HOME_ONLY)
         if len(json.dumps(checked).encode()) > MAX_PUBLISHED_VIEW_BYTES:
             raise SlackError("view_too_large")
         with self.lock:
