@@ -162,18 +162,25 @@ def warn_about_missing_scopes(held: frozenset[str] | None) -> None:
         log.warning("Missing Slack scope: %s", missing_scope_line(scope))
 
 
-class _TokenUnusedWarningFilter(logging.Filter):
-    """Drops the one warning bolt gives at every start because `AsyncApp` reads SLACK_BOT_TOKEN from the environment
-    whatever it is given (`token or os.environ.get("SLACK_BOT_TOKEN")`, slack_bolt/app/async_app.py) and then, a
-    client being given too, says that token will be unused. It is unused on purpose: each request's client carries
-    `authorize`'s token. A warning that is always there only teaches an operator to skip warnings."""
+class _BoltWarningFilter(logging.Filter):
+    """Drops two warnings of bolt's that say nothing an operator can act on:
+    - the one at every start because `AsyncApp` reads SLACK_BOT_TOKEN from the environment whatever it is given
+      (`token or os.environ.get("SLACK_BOT_TOKEN")`, slack_bolt/app/async_app.py) and then, a client being given
+      too, says that token will be unused. It is unused on purpose: each request's client carries `authorize`'s
+      token. A warning that is always there only teaches an operator to skip warnings;
+    - "Unhandled request (…)" for a payload no listener matches (a button the bot no longer draws), followed by
+      sample code for writing that listener. It quotes the payload, including what a person typed into a menu's
+      search box; the events endpoint logs the payload's type alone instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+        message = record.getMessage()
+        return message != warning_client_prioritized_and_token_skipped() and not message.startswith(
+            "Unhandled request ("
+        )
 
 
 # One instance: `Logger.addFilter` adds it once however many apps are built (tests build many).
-_TOKEN_UNUSED_WARNING_FILTER = _TokenUnusedWarningFilter()
+_BOLT_WARNING_FILTER = _BoltWarningFilter()
 
 
 def build_bolt_app(
@@ -206,7 +213,7 @@ def build_bolt_app(
     request_client = AsyncWebClient(base_url=client.base_url, timeout=client.timeout)
     request_client.retry_handlers = list(client.retry_handlers)
     bolt_log = logging.getLogger("slack_bolt")
-    bolt_log.addFilter(_TOKEN_UNUSED_WARNING_FILTER)
+    bolt_log.addFilter(_BOLT_WARNING_FILTER)
     app = AsyncApp(
         # Named: without a name bolt takes its caller's file name from `inspect.stack()`, which reads the source of
         # every frame on the stack (8% of `serve`'s start-up CPU, by py-spy).

@@ -97,7 +97,7 @@ SLACK_CASES: dict[str, SignedRequest] = {
         signing_secret=SIGNING_SECRET,
     ),
     "options request typing a list": _suggestion(views.BRANCH_DATABASE_PICKER, ["x"]),
-    "options request for a menu the bot has not": _suggestion("no_such_menu", "x"),
+    "options request for a menu the bot has not": _suggestion("no_such_menu", BODY_MARKER),
     "user_change whose user is a string": _event({"type": "user_change", "user": "U1"}),
     "user_change whose deleted is a string": _event({"type": "user_change", "user": {"id": "U1", "deleted": "yes"}}),
     "tokens_revoked whose tokens is a list": _event({"type": "tokens_revoked", "tokens": [1]}),
