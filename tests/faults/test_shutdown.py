@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.runtime import SHUTDOWN_DRAIN_SECONDS
 from bot.sandbox.planetscale import World, paths
 from bot.sandbox.planetscale.seed import DemoWorld
 from bot.sandbox.slack import SlackStandIn
-from tests.support.replicas import Replica, Replicas
-from tests.support.slack import Actor
+from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS
+from tests.support.replicas import Replica, Replicas, sqlite_rows
+from tests.support.slack import Actor, digests_in
 
 ALICE = Actor()
 # Well inside the drain: what SIGTERM may take when nothing is in flight is the time to close, not to wait.
@@ -48,3 +51,60 @@ async def test_sigterm_with_a_command_in_flight_answers_it_then_exits_0(
     assert await asyncio.to_thread(_terminate, bot, within=SHUTDOWN_DRAIN_SECONDS) == 0, bot.log.read_text()
     answered = await replicas.slack.wait_response(since=since, timeout=1)
     assert "Branches of acme/shop" in str(answered.body), answered.body
+
+
+
+async def _subscribed_to_a_due_digest(replicas: Replicas, demo: DemoWorld) -> None:
+    """Alice subscribes #general to `shop`'s digest, due a minute ago, through a replica that then stops: its
+    schedule ran as it started, before anything was due."""
+    (first,) = replicas.start(1)
+    replicas.link(first, ALICE, planetscale_user_id=demo.admin.id)
+    due = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%H:%M")
+    told = await replicas.reply(first, f"digest subscribe shop --at {due} --tz UTC --daily --org acme", actor=ALICE)
+    assert "subscribed" in told.lower(), told
+    assert await asyncio.to_thread(_terminate, first, within=PROMPT_EXIT_SECONDS) == 0, first.log.read_text()
+
+
+async def _stopped_mid_digest_gives_its_slot_back(stopped: Replica, replicas: Replicas, database_file: Path) -> None:
+    assert await asyncio.to_thread(_terminate, stopped, within=PROMPT_EXIT_SECONDS) == 0, stopped.log.read_text()
+    assert "Traceback" not in stopped.log.read_text()
+    assert sqlite_rows(database_file, "SELECT slot FROM digest_slots") == []  # given back, not left to lapse
+    assert digests_in(replicas.slack, ALICE.channel_id) == []
+    # The next process posts it at once (its start-up schedule), and once.
+    (restarted,) = replicas.start(1)
+    async with asyncio.timeout(15):
+        while not digests_in(replicas.slack, ALICE.channel_id):
+            await asyncio.sleep(0.05)
+    assert sqlite_rows(database_file, "SELECT posted_at IS NOT NULL FROM digest_slots") == [(1,)]
+    restarted.stop()  # its schedule may run no more: what it posted is all it will post
+    assert len(digests_in(replicas.slack, ALICE.channel_id)) == 1
+
+
+async def test_sigterm_while_a_digest_is_read_gives_its_slot_back_and_the_next_process_posts_it_once(
+    replicas: Replicas, world: World, demo: DemoWorld, database_file: Path
+) -> None:
+    """The issue: a digest run cancelled by SIGTERM kept its claim on the day's slot, so no process (a restart, another
+    replica) could post that digest for the next ten minutes, until the claim counted as abandoned."""
+    await _subscribed_to_a_due_digest(replicas, demo)
+    reads = len(replicas.planetscale.calls("GET", paths.DEPLOY_REQUESTS))
+    world.faults.hang(method="GET", path=paths.DEPLOY_REQUESTS, times=1)
+    (stopped,) = replicas.start(1)  # its start-up schedule claims the slot and reads the digest: PlanetScale holds it
+    async with asyncio.timeout(15):
+        while len(replicas.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == reads:
+            await asyncio.sleep(0.02)
+    await _stopped_mid_digest_gives_its_slot_back(stopped, replicas, database_file)
+
+
+async def test_sigterm_while_a_digest_waits_out_slacks_rate_limit_gives_its_slot_back(
+    replicas: Replicas, slack_standin: SlackStandIn, demo: DemoWorld, database_file: Path
+) -> None:
+    """A post Slack refused with `ratelimited` was not posted: the run waiting to send it again gives its slot back
+    too (what it keeps is a slot whose post may have reached Slack)."""
+    await _subscribed_to_a_due_digest(replicas, demo)
+    since = len(slack_standin.calls)
+    # Longer than the Web API client waits by itself (MAX_SLACK_RETRY_AFTER_SECONDS): the digest run holds it.
+    slack_standin.rate_limit("chat.postMessage", retry_after=int(MAX_SLACK_RETRY_AFTER_SECONDS) * 6, times=1)
+    (stopped,) = replicas.start(1)
+    refused = await slack_standin.wait_call("chat.postMessage", since=since, timeout=15)
+    assert refused.status == 429
+    await _stopped_mid_digest_gives_its_slot_back(stopped, replicas, database_file)
