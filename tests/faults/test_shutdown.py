@@ -1,19 +1,26 @@
-"""SIGTERM as an orchestrator sends it to `pscale-bot serve`: start-up work and the background loops stop at once,
-a request in flight is finished and answered, and the process exits 0 well within its 10 s drain in every state."""
+"""SIGTERM as an orchestrator sends it to `pscale-bot serve` (or `socket`): start-up work and the background loops
+stop at once, a request in flight is finished and answered, and the process exits 0 well within its 10 s drain in
+every state."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
 
 from bot.runtime import SHUTDOWN_DRAIN_SECONDS
 from bot.sandbox.planetscale import World, paths
 from bot.sandbox.planetscale.seed import DemoWorld
 from bot.sandbox.slack import SlackStandIn
 from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS
-from tests.support.replicas import Replica, Replicas, sqlite_rows
+from tests.support.replicas import Replica, Replicas, environment, sqlite_rows
+from tests.support.servers import free_port
 from tests.support.slack import Actor, digests_in
 
 ALICE = Actor()
@@ -35,6 +42,43 @@ async def test_sigterm_while_the_start_up_auth_test_is_still_retrying_exits_0_at
     await slack_standin.wait_call("auth.test", timeout=15)
     assert _terminate(bot, within=PROMPT_EXIT_SECONDS) == 0, bot.log.read_text()
     assert "Traceback" not in bot.log.read_text()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+async def test_a_stop_while_socket_mode_still_connects_to_slack_exits_at_once(
+    slack_standin: SlackStandIn, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """The issue: `pscale-bot socket` connected to Slack inside its start-up, which a stop did not interrupt: SIGTERM
+    while Slack's WebSocket did not answer waited for the connect to give up (minutes), then for the next try."""
+    slack_standin.socket.leave_unanswered(1)
+    settings = {
+        "slack_bot_token": slack_standin.bot_token,
+        "slack_app_token": slack_standin.app_token,
+        "slack_api_url": slack_standin.api_url,
+        "planetscale_client_id": "test-client",
+        "planetscale_client_secret": "test-client-secret",
+        "bot_database": str(tmp_path / "bot.sqlite3"),
+        "bot_encryption_keys": Fernet.generate_key().decode(),
+        "port": free_port(),
+    }
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot", "socket", "--host", "127.0.0.1"], cwd=tmp_path,
+        env=environment(settings, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        await slack_standin.socket.unanswered.wait(timeout=30)  # connecting: its handshake is held
+        bot.send_signal(stop)
+        _, stderr = await asyncio.to_thread(bot.communicate, timeout=PROMPT_EXIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        bot.kill()
+        _, stderr = bot.communicate()
+        pytest.fail(f"still running {PROMPT_EXIT_SECONDS} s after {stop.name}:\n{stderr}")
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.communicate()
+    assert bot.returncode == 0, stderr
+    assert "Traceback" not in stderr, stderr
 
 
 async def test_sigterm_with_a_command_in_flight_answers_it_then_exits_0(
