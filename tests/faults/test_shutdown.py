@@ -152,3 +152,35 @@ async def test_sigterm_while_a_digest_waits_out_slacks_rate_limit_gives_its_slot
     refused = await slack_standin.wait_call("chat.postMessage", since=since, timeout=15)
     assert refused.status == 429
     await _stopped_mid_digest_gives_its_slot_back(stopped, replicas, database_file)
+
+
+async def test_sigterm_to_a_cron_digest_mid_read_gives_its_slot_back_and_says_so(
+    replicas: Replicas, world: World, demo: DemoWorld, database_file: Path
+) -> None:
+    """A cron job's deadline stops `pscale-bot digest` with SIGTERM: it gives back what it had not sent, as the
+    schedule of `serve` does, so the next run posts it (it used to die on the spot, holding the claim)."""
+    await _subscribed_to_a_due_digest(replicas, demo)
+    reads = len(replicas.planetscale.calls("GET", paths.DEPLOY_REQUESTS))
+    world.faults.hang(method="GET", path=paths.DEPLOY_REQUESTS, times=1)
+    cron = replicas.spawn_cli("digest", stderr=subprocess.PIPE)
+    try:
+        async with asyncio.timeout(30):
+            while len(replicas.planetscale.calls("GET", paths.DEPLOY_REQUESTS)) == reads:
+                await asyncio.sleep(0.02)
+        cron.send_signal(signal.SIGTERM)
+        _, said = await asyncio.to_thread(cron.communicate, timeout=PROMPT_EXIT_SECONDS)
+    finally:
+        if cron.poll() is None:
+            cron.kill()
+            cron.communicate()
+    stderr = said.decode()
+    assert cron.returncode == 128 + signal.SIGTERM, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "pscale-bot: digest: stopped by SIGTERM; the digests it had not sent are left to the next run"
+    ), stderr
+    assert "Traceback" not in stderr
+    assert sqlite_rows(database_file, "SELECT slot FROM digest_slots") == []
+
+    again = await asyncio.to_thread(replicas.run_cli, "digest")
+    assert again.returncode == 0, again.stderr
+    assert len(digests_in(replicas.slack, ALICE.channel_id)) == 1
