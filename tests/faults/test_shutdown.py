@@ -117,9 +117,8 @@ async def _stopped_mid_digest_gives_its_slot_back(stopped: Replica, replicas: Re
     # The next process posts it at once (its start-up schedule), and once.
     (restarted,) = replicas.start(1)
     async with asyncio.timeout(15):
-        while not digests_in(replicas.slack, ALICE.channel_id):
+        while sqlite_rows(database_file, "SELECT posted_at IS NOT NULL FROM digest_slots") != [(1,)]:
             await asyncio.sleep(0.05)
-    assert sqlite_rows(database_file, "SELECT posted_at IS NOT NULL FROM digest_slots") == [(1,)]
     restarted.stop()  # its schedule may run no more: what it posted is all it will post
     assert len(digests_in(replicas.slack, ALICE.channel_id)) == 1
 
@@ -184,3 +183,22 @@ async def test_sigterm_to_a_cron_digest_mid_read_gives_its_slot_back_and_says_so
     again = await asyncio.to_thread(replicas.run_cli, "digest")
     assert again.returncode == 0, again.stderr
     assert len(digests_in(replicas.slack, ALICE.channel_id)) == 1
+
+
+async def test_sigterm_while_slack_has_not_yet_answered_a_digests_post_keeps_its_claim(
+    replicas: Replicas, slack_standin: SlackStandIn, demo: DemoWorld, database_file: Path
+) -> None:
+    """Slack posted the digest, but its answer had not arrived when the stop came: the claim stays, so the next run
+    does not post it a second time (exactly once comes before a prompt retry)."""
+    await _subscribed_to_a_due_digest(replicas, demo)
+    slack_standin.answer_late("chat.postMessage", seconds=5)  # within the bot's 10 s Web API timeout
+    (stopped,) = replicas.start(1)
+    async with asyncio.timeout(15):
+        while not digests_in(slack_standin, ALICE.channel_id):
+            await asyncio.sleep(0.02)
+    assert await asyncio.to_thread(_terminate, stopped, within=PROMPT_EXIT_SECONDS) == 0, stopped.log.read_text()
+    assert sqlite_rows(database_file, "SELECT posted_at FROM digest_slots") == [(None,)]  # claimed, not given back
+
+    again = await asyncio.to_thread(replicas.run_cli, "digest")
+    assert (again.returncode, again.stdout.strip()) == (0, "digests: 0 posted, 0 not posted"), again.stderr
+    assert len(digests_in(slack_standin, ALICE.channel_id)) == 1
