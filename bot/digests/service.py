@@ -166,6 +166,11 @@ class DigestService:
                     return
                 log.info("Slack asked to wait %.0f s before posting in %s again", wait, channel)
                 self._pace.hold(channel, wait)
+            except TimeoutError:
+                # No answer in time, but Slack may have posted it: the claim stays, so the next run does not post it
+                # a second time (it is taken again only once it counts as abandoned, ABANDONED_CLAIM_SECONDS on).
+                self._not_posted(subscription, report, reason="Slack did not answer in time (it may have posted it)")
+                return
             except (PlanetScaleError, OSError) as error:
                 await self._give_back(subscription, slot, report, reason=type(error).__name__)
                 return
@@ -189,6 +194,10 @@ class DigestService:
         """Not posted: its slot (if it claimed one) goes back, so the next run posts it."""
         if slot is not None:
             await self._subscriptions.release_slot(subscription, slot)
+        self._not_posted(subscription, report, reason=reason)
+
+    @staticmethod
+    def _not_posted(subscription: Subscription, report: RunReport, *, reason: str) -> None:
         failure = f"{subscription.channel_id} {subscription.database}: {reason}"
         log.warning("digest not posted: %s", failure)
         report.failures.append(failure)
