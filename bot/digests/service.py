@@ -1,8 +1,9 @@
 """One digest run: claim what is due, read each (owner's grant, database) once, post to each channel.
 
-A slot is claimed before posting, so two runners never both post it; if posting then fails, or the run is cancelled
-(SIGTERM) before the post was sent, the claim is given back and the next run (or the next process after a restart,
-or another replica) posts it, still within the 6-hour limit.
+A slot is claimed before posting, so two runners never both post it; if Slack refuses the post, or the run is
+cancelled (SIGTERM) before the post was sent, the claim is given back and the next run (or the next process after a
+restart, or another replica) posts it, still within the 6-hour limit. A post Slack may have made (not answered in
+time, or on its way when the run was cancelled) keeps its claim.
 """
 
 from __future__ import annotations
