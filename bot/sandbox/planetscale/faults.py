@@ -88,7 +88,7 @@ class Faults:
     def latency(
         self, *, method: str | None = None, path: str | None = None, seconds: float, times: int | None = None
     ) -> FaultRule:
-        """Delay matching requests by `seconds`, then answer normally."""
+        """Delay matching requests by `seconds`, then answer normally (unless the client leaves first: `hang`)."""
         return self._add(FaultRule(kind="latency", method=method, path=path, times=times, seconds=seconds))
 
     def error(
@@ -150,7 +150,8 @@ class Faults:
         times: int | None = None,
         seconds: float = DEFAULT_HANG_SECONDS,
     ) -> FaultRule:
-        """Hold matching requests until `release()` (or `seconds`), then answer normally."""
+        """Hold matching requests until `release()` (or `seconds`), then answer normally; a request whose client
+        leaves first ends there, unrun (`abandoned`)."""
         self._release.clear()
         return self._add(FaultRule(kind="hang", method=method, path=path, times=times, seconds=seconds))
 
