@@ -40,6 +40,7 @@ log = logging.getLogger("pscale_bot")
 
 EXIT_CONFIG = 2
 EXIT_CANNOT_LISTEN = 3
+EXIT_TERMINATED = 128 + signal.SIGTERM  # as a shell reports a program SIGTERM ended
 LOOPBACK = "127.0.0.1"
 EVERY_ADDRESS = "0.0.0.0"  # noqa: S104 (a server in a container or behind a load balancer listens on all of them)
 
@@ -261,7 +262,12 @@ def _digest(args: argparse.Namespace, settings: Settings, invalid: Sequence[Prob
             "SLACK_BOT_TOKEN", "is required to post digests (the sandbox schedules its own)", more=invalid
         )
     require_for(choice.mode, settings, invalid=invalid)
-    report = asyncio.run(_post_digests(build_runtime(settings, mode=choice.mode), everything=args.all))
+    try:
+        report = asyncio.run(_post_digests(build_runtime(settings, mode=choice.mode), everything=args.all))
+    except asyncio.CancelledError:
+        print("pscale-bot: digest: stopped by SIGTERM; the digests it had not sent are left to the next run",
+              file=sys.stderr)
+        return EXIT_TERMINATED
     print(f"digests: {report.posted} posted, {len(report.failures)} not posted")
     if report.failures:
         print(f"pscale-bot: digest: not posted: {'; '.join(report.failures)}", file=sys.stderr)
@@ -270,6 +276,18 @@ def _digest(args: argparse.Namespace, settings: Settings, invalid: Sequence[Prob
 
 
 async def _post_digests(runtime: Runtime, *, everything: bool) -> RunReport:
+    """The run, which SIGTERM (a cron job's deadline, say) cancels as it cancels `serve`'s schedule: the slots it
+    claimed and had not sent are given back for the next run rather than held until they count as abandoned."""
+    run = asyncio.ensure_future(_open_and_post(runtime, everything=everything))
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, run.cancel)
+    try:
+        return await run
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _open_and_post(runtime: Runtime, *, everything: bool) -> RunReport:
     try:
         await runtime.open_storage()
         return await runtime.digests.run(everything=everything)

@@ -117,7 +117,9 @@ class Runtime:
         if self.reconcile:
             self._background.append(loop.create_task(self._run_reconciler(), name="card reconciler"))
         if self.socket is not None:
-            await self.socket.connect()
+            # Not awaited here either: Slack may be slow to answer, or not answer at all (slack_sdk then waits minutes
+            # and tries again for ever), and a stop during start-up must not wait for it. `stop()` cancels it.
+            self._background.append(loop.create_task(self.socket.connect(), name="socket mode connect"))
 
     async def housekeeping(self) -> None:
         """Forget what is past any replay: Slack retries an event within the hour and a webhook delivery older than

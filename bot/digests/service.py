@@ -1,7 +1,9 @@
 """One digest run: claim what is due, read each (owner's grant, database) once, post to each channel.
 
-A slot is claimed before posting, so two runners never both post it; if posting then fails, the claim is given
-back and the next run (or the next process after a restart) posts it, still within the 6-hour limit.
+A slot is claimed before posting, so two runners never both post it; if Slack refuses the post, or the run is
+cancelled (SIGTERM) before the post was sent, the claim is given back and the next run (or the next process after a
+restart, or another replica) posts it, still within the 6-hour limit. A post Slack may have made (not answered in
+time, or on its way when the run was cancelled) keeps its claim.
 """
 
 from __future__ import annotations
@@ -71,11 +73,21 @@ class DigestService:
         Each (owner's grant, database) is read once, `READ_CONCURRENCY` at a time, taking the channels in turns.
         Each channel gets its digests in the order of their databases, at Slack's pace for that channel
         (`ChannelPace`); channels post side by side, so a busy one holds up no other."""
+        unsent: set[_Claim] = set()
+        try:
+            return await self._run(everything=everything, unsent=unsent)
+        except asyncio.CancelledError:
+            await self._give_back_unsent(unsent)
+            raise
+
+    async def _run(self, *, everything: bool, unsent: set[_Claim]) -> RunReport:
+        """`run`, noting in `unsent` each slot it claimed while no post of it is (or may be) on its way to Slack."""
         now = self._now()
         work: list[tuple[Subscription, date | None]] = []
         for subscription in await self._subscriptions.all():
             slot = due_slot(subscription.timing, now)
             if slot is not None and await self._subscriptions.claim_slot(subscription, slot):
+                unsent.add((subscription, slot))
                 work.append((subscription, slot))
             elif everything:
                 work.append((subscription, None))
@@ -100,7 +112,9 @@ class DigestService:
                 if isinstance(outcome, PlanetScaleError):
                     await self._give_back(subscription, slot, report, reason=str(outcome))
                 else:
-                    await self._post(subscription, slot, outcome, report, give_up_at=give_up_at)
+                    await self._post(subscription, slot, outcome, report, give_up_at=give_up_at, unsent=unsent)
+                if slot is not None:
+                    unsent.discard((subscription, slot))  # posted, or given back already
 
         # Read in turns across the channels (each one's first digest, then each one's second, …), so every channel
         # has digests to post all through the run instead of the last channels getting all theirs at its end.
@@ -132,21 +146,32 @@ class DigestService:
 
     async def _post(
         self, subscription: Subscription, slot: date | None, message: Message, report: RunReport, *,
-        give_up_at: float,
+        give_up_at: float, unsent: set[_Claim],
     ) -> None:
         channel = subscription.channel_id
+        claim = None if slot is None else (subscription, slot)
         while True:
             await self._pace.turn(channel)
+            if claim is not None:
+                # From here until it is marked posted Slack may have posted it: a run stopped meanwhile keeps the claim.
+                unsent.discard(claim)
             try:
                 await self._slack.post_message(channel=channel, message=message)
                 break
             except SlackRefused as refused:
+                if claim is not None:
+                    unsent.add(claim)  # refused: certainly not posted
                 wait = UNNAMED_RETRY_AFTER_SECONDS if refused.retry_after is None else refused.retry_after
                 if refused.code != "ratelimited" or time.monotonic() + wait > give_up_at:
                     await self._give_back(subscription, slot, report, reason=type(refused).__name__)
                     return
                 log.info("Slack asked to wait %.0f s before posting in %s again", wait, channel)
                 self._pace.hold(channel, wait)
+            except TimeoutError:
+                # No answer in time, but Slack may have posted it: the claim stays, so the next run does not post it
+                # a second time (it is taken again only once it counts as abandoned, ABANDONED_CLAIM_SECONDS on).
+                self._not_posted(subscription, report, reason="Slack did not answer in time (it may have posted it)")
+                return
             except (PlanetScaleError, OSError) as error:
                 await self._give_back(subscription, slot, report, reason=type(error).__name__)
                 return
@@ -154,18 +179,33 @@ class DigestService:
             await self._subscriptions.mark_posted(subscription, slot)
         report.posted += 1
 
+    async def _give_back_unsent(self, unsent: set[_Claim]) -> None:
+        """The run was cancelled (the process is stopping): give back each slot it claimed and has not sent, so the
+        next run, this process's after a restart or another replica's, posts it without waiting
+        `ABANDONED_CLAIM_SECONDS` for the claim to count as abandoned. A slot whose post may have reached Slack keeps
+        its claim: posted twice is what the claim is there to prevent."""
+        for subscription, slot in list(unsent):
+            await self._subscriptions.release_slot(subscription, slot)
+            unsent.discard((subscription, slot))
+            log.info("digest for %s %s given back at shutdown", subscription.channel_id, subscription.database)
+
     async def _give_back(
         self, subscription: Subscription, slot: date | None, report: RunReport, *, reason: str
     ) -> None:
         """Not posted: its slot (if it claimed one) goes back, so the next run posts it."""
         if slot is not None:
             await self._subscriptions.release_slot(subscription, slot)
+        self._not_posted(subscription, report, reason=reason)
+
+    @staticmethod
+    def _not_posted(subscription: Subscription, report: RunReport, *, reason: str) -> None:
         failure = f"{subscription.channel_id} {subscription.database}: {reason}"
         log.warning("digest not posted: %s", failure)
         report.failures.append(failure)
 
 
 _ReaderKey = tuple[str, str, str, str]
+_Claim = tuple[Subscription, date]
 
 
 def _reader(subscription: Subscription) -> _ReaderKey:

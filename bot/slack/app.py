@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 # The longest `Retry-After` waited out inside a call: a reply is due within Slack's 15 s, so a longer wait is not
 # made; the call fails as `ratelimited` and the person is told to wait and try again.
 MAX_SLACK_RETRY_AFTER_SECONDS = 5.0
+WEB_API_TIMEOUT_SECONDS = 10  # how long a Web API call may take before the bot stops waiting for its answer
 # What slack_sdk's own handler waits when Slack names no usable time.
 UNUSABLE_RETRY_AFTER_SECONDS = 1.0
 
@@ -91,7 +92,7 @@ def _retry_after(response: HttpResponse | None) -> float:
 
 
 def build_web_client(*, token: str, base_url: str) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=base_url, timeout=10)
+    client = AsyncWebClient(token=token, base_url=base_url, timeout=WEB_API_TIMEOUT_SECONDS)
     # slack_sdk retries no 429 by default; Slack's Retry-After is the pacing signal we must honour.
     client.retry_handlers.append(SlackRateLimitRetry(max_retry_count=2))
     return client

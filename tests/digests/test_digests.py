@@ -16,7 +16,7 @@ from bot.planetscale import PlanetScaleClient
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackChannel, SlackStandIn
 from bot.sandbox.slack.pacing import POST_BURST
-from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS, build_web_client
+from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS, WEB_API_TIMEOUT_SECONDS, build_web_client
 from bot.slack.port import WebApiSlackPort
 from bot.storage import Database, open_database
 from tests.support.bot import RunningBot
@@ -203,6 +203,23 @@ async def test_a_busy_channel_gets_each_digest_once_in_order_at_slacks_pace(
     assert [call.status for call in posts].count(429) == 2
     delivered = [call.args["channel"] for call in posts if call.status == 200]
     assert delivered.index(quiet) < len(delivered) - 1 - delivered[::-1].index(busy)
+
+
+async def test_a_post_slack_answers_too_late_keeps_its_claim_and_is_not_posted_again(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    """The issue: Slack posted the digest but answered after the Web API client stopped waiting; the run gave the
+    slot back as if nothing had been posted, and the next run posted the digest a second time."""
+    subscribe(demo_bot, ALICE.channel_id)
+    slack_standin.answer_late("chat.postMessage", seconds=WEB_API_TIMEOUT_SECONDS + 2)
+    async with service(demo_bot, lambda: DUE) as runner:
+        report = await runner.run()
+        again = await runner.run()
+    assert len(digests_in(slack_standin, ALICE.channel_id)) == 1
+    assert (report.posted, report.failures) == (
+        0, [f"{ALICE.channel_id} shop: Slack did not answer in time (it may have posted it)"]
+    )
+    assert (again.posted, again.failures) == (0, [])  # the slot is still claimed
 
 
 async def test_a_claim_left_by_a_crash_is_taken_again_later(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:

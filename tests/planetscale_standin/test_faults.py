@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 
 import httpx
@@ -9,6 +11,7 @@ import pytest
 
 from bot.sandbox.planetscale import Faults, paths
 from tests.support.planetscale import ServedPlanetScale
+from tests.support.webhooks import until
 
 SHOP = "/organizations/acme/databases/shop"
 
@@ -65,6 +68,44 @@ async def test_hang_outlasts_a_client_timeout_until_released(planetscale: Served
         assert time.monotonic() - started < 2
         planetscale.world.faults.release()
         assert (await client.get("/user")).status_code == 200
+
+
+@pytest.mark.parametrize("hold", ["latency", "hang"])
+async def test_a_client_that_gives_up_on_a_held_request_leaves_it_unanswered_unrun_and_quiet(
+    planetscale: ServedPlanetScale, caplog: pytest.LogCaptureFixture, hold: str
+) -> None:
+    """The issue: the bot timed out while a latency fault held its POST; the stand-in then read the body of a
+    request whose client had gone, logged a ClientDisconnect traceback and recorded a 500 nobody received."""
+    caplog.set_level(logging.WARNING)
+    faults = planetscale.world.faults
+    if hold == "latency":
+        faults.latency(method="POST", path=paths.DEPLOY, seconds=1.0, times=1)
+    else:
+        faults.hang(method="POST", path=paths.DEPLOY, times=1)
+    async with _client(planetscale, timeout=0.2) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post(f"{SHOP}/deploy-requests/1/deploy", json={"instant_ddl": False})
+        # Settled, one way or the other (a hang ends when its client leaves, not when it is released).
+        await until(
+            lambda: any(call.abandoned or call.status for call in planetscale.calls("POST", paths.DEPLOY)), timeout=5
+        )
+        await asyncio.sleep(1.0)  # past the latency: the held request must not run after all
+        after = await client.get(f"{SHOP}/deploy-requests/1")
+    (deploy,) = planetscale.calls("POST", paths.DEPLOY)
+    assert (deploy.status, deploy.abandoned, deploy.response_body, deploy.injected) == (None, True, b"", hold)
+    assert deploy.request_body == b'{"instant_ddl":false}'
+    assert after.json()["deployment_state"] == "ready"  # the deploy its client gave up on never ran
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+async def test_a_held_request_whose_client_waits_gets_its_body_and_its_answer(planetscale: ServedPlanetScale) -> None:
+    """The held request's body, read while watching for the client to leave, reaches the operation intact."""
+    planetscale.world.faults.latency(method="POST", path=paths.BRANCHES, seconds=0.2, times=1)
+    async with _client(planetscale) as client:
+        created = await client.post(f"{SHOP}/branches", json={"name": "held-branch", "parent_branch": "main"})
+    assert (created.status_code, created.json()["name"]) == (201, "held-branch")
+    (call,) = planetscale.calls("POST", paths.BRANCHES)
+    assert (call.status, call.abandoned, call.injected) == (201, False, "latency")
 
 
 async def test_latency_delays_but_answers(planetscale: ServedPlanetScale) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -59,3 +61,19 @@ async def test_a_ticket_works_once(slack_standin: SlackStandIn) -> None:
 async def test_wait_ack_times_out_with_a_clear_message(slack_standin: SlackStandIn) -> None:
     with pytest.raises(TimeoutError, match="socket mode ack"):
         await slack_standin.socket.wait_ack("never-sent", timeout=0.2)
+
+
+async def test_an_unanswered_handshake_lasts_until_the_client_gives_up_and_the_next_is_answered(
+    slack_standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack_standin.socket.leave_unanswered(1)
+    held_url = await open_url(slack_standin)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await session.ws_connect(held_url)
+        assert len(slack_standin.socket.unanswered) == 1
+        async with session.ws_connect(await open_url(slack_standin)) as answered:
+            assert (await answered.receive_json(timeout=5))["type"] == "hello"
+    assert len(slack_standin.socket.connections) == 1  # the unanswered attempt was never a connection
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == []

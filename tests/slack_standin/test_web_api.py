@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -139,6 +140,18 @@ async def test_rate_limit_answers_429_with_retry_after(slack_standin: SlackStand
         assert limited.value.response["error"] == "ratelimited"
     assert (await web.chat_postMessage(channel=GENERAL.id, text="x"))["ok"] is True
     assert [c.status for c in slack_standin.calls] == [429, 429, 200]
+
+
+async def test_a_late_answer_is_acted_on_at_once_and_not_answered_to_a_client_that_left(
+    slack_standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack_standin.answer_late("chat.postMessage", seconds=30, times=1)
+    impatient = AsyncWebClient(token=slack_standin.bot_token, base_url=slack_standin.api_url, timeout=0.3)
+    with pytest.raises(asyncio.TimeoutError):
+        await impatient.chat_postMessage(channel=GENERAL.id, text="posted, answer late")
+    assert [message.text for message in slack_standin.messages(GENERAL.id)] == ["posted, answer late"]
+    assert (await client(slack_standin).chat_postMessage(channel=GENERAL.id, text="on time"))["ok"] is True
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == []
 
 
 async def test_modals_open_push_update_with_single_use_triggers(slack_standin: SlackStandIn) -> None:

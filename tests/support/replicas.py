@@ -143,11 +143,12 @@ class Replicas:
         self.members[index] = again
         return again
 
-    def spawn_cli(self, *arguments: str) -> subprocess.Popen[bytes]:
-        """`pscale-bot ARGUMENTS` started, not awaited: for a cron job or `keys rotate` killed while it runs."""
+    def spawn_cli(self, *arguments: str, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+        """`pscale-bot ARGUMENTS` started, not awaited: for a cron job or `keys rotate` killed or stopped while it
+        runs (`stderr=subprocess.PIPE` to read what it said)."""
         return subprocess.Popen(
             [sys.executable, "-m", "bot", *arguments], cwd=self.cwd, env=self.environment,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=stderr,
         )
 
     def run_cli(self, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

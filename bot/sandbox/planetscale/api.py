@@ -9,7 +9,6 @@ can delay, fail, reset or hang any route.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import re
@@ -19,11 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
@@ -625,14 +625,22 @@ class PlanetScaleStandIn(Starlette):
         with self.world.lock:
             self.world.requests.append(record)
         scope.setdefault("state", {})["record"] = record  # the endpoint notes whose token it was
+        client_gone = False
 
         async def logged_receive() -> Message:
+            nonlocal client_gone
             message = await receive()
             if message["type"] == "http.request":
                 record.request_body += message.get("body", b"")
+            elif message["type"] == "http.disconnect":
+                client_gone = True
             return message
 
         async def logged_send(message: Message) -> None:
+            if client_gone:
+                # Nobody will read it (uvicorn drops it), so it is not logged as an answer either.
+                record.abandoned = True
+                return
             if message["type"] == "http.response.start":
                 record.status = message["status"]
                 record.response_headers = {
@@ -643,27 +651,64 @@ class PlanetScaleStandIn(Starlette):
                 record.response_body += message.get("body", b"")
             await send(message)
 
+        app_receive: Receive = logged_receive
         rule = self.world.faults.take(scope["method"], record.template)
         if rule is not None:
             record.injected = rule.kind
-            if await _apply_fault(
-                rule, scope=scope, receive=logged_receive, send=logged_send, raw_send=send, world=self.world
-            ):
+            if rule.kind in {"latency", "hang"}:
+                received = await _hold(rule, logged_receive, self.world)
+                if received is None:
+                    record.abandoned = True  # the client left while the fault held its request: it never ran
+                    return
+                app_receive = _replaying(received, logged_receive)
+            elif await _apply_fault(rule, scope=scope, receive=logged_receive, send=logged_send, raw_send=send):
                 return
-        await super().__call__(scope, logged_receive, logged_send)
+        try:
+            await super().__call__(scope, app_receive, logged_send)
+        except ClientDisconnect:
+            # The client left while its body was being read; Starlette's 500 for it went nowhere (logged_send).
+            record.abandoned = True
 
 
-async def _apply_fault(
-    rule: FaultRule, *, scope: Scope, receive: Receive, send: Send, raw_send: Send, world: World
-) -> bool:
-    """Carry out `rule`; True when it answered (or dropped) the request itself."""
-    if rule.kind == "latency":
-        await asyncio.sleep(rule.seconds)  # the delay is the fault being simulated, not a synchronisation
-        return False
-    if rule.kind == "hang":
-        # Wait in a worker thread on the world's release event, so a test thread can let it go.
-        await anyio.to_thread.run_sync(world.faults.wait_released, rule.seconds, abandon_on_cancel=True)
-        return False
+async def _hold(rule: FaultRule, receive: Receive, world: World) -> list[Message] | None:
+    """Hold a request for a latency or hang fault, reading its body meanwhile so that a client which gives up is
+    noticed: the messages received (for the app to read again), or None when the client disconnected first."""
+    received: list[Message] = []
+    disconnected = False
+
+    async def watch_client(scope: anyio.CancelScope) -> None:
+        nonlocal disconnected
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+                scope.cancel()
+                return
+            received.append(message)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch_client, group.cancel_scope)
+        if rule.kind == "latency":
+            await anyio.sleep(rule.seconds)  # the delay is the fault being simulated, not a synchronisation
+        else:
+            # Wait in a worker thread on the world's release event, so a test thread can let it go.
+            await anyio.to_thread.run_sync(world.faults.wait_released, rule.seconds, abandon_on_cancel=True)
+        group.cancel_scope.cancel()
+    return None if disconnected else received
+
+
+def _replaying(received: list[Message], receive: Receive) -> Receive:
+    """`receive` that first hands back the messages `_hold` already read."""
+    pending = list(received)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+async def _apply_fault(rule: FaultRule, *, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> bool:
+    """Carry out a status or reset `rule`; True when it answered (or dropped) the request itself."""
     if rule.kind == "status":
         headers = {} if rule.retry_after is None else {"Retry-After": _retry_after(rule.retry_after)}
         await error_response(rule.status, rule.code, rule.message, headers)(scope, receive, send)

@@ -4,6 +4,9 @@ A rule matches by HTTP method and the spec's path template (either may be None f
 (None = until removed) and does one thing: add latency, answer with a status and a PlanetScale-style error body
 (429 optionally with `Retry-After`), reset the connection without answering, or hang until released. The first
 rule (in the order added) that matches and has uses left is the one applied; a request gets at most one fault.
+
+A client that gives up while a latency or hang fault holds its request (its timeout, or its process stopped) ends
+that request there: it is not run, nothing is answered, and its record says `abandoned` with no status.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class RequestRecord:
     response_body: bytes = b""
     response_headers: dict[str, str] = field(default_factory=dict)
     injected: FaultKind | None = None  # set when a fault rule shaped this exchange
+    abandoned: bool = False  # the client disconnected before the answer: no status, and none sent
     user_id: str | None = None  # whose token it carried (the PlanetScale user), once it was accepted
 
 
@@ -84,7 +88,7 @@ class Faults:
     def latency(
         self, *, method: str | None = None, path: str | None = None, seconds: float, times: int | None = None
     ) -> FaultRule:
-        """Delay matching requests by `seconds`, then answer normally."""
+        """Delay matching requests by `seconds`, then answer normally (unless the client leaves first: `hang`)."""
         return self._add(FaultRule(kind="latency", method=method, path=path, times=times, seconds=seconds))
 
     def error(
@@ -146,7 +150,8 @@ class Faults:
         times: int | None = None,
         seconds: float = DEFAULT_HANG_SECONDS,
     ) -> FaultRule:
-        """Hold matching requests until `release()` (or `seconds`), then answer normally."""
+        """Hold matching requests until `release()` (or `seconds`), then answer normally; a request whose client
+        leaves first ends there, unrun (`abandoned`)."""
         self._release.clear()
         return self._add(FaultRule(kind="hang", method=method, path=path, times=times, seconds=seconds))
 

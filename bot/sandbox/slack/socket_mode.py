@@ -1,6 +1,7 @@
 """Slack's Socket Mode server side: `hello` on connect, envelopes out, acks back; and the disruptions Slack's own
 servers cause (https://api.slack.com/apis/socket-mode): a connection dropped without notice, reconnects refused for
-a while, and an envelope delivered again with `retry_attempt` when its ack never arrived.
+a while, a handshake that is never answered, and an envelope delivered again with `retry_attempt` when its ack
+never arrived.
 
 The WebSocket lives on the stand-in's event loop (uvicorn's, often in another thread), while tests call `send` and
 `wait_ack` from their own loop; `send` therefore hops onto the connection's loop with `run_coroutine_threadsafe`
@@ -59,7 +60,9 @@ class SocketModeServer:
         self.acks: Recorder[SocketAck] = Recorder("socket mode ack")
         self.unparsed: Recorder[str] = Recorder("unparsable socket mode frame")
         self.refused: Recorder[str] = Recorder("refused socket mode connection")
+        self.unanswered: Recorder[str] = Recorder("unanswered socket mode connection")
         self._refusals = 0
+        self._unanswered = 0
 
     def new_ticket(self) -> str:
         """One-use ticket in the URL `apps.connections.open` returns, as Slack's own URLs carry."""
@@ -72,8 +75,20 @@ class SocketModeServer:
         URL stays good for the client's next try."""
         self._refusals = times
 
+    def leave_unanswered(self, times: int) -> None:
+        """The next `times` connection attempts get no answer to their handshake (Slack's side is unreachable after
+        `apps.connections.open`); each lasts until its client gives up."""
+        self._unanswered = times
+
     async def endpoint(self, websocket: WebSocket) -> None:
         ticket = websocket.query_params.get("ticket", "")
+        if self._unanswered > 0:
+            self._unanswered -= 1
+            self.unanswered.append(ticket)
+            # Neither accepted nor refused: `websocket.connect`, then nothing until the client (or the server) leaves.
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass
+            return
         if self._refusals > 0:
             self._refusals -= 1
             self.refused.append(ticket)

@@ -10,6 +10,8 @@ Serve `standin.app` (tests: `tests/support/slack.py::serve_slack_standin`; the s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Iterable
@@ -43,6 +45,15 @@ APP_TOKEN_SCOPES = frozenset({"connections:write"})
 class _RateLimit:
     retry_after: int | str
     remaining: int
+
+
+async def _answer_after(request: Request, seconds: float) -> None:
+    """Hold an answer `seconds`, or until its client has gone (nobody would read it then). The body has been read,
+    so what the server receives next is the disconnect."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
 
 
 def _bearer(request: Request) -> str | None:
@@ -111,6 +122,7 @@ class SlackStandIn:
         self.socket = SocketModeServer(api_app_id=api_app_id)
         self._response_urls = ResponseUrls(self.workspace)
         self._rate_limits: dict[str, list[_RateLimit]] = {}
+        self._late_answers: dict[str, list[float]] = {}
         self._pacing = Pacing(clock)
         self._scope_table = published_scopes()
         self._api = WebApi(self.workspace, bot_name=bot_name, connections_url=self._socket_url)
@@ -165,6 +177,12 @@ class SlackStandIn:
         it, or any text, for a client that must survive a header it cannot read."""
         with self.workspace.lock:
             self._rate_limits.setdefault(method, []).append(_RateLimit(retry_after, times))
+
+    def answer_late(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out at once but answered `seconds` later: Slack acted, and
+        a client that gives up first cannot know it did."""
+        with self.workspace.lock:
+            self._late_answers.setdefault(method, []).extend([seconds] * times)
 
     def new_response_url(
         self,
@@ -284,6 +302,11 @@ class SlackStandIn:
         except SlackError as error:
             body = error.body()
         self.calls.append(ApiCall(method, args, 200, body, tuple(call.used) if call and body["ok"] else ()))
+        with self.workspace.lock:
+            late = self._late_answers.get(method)
+            delay = late.pop(0) if late else None
+        if delay is not None:
+            await _answer_after(request, delay)
         return JSONResponse(body, headers=self._scope_headers(method, held))
 
     async def _response_url(self, request: Request) -> Response:
