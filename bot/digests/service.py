@@ -15,13 +15,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from bot.deploy_requests.lifecycle import Need, what_it_needs
 from bot.deploy_requests.summary import Summary, queue_entry, summarize
 from bot.digests.pace import ChannelPace
 from bot.digests.schedule import due_slot
-from bot.digests.store import ABANDONED_CLAIM_SECONDS, Subscription, Subscriptions
+from bot.digests.store import ABANDONED_CLAIM_SECONDS, SlotClaim, Subscription, Subscriptions
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import DeployRequestState
 from bot.ports import Accounts, SlackPort, SlackRefused
@@ -73,22 +73,23 @@ class DigestService:
         Each (owner's grant, database) is read once, `READ_CONCURRENCY` at a time, taking the channels in turns.
         Each channel gets its digests in the order of their databases, at Slack's pace for that channel
         (`ChannelPace`); channels post side by side, so a busy one holds up no other."""
-        unsent: set[_Claim] = set()
+        unsent: set[SlotClaim] = set()
         try:
             return await self._run(everything=everything, unsent=unsent)
         except asyncio.CancelledError:
             await self._give_back_unsent(unsent)
             raise
 
-    async def _run(self, *, everything: bool, unsent: set[_Claim]) -> RunReport:
+    async def _run(self, *, everything: bool, unsent: set[SlotClaim]) -> RunReport:
         """`run`, noting in `unsent` each slot it claimed while no post of it is (or may be) on its way to Slack."""
         now = self._now()
-        work: list[tuple[Subscription, date | None]] = []
+        work: list[tuple[Subscription, SlotClaim | None]] = []
         for subscription in await self._subscriptions.all():
             slot = due_slot(subscription.timing, now)
-            if slot is not None and await self._subscriptions.claim_slot(subscription, slot):
-                unsent.add((subscription, slot))
-                work.append((subscription, slot))
+            claim = None if slot is None else await self._subscriptions.claim_slot(subscription, slot)
+            if claim is not None:
+                unsent.add(claim)
+                work.append((subscription, claim))
             elif everything:
                 work.append((subscription, None))
         give_up_at = time.monotonic() + GIVE_BACK_AFTER_SECONDS
@@ -102,19 +103,19 @@ class DigestService:
             except PlanetScaleError as error:  # this database's digests fail; the others still go out
                 return error
 
-        by_channel: dict[str, list[tuple[Subscription, date | None]]] = defaultdict(list)
-        for subscription, slot in work:
-            by_channel[subscription.channel_id].append((subscription, slot))
+        by_channel: dict[str, list[tuple[Subscription, SlotClaim | None]]] = defaultdict(list)
+        for subscription, claim in work:
+            by_channel[subscription.channel_id].append((subscription, claim))
 
-        async def post_in_order(targets: list[tuple[Subscription, date | None]]) -> None:
-            for subscription, slot in targets:
+        async def post_in_order(targets: list[tuple[Subscription, SlotClaim | None]]) -> None:
+            for subscription, claim in targets:
                 outcome = await reads[_reader(subscription)]
                 if isinstance(outcome, PlanetScaleError):
-                    await self._give_back(subscription, slot, report, reason=str(outcome))
+                    await self._give_back(subscription, claim, report, reason=str(outcome))
                 else:
-                    await self._post(subscription, slot, outcome, report, give_up_at=give_up_at, unsent=unsent)
-                if slot is not None:
-                    unsent.discard((subscription, slot))  # posted, or given back already
+                    await self._post(subscription, claim, outcome, report, give_up_at=give_up_at, unsent=unsent)
+                if claim is not None:
+                    unsent.discard(claim)  # posted, or given back already
 
         # Read in turns across the channels (each one's first digest, then each one's second, …), so every channel
         # has digests to post all through the run instead of the last channels getting all theirs at its end.
@@ -145,11 +146,10 @@ class DigestService:
         return render.digest(org=org, db=db, groups=groups, total_open=page.total_count, queue=entries)
 
     async def _post(
-        self, subscription: Subscription, slot: date | None, message: Message, report: RunReport, *,
-        give_up_at: float, unsent: set[_Claim],
+        self, subscription: Subscription, claim: SlotClaim | None, message: Message, report: RunReport, *,
+        give_up_at: float, unsent: set[SlotClaim],
     ) -> None:
         channel = subscription.channel_id
-        claim = None if slot is None else (subscription, slot)
         while True:
             await self._pace.turn(channel)
             if claim is not None:
@@ -163,7 +163,7 @@ class DigestService:
                     unsent.add(claim)  # refused: certainly not posted
                 wait = UNNAMED_RETRY_AFTER_SECONDS if refused.retry_after is None else refused.retry_after
                 if refused.code != "ratelimited" or time.monotonic() + wait > give_up_at:
-                    await self._give_back(subscription, slot, report, reason=type(refused).__name__)
+                    await self._give_back(subscription, claim, report, reason=type(refused).__name__)
                     return
                 log.info("Slack asked to wait %.0f s before posting in %s again", wait, channel)
                 self._pace.hold(channel, wait)
@@ -173,28 +173,29 @@ class DigestService:
                 self._not_posted(subscription, report, reason="Slack did not answer in time (it may have posted it)")
                 return
             except (PlanetScaleError, OSError) as error:
-                await self._give_back(subscription, slot, report, reason=type(error).__name__)
+                await self._give_back(subscription, claim, report, reason=type(error).__name__)
                 return
-        if slot is not None:
-            await self._subscriptions.mark_posted(subscription, slot)
+        if claim is not None:
+            await self._subscriptions.mark_posted(claim)
         report.posted += 1
 
-    async def _give_back_unsent(self, unsent: set[_Claim]) -> None:
+    async def _give_back_unsent(self, unsent: set[SlotClaim]) -> None:
         """The run was cancelled (the process is stopping): give back each slot it claimed and has not sent, so the
         next run, this process's after a restart or another replica's, posts it without waiting
         `ABANDONED_CLAIM_SECONDS` for the claim to count as abandoned. A slot whose post may have reached Slack keeps
         its claim: posted twice is what the claim is there to prevent."""
-        for subscription, slot in list(unsent):
-            await self._subscriptions.release_slot(subscription, slot)
-            unsent.discard((subscription, slot))
+        for claim in list(unsent):
+            await self._subscriptions.release_slot(claim)
+            unsent.discard(claim)
+            subscription = claim.subscription
             log.info("digest for %s %s given back at shutdown", subscription.channel_id, subscription.database)
 
     async def _give_back(
-        self, subscription: Subscription, slot: date | None, report: RunReport, *, reason: str
+        self, subscription: Subscription, claim: SlotClaim | None, report: RunReport, *, reason: str
     ) -> None:
         """Not posted: its slot (if it claimed one) goes back, so the next run posts it."""
-        if slot is not None:
-            await self._subscriptions.release_slot(subscription, slot)
+        if claim is not None:
+            await self._subscriptions.release_slot(claim)
         self._not_posted(subscription, report, reason=reason)
 
     @staticmethod
@@ -205,7 +206,6 @@ class DigestService:
 
 
 _ReaderKey = tuple[str, str, str, str]
-_Claim = tuple[Subscription, date]
 
 
 def _reader(subscription: Subscription) -> _ReaderKey:

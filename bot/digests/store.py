@@ -23,6 +23,16 @@ class Subscription:
     timing: Timing
 
 
+@dataclass(frozen=True)
+class SlotClaim:
+    """This runner's claim on a subscription's slot. `claimed_at` tells it from a later claim of the same slot by
+    another runner that took it over once it counted as abandoned: giving back or marking posted touches only it."""
+
+    subscription: Subscription
+    slot: date
+    claimed_at: int
+
+
 _SELECT = "SELECT team_id, channel_id, org, database, owner_id, at_minute, tz, daily FROM digest_subscriptions"
 
 
@@ -90,33 +100,39 @@ class Subscriptions:
         rows = await self._database.fetchall(_SELECT + " ORDER BY team_id, channel_id, org, database")
         return [_row(row) for row in rows]
 
-    async def claim_slot(self, subscription: Subscription, slot: date) -> bool:
-        """True for exactly one caller per subscription and slot, across processes. A claim never marked posted
-        and older than `ABANDONED_CLAIM_SECONDS` belonged to a process that died between claim and post: it may be
-        taken again (a lost digest is worse than the rare duplicate from a post slower than that)."""
+    async def claim_slot(self, subscription: Subscription, slot: date) -> SlotClaim | None:
+        """A claim for exactly one caller per subscription and slot, across processes; None for the others. A claim
+        never marked posted and older than `ABANDONED_CLAIM_SECONDS` belonged to a process that died between claim
+        and post: it may be taken again (a lost digest is worse than the rare duplicate from a post slower than
+        that). Two claims of one slot are thus that far apart, so `claimed_at` tells them apart."""
+        now = int(self._clock())
         won = await self._database.execute(
             "INSERT INTO digest_slots (team_id, channel_id, org, database, slot, claimed_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, channel_id, org, database, slot)"
             " DO UPDATE SET claimed_at = excluded.claimed_at"
             " WHERE digest_slots.posted_at IS NULL AND digest_slots.claimed_at < excluded.claimed_at - ?",
             (subscription.team_id, subscription.channel_id, subscription.org, subscription.database,
-             slot.isoformat(), int(self._clock()), ABANDONED_CLAIM_SECONDS),
+             slot.isoformat(), now, ABANDONED_CLAIM_SECONDS),
         )
-        return won == 1
+        return SlotClaim(subscription, slot, now) if won == 1 else None
 
-    async def mark_posted(self, subscription: Subscription, slot: date) -> None:
+    async def mark_posted(self, claim: SlotClaim) -> None:
+        """Posted: whichever runner's claim the slot holds now, nobody may post it again."""
+        subscription = claim.subscription
         await self._database.execute(
             "UPDATE digest_slots SET posted_at = ? WHERE team_id = ? AND channel_id = ? AND org = ?"
             " AND database = ? AND slot = ?",
             (int(self._clock()), subscription.team_id, subscription.channel_id, subscription.org,
-             subscription.database, slot.isoformat()),
+             subscription.database, claim.slot.isoformat()),
         )
 
-    async def release_slot(self, subscription: Subscription, slot: date) -> None:
-        """Posting failed after the claim: give the slot back so the next run (or a restart) tries again."""
+    async def release_slot(self, claim: SlotClaim) -> None:
+        """Posting failed after the claim: give the slot back so the next run (or a restart) tries again. Only this
+        claim: if another runner took the slot over meanwhile, its claim stands (it may be posting right now)."""
+        subscription = claim.subscription
         await self._database.execute(
             "DELETE FROM digest_slots WHERE team_id = ? AND channel_id = ? AND org = ? AND database = ?"
-            " AND slot = ? AND posted_at IS NULL",
+            " AND slot = ? AND claimed_at = ? AND posted_at IS NULL",
             (subscription.team_id, subscription.channel_id, subscription.org, subscription.database,
-             slot.isoformat()),
+             claim.slot.isoformat(), claim.claimed_at),
         )

@@ -232,10 +232,33 @@ async def test_a_claim_left_by_a_crash_is_taken_again_later(demo_bot: RunningBot
         assert await store.claim_slot(subscription, slot)  # claimed, then the process died before posting
         assert not await store.claim_slot(subscription, slot)
         clock["now"] += 601
-        assert await store.claim_slot(subscription, slot)
-        await store.mark_posted(subscription, slot)
+        taken_over = await store.claim_slot(subscription, slot)
+        assert taken_over is not None
+        await store.mark_posted(taken_over)
         clock["now"] += 10_000
         assert not await store.claim_slot(subscription, slot)  # posted slots are never taken again
+
+
+async def test_a_runner_giving_back_a_slot_another_took_over_leaves_that_claim(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    """A stalled for longer than a claim counts as abandoned, B took the slot over and is posting: A's give-back
+    (its post failed, or it is stopping) must not free the slot for a third runner to post it again."""
+    subscribe(demo_bot, ALICE.channel_id)
+    clock = {"now": 1_795_000_000.0}
+    async with own_database(demo_bot) as database:
+        store = Subscriptions(database, clock=lambda: clock["now"])
+        [subscription] = await store.all()
+        slot = DUE.date()
+        stalled = await store.claim_slot(subscription, slot)
+        clock["now"] += 601
+        taking_over = await store.claim_slot(subscription, slot)
+        assert stalled is not None
+        assert taking_over is not None
+        await store.release_slot(stalled)
+        assert not await store.claim_slot(subscription, slot)
+        await store.release_slot(taking_over)  # B's own give-back still frees it
+        assert await store.claim_slot(subscription, slot)
 
 
 async def test_1000_subscriptions_over_100_databases_read_each_database_once(
