@@ -306,7 +306,11 @@ def create_web_app(
     *, runtime: Runtime, extra_routes: Sequence[BaseRoute] = (), body_read_seconds: float = BODY_READ_SECONDS
 ) -> Starlette:
     """Every route behind the one body reader (bot/web/body.py); `body_read_seconds` is its read deadline."""
-    routes: list[BaseRoute] = [
+    # Slack's route first: Starlette tries the routes in order, and nearly every request the bot serves is Slack's.
+    routes: list[BaseRoute] = [] if runtime.slack_events is None else [
+        Route("/slack/events", runtime.slack_events.handle, methods=["POST"])
+    ]
+    routes += [
         *create_health_routes(database=runtime.database, metrics=runtime.metrics),
         *create_webhook_routes(
             watches=runtime.watches,
@@ -318,8 +322,6 @@ def create_web_app(
         ),
         *create_oauth_routes(runtime.linking.flow, public_url=runtime.settings.public_url()),
     ]
-    if runtime.slack_events is not None:
-        routes.append(Route("/slack/events", runtime.slack_events.handle, methods=["POST"]))
     routes.extend(extra_routes)
 
     @asynccontextmanager
