@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from bot.digests.schedule import Timing
 from bot.digests.service import DigestService
@@ -222,13 +222,21 @@ async def test_a_post_slack_answers_too_late_keeps_its_claim_and_is_not_posted_a
     assert (again.posted, again.failures) == (0, [])  # the slot is still claimed
 
 
-async def test_a_claim_left_by_a_crash_is_taken_again_later(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
-    subscribe(demo_bot, ALICE.channel_id)
+@asynccontextmanager
+async def one_subscription(
+    bot: RunningBot,
+) -> AsyncIterator[tuple[Subscriptions, Subscription, date, dict[str, float]]]:
+    """Alice's channel subscribed; its store on a clock the test moves (`clock["now"]`), and its due slot."""
+    subscribe(bot, ALICE.channel_id)
     clock = {"now": 1_795_000_000.0}
-    async with own_database(demo_bot) as database:
+    async with own_database(bot) as database:
         store = Subscriptions(database, clock=lambda: clock["now"])
         [subscription] = await store.all()
-        slot = DUE.date()
+        yield store, subscription, DUE.date(), clock
+
+
+async def test_a_claim_left_by_a_crash_is_taken_again_later(demo_bot: RunningBot, slack_standin: SlackStandIn) -> None:
+    async with one_subscription(demo_bot) as (store, subscription, slot, clock):
         assert await store.claim_slot(subscription, slot)  # claimed, then the process died before posting
         assert not await store.claim_slot(subscription, slot)
         clock["now"] += 601
@@ -244,12 +252,7 @@ async def test_a_runner_giving_back_a_slot_another_took_over_leaves_that_claim(
 ) -> None:
     """A stalled for longer than a claim counts as abandoned, B took the slot over and is posting: A's give-back
     (its post failed, or it is stopping) must not free the slot for a third runner to post it again."""
-    subscribe(demo_bot, ALICE.channel_id)
-    clock = {"now": 1_795_000_000.0}
-    async with own_database(demo_bot) as database:
-        store = Subscriptions(database, clock=lambda: clock["now"])
-        [subscription] = await store.all()
-        slot = DUE.date()
+    async with one_subscription(demo_bot) as (store, subscription, slot, clock):
         stalled = await store.claim_slot(subscription, slot)
         clock["now"] += 601
         taking_over = await store.claim_slot(subscription, slot)
