@@ -34,7 +34,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from bot.sandbox.planetscale import ALL_SCOPES, DemoWorld, RequestRecord, World, create_planetscale_api, seed_demo
 from bot.sandbox.planetscale.webhooks import WebhookSender
 from bot.sandbox.planetscale.world import DEFAULT_TOKEN_LIFETIME, User
-from tests.support.servers import serve_asgi
+from tests.support.servers import LOOPBACK_TLS, serve_asgi
 
 __all__ = [
     "ServedPlanetScale",
@@ -159,7 +159,7 @@ class ServedPlanetScale:
 
     def client(self, token: str | None = None, *, timeout: float = 5.0) -> httpx.AsyncClient:
         headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout)
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout, verify=LOOPBACK_TLS)
 
     def calls(self, method: str | None = None, template: str | None = None) -> list[RequestRecord]:
         """The logged requests, optionally only those with this method and/or spec path template."""
