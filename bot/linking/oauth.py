@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bot.linking.grants import TokenSet
+from bot.planetscale.transport import certifi_context
 
 if TYPE_CHECKING:
     from authlib.integrations.httpx_client import AsyncOAuth2Client
@@ -109,6 +110,7 @@ class PlanetScaleOAuth:
             redirect_uri=self.app.redirect_uri,
             timeout=self._timeout,
             transport=self._transport,
+            verify=certifi_context(),
         )
 
 

@@ -16,11 +16,12 @@ The body is read whole before the response is handed over: PlanetScale answers J
 from __future__ import annotations
 
 import ssl
+from functools import cache
 
 import aiohttp
 import httpx
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["AiohttpTransport", "certifi_context"]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -34,7 +35,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             connector = aiohttp.TCPConnector(
                 limit=self._limits.max_connections or 0,
                 keepalive_timeout=self._limits.keepalive_expiry or 0,
-                ssl=_certifi_context(),
+                ssl=certifi_context(),
             )
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
@@ -72,8 +73,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = None
 
 
-def _certifi_context() -> ssl.SSLContext:
-    """The CA bundle httpx verifies against (certifi), so switching transports changes no certificate decision."""
+@cache
+def certifi_context() -> ssl.SSLContext:
+    """The CA bundle httpx verifies against (certifi), so switching transports changes no certificate decision. Made
+    once per process and shared by every client that verifies (PlanetScale's sessions, OAuth token calls, the
+    sandbox's senders): reading the bundle into a context costs ~60 ms of CPU each time, and a context is only
+    settings and trusted roots, which no client changes."""
     return httpx.create_ssl_context()
 
 

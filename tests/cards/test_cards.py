@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 
-import httpx
 import pytest
 
 from bot.sandbox.planetscale import paths
@@ -13,6 +12,7 @@ from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.workspace import SlackChannel, SlackUser
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
+from tests.support.servers import loopback_client
 from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor, block_actions, button_action
 
 DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
@@ -117,7 +117,7 @@ async def test_concurrent_identical_clicks_make_one_call(demo_bot: RunningBot) -
     ]
 
     def send(request: object) -> int:
-        with httpx.Client(timeout=10) as client:
+        with loopback_client(timeout=10) as client:
             return client.post(f"{demo_bot.base_url}/slack/events", content=request.body,  # type: ignore[attr-defined]
                                headers=request.headers).status_code  # type: ignore[attr-defined]
 

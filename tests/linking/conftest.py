@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
 from starlette.applications import Starlette
@@ -29,7 +28,7 @@ from bot.storage import Database, open_database
 from bot.web.oauth_pages import create_oauth_routes
 from tests.support.oauth_browser import Browser
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
-from tests.support.servers import bind_loopback, serve_asgi
+from tests.support.servers import bind_loopback, loopback_client, serve_asgi
 
 TEAM = "T0LINKTEST1"
 ALICE_SLACK = "U0ALICE0001"
@@ -131,7 +130,7 @@ class Rig:
 
     async def link(self, user_id: str = ALICE_SLACK) -> AccountLinking:
         """Link `user_id` (Slack) through the real pages, as PlanetScale's Alice unless the consent says otherwise."""
-        with httpx.Client(timeout=10) as http:
+        with loopback_client(timeout=10) as http:
             page = Browser(http).link(await self.start_url(user_id=user_id))
         assert page.status_code == 200, page.text
         return await self.linking()
@@ -148,7 +147,7 @@ class Rig:
 
 @pytest.fixture
 def browsers() -> Iterator[list[Browser]]:
-    with httpx.Client(timeout=10) as first, httpx.Client(timeout=10) as second:
+    with loopback_client(timeout=10) as first, loopback_client(timeout=10) as second:
         yield [Browser(first), Browser(second)]
 
 

@@ -27,7 +27,7 @@ from bot.sandbox.slack.limits import check_message
 from bot.web.body import BODY_READ_SECONDS
 from tests.support.oauth_browser import Browser, link_button_url
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
-from tests.support.servers import bind_loopback, serve_asgi, serve_asgi_in_loop
+from tests.support.servers import bind_loopback, loopback_client, serve_asgi, serve_asgi_in_loop
 from tests.support.slack import Actor, SignedRequest, slash_command
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -71,7 +71,7 @@ class RunningBot:
     def link(self, actor: Actor, *, planetscale_user_id: str) -> None:
         """Link `actor`'s Slack account to a PlanetScale user through the real flow: `/pscale login`, the start
         page, the OAuth stand-in approving as that user, the callback."""
-        with httpx.Client(timeout=10) as browser:
+        with loopback_client(timeout=10) as browser:
             page = Browser(browser).link(self.start_link(actor, planetscale_user_id=planetscale_user_id))
         if page.status_code != 200:
             raise AssertionError(f"linking {actor.user_id} failed: {page.status_code} {page.text[:300]}")
@@ -158,7 +158,7 @@ body may take to arrive (bot/web/body.py)."""
         runtime.reconcile = reconcile
         web_app = create_web_app(runtime=runtime, body_read_seconds=body_read_seconds)
         base_url, loop = stack.enter_context(serve_asgi_in_loop(web_app, sock=sock))
-        http = stack.enter_context(httpx.Client(timeout=10))
+        http = stack.enter_context(loopback_client(timeout=10))
         yield RunningBot(
             base_url=base_url, runtime=runtime, slack=slack, http=http, loop=loop, planetscale=served_api,
             oauth=oauth,

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -34,7 +34,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from bot.sandbox.planetscale import ALL_SCOPES, DemoWorld, RequestRecord, World, create_planetscale_api, seed_demo
 from bot.sandbox.planetscale.webhooks import WebhookSender
 from bot.sandbox.planetscale.world import DEFAULT_TOKEN_LIFETIME, User
-from tests.support.servers import serve_asgi
+from tests.support.servers import LOOPBACK_TLS, serve_asgi
 
 __all__ = [
     "ServedPlanetScale",
@@ -94,40 +94,51 @@ def _describe(error: Exception) -> str:
 
 def conformance_problems(records: Iterable[RequestRecord]) -> list[str]:
     """One line (plus details) per exchange that does not match the spec subset + overlay."""
-    openapi = _openapi()
     problems: list[str] = []
     for record in records:
         if record.template is None or record.status is None or record.injected in NOT_CHECKED_FAULTS:
             continue
-        request = MockRequest(
-            SPEC_HOST,
-            record.method,
-            record.path,
-            args=dict(parse_qsl(record.query, keep_blank_values=True)),
-            # The log keeps no Authorization header (tokens are secrets); the spec's oauth2 scheme needs one present.
-            headers={"Authorization": "Bearer redacted"},
-            data=record.request_body,
-            content_type=record.request_content_type or "application/json",
-        )
-        response = MockResponse(
-            record.response_body,
-            status_code=record.status,
-            headers=record.response_headers,
-            content_type=record.response_content_type or "",
-        )
-        label = f"{record.method} {record.path}?{record.query} → {record.status}"
         problems.extend(
-            f"{label}: response: {_describe(error)}" for error in openapi.iter_response_errors(request, response)
-        )
-        if 200 <= record.status < 300:
-            with warnings.catch_warnings():
-                # openapi-core cannot check oauth2 ("Unsupported scheme type"); the stand-in checks tokens itself.
-                warnings.simplefilter("ignore", UserWarning)
-                request_errors = list(openapi.iter_request_errors(request))
-            problems.extend(
-                f"{label}: accepted a request the spec rejects: {_describe(error)}" for error in request_errors
+            _exchange_problems(
+                record.method, record.path, record.query, record.request_body, record.request_content_type,
+                record.status, record.response_body, tuple(record.response_headers.items()),
+                record.response_content_type,
             )
+        )
     return problems
+
+
+# An exchange is checked once per process: the same request and answer (a reconciler re-reading an unchanged deploy
+# request every pass, the link flow's reads in every test) get the same verdict from the same spec, and checking one
+# costs ~5 ms of CPU, which the suite spent thousands of times over. Everything the check reads is in the key.
+@lru_cache(maxsize=8192)
+def _exchange_problems(
+    method: str, path: str, query: str, request_body: bytes, request_content_type: str | None, status: int,
+    response_body: bytes, response_headers: tuple[tuple[str, str], ...], response_content_type: str | None,
+) -> tuple[str, ...]:
+    openapi = _openapi()
+    request = MockRequest(
+        SPEC_HOST,
+        method,
+        path,
+        args=dict(parse_qsl(query, keep_blank_values=True)),
+        # The log keeps no Authorization header (tokens are secrets); the spec's oauth2 scheme needs one present.
+        headers={"Authorization": "Bearer redacted"},
+        data=request_body,
+        content_type=request_content_type or "application/json",
+    )
+    response = MockResponse(
+        response_body, status_code=status, headers=dict(response_headers), content_type=response_content_type or ""
+    )
+    label = f"{method} {path}?{query} → {status}"
+    problems = [f"{label}: response: {_describe(error)}" for error in openapi.iter_response_errors(request, response)]
+    if 200 <= status < 300:
+        with warnings.catch_warnings():
+            # openapi-core cannot check oauth2 ("Unsupported scheme type"); the stand-in checks tokens itself.
+            warnings.simplefilter("ignore", UserWarning)
+            request_errors = list(openapi.iter_request_errors(request))
+        problems.extend(f"{label}: accepted a request the spec rejects: {_describe(error)}" for error in request_errors)
+    return tuple(problems)
 
 
 @dataclass
@@ -148,7 +159,7 @@ class ServedPlanetScale:
 
     def client(self, token: str | None = None, *, timeout: float = 5.0) -> httpx.AsyncClient:
         headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout)
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout, verify=LOOPBACK_TLS)
 
     def calls(self, method: str | None = None, template: str | None = None) -> list[RequestRecord]:
         """The logged requests, optionally only those with this method and/or spec path template."""

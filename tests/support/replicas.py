@@ -32,7 +32,7 @@ from tests.support.bot import SIGNING_SECRET
 from tests.support.cards import click_request
 from tests.support.oauth_browser import Browser, link_button_url
 from tests.support.planetscale import ServedPlanetScale, serve_planetscale
-from tests.support.servers import free_port, serve_asgi
+from tests.support.servers import LOOPBACK_TLS, free_port, loopback_client, serve_asgi
 from tests.support.slack import Actor, SignedRequest, slash_command
 
 READY_SECONDS = 60.0
@@ -46,7 +46,9 @@ class Replica:
     log: Path
 
     def post_events(self, request: SignedRequest) -> httpx.Response:
-        return httpx.post(f"{self.url}/slack/events", content=request.body, headers=request.headers, timeout=15)
+        return httpx.post(
+            f"{self.url}/slack/events", content=request.body, headers=request.headers, timeout=15, verify=LOOPBACK_TLS
+        )
 
     def kill(self) -> None:
         """SIGKILL: no drain, no lease given back; what it held must lapse."""
@@ -118,7 +120,7 @@ class Replicas:
         self.oauth.consent = AutoApprove(planetscale_user_id)
         ack = self.command(replica, "login", actor=actor)
         start_url = link_button_url(Message(text=ack.json()["text"], blocks=tuple(ack.json()["blocks"])))
-        with httpx.Client(timeout=15) as browser:
+        with loopback_client(timeout=15) as browser:
             page = Browser(browser).link(start_url)
         if page.status_code != 200:
             raise AssertionError(f"linking {actor.user_id} failed: {page.status_code} {page.text[:300]}")
@@ -183,7 +185,7 @@ def _wait_ready(replica: Replica, *, poll_seconds: float) -> None:
         if replica.process.poll() is not None:
             raise AssertionError(f"{replica.name} exited with {replica.process.returncode}:\n{replica.log.read_text()}")
         try:
-            if httpx.get(f"{replica.url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{replica.url}/readyz", timeout=2, verify=LOOPBACK_TLS).status_code == 200:
                 return
         except httpx.TransportError:
             pass

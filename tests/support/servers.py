@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 
@@ -98,6 +99,18 @@ def serve_asgi_in_loop(
         server.stop(loop)
         thread.join(timeout=10)
         sock.close()
+
+
+# httpx builds a TLS context for every client it makes (and `httpx.get`/`httpx.post` make one per call), loading the
+# CA bundle each time: ~60 ms of CPU, though the tests' clients speak plain HTTP to loopback. A few clients per test
+# (the bot's, each link's browser) and one per poll of a starting replica made that minutes of CPU a run. This is the
+# same default context, made once per process; pass it as `verify=`, or use `loopback_client`.
+LOOPBACK_TLS = httpx.create_ssl_context()
+
+
+def loopback_client(**options: Any) -> httpx.Client:
+    """An httpx client for the loopback servers of a test, on the shared `LOOPBACK_TLS`."""
+    return httpx.Client(verify=LOOPBACK_TLS, **options)
 
 
 def free_port() -> int:

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot.planetscale.transport import certifi_context
 from bot.sandbox.slack import OpenView, SlackError, SlackStandIn, SlackUser, StoredMessage
 from bot.sandbox.slack.payloads import (
     Actor,
@@ -268,7 +269,7 @@ class Emulator:
     async def _deliver(self, signed: SignedRequest) -> Delivery:
         # One short-lived client per delivery: the emulator is a hand-driven page, not a hot path.
         try:
-            async with httpx.AsyncClient(timeout=ACK_DEADLINE_SECONDS) as http:
+            async with httpx.AsyncClient(timeout=ACK_DEADLINE_SECONDS, verify=certifi_context()) as http:
                 response = await http.post(self._events_url, content=signed.body, headers=signed.headers)
         except httpx.TimeoutException:
             return Delivery(None, "", "operation_timeout: the bot did not answer within 3 seconds")

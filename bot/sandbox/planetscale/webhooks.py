@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from bot.planetscale.transport import certifi_context
 from bot.sandbox.planetscale.world import Delivery, World
 
 TIMEOUT_SECONDS = 2.0
@@ -77,7 +78,7 @@ class WebhookSender:
             self._thread = None
 
     def _run(self) -> None:
-        with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+        with httpx.Client(timeout=self.timeout, follow_redirects=False, verify=certifi_context()) as client:
             while not self._stop.is_set():
                 self.world.settle()
                 for delivery in self.world.take_deliveries():
