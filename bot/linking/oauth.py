@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bot.linking.grants import TokenSet
-from bot.planetscale.transport import certifi_context
+from bot.tls import certifi_context
 
 if TYPE_CHECKING:
     from authlib.integrations.httpx_client import AsyncOAuth2Client

@@ -15,13 +15,12 @@ The body is read whole before the response is handed over: PlanetScale answers J
 
 from __future__ import annotations
 
-import ssl
-from functools import cache
-
 import aiohttp
 import httpx
 
-__all__ = ["AiohttpTransport", "certifi_context"]
+from bot.tls import certifi_context
+
+__all__ = ["AiohttpTransport"]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -71,15 +70,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-
-@cache
-def certifi_context() -> ssl.SSLContext:
-    """The CA bundle httpx verifies against (certifi), so switching transports changes no certificate decision. Made
-    once per process and shared by every client that verifies (PlanetScale's sessions, OAuth token calls, the
-    sandbox's senders): reading the bundle into a context costs ~60 ms of CPU each time, and a context is only
-    settings and trusted roots, which no client changes."""
-    return httpx.create_ssl_context()
 
 
 def _as_httpx(failure: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:

@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.planetscale.transport import certifi_context
 from bot.sandbox.slack import OpenView, SlackError, SlackStandIn, SlackUser, StoredMessage
 from bot.sandbox.slack.payloads import (
     Actor,
@@ -39,6 +38,7 @@ from bot.sandbox.slack.payloads import (
     view_block_actions_payload,
     view_submission_payload,
 )
+from bot.tls import certifi_context
 
 JSON = dict[str, Any]
 # Slack gives the bot 3 s to acknowledge; so does the emulator, and says so like Slack does.

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from bot.planetscale.transport import certifi_context
 from bot.sandbox.planetscale.world import Delivery, World
+from bot.tls import certifi_context
 
 TIMEOUT_SECONDS = 2.0
 TICK_SECONDS = 0.25
