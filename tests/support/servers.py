@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from bot.tls import certifi_context
+
 
 class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config) -> None:
@@ -104,8 +106,8 @@ def serve_asgi_in_loop(
 # httpx builds a TLS context for every client it makes (and `httpx.get`/`httpx.post` make one per call), loading the
 # CA bundle each time: ~60 ms of CPU, though the tests' clients speak plain HTTP to loopback. A few clients per test
 # (the bot's, each link's browser) and one per poll of a starting replica made that minutes of CPU a run. This is the
-# same default context, made once per process; pass it as `verify=`, or use `loopback_client`.
-LOOPBACK_TLS = httpx.create_ssl_context()
+# bot's own process-wide context (bot/tls.py); pass it as `verify=`, or use `loopback_client`.
+LOOPBACK_TLS = certifi_context()
 
 
 def loopback_client(**options: Any) -> httpx.Client:
