@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+SlackRequestOutcome = Literal["accepted", "unauthorized", "unreadable", "wrong_team"]
 
 
 class Metrics:
@@ -29,6 +32,23 @@ class Metrics:
             ["command", "outcome"],
             registry=self.registry,
         )
+
+        # Each label set's child, looked up once: `labels()` validates the values and takes the metric's lock on every
+        # call, 3 to 5 µs of a 0.3 ms ack. Both sets are small and fixed: outcomes, and the grammar's command names.
+        self._slack_request_counts: dict[str, Counter] = {}
+        self._command_counts: dict[tuple[str, str], Counter] = {}
+
+    def count_slack_request(self, outcome: SlackRequestOutcome) -> None:
+        child = self._slack_request_counts.get(outcome)
+        if child is None:
+            child = self._slack_request_counts[outcome] = self.slack_requests.labels(outcome)
+        child.inc()
+
+    def count_command(self, command: str, outcome: str) -> None:
+        child = self._command_counts.get((command, outcome))
+        if child is None:
+            child = self._command_counts[command, outcome] = self.commands.labels(command, outcome)
+        child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from bot.planetscale import (
     AccessUnavailable,
@@ -150,10 +151,17 @@ def planetscale_failure(error: PlanetScaleError, *, values: Mapping[str, object]
 def planetscale_backlog(seconds: float) -> Message:
     """The ack for a command that could not be sent in time: the asker's earlier requests still wait their turn
     under the bot's pacing of PlanetScale's rate limit (bot/planetscale/pacing.py)."""
+    return _backlog(math.ceil(seconds))
+
+
+# Drawn once per whole second of waiting: a flood of commands is answered with this message thousands of times a
+# second, and a `Message` encodes its JSON once (`response_json`). The waits a flood produces span a few minutes.
+@lru_cache(maxsize=256)
+def _backlog(seconds: int) -> Message:
     return Message(
         text=f":traffic_light: Your earlier commands are still waiting their turn at PlanetScale (the bot keeps "
         f"everyone within PlanetScale's {PLANETSCALE_REQUESTS_PER_MINUTE} requests a minute), so this one could not "
-        f"be sent in time. Nothing was done; try again in about {math.ceil(seconds)} s."
+        f"be sent in time. Nothing was done; try again in about {seconds} s."
     )
 
 

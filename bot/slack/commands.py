@@ -40,7 +40,7 @@ def register_commands(
             trigger_id=command.get("trigger_id"),
         )
         accepted = await dispatcher.accept(request)
-        metrics.commands.labels(accepted.command, accepted.outcome).inc()
+        metrics.count_command(accepted.command, accepted.outcome)
         if accepted.followup is not None:
             tasks.spawn(run_followup(accepted.followup, replies.to(respond.response_url)),
                         name=f"command {accepted.command}")

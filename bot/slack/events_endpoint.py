@@ -43,7 +43,7 @@ class SlackEventsEndpoint:
         started = time.perf_counter()
         body = await request.body()  # at most 1 MB, read within its deadline (bot/web/body.py)
         if not self._verifier.is_valid_request(body=body, headers=request.headers):
-            self._metrics.slack_requests.labels("unauthorized").inc()
+            self._metrics.count_slack_request("unauthorized")
             return JSONResponse({"error": "invalid request"}, status_code=401)
         text = body.decode("utf-8")  # verified above to be UTF-8
         try:
@@ -51,25 +51,31 @@ class SlackEventsEndpoint:
         except Unreadable as unreadable:
             # Signed by Slack's secret yet nothing the bot understands: answering anything but 2xx only brings
             # retries. The body is not logged: it may hold what people typed.
-            self._metrics.slack_requests.labels("unreadable").inc()
+            self._metrics.count_slack_request("unreadable")
             log.warning("acknowledged and dropped a signed Slack request the bot cannot read: %s", unreadable.reason)
             return Response(status_code=200)
         if self._team_id is not None and not self._from_pinned_team(payload):
-            self._metrics.slack_requests.labels("wrong_team").inc()
+            self._metrics.count_slack_request("wrong_team")
             return JSONResponse({"error": "invalid request"}, status_code=401)
-        headers: dict[str, str | Sequence[str]] = dict(request.headers.items())
+        # Bolt reads Slack's own headers (the retry count and reason); the rest it would only normalise.
+        headers: dict[str, str | Sequence[str]] = {
+            name: value for name, value in request.headers.items() if name.startswith("x-slack-")
+        }
         try:
             # Bolt takes an already parsed body only in its "socket_mode" request mode, which otherwise differs from
             # "http" only in skipping bolt's signature check (disabled: verified above, on the bytes Slack signed).
             # Handing it the checked dict saves writing the payload out again and bolt parsing it a second time.
             bolt_response = await self._bolt.async_dispatch(
-                AsyncBoltRequest(body=for_bolt(payload), query=request.url.query, headers=headers, mode="socket_mode")
+                AsyncBoltRequest(
+                    body=for_bolt(payload), query=request.scope["query_string"].decode("latin-1"), headers=headers,
+                    mode="socket_mode",
+                )
             )
         except Exception:  # bolt's own code around the listeners; the listeners' failures reach `app.error`
             reference = secrets.token_hex(4)
             log.exception("bolt failed on a checked Slack request (reference %s)", reference)
             return Response(status_code=200)
-        self._metrics.slack_requests.labels("accepted").inc()
+        self._metrics.count_slack_request("accepted")
         self._metrics.slack_ack_seconds.observe(time.perf_counter() - started)
         if bolt_response.status >= 400:
             # Bolt answers 404 to a payload no listener matched (a shortcut, a button the bot no longer draws).
