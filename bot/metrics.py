@@ -30,5 +30,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        # A reconciler that stopped passing leaves cards showing an old state without any error to see; a test
+        # waits on it too, for the passes it needs instead of for a fixed time.
+        self.reconciler_passes = Counter(
+            "pscale_bot_reconciler_passes",
+            "Passes of the card reconciler (one every 2 s or so while it runs), failed ones included.",
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
