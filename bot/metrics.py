@@ -33,6 +33,14 @@ class Metrics:
             registry=self.registry,
         )
 
+        # A reconciler that stopped passing leaves cards showing an old state without any error to see; a test
+        # waits on it too, for the passes it needs instead of for a fixed time.
+        self.reconciler_passes = Counter(
+            "pscale_bot_reconciler_passes",
+            "Passes of the card reconciler (one every 2 s or so while it runs), failed ones included.",
+            registry=self.registry,
+        )
+
         # Each label set's child, looked up once: `labels()` validates the values and takes the metric's lock on every
         # call, 3 to 5 µs of a 0.3 ms ack. Both sets are small and fixed: outcomes, and the grammar's command names.
         self._slack_request_counts: dict[str, Counter] = {}

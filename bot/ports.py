@@ -56,9 +56,20 @@ class SlackRefused(Exception):
         self.retry_after = retry_after
 
 
+class SlackNotReached(OSError):
+    """A Web API call that never left: the connection to Slack was never made (name lookup, refused, connect
+    timeout), so Slack certainly did not act on it."""
+
+
+class SlackAnswerLost(OSError):
+    """A Web API call whose connection broke after the request was sent, before Slack's answer came (a reset, a
+    disconnect): Slack may have acted on it."""
+
+
 class SlackPort(Protocol):
-    """The Slack actions the bot's features need. Those that act raise `SlackRefused` when Slack says no (and
-    `OSError` when it cannot be reached); the question at the end answers what it can instead.
+    """The Slack actions the bot's features need. Those that act raise `SlackRefused` when Slack says no,
+    `SlackNotReached` or `SlackAnswerLost` when the connection failed, and `TimeoutError` when Slack did not answer
+    in time (it may have acted); the question at the end answers what it can instead.
 
     Whether the bot may post in a channel is learned by posting: Slack answers `not_in_channel` or
     `channel_not_found` itself, and asking first (`conversations.info`) would need four more scopes."""

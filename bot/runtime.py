@@ -159,6 +159,7 @@ class Runtime:
                     await self.news.look_for_new_requests()
                 except Exception:
                     log.exception("looking for new deploy requests failed; trying again later")
+            self.metrics.reconciler_passes.inc()
             if not full:
                 await asyncio.sleep(CARD_PASS_SECONDS)
 

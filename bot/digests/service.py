@@ -1,9 +1,10 @@
 """One digest run: claim what is due, read each (owner's grant, database) once, post to each channel.
 
-A slot is claimed before posting, so two runners never both post it; if Slack refuses the post, or the run is
-cancelled (SIGTERM) before the post was sent, the claim is given back and the next run (or the next process after a
-restart, or another replica) posts it, still within the 6-hour limit. A post Slack may have made (not answered in
-time, or on its way when the run was cancelled) keeps its claim.
+A slot is claimed before posting, so two runners never both post it; if Slack refuses the post, it never reached
+Slack (no connection), or the run is cancelled (SIGTERM) before the post was sent, the claim is given back and the
+next run (or the next process after a restart, or another replica) posts it, still within the 6-hour limit. A post
+Slack may have made (not answered in time, its connection broken after sending, or on its way when the run was
+cancelled) keeps its claim.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.digests.schedule import due_slot
 from bot.digests.store import ABANDONED_CLAIM_SECONDS, SlotClaim, Subscription, Subscriptions
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import DeployRequestState
-from bot.ports import Accounts, SlackPort, SlackRefused
+from bot.ports import Accounts, SlackNotReached, SlackPort, SlackRefused
 from bot.render import digests as render
 from bot.render.message import Message
 
@@ -167,12 +168,25 @@ class DigestService:
                     return
                 log.info("Slack asked to wait %.0f s before posting in %s again", wait, channel)
                 self._pace.hold(channel, wait)
+            except SlackNotReached as unreached:
+                # The connection was never made, so the post never left: the next run posts it.
+                await self._give_back(subscription, claim, report, reason=f"Slack was not reached ({unreached})")
+                return
             except TimeoutError:
                 # No answer in time, but Slack may have posted it: the claim stays, so the next run does not post it
                 # a second time (it is taken again only once it counts as abandoned, ABANDONED_CLAIM_SECONDS on).
                 self._not_posted(subscription, report, reason="Slack did not answer in time (it may have posted it)")
                 return
-            except (PlanetScaleError, OSError) as error:
+            except OSError as lost:  # SlackAnswerLost: the connection broke after the post was sent
+                # Slack may have posted it before the connection broke: the claim stays, as for a late answer. If
+                # Slack had not, this slot's digest is lost (today's, for a daily one): the lesser evil, since giving
+                # the slot back would post it twice whenever Slack had.
+                self._not_posted(
+                    subscription, report,
+                    reason=f"the connection to Slack broke after the post was sent (it may have posted it): {lost}",
+                )
+                return
+            except PlanetScaleError as error:
                 await self._give_back(subscription, claim, report, reason=type(error).__name__)
                 return
         if claim is not None:

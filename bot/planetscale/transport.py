@@ -19,6 +19,7 @@ import aiohttp
 import httpx
 
 from bot.tls import certifi_context
+from bot.unsent import never_sent
 
 __all__ = ["AiohttpTransport"]
 
@@ -73,13 +74,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
 
 def _as_httpx(failure: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
-    """The httpx error for an aiohttp failure. Only a connection that was never made proves the request unsent:
-    a reset, a disconnect or a timeout while reading may come after PlanetScale acted."""
+    """The httpx error for an aiohttp failure: a connect error only for one that proves the request unsent
+    (bot/unsent.py), since a reset, a disconnect or a timeout while reading may come after PlanetScale acted."""
     message = str(failure) or type(failure).__name__
-    if isinstance(failure, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(message, request=request)
-    if isinstance(failure, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(message, request=request)
+    if never_sent(failure):
+        unsent = httpx.ConnectTimeout if isinstance(failure, TimeoutError) else httpx.ConnectError
+        return unsent(message, request=request)
     if isinstance(failure, aiohttp.ServerTimeoutError):
         return httpx.ReadTimeout(message, request=request)
     if isinstance(failure, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):

@@ -22,7 +22,10 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -49,6 +52,7 @@ from bot.slack.scopes import missing_scope_line, missing_scopes, token_scopes
 from bot.slack.sender import sender
 from bot.storage import IdempotencyKeys
 from bot.tasks import TaskTracker
+from bot.unsent import never_sent
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +95,23 @@ def _retry_after(response: HttpResponse | None) -> float:
     return UNUSABLE_RETRY_AFTER_SECONDS if seconds is None else seconds
 
 
+class UnsentRetry(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's one retry of a failed connection, only for a request that never left (bot/unsent.py). Its own
+    retried a reset or a disconnect too, which may come after Slack acted: a `chat.postMessage` whose answer was
+    lost was posted a second time."""
+
+    async def _can_retry_async(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return error is not None and never_sent(error)
+
+
 def build_web_client(*, token: str, base_url: str) -> AsyncWebClient:
     client = AsyncWebClient(token=token, base_url=base_url, timeout=WEB_API_TIMEOUT_SECONDS)
-    # slack_sdk retries no 429 by default; Slack's Retry-After is the pacing signal we must honour.
-    client.retry_handlers.append(SlackRateLimitRetry(max_retry_count=2))
+    # In place of slack_sdk's default connection retry; it retries no 429, and Slack's Retry-After is the pacing
+    # signal we must honour.
+    client.retry_handlers = [UnsentRetry(), SlackRateLimitRetry(max_retry_count=2)]
     return client
 
 

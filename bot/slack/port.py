@@ -1,7 +1,8 @@
 """`SlackPort` and `UserNotifier` (bot/ports.py) over the Web API: what the bot may ask of Slack.
 
-Slack's refusals leave here as `SlackRefused`, so nothing below the transport knows slack_sdk. The linking notices
-are drawn here too: linking says what happened, the transport decides how it reads in Slack.
+Slack's refusals leave here as `SlackRefused` and broken connections as `SlackNotReached` or `SlackAnswerLost`,
+so nothing below the transport knows slack_sdk or aiohttp. The linking notices are drawn here too: linking says what
+happened, the transport decides how it reads in Slack.
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.planetscale.errors import parse_retry_after
-from bot.ports import SlackPerson, SlackRefused
+from bot.ports import SlackAnswerLost, SlackNotReached, SlackPerson, SlackRefused
 from bot.render import linking
 from bot.render.message import Message
+from bot.unsent import never_sent
 
 log = logging.getLogger(__name__)
 
+
 @contextmanager
 def _refusals(method: str) -> Iterator[None]:
+    """Slack's refusals and aiohttp's connection failures as the ports' own errors (bot/ports.py)."""
     try:
         yield
     except SlackApiError as error:
@@ -31,6 +36,13 @@ def _refusals(method: str) -> Iterator[None]:
             method, str(error.response.get("error", "unknown")), needed=str(needed) if needed else None,
             retry_after=_retry_after(error.response.headers) if error.response.status_code == 429 else None,
         ) from error
+    except aiohttp.ClientError as error:
+        reason = f"Slack {method}: {error or type(error).__name__}"
+        if never_sent(error):
+            raise SlackNotReached(reason) from error
+        if isinstance(error, TimeoutError):
+            raise  # sent, and not answered in time: the ports' TimeoutError already
+        raise SlackAnswerLost(reason) from error
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:

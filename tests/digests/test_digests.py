@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time
+
+import pytest
 
 from bot.digests.schedule import Timing
 from bot.digests.service import DigestService
@@ -20,6 +23,7 @@ from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS, WEB_API_TIMEOUT_SECONDS
 from bot.slack.port import WebApiSlackPort
 from bot.storage import Database, open_database
 from tests.support.bot import RunningBot
+from tests.support.servers import bind_loopback
 from tests.support.slack import BOB_ACTOR, Actor, digests_in
 
 ALICE = Actor()
@@ -40,14 +44,17 @@ async def own_database(bot: RunningBot) -> AsyncIterator[Database]:
 
 
 @asynccontextmanager
-async def service(bot: RunningBot, now: Callable[[], datetime]) -> AsyncIterator[DigestService]:
-    """A digest runner on this test's event loop, over the bot's database, grants and stand-ins (as cron runs it)."""
+async def service(
+    bot: RunningBot, now: Callable[[], datetime], *, slack_api_url: str | None = None
+) -> AsyncIterator[DigestService]:
+    """A digest runner on this test's event loop, over the bot's database, grants and stand-ins (as cron runs it);
+    `slack_api_url` points its Slack client elsewhere."""
     settings = bot.runtime.settings
     assert settings.slack_bot_token is not None
     async with PlanetScaleClient(base_url=settings.planetscale_api_url) as planetscale, own_database(bot) as database:
-        slack = WebApiSlackPort(
-            build_web_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-        )
+        slack = WebApiSlackPort(build_web_client(
+            token=settings.slack_bot_token.get_secret_value(), base_url=slack_api_url or settings.slack_api_url
+        ))
         accounts = AccountLinking.build(
             database=database, keys=settings.encryption_keys(), app=oauth_app(settings), planetscale=planetscale,
             notifier=slack, directory=slack, public_url=settings.public_url(),
@@ -220,6 +227,43 @@ async def test_a_post_slack_answers_too_late_keeps_its_claim_and_is_not_posted_a
         0, [f"{ALICE.channel_id} shop: Slack did not answer in time (it may have posted it)"]
     )
     assert (again.posted, again.failures) == (0, [])  # the slot is still claimed
+
+
+async def test_a_post_whose_connection_broke_after_sending_keeps_its_claim_and_is_not_posted_again(
+    demo_bot: RunningBot, slack_standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue: Slack posted the digest, then the connection was reset before its answer came. slack_sdk's
+    connection retry posted it again at once; without that retry the run gave the slot back, and the next run
+    posted it again: either way a second digest in the channel."""
+    subscribe(demo_bot, ALICE.channel_id)
+    slack_standin.drop_answer("chat.postMessage")
+    with caplog.at_level(logging.WARNING, logger="bot.digests.service"):
+        async with service(demo_bot, lambda: DUE) as runner:
+            report = await runner.run()
+            again = await runner.run()
+    assert len(digests_in(slack_standin, ALICE.channel_id)) == 1
+    [failure] = report.failures
+    assert failure.startswith(f"{ALICE.channel_id} shop: the connection to Slack broke after the post was sent")
+    assert (report.posted, again.posted, again.failures) == (0, 0, [])  # the slot is still claimed
+    assert [record.getMessage() for record in caplog.records] == [f"digest not posted: {failure}"]
+
+
+async def test_a_post_that_never_reached_slack_gives_its_slot_back(
+    demo_bot: RunningBot, slack_standin: SlackStandIn
+) -> None:
+    """Refused connections prove the post was never sent, so the next run posts the digest."""
+    subscribe(demo_bot, ALICE.channel_id)
+    closed = bind_loopback()  # bound, never listening: every connection to it is refused
+    with closed:
+        host, port = closed.getsockname()[:2]
+        async with service(demo_bot, lambda: DUE, slack_api_url=f"http://{host}:{port}/api/") as unreachable:
+            report = await unreachable.run()
+    assert len(digests_in(slack_standin, ALICE.channel_id)) == 0
+    assert (report.posted, len(report.failures)) == (0, 1)
+    assert report.failures[0].startswith(f"{ALICE.channel_id} shop: Slack was not reached")
+    async with service(demo_bot, lambda: DUE) as runner:
+        assert (await runner.run()).posted == 1
+    assert len(digests_in(slack_standin, ALICE.channel_id)) == 1
 
 
 @asynccontextmanager

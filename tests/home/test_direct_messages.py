@@ -3,7 +3,6 @@ however many times the bot sees it happen (a webhook delivery, the reconciler, a
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -17,6 +16,7 @@ from tests.support.slack import BOB_ACTOR
 from tests.support.webhooks import signed_delivery, start_watching, until
 
 Restartable = Callable[[], AbstractContextManager[RunningBot]]
+RECONCILER_PASSES = "pscale_bot_reconciler_passes_total"
 
 
 def _told_bob(bot: RunningBot, about: str) -> int:
@@ -24,9 +24,11 @@ def _told_bob(bot: RunningBot, about: str) -> int:
 
 
 async def _settled(bot: RunningBot) -> None:
-    """Every delivery handled and two more reconciler passes made: whatever else would be sent has been."""
+    """Every delivery handled and two more reconciler passes made (the first may have begun before): whatever else
+    would be sent has been."""
     await until(lambda: bot.runtime.tasks.running == 0)
-    await asyncio.sleep(4.5)
+    passes = bot.metric(RECONCILER_PASSES)
+    await until(lambda: bot.metric(RECONCILER_PASSES) >= passes + 2)
     await until(lambda: bot.runtime.tasks.running == 0)
 
 

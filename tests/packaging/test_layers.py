@@ -16,7 +16,7 @@ BOT = Path(__file__).resolve().parents[2] / "bot"
 
 # Bottom first. A package may import the packages of lower layers and, without a cycle, of its own layer.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"planetscale", "storage", "config", "tasks", "metrics", "logsetup", "tls"}),
+    frozenset({"planetscale", "storage", "config", "tasks", "metrics", "logsetup", "tls", "unsent"}),
     frozenset({"deploy_requests"}),  # what a deploy request is, may do and is waiting for
     frozenset({"render"}),  # pure: view models in, Block Kit out
     frozenset({"ports"}),  # what features may ask of Slack and of account linking

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import aiohttp
 import httpx
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -151,6 +152,19 @@ async def test_a_late_answer_is_acted_on_at_once_and_not_answered_to_a_client_th
         await impatient.chat_postMessage(channel=GENERAL.id, text="posted, answer late")
     assert [message.text for message in slack_standin.messages(GENERAL.id)] == ["posted, answer late"]
     assert (await client(slack_standin).chat_postMessage(channel=GENERAL.id, text="on time"))["ok"] is True
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == []
+
+
+async def test_a_dropped_answer_is_acted_on_and_its_connection_reset(
+    slack_standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack_standin.drop_answer("chat.postMessage")
+    web = client(slack_standin)
+    web.retry_handlers = []  # slack_sdk's default would post it again
+    with pytest.raises(aiohttp.ClientConnectionError):  # a reset, as it reads the answer
+        await web.chat_postMessage(channel=GENERAL.id, text="posted, answer dropped")
+    assert [message.text for message in slack_standin.messages(GENERAL.id)] == ["posted, answer dropped"]
+    assert (await web.chat_postMessage(channel=GENERAL.id, text="answered"))["ok"] is True
     assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == []
 
 

@@ -12,13 +12,10 @@ from __future__ import annotations
 import functools
 import json
 import re
-import socket
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
@@ -28,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from bot.sandbox.connection import reset_connection
 from bot.sandbox.planetscale import paths, views
 from bot.sandbox.planetscale.faults import FaultRule, RequestRecord
 from bot.sandbox.planetscale.scopes import OPERATION_ACCESS
@@ -713,7 +711,7 @@ async def _apply_fault(rule: FaultRule, *, scope: Scope, receive: Receive, send:
         headers = {} if rule.retry_after is None else {"Retry-After": _retry_after(rule.retry_after)}
         await error_response(rule.status, rule.code, rule.message, headers)(scope, receive, send)
         return True
-    _reset_connection(raw_send)
+    reset_connection(raw_send)
     # Wait for the server to notice the closed socket, so it does not try to answer a request we dropped.
     while (await receive())["type"] != "http.disconnect":
         pass
@@ -722,17 +720,6 @@ async def _apply_fault(rule: FaultRule, *, scope: Scope, receive: Receive, send:
 
 def _retry_after(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
-
-
-def _reset_connection(send: Send) -> None:
-    """Abort the TCP connection with an RST. Needs uvicorn, whose `send` is bound to the connection's cycle."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is None:
-        raise RuntimeError("connection-reset faults need the app to be served by uvicorn")
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
 
 
 def _methods(template: str) -> list[str]:

@@ -24,7 +24,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 
+from bot.sandbox.connection import reset_connection
 from bot.sandbox.slack.pacing import Pacing
 from bot.sandbox.slack.recorder import Predicate, Recorder
 from bot.sandbox.slack.response_urls import ResponseUrlPost, ResponseUrls
@@ -39,6 +41,8 @@ DEFAULT_BOT_TOKEN = "xoxb-standin-bot-token"  # noqa: S105
 DEFAULT_APP_TOKEN = "xapp-standin-app-token"  # noqa: S105
 # What an app-level token is given for Socket Mode: https://api.slack.com/apis/socket-mode
 APP_TOKEN_SCOPES = frozenset({"connections:write"})
+# Where `_ServerSend` keeps the server's own `send` in a request's scope, for `drop_answer` to reset the connection.
+SERVER_SEND = "pscale.server_send"
 
 
 @dataclass
@@ -54,6 +58,23 @@ async def _answer_after(request: Request, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             while (await request.receive())["type"] != "http.disconnect":
                 pass
+
+
+async def _drop(request: Request) -> None:
+    """Reset the request's connection instead of answering it, then wait until the server has noticed, so it does
+    not answer a request that was dropped (its `send` is a no-op from then on)."""
+    reset_connection(request.scope[SERVER_SEND])
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+class _ServerSend(Starlette):
+    """Starlette that notes the server's own `send` in each request's scope: Starlette's layers wrap `send`, and
+    only uvicorn's own one reaches the connection a dropped answer resets."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def _bearer(request: Request) -> str | None:
@@ -123,6 +144,7 @@ class SlackStandIn:
         self._response_urls = ResponseUrls(self.workspace)
         self._rate_limits: dict[str, list[_RateLimit]] = {}
         self._late_answers: dict[str, list[float]] = {}
+        self._dropped_answers: dict[str, int] = {}
         self._pacing = Pacing(clock)
         self._scope_table = published_scopes()
         self._api = WebApi(self.workspace, bot_name=bot_name, connections_url=self._socket_url)
@@ -145,7 +167,7 @@ class SlackStandIn:
 
     @cached_property
     def app(self) -> Starlette:
-        return Starlette(
+        return _ServerSend(
             routes=[
                 Route("/api/{method}", self._web_api, methods=["GET", "POST"]),
                 Route(RESPONSE_PATH + "{key}", self._response_url, methods=["POST"]),
@@ -183,6 +205,13 @@ class SlackStandIn:
         a client that gives up first cannot know it did."""
         with self.workspace.lock:
             self._late_answers.setdefault(method, []).extend([seconds] * times)
+
+    def drop_answer(self, method: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out, and then their connection is reset instead of
+        answered: Slack acted, and the client, whose request had been sent, cannot know it did. Needs `app` served
+        by uvicorn itself (as tests serve it), not mounted in another app."""
+        with self.workspace.lock:
+            self._dropped_answers[method] = self._dropped_answers.get(method, 0) + times
 
     def new_response_url(
         self,
@@ -305,6 +334,12 @@ class SlackStandIn:
         with self.workspace.lock:
             late = self._late_answers.get(method)
             delay = late.pop(0) if late else None
+            dropped = self._dropped_answers.get(method, 0) > 0
+            if dropped:
+                self._dropped_answers[method] -= 1
+        if dropped:
+            await _drop(request)
+            return Response()  # goes nowhere: the connection is gone
         if delay is not None:
             await _answer_after(request, delay)
         return JSONResponse(body, headers=self._scope_headers(method, held))
