@@ -38,8 +38,10 @@ def _post_card(bot: RunningBot, text: str) -> StoredMessage:
     return bot.slack.workspace.message(ALICE.channel_id, str(call.response["ts"]))
 
 
-def settled(bot: WithSlack, ts: str, *, showing: str, quiet_seconds: float = 1.0) -> StoredMessage:
-    """The card once it shows `showing` and has not been redrawn for `quiet_seconds` (the refreshes have settled)."""
+def settled(bot: WithSlack, ts: str, *, showing: str, replies_since: int, quiet_seconds: float = 1.0) -> StoredMessage:
+    """The card once it shows `showing` and has not been redrawn for `quiet_seconds` (the refreshes have settled).
+    If it never does, the failure quotes the replies posted since index `replies_since` of the response_url posts
+    (taken before the clicks): what the clickers were told is what says why."""
     deadline = time.monotonic() + 30
     last, quiet_since = "", time.monotonic()
     while time.monotonic() < deadline:
@@ -50,7 +52,8 @@ def settled(bot: WithSlack, ts: str, *, showing: str, quiet_seconds: float = 1.0
         elif showing in drawing and time.monotonic() - quiet_since >= quiet_seconds:
             return card
         time.sleep(0.05)
-    raise SystemExit(f"the card never settled showing {showing!r}")
+    told = [str((post.body or {}).get("text", "")) for post in bot.slack.response_posts[replies_since:]]
+    raise SystemExit(f"the card never settled showing {showing!r}; replies since the clicks: {told}")
 
 
 def main() -> None:
@@ -74,8 +77,9 @@ def main() -> None:
 
         world.review_deploy_request("acme", "shop", 1, actor_id=demo.second_admin.id, state="approved")
         refresh = click_request(bot, card, "dr_refresh", actor=ALICE)  # an approval in the web app: Refresh shows it
+        replies = len(bot.slack.response_posts)
         http.post(url, content=refresh.body, headers=refresh.headers)
-        card = settled(bot, card.ts, showing="Approved by Bob Builder")
+        card = settled(bot, card.ts, showing="Approved by Bob Builder", replies_since=replies)
         before = len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY])
         racers = [click_request(bot, card, "dr_deploy", actor=(ALICE, BOB_ACTOR)[i % 2]) for i in range(args.racers)]
 
@@ -83,9 +87,10 @@ def main() -> None:
             with httpx.Client(timeout=10) as client:
                 return client.post(url, content=racers[index].body, headers=racers[index].headers).status_code
 
+        replies = len(bot.slack.response_posts)
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.racers) as pool:
             statuses = list(pool.map(send, range(args.racers)))
-        settled(bot, card.ts, showing="Starting the deployment")
+        settled(bot, card.ts, showing="Starting the deployment", replies_since=replies)
         deploys = len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY]) - before
         print(f"dr_deploy: {args.racers} simultaneous clicks on one drawing (acks {sorted(set(statuses))}) made "
               f"{deploys} deploy call(s) to PlanetScale")

@@ -58,11 +58,13 @@ RETRY_READ_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class Click:
-    """A click on a card's button: its value (`CARD_ID.VERSION` of the drawing clicked) and who clicked."""
+    """A click on a card's button: its value (`CARD_ID.VERSION` of the drawing clicked), who clicked, and the message
+    the button was in, as (channel, ts), when it was in a message everyone in the channel sees."""
 
     value: str
     team_id: str
     user_id: str
+    message: tuple[str, str] | None = None
 
 
 _LINK = re.compile(
@@ -371,8 +373,16 @@ class CardService:
     async def _card_for(self, click: Click) -> CardRecord | None:
         parsed = _parse_value(click.value)
         card = await self._cards.get(parsed[0]) if parsed else None
-        if card is None or card.ts is None or card.team_id != click.team_id:
+        if card is None or card.team_id != click.team_id:
             return None
+        if card.ts is None:
+            # Slack shows a card as soon as it has posted it; its answer, the card's ts, may not have reached us (or
+            # been stored) yet. A click from the card's channel comes from that message, whose ts Slack's signed
+            # payload names: store it, so the click and its redraw act on the card instead of disowning it.
+            if click.message is None or click.message[0] != card.channel_id:
+                return None
+            await self._cards.set_ts(card.card_id, click.message[1])
+            card = dataclasses.replace(card, ts=click.message[1])
         return card
 
     async def _thread_note(self, card: CardRecord, message: Message) -> None:

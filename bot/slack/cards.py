@@ -48,7 +48,7 @@ def register_card_actions(
         async def clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             team_id, user_id = sender(body)
-            click = Click(value=clicked_value(body), team_id=team_id, user_id=user_id)
+            click = Click(value=clicked_value(body), team_id=team_id, user_id=user_id, message=_clicked_message(body))
             on_home = (body.get("view") or {}).get("type") == "home"
             place = "App Home" if on_home else "direct message"
             where = _Where(trigger_id=str(body.get("trigger_id") or ""), place=place)
@@ -96,3 +96,13 @@ def register_card_actions(
     async def opened(ack: AsyncAck) -> None:
         # A URL button still sends an action payload; unacknowledged, Slack shows the clicker an error.
         await ack()
+
+
+def _clicked_message(body: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, ts) of the message a button was clicked in; None for a Home tab, a modal or an ephemeral message,
+    which are no card's own message."""
+    container = body.get("container") or {}
+    if container.get("type") != "message" or container.get("is_ephemeral"):
+        return None
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    return (str(channel), str(ts)) if channel and ts else None

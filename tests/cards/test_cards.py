@@ -345,6 +345,27 @@ async def test_refresh_reads_with_the_clickers_grant_and_background_redraws_with
     assert await readers_after(before) == {alice}  # the card is still Alice's: redrawn with her grant
 
 
+async def test_a_click_on_a_card_before_slack_answered_its_post_is_carried_out(demo_bot: RunningBot) -> None:
+    # Slack shows a message as soon as it has posted it; its answer to `chat.postMessage` (the message's ts) reaches
+    # the bot later, and later still on a loaded machine. A click in between comes from the card all the same.
+    served = demo_bot.planetscale
+    assert served is not None
+    assert served.demo is not None
+    demo_bot.slack.answer_late("chat.postMessage", seconds=2)
+    since = len(demo_bot.slack.calls)
+    assert demo_bot.command("dr post shop 1").status_code == 200
+    posted = await demo_bot.slack.wait_call(
+        "chat.postMessage", where=lambda call: not call.args.get("thread_ts"), since=since, timeout=10
+    )
+    card = message(demo_bot, str(posted.response["ts"]))
+    served.world.review_deploy_request("acme", "shop", 1, actor_id=served.demo.second_admin.id, state="approved")
+    replies = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_refresh", actor=ALICE)
+    await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>", since=since)
+    told = [str(post.body.get("text")) for post in demo_bot.slack.response_posts[replies:]]
+    assert not [text for text in told if "no longer know this card" in text], told
+
+
 async def test_a_drop_table_card_and_its_deploy_confirm_name_the_table_and_the_data_loss(demo_bot: RunningBot) -> None:
     assert demo_bot.planetscale is not None
     world = demo_bot.planetscale.world
