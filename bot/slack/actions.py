@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bot.commands.dispatch import CommandDispatcher
 from bot.render.confirm import CANCEL_ACTION, CONFIRM_ACTION
 from bot.render.linking import LINK_ACTION
 from bot.slack.commands import run_followup
 from bot.slack.replies import ResponseUrlReplies
+from bot.slack.routes import InteractionRoutes
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
@@ -21,9 +22,9 @@ def clicked_value(body: dict[str, Any]) -> str:
 
 
 def register_command_actions(
-    app: AsyncApp, *, dispatcher: CommandDispatcher, replies: ResponseUrlReplies, tasks: TaskTracker
+    routes: InteractionRoutes, *, dispatcher: CommandDispatcher, replies: ResponseUrlReplies, tasks: TaskTracker
 ) -> None:
-    @app.action(CONFIRM_ACTION)
+    @routes.block_action(CONFIRM_ACTION)
     async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         team_id, user_id = sender(body)
@@ -40,7 +41,7 @@ def register_command_actions(
                 name=f"confirmed {accepted.command}",
             )
 
-    @app.action(CANCEL_ACTION)
+    @routes.block_action(CANCEL_ACTION)
     async def cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         team_id, user_id = sender(body)
@@ -48,7 +49,7 @@ def register_command_actions(
         tasks.spawn(replies.send(respond.response_url, answer.message, replace_original=answer.settled),
                     name="confirm cancel")
 
-    @app.action(LINK_ACTION)
+    @routes.block_action(LINK_ACTION)
     async def link_clicked(ack: AsyncAck) -> None:
         # A URL button still sends an action payload; unacknowledged, Slack shows the clicker an error.
         await ack()

@@ -48,6 +48,7 @@ from bot.slack.home import register_home
 from bot.slack.modals import register_modals
 from bot.slack.port import WebApiSlackPort
 from bot.slack.replies import ResponseUrlReplies
+from bot.slack.routes import InteractionRoutes
 from bot.slack.scopes import missing_scope_line, missing_scopes, token_scopes
 from bot.slack.sender import sender
 from bot.storage import IdempotencyKeys
@@ -246,12 +247,16 @@ def build_bolt_app(
     )
     slack = WebApiSlackPort(client)
     register_failure_reply(app, slack=slack, tasks=tasks)
+    # Bolt tries listeners in the order they are registered: the command's first, as most requests are commands;
+    # then one listener per kind of interaction (bot/slack/routes.py), then the events.
     register_commands(app, dispatcher=dispatcher, replies=replies, tasks=tasks, metrics=metrics)
-    register_command_actions(app, dispatcher=dispatcher, replies=replies, tasks=tasks)
-    register_modals(app, dispatcher=dispatcher, slack=slack, tasks=tasks, pickers=pickers)
-    register_home(app, home=home, removals=removals, tasks=tasks)
+    routes = InteractionRoutes()
+    routes.install(app)
+    register_command_actions(routes, dispatcher=dispatcher, replies=replies, tasks=tasks)
+    register_modals(routes, dispatcher=dispatcher, slack=slack, tasks=tasks, pickers=pickers)
+    register_home(app, routes, home=home, removals=removals, tasks=tasks)
+    register_card_actions(routes, cards=cards, home=home, replies=replies, tasks=tasks)
     register_events(app, accounts=accounts, unfurls=cards, idempotency_keys=idempotency_keys, tasks=tasks)
-    register_card_actions(app, cards=cards, home=home, replies=replies, tasks=tasks)
     return app
 
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bot.cards.service import CardService, Click
 from bot.deploy_requests.actions import Action
@@ -22,6 +22,7 @@ from bot.render.requests import RequestRef
 from bot.slack.actions import clicked_value
 from bot.slack.commands import run_followup
 from bot.slack.replies import ResponseUrlReplies
+from bot.slack.routes import InteractionRoutes
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
@@ -41,10 +42,10 @@ _RequestWork = Callable[[Click, RequestRef, _Where], Awaitable[Message | None]]
 
 
 def register_card_actions(
-    app: AsyncApp, *, cards: CardService, home: HomeService, replies: ResponseUrlReplies, tasks: TaskTracker
+    routes: InteractionRoutes, *, cards: CardService, home: HomeService, replies: ResponseUrlReplies, tasks: TaskTracker
 ) -> None:
     def listener(action_id: str, work: _Work, *, outside_cards: _RequestWork | None = None) -> None:
-        @app.action(action_id)
+        @routes.block_action(action_id)
         async def clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             team_id, user_id = sender(body)
@@ -92,7 +93,7 @@ def register_card_actions(
     listener(render.DIFF_ID, show_diff, outside_cards=show_request_diff)
     listener(render.REFRESH_ID, refresh)
 
-    @app.action(render.OPEN_IN_PLANETSCALE_ID)
+    @routes.block_action(render.OPEN_IN_PLANETSCALE_ID)
     async def opened(ack: AsyncAck) -> None:
         # A URL button still sends an action payload; unacknowledged, Slack shows the clicker an error.
         await ack()

@@ -14,6 +14,7 @@ from bot.render.home import DIGEST_REMOVE_ACTION, NOTIFY_MINE_ACTION, WATCH_REMO
 from bot.render.message import Message
 from bot.slack.actions import clicked_value
 from bot.slack.commands import run_followup
+from bot.slack.routes import InteractionRoutes
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
@@ -22,7 +23,9 @@ class Removal(Protocol):
     async def __call__(self, *, team_id: str, user_id: str, value: str) -> Accepted: ...
 
 
-def register_home(app: AsyncApp, *, home: HomeService, removals: HomeRemovals, tasks: TaskTracker) -> None:
+def register_home(
+    app: AsyncApp, routes: InteractionRoutes, *, home: HomeService, removals: HomeRemovals, tasks: TaskTracker
+) -> None:
     @app.event("app_home_opened")
     async def opened(body: dict[str, Any], event: dict[str, Any]) -> None:
         # The same event comes for the Messages tab, which the bot does not draw.
@@ -31,7 +34,7 @@ def register_home(app: AsyncApp, *, home: HomeService, removals: HomeRemovals, t
         team_id = str(body.get("team_id", ""))
         tasks.spawn(home.publish(team_id, str(event["user"])), name="app home")
 
-    @app.action(NOTIFY_MINE_ACTION)
+    @routes.block_action(NOTIFY_MINE_ACTION)
     async def toggled(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         team_id, user_id = sender(body)
@@ -57,7 +60,7 @@ def register_home(app: AsyncApp, *, home: HomeService, removals: HomeRemovals, t
 
             tasks.spawn(answer_on_home(), name=f"app home {action_id}")
 
-        app.action(action_id)(clicked)
+        routes.block_action(action_id)(clicked)
 
     removes(DIGEST_REMOVE_ACTION, removals.digest)
     removes(WATCH_REMOVE_ACTION, removals.watch)

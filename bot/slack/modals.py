@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck
 
 from bot.commands import forms
 from bot.commands.dispatch import CommandDispatcher
@@ -21,6 +21,7 @@ from bot.render import forms as views
 from bot.render.message import Message
 from bot.slack.commands import run_followup
 from bot.slack.port import WebApiSlackPort
+from bot.slack.routes import InteractionRoutes
 from bot.slack.sender import sender
 from bot.tasks import TaskTracker
 
@@ -69,7 +70,7 @@ def submitted_entries(state_values: dict[str, Any]) -> dict[str, str]:
 
 
 def register_modals(
-    app: AsyncApp,
+    routes: InteractionRoutes,
     *,
     dispatcher: CommandDispatcher,
     slack: WebApiSlackPort,
@@ -102,7 +103,7 @@ def register_modals(
             tasks.spawn(run_followup(accepted.followup, to_the_person), name=f"form {callback_id}")
 
     for callback_id in (views.BRANCH_CREATE, views.DR_CREATE):
-        app.view(callback_id)(submitted)
+        routes.view_submission(callback_id)(submitted)
 
     option_sources = _option_sources(pickers)
 
@@ -118,7 +119,7 @@ def register_modals(
         await ack(options=options)
 
     for action_id in option_sources:
-        app.block_suggestion(action_id)(picker_options)
+        routes.block_suggestion(action_id)(picker_options)
 
     async def database_chosen(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -139,4 +140,4 @@ def register_modals(
             log.warning("could not redraw form %s: %s", view_id, refused.code)
 
     for action_id in _DATABASE_PICKERS:
-        app.block_action(action_id)(database_chosen)
+        routes.block_action(action_id)(database_chosen)
