@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.commands.grammar import Invocation, ParseFailure, default_database_could_apply, parse
@@ -88,6 +89,9 @@ class CommandDispatcher:
         self._channels = channel_preferences
         self._pending = pending
         self._audit = audit
+        # Per person, the accepted commands that need PlanetScale and have not finished: the pacer sees a command
+        # only once its follow-up asks for its turn, after reading storage, and a burst of acks comes in meanwhile.
+        self._in_flight: Counter[tuple[str, str]] = Counter()
 
     async def accept(self, request: CommandRequest, *, confirmed: bool = False) -> Accepted:
         parsed = parse(request.text)
@@ -122,15 +126,50 @@ class CommandDispatcher:
         handler = self._handlers.get(invocation.key)
         if handler is None:
             return Accepted(command=invocation.key, ack=_not_available(invocation))
-        if handler.needs_grant:
-            # A command that could not even be sent within its time is answered now, not in 10 s with the same
-            # refusal: someone (or a script) sending commands faster than PlanetScale's limit lets them through.
-            # An in-memory estimate, so the flood costs no storage read and no follow-up.
-            waiting = self._planetscale.expected_wait(_user_key(caller))
-            if waiting >= self._planetscale.retry.budget:
-                return Accepted(command=invocation.key, ack=planetscale_backlog(waiting), outcome="backlogged")
+        if not handler.needs_grant:
+            return await self._question_or_followup(handler, caller, invocation, trigger_id, ask_about)
+        # A command that could not even be sent within its time is answered now, not in 10 s with the same refusal:
+        # someone (or a script) sending commands faster than PlanetScale's limit lets them through. An in-memory
+        # estimate, so the flood costs no storage read and no follow-up.
+        user_key = _user_key(caller)
+        waiting = self._planetscale.expected_wait(user_key, ahead=self._in_flight[user_key])
+        if waiting >= self._planetscale.retry.budget:
+            return Accepted(command=invocation.key, ack=planetscale_backlog(waiting), outcome="backlogged")
+        # Counted before anything is awaited: the pacer sees a command only once its follow-up asks for a turn, and
+        # the acks of a burst all come before that (each may wait on storage here, too).
+        self._in_flight[user_key] += 1
+        try:
             if not await self._accounts.seems_linked(caller.team_id, caller.user_id):
-                return Accepted(command=invocation.key, ack=await self._link_prompt(caller.team_id, caller.user_id))
+                accepted = Accepted(command=invocation.key, ack=await self._link_prompt(caller.team_id, caller.user_id))
+            else:
+                accepted = await self._question_or_followup(handler, caller, invocation, trigger_id, ask_about)
+        except BaseException:
+            self._done(user_key)
+            raise
+        followup = accepted.followup
+        if followup is None:
+            self._done(user_key)
+            return accepted
+
+        async def counted_followup() -> Message | None:
+            # One that never starts (its task cancelled first, as at shutdown) stays counted: the estimate then errs
+            # towards answering "backlogged" sooner.
+            try:
+                return await followup()
+            finally:
+                self._done(user_key)
+
+        return replace(accepted, followup=counted_followup)
+
+    def _done(self, user_key: tuple[str, str]) -> None:
+        self._in_flight[user_key] -= 1
+        if not self._in_flight[user_key]:
+            del self._in_flight[user_key]
+
+    async def _question_or_followup(
+        self, handler: CommandHandler, caller: Caller, invocation: Invocation, trigger_id: str | None,
+        ask_about: str | None,
+    ) -> Accepted:
         if ask_about is not None:
             return Accepted(command=invocation.key, ack=await self._ask_to_confirm(caller, ask_about, invocation))
 

@@ -210,9 +210,10 @@ class PlanetScaleClient:
         if self._made_http is not None:
             await self._made_http.aclose()
 
-    def expected_wait(self, user_key: Hashable) -> float:
-        """Seconds a request for this user made now would wait for its turn under the pacing (no I/O)."""
-        return self.pacer.expected_wait(user_key)
+    def expected_wait(self, user_key: Hashable, *, ahead: int = 0) -> float:
+        """Seconds a request for this user made now would wait for its turn under the pacing (no I/O); `ahead` as
+        in `Pacer.expected_wait`."""
+        return self.pacer.expected_wait(user_key, ahead=ahead)
 
     def as_user(
         self,

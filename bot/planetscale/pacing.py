@@ -168,13 +168,14 @@ class Pacer:
             return 0.0
         return left
 
-    def expected_wait(self, key: Hashable) -> float:
+    def expected_wait(self, key: Hashable, *, ahead: int = 0) -> float:
         """About how long a request for `key` made now would queue for its turn: until the next token, then its own
         waiting requests first, and each other waiting user one turn per round until then, at the refill rate. Local
         only, so a lower bound (other replicas' spending of the shared budget can only add to it); a 429's pause is
         not included (`paused_for`). No I/O: the dispatcher asks on the ack path whether a command could be sent in
-        time at all."""
-        own = len(self._queues.get(key, ()))
+        time at all. `ahead`: how many of `key`'s requests the caller knows to be on their way, queued here or not
+        yet (a command accepted a moment ago whose follow-up is still reading storage)."""
+        own = max(len(self._queues.get(key, ())), ahead)
         others = sum(min(len(queue), own + 1) for other, queue in self._queues.items() if other != key)
         return self._wait_seconds() + (own + others) / self._rate
 
