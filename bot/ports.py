@@ -66,6 +66,21 @@ class SlackAnswerLost(OSError):
     disconnect): Slack may have acted on it."""
 
 
+# The failures of a Slack call that may come after Slack carried it out: it did not answer in time (`TimeoutError`),
+# or the connection broke once the request was sent (`SlackAnswerLost`). What such a call may have done must be
+# neither done again as if it had not been (a second message) nor undone as if it never had (a card forgotten while
+# Slack shows it). Only `SlackRefused` and `SlackNotReached` prove that Slack did nothing.
+SLACK_MAY_HAVE_ACTED: tuple[type[Exception], ...] = (TimeoutError, SlackAnswerLost)
+
+
+def unconfirmed(failure: BaseException) -> str:
+    """For the log: why a Slack call that failed with one of `SLACK_MAY_HAVE_ACTED` may have been carried out (a
+    `TimeoutError` has no words of its own)."""
+    if isinstance(failure, TimeoutError):
+        return "Slack did not answer in time"
+    return f"the connection to Slack broke after the request was sent ({failure})"
+
+
 class SlackPort(Protocol):
     """The Slack actions the bot's features need. Those that act raise `SlackRefused` when Slack says no,
     `SlackNotReached` or `SlackAnswerLost` when the connection failed, and `TimeoutError` when Slack did not answer

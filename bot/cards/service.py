@@ -32,7 +32,7 @@ from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import Person, Snapshot, read_snapshot, schema_changes
 from bot.notify.service import DirectMessages, approvals
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
-from bot.ports import Accounts, Caller, SlackPort
+from bot.ports import SLACK_MAY_HAVE_ACTED, Accounts, Caller, SlackNotReached, SlackPort, SlackRefused, unconfirmed
 from bot.render import card as render
 from bot.render import linking as render_linking
 from bot.render.errors import describe_target, planetscale_failure
@@ -149,8 +149,15 @@ class CardService:
             ts = await self._slack.post_message(
                 channel=caller.channel_id, message=render.card(await self._drawing(card))
             )
-        except BaseException:
-            await self._cards.remove(card.card_id)
+        except (SlackRefused, SlackNotReached):
+            await self._cards.remove(card.card_id)  # certainly not posted: nobody will click it
+            raise
+        except SLACK_MAY_HAVE_ACTED as failure:
+            # Slack may have posted the card, and then shows it: its record stays, without a ts, so a click on it
+            # is carried out (`_card_for` takes the ts from the message the click names) rather than answered "I no
+            # longer know this card". Any other failure (the process stopping while the post was on its way) keeps
+            # it too. A record whose card Slack never posted is never read: the reconciler takes cards with a ts.
+            log.warning("card %s of %s #%d kept, since %s", card.card_id, database, number, unconfirmed(failure))
             raise
         await self._cards.set_ts(card.card_id, ts)
         return card.snapshot

@@ -16,7 +16,7 @@ from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import schema_changes, summarize
 from bot.planetscale.models import DeployRequestState
-from bot.ports import SlackRefused
+from bot.ports import SLACK_MAY_HAVE_ACTED, SlackRefused
 from bot.render import card as render_card
 from bot.render import resources as render
 from bot.render.forms import DR_CREATE
@@ -116,7 +116,10 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         org = await ctx.organization()
         db = ctx.invocation.text("database")
         number = ctx.invocation.number("number")
-        view = await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=number)
+        try:
+            view = await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=number)
+        except SLACK_MAY_HAVE_ACTED:  # the card may be in the channel: "post it again" would often make two
+            return render_card.post_unconfirmed(database=db, number=number)
         return render_card.posted(database=db, number=view.number, link=view.html_url)
 
     async def dr_create(ctx: CommandContext) -> Message | None:
@@ -139,6 +142,8 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         except SlackRefused as refused:  # the deploy request exists all the same: say so, and how to post its card
             return render.opened_card_not_posted(db=db, item=summarize(created), why=refused.code,
                                                  method=refused.method, needed=refused.needed)
+        except SLACK_MAY_HAVE_ACTED:
+            return render.opened_card_unconfirmed(db=db, item=summarize(created))
         return render.deploy_request_done(what="Opened and posted in this channel", db=db, item=summarize(created))
 
     async def dr_edit(ctx: CommandContext) -> Message:

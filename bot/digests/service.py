@@ -25,7 +25,7 @@ from bot.digests.schedule import due_slot
 from bot.digests.store import ABANDONED_CLAIM_SECONDS, SlotClaim, Subscription, Subscriptions
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import DeployRequestState
-from bot.ports import Accounts, SlackNotReached, SlackPort, SlackRefused
+from bot.ports import SLACK_MAY_HAVE_ACTED, Accounts, SlackNotReached, SlackPort, SlackRefused, unconfirmed
 from bot.render import digests as render
 from bot.render.message import Message
 
@@ -172,19 +172,12 @@ class DigestService:
                 # The connection was never made, so the post never left: the next run posts it.
                 await self._give_back(subscription, claim, report, reason=f"Slack was not reached ({unreached})")
                 return
-            except TimeoutError:
-                # No answer in time, but Slack may have posted it: the claim stays, so the next run does not post it
-                # a second time (it is taken again only once it counts as abandoned, ABANDONED_CLAIM_SECONDS on).
-                self._not_posted(subscription, report, reason="Slack did not answer in time (it may have posted it)")
-                return
-            except OSError as lost:  # SlackAnswerLost: the connection broke after the post was sent
-                # Slack may have posted it before the connection broke: the claim stays, as for a late answer. If
-                # Slack had not, this slot's digest is lost (today's, for a daily one): the lesser evil, since giving
-                # the slot back would post it twice whenever Slack had.
-                self._not_posted(
-                    subscription, report,
-                    reason=f"the connection to Slack broke after the post was sent (it may have posted it): {lost}",
-                )
+            except SLACK_MAY_HAVE_ACTED as failure:
+                # Slack may have posted it (no answer in time, or the connection broke after the post was sent): the
+                # claim stays, so the next run does not post it a second time (it is taken again only once it counts
+                # as abandoned, ABANDONED_CLAIM_SECONDS on). If Slack had not, this slot's digest is lost (today's,
+                # for a daily one): the lesser evil, since giving the slot back would post it twice whenever Slack had.
+                self._not_posted(subscription, report, reason=f"it may have been posted: {unconfirmed(failure)}")
                 return
             except PlanetScaleError as error:
                 await self._give_back(subscription, claim, report, reason=type(error).__name__)

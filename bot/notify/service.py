@@ -23,7 +23,7 @@ from bot.deploy_requests.summary import Person, Summary, summarize
 from bot.notify.store import NotificationSettings, ReviewSubscription, SentKey, SentNotifications
 from bot.planetscale import PlanetScaleClient, PlanetScaleError
 from bot.planetscale.models import DeploymentState, DeployRequestState
-from bot.ports import Accounts, SlackPort
+from bot.ports import SLACK_MAY_HAVE_ACTED, Accounts, SlackNotReached, SlackPort, SlackRefused, unconfirmed
 from bot.render import notify as render
 from bot.render.message import Message
 from bot.render.mrkdwn import escape
@@ -126,7 +126,7 @@ class DirectMessages:
         new_approvers: Iterable[Person] = (),
     ) -> None:
         """A sighting of a deploy request: tell its author what happened since `before`. Never raises: a message
-        that could not be sent is given back, so the next sighting sends it."""
+        Slack certainly did not take (refused, or never reached) is given back, so the next sighting sends it."""
         news = [*what_happened(before, after), *((Happened.APPROVED, person) for person in new_approvers)]
         if not news or not after.author_id:
             return
@@ -178,9 +178,19 @@ class DirectMessages:
             return
         try:
             await self._slack.post_message(channel=key.user_id, message=message)
-        except BaseException:
-            await self._sent.release(key)
+        except (SlackRefused, SlackNotReached):
+            await self._sent.release(key)  # certainly not delivered: the next sighting sends it
             raise
+        except SLACK_MAY_HAVE_ACTED as failure:
+            # Slack may have delivered it, so the claim stays and no later sighting sends it again. If Slack had
+            # not, this person misses one message: the lesser evil, since a message given back would reach them
+            # twice whenever Slack had delivered it, and one who is told the same news twice learns to skim the
+            # bot's messages. Any other failure (the process stopping while the message was on its way) keeps the
+            # claim for the same reason.
+            log.warning(
+                "direct message to %s about %s #%d (%s) counted as sent, since %s",
+                key.user_id, key.database, key.number, key.event, unconfirmed(failure),
+            )
 
 
 def _named(person: Person | None, people: dict[str, str]) -> str | None:

@@ -445,6 +445,15 @@ def posted(*, database: str, number: int, link: str | None) -> Message:
     return Message(text=f":white_check_mark: Posted `{escape(database)}` #{number} in this channel.{suffix}")
 
 
+def post_unconfirmed(*, database: str, number: int) -> Message:
+    """Slack did not answer the card's post in time, or its connection broke after the post was sent: the card may
+    be in the channel, and works there if it is."""
+    return Message(
+        text=f":hourglass: Slack did not confirm that it posted the card of `{escape(database)}` #{number}. If it is "
+        f"in this channel, it works as any card; if not, `/pscale dr post {escape(database)} {number}` posts it."
+    )
+
+
 # --- the diff modal ------------------------------------------------------------------------------------------------
 
 

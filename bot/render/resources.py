@@ -160,6 +160,16 @@ def opened_card_not_posted(*, db: str, item: Summary, why: str, method: str, nee
     )
 
 
+def opened_card_unconfirmed(*, db: str, item: Summary) -> Message:
+    """`dr create` opened the deploy request, but Slack did not confirm that it posted its card (no answer in time,
+    or the connection broke after the post was sent): the card may be in the channel."""
+    return Message(
+        text=f":white_check_mark: Opened `{escape(db)}` #{item.number} (`{escape(item.branch)}` → "
+        f"`{escape(item.into_branch)}`), but Slack did not confirm that it posted its card here. If the card is not "
+        f"in this channel, `/pscale dr post {escape(db)} {item.number}` posts it."
+    )
+
+
 # What a command did, before the deploy request it did it to ("Closed `shop` #7 …").
 _DONE: dict[Action, str] = {
     Action.DEPLOY: "Queued for deployment:",

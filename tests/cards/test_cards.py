@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 
 import pytest
 
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.workspace import SlackChannel, SlackUser
+from bot.slack.app import WEB_API_TIMEOUT_SECONDS
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
+from tests.support.replies import everything, reply
 from tests.support.servers import loopback_client
 from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor, block_actions, button_action
 
@@ -364,6 +367,53 @@ async def test_a_click_on_a_card_before_slack_answered_its_post_is_carried_out(d
     await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>", since=since)
     told = [str(post.body.get("text")) for post in demo_bot.slack.response_posts[replies:]]
     assert not [text for text in told if "no longer know this card" in text], told
+
+
+@pytest.mark.parametrize("answer", ["too late", "lost"])
+async def test_a_card_whose_post_slack_did_not_answer_is_still_carried_out_when_clicked(
+    demo_bot: RunningBot, answer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue: Slack posted the card, but its answer came after the bot stopped waiting (or the connection broke
+    before it came); the bot deleted the card's record as if nothing had been posted, and a click on the card Slack
+    showed was answered "I no longer know this card"."""
+    caplog.set_level(logging.INFO)
+    served = demo_bot.planetscale
+    assert served is not None
+    assert served.demo is not None
+    if answer == "too late":
+        demo_bot.slack.answer_late("chat.postMessage", seconds=WEB_API_TIMEOUT_SECONDS + 2)
+    else:
+        demo_bot.slack.drop_answer("chat.postMessage")
+    since = len(demo_bot.slack.calls)
+    replies = len(demo_bot.slack.response_posts)
+    assert demo_bot.command("dr post shop 1").status_code == 200
+    posted = await demo_bot.slack.wait_call(
+        "chat.postMessage", where=lambda call: not call.args.get("thread_ts"), since=since, timeout=10
+    )
+    card = message(demo_bot, str(posted.response["ts"]))
+    # The command's reply: by then the bot has given up on Slack's answer, and done what it does with the card.
+    told = str((await demo_bot.slack.wait_response(since=replies, timeout=WEB_API_TIMEOUT_SECONDS + 10)).body["text"])
+    assert "Slack did not confirm that it posted the card of `shop` #1" in told, told  # not "post it again" outright
+    assert [record.getMessage() for record in caplog.records if record.exc_info] == []
+    served.world.review_deploy_request("acme", "shop", 1, actor_id=served.demo.second_admin.id, state="approved")
+    replies = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_refresh", actor=ALICE)
+    await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>", since=since)
+    told_after = [str(post.body.get("text")) for post in demo_bot.slack.response_posts[replies:]]
+    assert not [text for text in told_after if "no longer know this card" in text], told_after
+
+
+async def test_a_created_deploy_request_whose_card_slack_did_not_answer_is_told_as_opened(
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    demo_bot.slack.drop_answer("chat.postMessage")
+    told = everything(await reply(demo_bot, "dr create shop add-wishlist"))
+    assert "Opened `shop` #" in told, told
+    assert "Slack did not confirm that it posted its card here" in told, told
+    assert [record.getMessage() for record in caplog.records if record.exc_info] == []
+    cards = [m for m in demo_bot.slack.messages(ALICE.channel_id) if "add-wishlist" in m.text and not m.thread_ts]
+    assert len(cards) == 1
 
 
 async def test_a_drop_table_card_and_its_deploy_confirm_name_the_table_and_the_data_loss(demo_bot: RunningBot) -> None:

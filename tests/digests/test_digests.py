@@ -224,7 +224,7 @@ async def test_a_post_slack_answers_too_late_keeps_its_claim_and_is_not_posted_a
         again = await runner.run()
     assert len(digests_in(slack_standin, ALICE.channel_id)) == 1
     assert (report.posted, report.failures) == (
-        0, [f"{ALICE.channel_id} shop: Slack did not answer in time (it may have posted it)"]
+        0, [f"{ALICE.channel_id} shop: it may have been posted: Slack did not answer in time"]
     )
     assert (again.posted, again.failures) == (0, [])  # the slot is still claimed
 
@@ -243,7 +243,9 @@ async def test_a_post_whose_connection_broke_after_sending_keeps_its_claim_and_i
             again = await runner.run()
     assert len(digests_in(slack_standin, ALICE.channel_id)) == 1
     [failure] = report.failures
-    assert failure.startswith(f"{ALICE.channel_id} shop: the connection to Slack broke after the post was sent")
+    assert failure.startswith(
+        f"{ALICE.channel_id} shop: it may have been posted: the connection to Slack broke after the request was sent"
+    )
     assert (report.posted, again.posted, again.failures) == (0, 0, [])  # the slot is still claimed
     assert [record.getMessage() for record in caplog.records] == [f"digest not posted: {failure}"]
 

@@ -4,14 +4,18 @@ however many times the bot sees it happen (a webhook delivery, the reconciler, a
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+
+import pytest
 
 from bot.sandbox.planetscale import paths
 from tests.support.bot import RunningBot
 from tests.support.cards import ALICE, click, post_card, wait_card
 from tests.support.home import direct_messages, wait_direct_message
+from tests.support.replies import everything, reply
 from tests.support.slack import BOB_ACTOR
 from tests.support.webhooks import signed_delivery, start_watching, until
 
@@ -85,3 +89,28 @@ async def test_deploying_tells_the_author_once_per_change_by_webhook_and_reconci
             assert restarted.http.post(url, content=body, headers=headers).status_code == 200
         await _settled(restarted)
         assert len(direct_messages(restarted, BOB_ACTOR.user_id)) == told
+
+
+async def test_a_direct_message_whose_answer_was_lost_is_not_sent_again(
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue: Slack delivered the message, then the connection broke before its answer came; the bot gave the
+    message's claim back as if nothing had been sent, and its next pass sent the same message again."""
+    assert demo_bot.planetscale is not None
+    assert demo_bot.planetscale.demo is not None
+    bob = demo_bot.planetscale.demo.second_admin
+    demo_bot.runtime.review_pass_seconds = 0.5  # each reconciler pass looks for new deploy requests
+    assert "new deploy requests in `shop`" in everything(await reply(demo_bot, "notify on reviews shop", actor=ALICE))
+    demo_bot.slack.drop_answer("chat.postMessage")
+    with caplog.at_level(logging.WARNING, logger="bot.notify.service"):
+        number = demo_bot.planetscale.world.create_deploy_request(
+            "acme", "shop", actor_id=bob.id, branch="add-wishlist"
+        ).number
+        await wait_direct_message(demo_bot, ALICE.user_id, f"shop #{number}")
+        await _settled(demo_bot)  # passes enough to send it again
+    assert sum(f"shop #{number}" in message.text for message in direct_messages(demo_bot, ALICE.user_id)) == 1
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert warning.startswith(
+        f"direct message to {ALICE.user_id} about shop #{number} (opened) counted as sent, since the connection to"
+        " Slack broke after the request was sent (Slack chat.postMessage: "
+    )
