@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -42,12 +42,13 @@ class SlackEventsEndpoint:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         body = await request.body()  # at most 1 MB, read within its deadline (bot/web/body.py)
-        if not self._verifier.is_valid_request(body=body, headers=request.headers):
+        headers = _slack_headers(request.scope["headers"])
+        if not self._verifier.is_valid_request(body=body, headers=headers):
             self._metrics.count_slack_request("unauthorized")
             return JSONResponse({"error": "invalid request"}, status_code=401)
         text = body.decode("utf-8")  # verified above to be UTF-8
         try:
-            payload = read_inbound(text, request.headers.get("content-type"))
+            payload = read_inbound(text, headers.get("content-type"))
         except Unreadable as unreadable:
             # Signed by Slack's secret yet nothing the bot understands: answering anything but 2xx only brings
             # retries. The body is not logged: it may hold what people typed.
@@ -57,18 +58,14 @@ class SlackEventsEndpoint:
         if self._team_id is not None and not self._from_pinned_team(payload):
             self._metrics.count_slack_request("wrong_team")
             return JSONResponse({"error": "invalid request"}, status_code=401)
-        # Bolt reads Slack's own headers (the retry count and reason); the rest it would only normalise.
-        headers: dict[str, str | Sequence[str]] = {
-            name: value for name, value in request.headers.items() if name.startswith("x-slack-")
-        }
         try:
             # Bolt takes an already parsed body only in its "socket_mode" request mode, which otherwise differs from
             # "http" only in skipping bolt's signature check (disabled: verified above, on the bytes Slack signed).
             # Handing it the checked dict saves writing the payload out again and bolt parsing it a second time.
             bolt_response = await self._bolt.async_dispatch(
                 AsyncBoltRequest(
-                    body=for_bolt(payload), query=request.scope["query_string"].decode("latin-1"), headers=headers,
-                    mode="socket_mode",
+                    body=for_bolt(payload), query=request.scope["query_string"].decode("latin-1"),
+                    headers=dict(headers), mode="socket_mode",
                 )
             )
         except Exception:  # bolt's own code around the listeners; the listeners' failures reach `app.error`
@@ -92,6 +89,18 @@ class SlackEventsEndpoint:
         if self._team_id is None:
             return True
         return from_workspace(payload.model_dump(mode="json", exclude_unset=True), self._team_id)
+
+
+def _slack_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers this endpoint and bolt read, in one pass over the raw list: the content type and Slack's own
+    (`X-Slack-Signature`, `-Request-Timestamp`, `-Retry-Num`…; bolt reads the retry count and reason). ASGI gives
+    names in lower case; a header sent twice counts by its first value, as Starlette's `Headers.get` has it.
+    Starlette's `Headers` decodes and compares every name on each lookup, four lookups an ack."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        if name.startswith(b"x-slack-") or name == b"content-type":
+            headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
 
 
 def from_workspace(payload: Mapping[str, Any], team_id: str) -> bool:
