@@ -79,7 +79,7 @@ def main() -> None:
         refresh = click_request(bot, card, "dr_refresh", actor=ALICE)  # an approval in the web app: Refresh shows it
         replies = len(bot.slack.response_posts)
         http.post(url, content=refresh.body, headers=refresh.headers)
-        card = settled(bot, card.ts, showing="Approved by Bob Builder", replies_since=replies)
+        card = settled(bot, card.ts, showing="Approved by", replies_since=replies)
         before = len([r for r in world.requests if r.method == "POST" and r.template == paths.DEPLOY])
         racers = [click_request(bot, card, "dr_deploy", actor=(ALICE, BOB_ACTOR)[i % 2]) for i in range(args.racers)]
 

@@ -112,6 +112,8 @@ class CardService:
         self._clock = clock
         # A card's lock lives while someone holds or awaits it.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Per (card, clicker): the Refresh that is waiting for the card's lock, not reading yet (`_shared_refresh`).
+        self._queued_refreshes: dict[tuple[str, str], asyncio.Future[PlanetScaleError | str | None]] = {}
         # Names this process in the refresh leases it takes on cards.
         self._holder = f"{os.getpid()}-{secrets.token_hex(4)}"
 
@@ -206,7 +208,7 @@ class CardService:
         card = await self._card_for(click)
         if card is None:
             return render.card_unknown()
-        outcome = await self.refresh(card, clicker=click.user_id)
+        outcome = await self._shared_refresh(card, click.user_id)
         if isinstance(outcome, PlanetScaleError):
             return planetscale_failure(outcome, values=_values(card))
         return render.card_stale() if outcome == "stale" else None
@@ -456,6 +458,41 @@ class CardService:
             # As stored now: a change made while this waited is what the redraw compares with.
             stored = await self._cards.get(card.card_id) or card
             return await self._refresh(stored, clicker=clicker, announce=announce, reads=reads, background=background)
+
+    async def _shared_refresh(self, card: CardRecord, clicker: str) -> PlanetScaleError | str | None:
+        """`refresh` for a Refresh click, shared with the same person's clicks on the same card that come while it
+        waits for the card's lock: every one of them still gets a read that began after it, and someone pressing
+        Refresh again and again (or a script) costs one read at a time instead of queueing one each behind
+        PlanetScale's pacing, each then told after 14 s that it took too long."""
+        key = (card.card_id, clicker)
+        queued = self._queued_refreshes.get(key)
+        if queued is not None:
+            try:
+                return await asyncio.shield(queued)
+            except asyncio.CancelledError:
+                if not queued.cancelled():
+                    raise  # this click's own follow-up was cancelled
+                return await self.refresh(card, clicker=clicker)  # the shared one was: read for this click
+        queued = asyncio.get_running_loop().create_future()
+        self._queued_refreshes[key] = queued
+        try:
+            async with self._held(card.card_id):
+                # Reading from here on: a click that comes now needs a read of its own, started after it.
+                self._queued_refreshes.pop(key, None)
+                stored = await self._cards.get(card.card_id) or card
+                outcome = await self._refresh(stored, clicker=clicker)
+        except Exception as error:
+            queued.set_exception(error)
+            queued.exception()  # retrieved here: nobody may have joined, and the error goes on below
+            raise
+        except BaseException:
+            queued.cancel()
+            raise
+        finally:
+            if self._queued_refreshes.get(key) is queued:
+                del self._queued_refreshes[key]
+        queued.set_result(outcome)
+        return outcome
 
     async def _refresh(
         self,

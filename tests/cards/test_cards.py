@@ -430,3 +430,27 @@ async def test_a_drop_table_card_and_its_deploy_confirm_name_the_table_and_the_d
     assert confirm["style"] == "danger"
     sections = [block["text"]["text"] for block in card.blocks if block["type"] == "section"]
     assert any("```\nDROP TABLE `sessions`\n```" in text for text in sections)  # the fence survives the backtick
+
+
+async def test_refresh_pressed_again_and_again_shares_the_read_still_to_come(demo_bot: RunningBot) -> None:
+    """Each press gets a read that began after it, but presses by one person that come while a read waits its turn
+    share that read: one at a time, not one each queued behind PlanetScale's pacing (300 presses in a row were each
+    told, 14 s later, that it took too long)."""
+    served = demo_bot.planetscale
+    assert served is not None
+    assert served.demo is not None
+    card = await post_card(demo_bot, "dr post shop 1")
+    before = len(served.calls("GET", paths.DEPLOY_REQUEST))
+    served.world.faults.latency(method="GET", path=paths.DEPLOY_REQUEST, seconds=1.5, times=1)
+    replies = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_refresh", actor=ALICE)  # its read is slow: the next presses wait behind it
+    await asyncio.sleep(0.3)
+    served.world.review_deploy_request("acme", "shop", 1, actor_id=served.demo.second_admin.id, state="approved")
+    since = len(demo_bot.slack.calls)
+    for _ in range(20):
+        click(demo_bot, card, "dr_refresh", actor=ALICE)
+    await wait_card(demo_bot, card.ts, "Approved by", since=since)  # read after the approval, as they were pressed
+    await asyncio.sleep(0.5)
+    assert len(served.calls("GET", paths.DEPLOY_REQUEST)) - before == 2
+    told = [str(post.body) for post in demo_bot.slack.response_posts.snapshot()[replies:]]
+    assert told == [], told  # a refresh that redraws the card says nothing more
