@@ -10,7 +10,7 @@ import pytest
 
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.slack.workspace import SlackChannel, SlackUser
+from bot.sandbox.slack.workspace import SlackChannel, SlackUser, StoredMessage
 from bot.slack.app import WEB_API_TIMEOUT_SECONDS
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
@@ -361,12 +361,7 @@ async def test_a_click_on_a_card_before_slack_answered_its_post_is_carried_out(d
         "chat.postMessage", where=lambda call: not call.args.get("thread_ts"), since=since, timeout=10
     )
     card = message(demo_bot, str(posted.response["ts"]))
-    served.world.review_deploy_request("acme", "shop", 1, actor_id=served.demo.second_admin.id, state="approved")
-    replies = len(demo_bot.slack.response_posts)
-    click(demo_bot, card, "dr_refresh", actor=ALICE)
-    await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>", since=since)
-    told = [str(post.body.get("text")) for post in demo_bot.slack.response_posts[replies:]]
-    assert not [text for text in told if "no longer know this card" in text], told
+    await _approved_elsewhere_then_refreshed(demo_bot, card, since=since)
 
 
 @pytest.mark.parametrize("answer", ["too late", "lost"])
@@ -395,12 +390,7 @@ async def test_a_card_whose_post_slack_did_not_answer_is_still_carried_out_when_
     told = str((await demo_bot.slack.wait_response(since=replies, timeout=WEB_API_TIMEOUT_SECONDS + 10)).body["text"])
     assert "Slack did not confirm that it posted the card of `shop` #1" in told, told  # not "post it again" outright
     assert [record.getMessage() for record in caplog.records if record.exc_info] == []
-    served.world.review_deploy_request("acme", "shop", 1, actor_id=served.demo.second_admin.id, state="approved")
-    replies = len(demo_bot.slack.response_posts)
-    click(demo_bot, card, "dr_refresh", actor=ALICE)
-    await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>", since=since)
-    told_after = [str(post.body.get("text")) for post in demo_bot.slack.response_posts[replies:]]
-    assert not [text for text in told_after if "no longer know this card" in text], told_after
+    await _approved_elsewhere_then_refreshed(demo_bot, card, since=since)
 
 
 async def test_a_created_deploy_request_whose_card_slack_did_not_answer_is_told_as_opened(
@@ -454,3 +444,17 @@ async def test_refresh_pressed_again_and_again_shares_the_read_still_to_come(dem
     assert len(served.calls("GET", paths.DEPLOY_REQUEST)) - before == 2
     told = [str(post.body) for post in demo_bot.slack.response_posts.snapshot()[replies:]]
     assert told == [], told  # a refresh that redraws the card says nothing more
+
+
+async def _approved_elsewhere_then_refreshed(demo_bot: RunningBot, card: StoredMessage, *, since: int) -> None:
+    """Bob approves `shop` #1 in PlanetScale, Alice presses the card's Refresh: the card shows the approval, and
+    nobody is told the bot no longer knows the card."""
+    served = demo_bot.planetscale
+    assert served is not None
+    assert served.demo is not None
+    served.world.review_deploy_request("acme", "shop", 1, actor_id=served.demo.second_admin.id, state="approved")
+    replies = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_refresh", actor=ALICE)
+    await wait_card(demo_bot, card.ts, f"Approved by <@{BOB_ACTOR.user_id}>", since=since)
+    told = [str(post.body.get("text")) for post in demo_bot.slack.response_posts[replies:]]
+    assert not [text for text in told if "no longer know this card" in text], told
