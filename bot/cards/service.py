@@ -447,14 +447,17 @@ class CardService:
         announce: bool = True,
         reads: dict[_ReadKey, Snapshot | PlanetScaleError] | None = None,
         background: bool = False,
+        on_turn: Callable[[], None] | None = None,
     ) -> PlanetScaleError | str | None:
         """Read the deploy request again and redraw the card: with the clicker's grant when a click asks, else (or
         when theirs cannot read it) with the card's. Returns None when redrawn, "stale" when nobody's grant can read
         it any more, or PlanetScale's error (the card is then left as it was). `reads`: what this pass of the
         reconciler has read already (or failed to), by grant and deploy request, taken instead of reading again and
         added to. `background`: nobody waits for this read (the reconciler's), so it is held to the pacer's
-        background share."""
+        background share. `on_turn`: called once the card is this refresh's, just before it reads."""
         async with self._held(card.card_id):
+            if on_turn is not None:
+                on_turn()
             # As stored now: a change made while this waited is what the redraw compares with.
             stored = await self._cards.get(card.card_id) or card
             return await self._refresh(stored, clicker=clicker, announce=announce, reads=reads, background=background)
@@ -475,22 +478,19 @@ class CardService:
                 return await self.refresh(card, clicker=clicker)  # the shared one was: read for this click
         queued = asyncio.get_running_loop().create_future()
         self._queued_refreshes[key] = queued
-        try:
-            async with self._held(card.card_id):
-                # Reading from here on: a click that comes now needs a read of its own, started after it.
-                self._queued_refreshes.pop(key, None)
-                stored = await self._cards.get(card.card_id) or card
-                outcome = await self._refresh(stored, clicker=clicker)
-        except Exception as error:
-            queued.set_exception(error)
-            queued.exception()  # retrieved here: nobody may have joined, and the error goes on below
-            raise
-        except BaseException:
-            queued.cancel()
-            raise
-        finally:
+
+        def reading() -> None:
+            # From here on a click needs a read of its own, begun after it: it queues the next one.
             if self._queued_refreshes.get(key) is queued:
                 del self._queued_refreshes[key]
+
+        try:
+            outcome = await self.refresh(card, clicker=clicker, on_turn=reading)
+        except BaseException:
+            queued.cancel()  # those who joined read for themselves
+            raise
+        finally:
+            reading()
         queued.set_result(outcome)
         return outcome
 
