@@ -5,14 +5,21 @@ from __future__ import annotations
 import socket
 import struct
 
-from starlette.types import Send
+from starlette.types import Receive, Send
 
-__all__ = ["reset_connection"]
+__all__ = ["drop_connection"]
 
 
-def reset_connection(send: Send) -> None:
-    """Abort the TCP connection with an RST. `send` must be uvicorn's own (bound to the connection's cycle, which
-    holds the transport), not one an ASGI layer wrapped."""
+async def drop_connection(send: Send, receive: Receive) -> None:
+    """Abort the request's TCP connection with an RST instead of answering, then wait until the server has noticed,
+    so it does not answer a request that was dropped. `send` must be uvicorn's own (bound to the connection's
+    cycle, which holds the transport), not one an ASGI layer wrapped."""
+    _reset(send)
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _reset(send: Send) -> None:
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None:
         raise RuntimeError("connection-reset faults need the app to be served by uvicorn")

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from bot.sandbox.connection import reset_connection
+from bot.sandbox.connection import drop_connection
 from bot.sandbox.planetscale import paths, views
 from bot.sandbox.planetscale.faults import FaultRule, RequestRecord
 from bot.sandbox.planetscale.scopes import OPERATION_ACCESS
@@ -711,10 +711,7 @@ async def _apply_fault(rule: FaultRule, *, scope: Scope, receive: Receive, send:
         headers = {} if rule.retry_after is None else {"Retry-After": _retry_after(rule.retry_after)}
         await error_response(rule.status, rule.code, rule.message, headers)(scope, receive, send)
         return True
-    reset_connection(raw_send)
-    # Wait for the server to notice the closed socket, so it does not try to answer a request we dropped.
-    while (await receive())["type"] != "http.disconnect":
-        pass
+    await drop_connection(raw_send, receive)
     return True
 
 

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from bot.sandbox.connection import reset_connection
+from bot.sandbox.connection import drop_connection
 from bot.sandbox.slack.pacing import Pacing
 from bot.sandbox.slack.recorder import Predicate, Recorder
 from bot.sandbox.slack.response_urls import ResponseUrlPost, ResponseUrls
@@ -58,14 +58,6 @@ async def _answer_after(request: Request, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             while (await request.receive())["type"] != "http.disconnect":
                 pass
-
-
-async def _drop(request: Request) -> None:
-    """Reset the request's connection instead of answering it, then wait until the server has noticed, so it does
-    not answer a request that was dropped (its `send` is a no-op from then on)."""
-    reset_connection(request.scope[SERVER_SEND])
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
 
 
 class _ServerSend(Starlette):
@@ -338,7 +330,7 @@ class SlackStandIn:
             if dropped:
                 self._dropped_answers[method] -= 1
         if dropped:
-            await _drop(request)
+            await drop_connection(request.scope[SERVER_SEND], request.receive)
             return Response()  # goes nowhere: the connection is gone
         if delay is not None:
             await _answer_after(request, delay)
