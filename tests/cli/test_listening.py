@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.cli import unconfigured_env
-from tests.support.servers import bind_loopback
+from tests.support.servers import free_port
 
 OPEN_LINE = "pscale-bot sandbox: open "
 
@@ -40,14 +40,8 @@ def _running(args: list[str], *, cwd: Path, env: dict[str, str]) -> Iterator[tup
         process.wait(timeout=30)
 
 
-def _free_port() -> int:
-    with bind_loopback() as sock:
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def test_the_sandbox_announces_its_page_when_it_answers_and_logs_no_refused_call(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with _running(["run", "--port", str(port)], cwd=tmp_path, env=unconfigured_env()) as (_process, lines):
         assert lines[-1] == f"{OPEN_LINE}http://127.0.0.1:{port}/ in a browser"
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
@@ -57,7 +51,7 @@ def test_the_sandbox_announces_its_page_when_it_answers_and_logs_no_refused_call
 
 
 def test_the_sandbox_announces_bot_public_url(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = unconfigured_env(BOT_PUBLIC_URL="https://sandbox.example.com:8443/")
     with _running(["sandbox", "--port", str(port)], cwd=tmp_path, env=env) as (_process, lines):
         assert lines[-1] == f"{OPEN_LINE}https://sandbox.example.com:8443/ in a browser"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -115,11 +117,38 @@ def loopback_client(**options: Any) -> httpx.Client:
     return httpx.Client(verify=LOOPBACK_TLS, **options)
 
 
+# A port for a child process to listen on must stay free between our choosing it and the child binding it. A port
+# the kernel handed out with bind(("", 0)) does not: it is in the ephemeral range, which the kernel hands out again,
+# to the next bind(0) of another xdist worker or as the local port of any outgoing connection (CI saw a replica find
+# its port taken that way). So ports for children come from below the ephemeral range (Linux's default starts at
+# 32768, /proc/sys/net/ipv4/ip_local_port_range), each xdist worker from its own slice, each in turn.
+_CHILD_PORTS_START = 10_000
+_child_ports = itertools.count()
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port free now, that neither this process, another xdist worker nor an outgoing connection will be
+    given meanwhile: for a server started in a child process, which must be told its port before it binds."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    slice_size = (_ephemeral_start() - _CHILD_PORTS_START) // max(workers, 1)
+    first = _CHILD_PORTS_START + worker * slice_size
+    for _ in range(slice_size):
+        port = first + next(_child_ports) % slice_size
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # another program's, or a child of ours not yet gone
+                continue
+            return port
+    raise AssertionError(f"no free port in {first}-{first + slice_size - 1}, below the ephemeral range")
 
 
 def resident_memory_bytes() -> int:
