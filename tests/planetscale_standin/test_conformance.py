@@ -7,10 +7,11 @@ import re
 from typing import Any
 
 from bot.sandbox.planetscale import World, seed_demo
-from bot.sandbox.planetscale.api import OPERATIONS
+from bot.sandbox.planetscale.api import OPERATIONS, match_template
+from bot.sandbox.planetscale.faults import RequestRecord
 from bot.sandbox.planetscale.scopes import OPERATION_ACCESS
 from scripts.vendor_planetscale_spec import OPERATIONS as VENDORED
-from tests.support.planetscale import load_spec, serve_planetscale
+from tests.support.planetscale import conformance_problems, load_spec, serve_planetscale
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -51,6 +52,22 @@ async def test_a_missing_required_field_is_reported_even_under_latency() -> None
         problems = served.problems()
     assert len(problems) == 1
     assert "'name' is a required property" in problems[0]
+
+
+def test_an_answer_is_judged_once_its_body_has_been_sent_whole() -> None:
+    """The checks may run while the bot's follow-ups are still being answered (a burst's, paced): an answer whose
+    status is sent and whose body is not yet is not a body missing from the spec; the same answer once sent is."""
+    path = "/v1/organizations/acme/databases/shop/branches"
+    being_sent = RequestRecord(
+        method="GET", path=path, template=match_template(path), query="page=1&per_page=25",
+        request_content_type=None, request_body=b"", status=200, response_content_type="application/json",
+        response_headers={"content-type": "application/json"},
+    )
+    assert conformance_problems([being_sent]) == []
+    being_sent.answered = True
+    problems = conformance_problems([being_sent])
+    assert len(problems) == 1
+    assert "Missing response data" in problems[0]
 
 
 def test_served_operations_are_exactly_the_vendored_subset() -> None:

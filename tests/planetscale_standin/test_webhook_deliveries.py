@@ -80,7 +80,7 @@ def test_a_deploy_request_is_delivered_signed_at_every_move_with_its_state_of_th
     records = [
         RequestRecord(method="GET", path=f"/v1/organizations/org/databases/db/deploy-requests/{number}",
                       template=DR_TEMPLATE, query="", request_content_type=None, request_body=b"", status=200,
-                      response_content_type="application/json",
+                      response_content_type="application/json", answered=True,
                       response_body=json.dumps(_payload(delivery)["resource"]).encode())
         for delivery in deliveries
     ]

@@ -647,6 +647,7 @@ class PlanetScaleStandIn(Starlette):
                 record.response_content_type = record.response_headers.get("content-type")
             elif message["type"] == "http.response.body":
                 record.response_body += message.get("body", b"")
+                record.answered = not message.get("more_body", False)
             await send(message)
 
         app_receive: Receive = logged_receive

@@ -72,6 +72,8 @@ class RequestRecord:
     response_content_type: str | None = None
     response_body: bytes = b""
     response_headers: dict[str, str] = field(default_factory=dict)
+    # The last of the answer's body has been handed to the server: until then, one still being sent is incomplete.
+    answered: bool = False
     injected: FaultKind | None = None  # set when a fault rule shaped this exchange
     abandoned: bool = False  # the client disconnected before the answer: no status, and none sent
     user_id: str | None = None  # whose token it carried (the PlanetScale user), once it was accepted
