@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import random
 import socket
 import threading
 from collections.abc import Iterator
@@ -121,9 +122,10 @@ def loopback_client(**options: Any) -> httpx.Client:
 # the kernel handed out with bind(("", 0)) does not: it is in the ephemeral range, which the kernel hands out again,
 # to the next bind(0) of another xdist worker or as the local port of any outgoing connection (CI saw a replica find
 # its port taken that way). So ports for children come from below the ephemeral range (Linux's default starts at
-# 32768, /proc/sys/net/ipv4/ip_local_port_range), each xdist worker from its own slice, each in turn.
+# 32768, /proc/sys/net/ipv4/ip_local_port_range), each xdist worker from its own slice, each in turn, from a random
+# place in it: another test session or a benchmark on the same machine walks the same slices.
 _CHILD_PORTS_START = 10_000
-_child_ports = itertools.count()
+_child_ports = itertools.count(random.randrange(1 << 20))
 
 
 def _ephemeral_start() -> int:
