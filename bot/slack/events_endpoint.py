@@ -73,7 +73,7 @@ class SlackEventsEndpoint:
             log.exception("bolt failed on a checked Slack request (reference %s)", reference)
             return Response(status_code=200)
         self._metrics.count_slack_request("accepted")
-        self._metrics.slack_ack_seconds.observe(time.perf_counter() - started)
+        self._metrics.observe_ack(time.perf_counter() - started)
         if bolt_response.status >= 400:
             # Bolt answers 404 to a payload no listener matched (a shortcut, a button the bot no longer draws).
             log.info("no listener for a %s request; acknowledged (bolt said %d)", type(payload).__name__,

@@ -21,9 +21,9 @@ FORM = "application/x-www-form-urlencoded"
 def commands_handled(bot: RunningBot) -> float:
     return sum(
         sample.value
-        for metric in bot.runtime.metrics.commands.collect()
+        for metric in bot.runtime.metrics.registry.collect()
         for sample in metric.samples
-        if sample.name.endswith("_total")
+        if sample.name == "pscale_bot_commands_total"
     )
 
 
