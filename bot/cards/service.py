@@ -151,8 +151,10 @@ class CardService:
             ts = await self._slack.post_message(
                 channel=caller.channel_id, message=render.card(await self._drawing(card))
             )
-        except (SlackRefused, SlackNotReached):
+        except (SlackRefused, SlackNotReached) as failure:
             await self._cards.remove(card.card_id)  # certainly not posted: nobody will click it
+            if isinstance(failure, SlackNotReached):  # ours to know of; a refusal is the asker's to mend
+                log.warning("card %s of %s #%d not posted: %s", card.card_id, database, number, failure)
             raise
         except SLACK_MAY_HAVE_ACTED as failure:
             # Slack may have posted the card, and then shows it: its record stays, without a ts, so a click on it

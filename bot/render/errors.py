@@ -207,5 +207,12 @@ def slack_refusal(code: str, *, method: str, needed: str | None = None, retry: s
     return f"{happened.format(needed=scope)}. {todo.format(needed=scope, retry=retry)}."
 
 
+def slack_not_reached(*, retry: str) -> str:
+    """Why a post a command made is not in the channel when Slack's Web API could not be reached at all (no
+    connection was made, so Slack certainly posted nothing and posting again makes no second one), and what to do:
+    `retry` is how to go on, as for `slack_refusal`."""
+    return f"Slack could not be reached, so nothing was posted. Give it a moment, then {retry}."
+
+
 def slack_refused(code: str, *, method: str, needed: str | None = None) -> Message:
     return Message(text=f":no_entry: {slack_refusal(code, method=method, needed=needed)}")

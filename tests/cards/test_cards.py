@@ -16,7 +16,7 @@ from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
 from tests.support.replies import everything, reply
 from tests.support.servers import loopback_client
-from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor, block_actions, button_action
+from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor, WebApiHost, block_actions, button_action
 
 DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
 DAVE_ACTOR = Actor(user_id=DAVE.id, user_name=DAVE.name)
@@ -404,6 +404,52 @@ async def test_a_created_deploy_request_whose_card_slack_did_not_answer_is_told_
     assert [record.getMessage() for record in caplog.records if record.exc_info] == []
     cards = [m for m in demo_bot.slack.messages(ALICE.channel_id) if "add-wishlist" in m.text and not m.thread_ts]
     assert len(cards) == 1
+
+
+def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.exc_info]
+
+
+def _cards_in_channel(bot: RunningBot, title: str) -> list[StoredMessage]:
+    return [m for m in bot.slack.messages(ALICE.channel_id) if title in str(m.blocks) and not m.thread_ts]
+
+
+async def test_a_card_slack_could_not_be_reached_for_is_told_so_and_posts_when_tried_again(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue: with Slack's Web API unreachable (every connection refused), `dr post` was answered "Something
+    went wrong on our side", with a traceback in the log, though Slack had certainly posted nothing and trying again
+    later was all there was to do."""
+    caplog.set_level(logging.INFO)
+    with web_api_host.unreachable():
+        told = everything(await reply(apart_bot, "dr post shop 1"))
+    assert "Slack could not be reached" in told, told
+    assert "nothing was posted" in told, told
+    assert "`/pscale dr post shop 1`" in told, told
+    assert _tracebacks(caplog) == []
+    assert _cards_in_channel(apart_bot, "shop #1 add-orders-index") == []
+    card = await post_card(apart_bot, "dr post shop 1")  # Slack is back: the same command posts it, once
+    assert [m.ts for m in _cards_in_channel(apart_bot, "shop #1 add-orders-index")] == [card.ts]
+
+
+async def test_a_created_deploy_request_whose_card_slack_could_not_be_reached_for_is_told_as_opened(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`dr create` opened the deploy request, then Slack's Web API could not be reached for its card: the reply
+    says it was opened (so nobody creates it twice) and how to post its card, not "Something went wrong"."""
+    caplog.set_level(logging.INFO)
+    creates = _calls(apart_bot, "POST", paths.DEPLOY_REQUESTS)
+    with web_api_host.unreachable():
+        told = everything(await reply(apart_bot, "dr create shop add-wishlist"))
+    assert "Opened `shop` #" in told, told
+    number = int(told.split("Opened `shop` #", 1)[1].split(" ", 1)[0])
+    assert "Slack could not be reached" in told, told
+    assert f"`/pscale dr post shop {number}`" in told, told
+    assert _calls(apart_bot, "POST", paths.DEPLOY_REQUESTS) == creates + 1
+    assert _tracebacks(caplog) == []
+    card = await post_card(apart_bot, f"dr post shop {number}")
+    assert "add-wishlist" in str(card.blocks)
+    assert [m.ts for m in _cards_in_channel(apart_bot, "add-wishlist")] == [card.ts]
 
 
 async def test_a_drop_table_card_and_its_deploy_confirm_name_the_table_and_the_data_loss(demo_bot: RunningBot) -> None:
