@@ -138,9 +138,13 @@ def web_api_host(slack_standin: SlackStandIn) -> Iterator[WebApiHost]:
 def apart_bot(
     slack_standin: SlackStandIn, web_api_host: WebApiHost, tmp_path: Path, bot_database: str
 ) -> Iterator[RunningBot]:
-    """`demo_bot` whose Web API calls go to `web_api_host`: with `web_api_host.unreachable()`, Slack's Web API cannot
-    be reached while the commands' response_urls still work."""
-    with _demo_bot(slack_standin, tmp_path, bot_database=bot_database, slack_api_url=web_api_host.api_url) as running:
+    """`watching_bot` whose Web API calls go to `web_api_host`: with `web_api_host.unreachable()`, Slack's Web API
+    cannot be reached while the commands' response_urls still work."""
+    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
+    with _demo_bot(
+        slack_standin, tmp_path, planetscale_scopes=scopes, bot_database=bot_database,
+        slack_api_url=web_api_host.api_url,
+    ) as running:
         yield running
 
 

@@ -14,7 +14,7 @@ from bot.sandbox.slack.workspace import SlackChannel, SlackUser, StoredMessage
 from bot.slack.app import WEB_API_TIMEOUT_SECONDS
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
-from tests.support.replies import everything, reply
+from tests.support.replies import everything, reply, tracebacks
 from tests.support.servers import loopback_client
 from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor, WebApiHost, block_actions, button_action
 
@@ -406,10 +406,6 @@ async def test_a_created_deploy_request_whose_card_slack_did_not_answer_is_told_
     assert len(cards) == 1
 
 
-def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [record.getMessage() for record in caplog.records if record.exc_info]
-
-
 def _cards_in_channel(bot: RunningBot, title: str) -> list[StoredMessage]:
     return [m for m in bot.slack.messages(ALICE.channel_id) if title in str(m.blocks) and not m.thread_ts]
 
@@ -426,7 +422,7 @@ async def test_a_card_slack_could_not_be_reached_for_is_told_so_and_posts_when_t
     assert "Slack could not be reached" in told, told
     assert "nothing was posted" in told, told
     assert "`/pscale dr post shop 1`" in told, told
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
     assert _cards_in_channel(apart_bot, "shop #1 add-orders-index") == []
     card = await post_card(apart_bot, "dr post shop 1")  # Slack is back: the same command posts it, once
     assert [m.ts for m in _cards_in_channel(apart_bot, "shop #1 add-orders-index")] == [card.ts]
@@ -446,7 +442,7 @@ async def test_a_created_deploy_request_whose_card_slack_could_not_be_reached_fo
     assert "Slack could not be reached" in told, told
     assert f"`/pscale dr post shop {number}`" in told, told
     assert _calls(apart_bot, "POST", paths.DEPLOY_REQUESTS) == creates + 1
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
     card = await post_card(apart_bot, f"dr post shop {number}")
     assert "add-wishlist" in str(card.blocks)
     assert [m.ts for m in _cards_in_channel(apart_bot, "add-wishlist")] == [card.ts]
