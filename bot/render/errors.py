@@ -225,8 +225,9 @@ def notice_unconfirmed(reply: Message) -> Message:
 
 
 def slack_unreachable() -> Message:
-    """For what needed Slack's Web API when it could not be reached at all: the call never left, so Slack did nothing
-    with it, and whatever the handler had begun it undid (bot/commands/dispatch.py)."""
+    """For a command or click whose work needed Slack's Web API when it could not be reached at all: the call never
+    left, so Slack did nothing with it. Work that had changed something before says so itself (`dr create`) or undoes
+    it (`watch`), so this reply never hides a change."""
     return Message(
         text=":electric_plug: Slack could not be reached, so that was not done. Give it a moment, then try again."
     )

@@ -428,6 +428,21 @@ async def test_a_card_slack_could_not_be_reached_for_is_told_so_and_posts_when_t
     assert [m.ts for m in _cards_in_channel(apart_bot, "shop #1 add-orders-index")] == [card.ts]
 
 
+async def test_show_diff_where_slack_cannot_be_reached_says_so(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A click whose work needs Slack (Show diff opens a modal first) when Slack's Web API is out of reach: told so,
+    where it had been "Something went wrong" and a traceback."""
+    caplog.set_level(logging.INFO)
+    card = await post_card(apart_bot, "dr post shop 1")
+    since = len(apart_bot.slack.response_posts)
+    with web_api_host.unreachable():
+        click(apart_bot, card, "dr_diff", actor=ALICE)
+        told = await _ephemeral(apart_bot, since)
+    assert "Slack could not be reached, so that was not done" in told, told
+    assert tracebacks(caplog) == []
+
+
 async def test_a_created_deploy_request_whose_card_slack_could_not_be_reached_for_is_told_as_opened(
     apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
 ) -> None:
