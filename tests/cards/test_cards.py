@@ -443,6 +443,26 @@ async def test_show_diff_where_slack_cannot_be_reached_says_so(
     assert tracebacks(caplog) == []
 
 
+async def test_a_click_done_while_slack_cannot_be_reached_logs_no_traceback(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bob approves on the card while Slack's Web API is out of reach: PlanetScale approves, and neither the lost
+    history line in the card's thread nor the redraw that could not be sent is logged as a fault of ours."""
+    caplog.set_level(logging.INFO)
+    card = await post_card(apart_bot, "dr post shop 1")
+    reviews = _calls(apart_bot, "POST", paths.REVIEWS)
+    since = len(apart_bot.slack.response_posts)
+    with web_api_host.unreachable():
+        click(apart_bot, card, "dr_approve", actor=BOB_ACTOR)
+        for _ in range(100):
+            if [r for r in caplog.records if "could not post to the thread" in r.getMessage()]:
+                break
+            await asyncio.sleep(0.05)
+    assert _calls(apart_bot, "POST", paths.REVIEWS) == reviews + 1
+    assert [post.body for post in apart_bot.slack.response_posts[since:]] == []  # nothing to tell Bob: it is done
+    assert tracebacks(caplog) == []
+
+
 async def test_a_created_deploy_request_whose_card_slack_could_not_be_reached_for_is_told_as_opened(
     apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
 ) -> None:
