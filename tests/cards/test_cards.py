@@ -406,6 +406,13 @@ async def test_a_created_deploy_request_whose_card_slack_did_not_answer_is_told_
     assert len(cards) == 1
 
 
+async def _card_records(bot: RunningBot, number: int) -> list[object]:
+    """The bot's records of cards of `shop` #`number`, posted or not."""
+    return await bot.call(
+        bot.runtime.database.fetchall("SELECT card_id FROM cards WHERE database = ? AND number = ?", ("shop", number))
+    )
+
+
 def _cards_in_channel(bot: RunningBot, title: str) -> list[StoredMessage]:
     return [m for m in bot.slack.messages(ALICE.channel_id) if title in str(m.blocks) and not m.thread_ts]
 
@@ -424,8 +431,10 @@ async def test_a_card_slack_could_not_be_reached_for_is_told_so_and_posts_when_t
     assert "`/pscale dr post shop 1`" in told, told
     assert tracebacks(caplog) == []
     assert _cards_in_channel(apart_bot, "shop #1 add-orders-index") == []
+    assert await _card_records(apart_bot, 1) == []  # certainly not posted: its record is gone too
     card = await post_card(apart_bot, "dr post shop 1")  # Slack is back: the same command posts it, once
     assert [m.ts for m in _cards_in_channel(apart_bot, "shop #1 add-orders-index")] == [card.ts]
+    assert len(await _card_records(apart_bot, 1)) == 1
 
 
 async def test_show_diff_where_slack_cannot_be_reached_says_so(
@@ -478,6 +487,7 @@ async def test_a_created_deploy_request_whose_card_slack_could_not_be_reached_fo
     assert f"`/pscale dr post shop {number}`" in told, told
     assert _calls(apart_bot, "POST", paths.DEPLOY_REQUESTS) == creates + 1
     assert tracebacks(caplog) == []
+    assert await _card_records(apart_bot, number) == []
     card = await post_card(apart_bot, f"dr post shop {number}")
     assert "add-wishlist" in str(card.blocks)
     assert [m.ts for m in _cards_in_channel(apart_bot, "add-wishlist")] == [card.ts]
