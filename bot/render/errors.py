@@ -219,8 +219,8 @@ def notice_unconfirmed(reply: Message) -> Message:
     """`reply`, adding that Slack did not confirm the notice the command posted in the channel (no answer in time, or
     the connection broke after it was sent): it may or may not be there."""
     return replace(
-        reply, text=f"{reply.text} Slack did not confirm that it posted the notice of this in the channel, so it may "
-        "not be there."
+        reply, text=f"{reply.text} Slack did not confirm that it posted the notice in this channel, so it may not be "
+        "there."
     )
 
 

@@ -143,7 +143,7 @@ async def test_a_notice_slack_did_not_confirm_is_told_as_such_and_what_it_announ
         else:
             bot.slack.answer_late("chat.postMessage", seconds=WEB_API_TIMEOUT_SECONDS + 2)
         told[command] = everything(await reply(bot, command, timeout=WEB_API_TIMEOUT_SECONDS + 5))
-        assert "Slack did not confirm that it posted the notice of this in the channel" in told[command], told
+        assert "Slack did not confirm that it posted the notice in this channel" in told[command], told
     assert "Subscribed" in told["digest subscribe shop"]
     assert "Watching `shop`" in told["watch shop"]
     assert "`shop`: weekdays" in everything(await reply(bot, "digest list"))
