@@ -73,6 +73,10 @@ class SlackAnswerLost(OSError):
 SLACK_MAY_HAVE_ACTED: tuple[type[Exception], ...] = (TimeoutError, SlackAnswerLost)
 
 
+# Every way a Slack call fails: for what is sent as a courtesy and may be lost whatever became of it.
+SLACK_CALL_FAILURES: tuple[type[Exception], ...] = (SlackRefused, SlackNotReached, *SLACK_MAY_HAVE_ACTED)
+
+
 def unconfirmed(failure: BaseException) -> str:
     """For the log: why a Slack call that failed with one of `SLACK_MAY_HAVE_ACTED` may have been carried out (a
     `TimeoutError` has no words of its own)."""

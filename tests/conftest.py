@@ -24,7 +24,7 @@ from bot.storage import Database, open_database
 from tests.support.bot import RunningBot, run_bot
 from tests.support.planetscale import planetscale
 from tests.support.postgres import PostgresCluster
-from tests.support.slack import BOB_ACTOR, Actor, slack_standin
+from tests.support.slack import BOB_ACTOR, Actor, WebApiHost, slack_standin
 from tests.support.slack_audit import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown
 
 __all__ = [
@@ -124,6 +124,27 @@ def demo_bot(slack_standin: SlackStandIn, tmp_path: Path, bot_database: str) -> 
     ALICE, `Actor()`) as PlanetScale admin Alice, and Bob (`BOB_ACTOR`) as admin Bob. Fails the test if the
     PlanetScale stand-in served anything that breaks the spec."""
     with _demo_bot(slack_standin, tmp_path, bot_database=bot_database) as running:
+        yield running
+
+
+@pytest.fixture
+def web_api_host(slack_standin: SlackStandIn) -> Iterator[WebApiHost]:
+    """`slack_standin`'s Web API at an address of its own, which a test can make unreachable (`WebApiHost`)."""
+    with WebApiHost(slack_standin) as host:
+        yield host
+
+
+@pytest.fixture
+def apart_bot(
+    slack_standin: SlackStandIn, web_api_host: WebApiHost, tmp_path: Path, bot_database: str
+) -> Iterator[RunningBot]:
+    """`watching_bot` whose Web API calls go to `web_api_host`: with `web_api_host.unreachable()`, Slack's Web API
+    cannot be reached while the commands' response_urls still work."""
+    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
+    with _demo_bot(
+        slack_standin, tmp_path, planetscale_scopes=scopes, bot_database=bot_database,
+        slack_api_url=web_api_host.api_url,
+    ) as running:
         yield running
 
 

@@ -32,7 +32,16 @@ from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import Person, Snapshot, read_snapshot, schema_changes
 from bot.notify.service import DirectMessages, approvals
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
-from bot.ports import SLACK_MAY_HAVE_ACTED, Accounts, Caller, SlackNotReached, SlackPort, SlackRefused, unconfirmed
+from bot.ports import (
+    SLACK_CALL_FAILURES,
+    SLACK_MAY_HAVE_ACTED,
+    Accounts,
+    Caller,
+    SlackNotReached,
+    SlackPort,
+    SlackRefused,
+    unconfirmed,
+)
 from bot.render import card as render
 from bot.render import linking as render_linking
 from bot.render.errors import describe_target, planetscale_failure
@@ -151,8 +160,10 @@ class CardService:
             ts = await self._slack.post_message(
                 channel=caller.channel_id, message=render.card(await self._drawing(card))
             )
-        except (SlackRefused, SlackNotReached):
+        except (SlackRefused, SlackNotReached) as failure:
             await self._cards.remove(card.card_id)  # certainly not posted: nobody will click it
+            if isinstance(failure, SlackNotReached):  # ours to know of; a refusal is the asker's to mend
+                log.warning("card %s of %s #%d not posted: %s", card.card_id, database, number, failure)
             raise
         except SLACK_MAY_HAVE_ACTED as failure:
             # Slack may have posted the card, and then shows it: its record stays, without a ts, so a click on it
@@ -397,9 +408,13 @@ class CardService:
     async def _thread_note(self, card: CardRecord, message: Message) -> None:
         if card.ts is None:
             return
+        # A lost history line must not turn a done click into an error reply. Slack's failures are expected (out of
+        # reach, no answer, a refusal): one line; anything else is ours, with its traceback.
         try:
             await self._slack.post_message(channel=card.channel_id, message=message, thread_ts=card.ts)
-        except Exception:  # a lost history line must not turn a done click into an error reply
+        except SLACK_CALL_FAILURES as failure:
+            log.warning("could not post to the thread of card %s: %s", card.card_id, failure or type(failure).__name__)
+        except Exception:
             log.warning("could not post to the thread of card %s", card.card_id, exc_info=True)
 
     # --- the diff modal --------------------------------------------------------------------------------------------

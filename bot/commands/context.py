@@ -9,14 +9,17 @@ renderer.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.commands.grammar import Invocation
 from bot.planetscale import PlanetScaleAPI
-from bot.ports import Caller, SlackPort
+from bot.ports import SLACK_MAY_HAVE_ACTED, Caller, SlackPort, unconfirmed
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, UserPreferences
+
+log = logging.getLogger(__name__)
 
 
 class CommandRefused(Exception):
@@ -60,6 +63,18 @@ class CommandContext:
             )
         self._organization = chosen
         return chosen
+
+    async def post_notice(self, notice: Message) -> bool:
+        """Tell the caller's channel what the command did (`digest subscribe`, `watch`): True once Slack confirmed
+        the post, False when it may or may not have made it (`SLACK_MAY_HAVE_ACTED`), which the reply then says:
+        posting it again could show it twice. Slack's refusals and a Slack not reached are raised (nothing posted)."""
+        try:
+            await self.slack.post_message(channel=self.caller.channel_id, message=notice)
+        except SLACK_MAY_HAVE_ACTED as failure:
+            log.warning("%s: notice in %s unconfirmed, since %s", self.invocation.key, self.caller.channel_id,
+                        unconfirmed(failure))
+            return False
+        return True
 
     async def _only_organization(self) -> str:
         page = await self.planetscale.organizations.list(per_page=25)

@@ -16,7 +16,7 @@ from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import schema_changes, summarize
 from bot.planetscale.models import DeployRequestState
-from bot.ports import SLACK_MAY_HAVE_ACTED, SlackRefused
+from bot.ports import SLACK_MAY_HAVE_ACTED, SlackNotReached, SlackRefused
 from bot.render import card as render_card
 from bot.render import resources as render
 from bot.render.forms import DR_CREATE
@@ -96,6 +96,25 @@ def _auto_apply(ctx: CommandContext) -> bool | None:
     return False if ctx.invocation.flag("disable-auto-apply") else None
 
 
+def _post_handler(cards: CardService) -> CommandHandler:
+    """`dr post`: the deploy request's live card in this channel; if Slack could not be reached or did not confirm
+    the post, the reply says what became of the card."""
+
+    async def dr_post(ctx: CommandContext) -> Message:
+        org = await ctx.organization()
+        db = ctx.invocation.text("database")
+        number = ctx.invocation.number("number")
+        try:
+            view = await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=number)
+        except SlackNotReached:  # certainly not posted: the same command later is all there is to do
+            return render_card.post_not_reached(database=db, number=number)
+        except SLACK_MAY_HAVE_ACTED:  # the card may be in the channel: "post it again" would often make two
+            return render_card.post_unconfirmed(database=db, number=number)
+        return render_card.posted(database=db, number=view.number, link=view.html_url)
+
+    return CommandHandler(run=dr_post)
+
+
 def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
     """The deploy-request commands. Those that post do it as a live card; those that change a deploy request
     redraw its cards afterwards, so a card never shows a state a command has already left behind."""
@@ -111,16 +130,6 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         if changed is None:  # an approval: PlanetScale answers with the review, not the deploy request
             return render.deploy_request_approved(db=db, number=number)
         return render.deploy_request_changed(action, db=db, item=summarize(changed))
-
-    async def dr_post(ctx: CommandContext) -> Message:
-        org = await ctx.organization()
-        db = ctx.invocation.text("database")
-        number = ctx.invocation.number("number")
-        try:
-            view = await cards.post(ctx.planetscale, caller=ctx.caller, org=org, database=db, number=number)
-        except SLACK_MAY_HAVE_ACTED:  # the card may be in the channel: "post it again" would often make two
-            return render_card.post_unconfirmed(database=db, number=number)
-        return render_card.posted(database=db, number=view.number, link=view.html_url)
 
     async def dr_create(ctx: CommandContext) -> Message | None:
         if ctx.invocation.wants_modal:
@@ -142,6 +151,8 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         except SlackRefused as refused:  # the deploy request exists all the same: say so, and how to post its card
             return render.opened_card_not_posted(db=db, item=summarize(created), why=refused.code,
                                                  method=refused.method, needed=refused.needed)
+        except SlackNotReached:
+            return render.opened_card_not_reached(db=db, item=summarize(created))
         except SLACK_MAY_HAVE_ACTED:
             return render.opened_card_unconfirmed(db=db, item=summarize(created))
         return render.deploy_request_done(what="Opened and posted in this channel", db=db, item=summarize(created))
@@ -185,7 +196,7 @@ def deploy_handlers(cards: CardService) -> dict[str, CommandHandler]:
         "deploy-request create": CommandHandler(run=dr_create),
         "deploy-request edit": CommandHandler(run=dr_edit),
         "deploy-request diff": CommandHandler(run=dr_diff),
-        "deploy-request post": CommandHandler(run=dr_post),
+        "deploy-request post": _post_handler(cards),
         "deploy-request review": CommandHandler(run=dr_review),
         "deploy-request deploy": CommandHandler(run=deploy),
         **{

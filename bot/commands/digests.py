@@ -8,8 +8,9 @@ from datetime import UTC, datetime, time
 from bot.commands.context import CommandContext, CommandHandler
 from bot.digests.schedule import Timing, next_moment
 from bot.digests.store import Subscription, Subscriptions
-from bot.ports import SlackRefused
+from bot.ports import SLACK_CALL_FAILURES
 from bot.render import digests as render
+from bot.render.errors import notice_unconfirmed
 from bot.render.message import Message
 
 DEFAULT_AT = time(9, 0)
@@ -36,14 +37,17 @@ def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
             user_id=ctx.caller.user_id, db=db, at=at, tz=tz, daily=timing.daily,
             next_at=next_moment(timing, datetime.now(tz=UTC)), replaced=replaced,
         )
-        # The notice goes first: where Slack refuses it, it would refuse the digests too, and nothing is saved.
-        await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
+        # The notice goes first: where Slack refuses it, it would refuse the digests too, and nothing is saved (nor
+        # where Slack was not reached: trying again is then all there is to do). A notice Slack may have posted may
+        # have told the channel it is subscribed, so it is saved all the same.
+        confirmed = await ctx.post_notice(notice)
         await subscriptions.subscribe(
             Subscription(ctx.caller.team_id, ctx.caller.channel_id, org, db, ctx.caller.user_id, timing)
         )
-        return render.subscribed_reply(
+        reply = render.subscribed_reply(
             user_id=ctx.caller.user_id, db=db, at=at, tz=tz, daily=timing.daily, replaced=replaced
         )
+        return reply if confirmed else notice_unconfirmed(reply)
 
     async def unsubscribe(ctx: CommandContext) -> Message:
         org = await ctx.organization()
@@ -54,7 +58,7 @@ def digest_handlers(subscriptions: Subscriptions) -> dict[str, CommandHandler]:
         if not removed:
             return Message(text=f"This channel has no digest of `{db}`; nothing changed.")
         notice = render.unsubscribed_notice(user_id=ctx.caller.user_id, db=db)
-        with contextlib.suppress(SlackRefused):  # stopped all the same; a channel the bot left hears nothing
+        with contextlib.suppress(*SLACK_CALL_FAILURES):  # stopped all the same, whether the channel hears it
             await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
         return Message(text=f":white_check_mark: Stopped this channel's digest of `{db}`.")
 

@@ -17,10 +17,16 @@ from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.commands.grammar import Invocation, ParseFailure, default_database_could_apply, parse
 from bot.commands.help import help_reply, usage_view
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
-from bot.ports import Accounts, Caller, SlackPort, SlackRefused
+from bot.ports import Accounts, Caller, SlackNotReached, SlackPort, SlackRefused
 from bot.render import linking as render_linking
 from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
-from bot.render.errors import describe_target, planetscale_backlog, planetscale_failure, slack_refused
+from bot.render.errors import (
+    describe_target,
+    planetscale_backlog,
+    planetscale_failure,
+    slack_refused,
+    slack_unreachable,
+)
 from bot.render.help import render_usage_error
 from bot.render.message import Message
 from bot.storage import AuditLog, ChannelPreferences, PendingCommands, UserPreferences
@@ -260,6 +266,12 @@ class CommandDispatcher:
             log.info("command %s: Slack %s refused: %s", invocation.key, refused.method, refused.code)
             await audit.end(result=f"refused: Slack {refused.code}")
             return slack_refused(refused.code, method=refused.method, needed=refused.needed)
+        except SlackNotReached as unreached:
+            # Not ours, nor the person's to mend: Slack's Web API was out of reach, and the call never left. A handler
+            # that had changed something before it says so itself (`dr create`) or undid it (`watch`).
+            log.warning("command %s: %s", invocation.key, unreached)
+            await audit.end(result="failed: Slack could not be reached")
+            return slack_unreachable()
         except asyncio.CancelledError:
             # The reply deadline (or shutdown) cut it off: what was sent to PlanetScale may have acted.
             await audit.end(result=CUT_OFF)

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 
 from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.planetscale import Forbidden, NotFound
-from bot.ports import SlackRefused
+from bot.ports import SLACK_CALL_FAILURES, SlackNotReached, SlackRefused
 from bot.render import watch as render
+from bot.render.errors import notice_unconfirmed
 from bot.render.message import Message
 from bot.render.mrkdwn import escape
 from bot.watch.store import Watch, Watches
@@ -78,14 +79,14 @@ def watch_handlers(watches: Watches, *, public_url: str, scope_requested: bool) 
         watch = Watch(hook_id, ctx.caller.team_id, ctx.caller.channel_id, org, db, created.id)
         await watches.add(watch, secret=created.secret.get_secret_value(), created_by=ctx.caller.user_id)
         try:
-            await ctx.slack.post_message(
-                channel=ctx.caller.channel_id, message=render.watching_notice(db, user_id=ctx.caller.user_id)
-            )
-        except SlackRefused:
-            # Where Slack refuses the notice it would refuse every event too: take the webhook back.
+            confirmed = await ctx.post_notice(render.watching_notice(db, user_id=ctx.caller.user_id))
+        except (SlackRefused, SlackNotReached):
+            # Where Slack refuses the notice it would refuse every event too: take the webhook back. One that never
+            # reached Slack is taken back as well, so that "try again" is all the asker has to do. One Slack may
+            # have posted stays: the channel may have been told it is watched.
             await forget(ctx, watch)
             raise
-        return render.watching(db)
+        return render.watching(db) if confirmed else notice_unconfirmed(render.watching(db))
 
     async def forget(ctx: CommandContext, watch: Watch) -> bool:
         """Delete the webhook and the watch; False when someone else removed the watch meanwhile."""
@@ -103,7 +104,7 @@ def watch_handlers(watches: Watches, *, public_url: str, scope_requested: bool) 
             return render.not_watched(db)  # an unwatch at the same moment (a double click) stopped it and said so
         if existing.channel_id == ctx.caller.channel_id:
             notice = render.stopped_notice(db, user_id=ctx.caller.user_id)
-            with contextlib.suppress(SlackRefused):  # stopped all the same; a channel the bot left hears nothing
+            with contextlib.suppress(*SLACK_CALL_FAILURES):  # stopped all the same, whether the channel hears it
                 await ctx.slack.post_message(channel=ctx.caller.channel_id, message=notice)
         return render.stopped(db)
 

@@ -28,6 +28,7 @@ from bot.deploy_requests.losses import Loss, LossKind
 from bot.deploy_requests.summary import Operation, Person, Snapshot
 from bot.planetscale.models import DeploymentState, DeployRequestState
 from bot.render.budget import SECTION_TEXT, Budget
+from bot.render.errors import slack_not_reached
 from bot.render.message import Message
 from bot.render.mrkdwn import code_block, escape, slack_ago, slack_date
 from bot.render.resources import diff, state_emoji, state_label
@@ -443,6 +444,12 @@ def card_stale() -> Message:
 def posted(*, database: str, number: int, link: str | None) -> Message:
     suffix = f" <{link}|Open in PlanetScale>." if link else ""
     return Message(text=f":white_check_mark: Posted `{escape(database)}` #{number} in this channel.{suffix}")
+
+
+def post_not_reached(*, database: str, number: int) -> Message:
+    """Slack's Web API could not be reached for the card's post: it is certainly not in the channel."""
+    again = slack_not_reached(retry=f"try `/pscale dr post {escape(database)} {number}` again")
+    return Message(text=f":electric_plug: The card of `{escape(database)}` #{number} is not posted: {again}")
 
 
 def post_unconfirmed(*, database: str, number: int) -> Message:

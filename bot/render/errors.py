@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 
 from bot.planetscale import (
@@ -205,6 +206,31 @@ def slack_refusal(code: str, *, method: str, needed: str | None = None, retry: s
     happened, todo = known
     scope = needed or "needed"
     return f"{happened.format(needed=scope)}. {todo.format(needed=scope, retry=retry)}."
+
+
+def slack_not_reached(*, retry: str) -> str:
+    """Why a post a command made is not in the channel when Slack's Web API could not be reached at all (no
+    connection was made, so Slack certainly posted nothing and posting again makes no second one), and what to do:
+    `retry` is how to go on, as for `slack_refusal`."""
+    return f"Slack could not be reached, so nothing was posted. Give it a moment, then {retry}."
+
+
+def notice_unconfirmed(reply: Message) -> Message:
+    """`reply`, adding that Slack did not confirm the notice the command posted in the channel (no answer in time, or
+    the connection broke after it was sent): it may or may not be there."""
+    return replace(
+        reply, text=f"{reply.text} Slack did not confirm that it posted the notice in this channel, so it may not be "
+        "there."
+    )
+
+
+def slack_unreachable() -> Message:
+    """For a command or click whose work needed Slack's Web API when it could not be reached at all: the call never
+    left, so Slack did nothing with it. Work that had changed something before says so itself (`dr create`) or undoes
+    it (`watch`), so this reply never hides a change."""
+    return Message(
+        text=":electric_plug: Slack could not be reached, so that was not done. Give it a moment, then try again."
+    )
 
 
 def slack_refused(code: str, *, method: str, needed: str | None = None) -> Message:

@@ -16,7 +16,7 @@ from bot.deploy_requests.lifecycle import Reviewed, Stage
 from bot.deploy_requests.summary import Operation, QueueEntry, Summary
 from bot.planetscale.models import DeploymentState
 from bot.render.budget import SECTION_TEXT, Budget, pack_lines
-from bot.render.errors import slack_refusal
+from bot.render.errors import slack_not_reached, slack_refusal
 from bot.render.listing import (
     app_link,
     context,
@@ -150,23 +150,39 @@ def deploy_request_done(*, what: str, db: str, item: Summary) -> Message:
     )
 
 
-def opened_card_not_posted(*, db: str, item: Summary, why: str, method: str, needed: str | None) -> Message:
-    """`dr create` opened the deploy request, but Slack would not take its card in this channel."""
-    post = f"`/pscale dr post {escape(db)} {item.number}` posts its card"
+def _opened_but(db: str, item: Summary, rest: str) -> Message:
+    """`dr create` opened the deploy request, but something is to be said of its card."""
     return Message(
         text=f":white_check_mark: Opened `{escape(db)}` #{item.number} (`{escape(item.branch)}` → "
-        f"`{escape(item.into_branch)}`), but its card is not posted here: "
-        f"{slack_refusal(why, method=method, needed=needed, retry=post)}"
+        f"`{escape(item.into_branch)}`), but {rest}"
+    )
+
+
+def _post_its_card(db: str, item: Summary) -> str:
+    return f"`/pscale dr post {escape(db)} {item.number}` posts its card"
+
+
+def opened_card_not_posted(*, db: str, item: Summary, why: str, method: str, needed: str | None) -> Message:
+    """`dr create` opened the deploy request, but Slack would not take its card in this channel."""
+    refusal = slack_refusal(why, method=method, needed=needed, retry=_post_its_card(db, item))
+    return _opened_but(db, item, f"its card is not posted here: {refusal}")
+
+
+def opened_card_not_reached(*, db: str, item: Summary) -> Message:
+    """`dr create` opened the deploy request, but Slack's Web API could not be reached for its card. Said so that
+    nobody creates the deploy request again to get a card."""
+    return _opened_but(
+        db, item, f"its card is not posted here: {slack_not_reached(retry=_post_its_card(db, item))} The deploy "
+        "request is open all the same: no need to create it again."
     )
 
 
 def opened_card_unconfirmed(*, db: str, item: Summary) -> Message:
     """`dr create` opened the deploy request, but Slack did not confirm that it posted its card (no answer in time,
     or the connection broke after the post was sent): the card may be in the channel."""
-    return Message(
-        text=f":white_check_mark: Opened `{escape(db)}` #{item.number} (`{escape(item.branch)}` → "
-        f"`{escape(item.into_branch)}`), but Slack did not confirm that it posted its card here. If the card is not "
-        f"in this channel, `/pscale dr post {escape(db)} {item.number}` posts it."
+    return _opened_but(
+        db, item, "Slack did not confirm that it posted its card here. If the card is not in this channel, "
+        f"`/pscale dr post {escape(db)} {item.number}` posts it."
     )
 
 

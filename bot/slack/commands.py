@@ -12,8 +12,8 @@ from slack_bolt.response import BoltResponse
 
 from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
-from bot.ports import SlackRefused
-from bot.render.errors import slack_refused, too_slow, unexpected_error
+from bot.ports import SlackNotReached, SlackRefused
+from bot.render.errors import slack_refused, slack_unreachable, too_slow, unexpected_error
 from bot.render.message import Message
 from bot.slack.replies import Deliver, ResponseUrlReplies
 from bot.slack.sender import sender
@@ -67,6 +67,10 @@ async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
         # in plain words. Not a fault of ours, so no traceback.
         log.info("follow-up stopped: Slack %s refused: %s", refused.method, refused.code)
         message = slack_refused(refused.code, method=refused.method, needed=refused.needed)
+    except SlackNotReached as unreached:
+        # Slack's Web API was out of reach (a click's modal, say): the call never left, so nothing happened there.
+        log.warning("follow-up stopped: %s", unreached)
+        message = slack_unreachable()
     except Exception:
         reference = secrets.token_hex(4)
         log.exception("command follow-up failed (reference %s)", reference)

@@ -45,6 +45,17 @@ def _refusals(method: str) -> Iterator[None]:
         raise SlackAnswerLost(reason) from error
 
 
+# How a question to Slack goes unanswered: refused, out of reach, its connection broken, or no answer in time. The
+# questions (`person`, `user_time_zone`) then answer what they can instead, as `SlackPort` says.
+_UNANSWERED = (SlackApiError, aiohttp.ClientError, TimeoutError)
+
+
+def _not_answered(method: str, error: Exception) -> None:
+    """One log line for a question Slack did not answer: its refusal code, or what became of the connection."""
+    why = error.response.get("error", "unknown") if isinstance(error, SlackApiError) else error or type(error).__name__
+    log.warning("%s failed: %s", method, why)
+
+
 def _retry_after(headers: Mapping[str, Any]) -> float | None:
     """The seconds a 429's `Retry-After` asks for (slack_sdk keeps the header names as Slack's server sent them)."""
     values = [value for name, value in headers.items() if name.lower() == "retry-after"]
@@ -121,8 +132,8 @@ class WebApiSlackPort:
             user = (await self._client.users_info(user=user_id)).get("user") or {}
             if self._workspace is None:
                 self._workspace = str((await self._client.auth_test()).get("team") or team_id)
-        except SlackApiError as error:
-            log.warning("users.info failed: %s", error.response.get("error", "unknown"))
+        except _UNANSWERED as error:
+            _not_answered("users.info", error)
             return None
         profile = user.get("profile") or {}
         email = profile.get("email")
@@ -135,8 +146,8 @@ class WebApiSlackPort:
     async def user_time_zone(self, user_id: str) -> str | None:
         try:
             response = await self._client.users_info(user=user_id)
-        except SlackApiError as error:
-            log.warning("users.info failed: %s", error.response.get("error", "unknown"))
+        except _UNANSWERED as error:
+            _not_answered("users.info", error)
             return None
         tz = (response.get("user") or {}).get("tz")
         return str(tz) if tz else None

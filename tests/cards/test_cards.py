@@ -14,9 +14,9 @@ from bot.sandbox.slack.workspace import SlackChannel, SlackUser, StoredMessage
 from bot.slack.app import WEB_API_TIMEOUT_SECONDS
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
-from tests.support.replies import everything, reply
+from tests.support.replies import everything, reply, tracebacks
 from tests.support.servers import loopback_client
-from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor, block_actions, button_action
+from tests.support.slack import BOB_ACTOR, CAROL, CAROL_ACTOR, Actor, WebApiHost, block_actions, button_action
 
 DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
 DAVE_ACTOR = Actor(user_id=DAVE.id, user_name=DAVE.name)
@@ -404,6 +404,93 @@ async def test_a_created_deploy_request_whose_card_slack_did_not_answer_is_told_
     assert [record.getMessage() for record in caplog.records if record.exc_info] == []
     cards = [m for m in demo_bot.slack.messages(ALICE.channel_id) if "add-wishlist" in m.text and not m.thread_ts]
     assert len(cards) == 1
+
+
+async def _card_records(bot: RunningBot, number: int) -> list[object]:
+    """The bot's records of cards of `shop` #`number`, posted or not."""
+    return await bot.call(
+        bot.runtime.database.fetchall("SELECT card_id FROM cards WHERE database = ? AND number = ?", ("shop", number))
+    )
+
+
+def _cards_in_channel(bot: RunningBot, title: str) -> list[StoredMessage]:
+    return [m for m in bot.slack.messages(ALICE.channel_id) if title in str(m.blocks) and not m.thread_ts]
+
+
+async def test_a_card_slack_could_not_be_reached_for_is_told_so_and_posts_when_tried_again(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue: with Slack's Web API unreachable (every connection refused), `dr post` was answered "Something
+    went wrong on our side", with a traceback in the log, though Slack had certainly posted nothing and trying again
+    later was all there was to do."""
+    caplog.set_level(logging.INFO)
+    with web_api_host.unreachable():
+        told = everything(await reply(apart_bot, "dr post shop 1"))
+    assert "Slack could not be reached" in told, told
+    assert "nothing was posted" in told, told
+    assert "`/pscale dr post shop 1`" in told, told
+    assert tracebacks(caplog) == []
+    assert _cards_in_channel(apart_bot, "shop #1 add-orders-index") == []
+    assert await _card_records(apart_bot, 1) == []  # certainly not posted: its record is gone too
+    card = await post_card(apart_bot, "dr post shop 1")  # Slack is back: the same command posts it, once
+    assert [m.ts for m in _cards_in_channel(apart_bot, "shop #1 add-orders-index")] == [card.ts]
+    assert len(await _card_records(apart_bot, 1)) == 1
+
+
+async def test_show_diff_where_slack_cannot_be_reached_says_so(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A click whose work needs Slack (Show diff opens a modal first) when Slack's Web API is out of reach: told so,
+    where it had been "Something went wrong" and a traceback."""
+    caplog.set_level(logging.INFO)
+    card = await post_card(apart_bot, "dr post shop 1")
+    since = len(apart_bot.slack.response_posts)
+    with web_api_host.unreachable():
+        click(apart_bot, card, "dr_diff", actor=ALICE)
+        told = await _ephemeral(apart_bot, since)
+    assert "Slack could not be reached, so that was not done" in told, told
+    assert tracebacks(caplog) == []
+
+
+async def test_a_click_done_while_slack_cannot_be_reached_logs_no_traceback(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bob approves on the card while Slack's Web API is out of reach: PlanetScale approves, and neither the lost
+    history line in the card's thread nor the redraw that could not be sent is logged as a fault of ours."""
+    caplog.set_level(logging.INFO)
+    card = await post_card(apart_bot, "dr post shop 1")
+    reviews = _calls(apart_bot, "POST", paths.REVIEWS)
+    since = len(apart_bot.slack.response_posts)
+    with web_api_host.unreachable():
+        click(apart_bot, card, "dr_approve", actor=BOB_ACTOR)
+        for _ in range(100):
+            if [r for r in caplog.records if "could not post to the thread" in r.getMessage()]:
+                break
+            await asyncio.sleep(0.05)
+    assert _calls(apart_bot, "POST", paths.REVIEWS) == reviews + 1
+    assert [post.body for post in apart_bot.slack.response_posts[since:]] == []  # nothing to tell Bob: it is done
+    assert tracebacks(caplog) == []
+
+
+async def test_a_created_deploy_request_whose_card_slack_could_not_be_reached_for_is_told_as_opened(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`dr create` opened the deploy request, then Slack's Web API could not be reached for its card: the reply
+    says it was opened (so nobody creates it twice) and how to post its card, not "Something went wrong"."""
+    caplog.set_level(logging.INFO)
+    creates = _calls(apart_bot, "POST", paths.DEPLOY_REQUESTS)
+    with web_api_host.unreachable():
+        told = everything(await reply(apart_bot, "dr create shop add-wishlist"))
+    assert "Opened `shop` #" in told, told
+    number = int(told.split("Opened `shop` #", 1)[1].split(" ", 1)[0])
+    assert "Slack could not be reached" in told, told
+    assert f"`/pscale dr post shop {number}`" in told, told
+    assert _calls(apart_bot, "POST", paths.DEPLOY_REQUESTS) == creates + 1
+    assert tracebacks(caplog) == []
+    assert await _card_records(apart_bot, number) == []
+    card = await post_card(apart_bot, f"dr post shop {number}")
+    assert "add-wishlist" in str(card.blocks)
+    assert [m.ts for m in _cards_in_channel(apart_bot, "add-wishlist")] == [card.ts]
 
 
 async def test_a_drop_table_card_and_its_deploy_confirm_name_the_table_and_the_data_loss(demo_bot: RunningBot) -> None:

@@ -1,20 +1,24 @@
-"""Commands that post (`dr post`, `dr create`, `digest subscribe`, `watch`) where the bot may and may not post.
+"""Commands that post (`dr post`, `dr create`, `digest subscribe`, `watch`) where the bot may and may not post, and
+when Slack's Web API cannot be reached or does not answer.
 
 The Slack stand-in holds the manifest's scopes only and answers as Slack does: a public channel the bot was not
 invited to takes posts (`chat:write.public`); a private channel the bot is in too; a private channel it is not in,
 or a direct message between people, says `channel_not_found`. The person is then told why and what to do, and
-nothing is left half done.
+nothing is left half done. (`dr post` and `dr create` with Slack out of reach: tests/cards/test_cards.py.)
 """
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackChannel, SlackStandIn
+from bot.slack.app import WEB_API_TIMEOUT_SECONDS
 from tests.support.bot import RunningBot
-from tests.support.replies import ALICE, everything, reply
-from tests.support.slack import Actor
+from tests.support.replies import ALICE, everything, planetscale_calls, reply, tracebacks
+from tests.support.slack import Actor, WebApiHost
 
 PUBLIC_NOT_IN = SlackChannel(id="C0PUBLIC001", name="releases", bot_is_member=False, members={ALICE.user_id})
 PRIVATE_IN = SlackChannel(id="C0PRIVIN001", name="dba", is_private=True, members={ALICE.user_id})
@@ -86,3 +90,63 @@ async def test_where_the_bot_cannot_post_each_command_says_why_and_leaves_nothin
     created_hooks = len(bot.planetscale.calls("POST", paths.WEBHOOKS))
     deleted_hooks = len(bot.planetscale.calls("DELETE", paths.WEBHOOK))
     assert created_hooks == deleted_hooks  # a webhook made before the post was refused is taken back
+
+
+def notices(bot: RunningBot) -> list[str]:
+    """What the bot posted in Alice's channel for everyone to see."""
+    return [m.text for m in bot.slack.messages(ALICE.channel_id) if m.visible_to is None and m.bot_id]
+
+
+async def test_where_slack_cannot_be_reached_subscribe_and_watch_say_to_try_again_and_stopping_still_stops(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue: with Slack's Web API out of reach (every connection refused), `digest subscribe` and `watch` were
+    answered "Something went wrong on our side", with a traceback; `watch` kept the webhook it had made, so trying
+    again said `shop` was already watched, though the channel had never been told. Stopping said the same, though
+    it had stopped."""
+    caplog.set_level(logging.INFO)
+    bot = apart_bot
+    with web_api_host.unreachable():
+        for command in ("digest subscribe shop", "watch shop"):
+            said = everything(await reply(bot, command))
+            assert "Slack could not be reached, so that was not done" in said, (command, said)
+    assert planetscale_calls(bot, "POST", paths.WEBHOOKS) == planetscale_calls(bot, "DELETE", paths.WEBHOOK) == 1
+    assert "no digests" in everything(await reply(bot, "digest list"))
+    assert notices(bot) == []
+
+    # Slack is back: trying again is all it takes.
+    assert "Subscribed" in everything(await reply(bot, "digest subscribe shop"))
+    assert "Watching `shop`" in everything(await reply(bot, "watch shop"))
+    assert len(notices(bot)) == 2
+
+    with web_api_host.unreachable():
+        assert "Stopped this channel's digest" in everything(await reply(bot, "digest unsubscribe shop"))
+        assert "Stopped watching" in everything(await reply(bot, "unwatch shop"))
+    assert "no digests" in everything(await reply(bot, "digest list"))
+    assert await bot.call(bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop")) is None
+    assert tracebacks(caplog) == []
+
+
+@pytest.mark.parametrize("answer", ["lost", "too late"])
+async def test_a_notice_slack_did_not_confirm_is_told_as_such_and_what_it_announced_stands(
+    watching_bot: RunningBot, answer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue: Slack posted the notice, but the connection broke before its answer came (or the answer came after
+    the bot stopped waiting): `digest subscribe` saved nothing though the channel had been told it was subscribed,
+    and both it and `watch` answered "Something went wrong" (or "That took longer than 14 seconds")."""
+    caplog.set_level(logging.INFO)
+    bot = watching_bot
+    told = {}
+    for command in ("digest subscribe shop", "watch shop"):
+        if answer == "lost":
+            bot.slack.drop_answer("chat.postMessage")
+        else:
+            bot.slack.answer_late("chat.postMessage", seconds=WEB_API_TIMEOUT_SECONDS + 2)
+        told[command] = everything(await reply(bot, command, timeout=WEB_API_TIMEOUT_SECONDS + 5))
+        assert "Slack did not confirm that it posted the notice in this channel" in told[command], told
+    assert "Subscribed" in told["digest subscribe shop"]
+    assert "Watching `shop`" in told["watch shop"]
+    assert "`shop`: weekdays" in everything(await reply(bot, "digest list"))
+    assert await bot.call(bot.runtime.watches.of_database(team_id=ALICE.team_id, org="acme", database="shop"))
+    assert len(notices(bot)) == 2  # each posted once, as the channel shows
+    assert tracebacks(caplog) == []

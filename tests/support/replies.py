@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
@@ -48,6 +49,11 @@ async def reply(bot: RunningBot, text: str, *, actor: Actor = ALICE, timeout: fl
     body: dict[str, Any] = post.body
     validate_blocks(body.get("blocks", []))
     return body
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What was logged with a traceback: none for a failure the bot expects (Slack out of reach, say)."""
+    return [record.getMessage() for record in caplog.records if record.exc_info]
 
 
 def usage_error(bot: RunningBot, text: str) -> str:

@@ -46,14 +46,15 @@ class _Server(uvicorn.Server):
             loop.call_soon_threadsafe(self._stop_requested.set)
 
 
-def bind_loopback(host: str = "127.0.0.1") -> socket.socket:
-    """A socket bound to an ephemeral port, for an app that must know its own URL before it is built (the OAuth
-    redirect URI): read the port from it, build the app, then `serve_asgi(app, sock=it)`. No race for the port."""
+def bind_loopback(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A socket bound to an ephemeral port (or to `port`), for an app that must know its own URL before it is built
+    (the OAuth redirect URI): read the port from it, build the app, then `serve_asgi(app, sock=it)`. No race for the
+    port."""
     # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only for sockets that say they
     # are TCP, and without it every response waits out the client's 40 ms delayed ACK (Nagle).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
+    sock.bind((host, port))
     return sock
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
@@ -35,7 +35,7 @@ from bot.sandbox.slack.payloads import (
     view_submission_payload,
 )
 from bot.sandbox.slack.workspace import Clock
-from tests.support.servers import serve_asgi
+from tests.support.servers import bind_loopback, free_port, serve_asgi
 from tests.support.slack_audit import manifest_bot_scopes, record
 
 __all__ = [
@@ -116,6 +116,39 @@ def slack_standin() -> Iterator[SlackStandIn]:
 
 
 BOB_ACTOR = Actor(user_id=BOB.id, user_name=BOB.name)
+
+
+class WebApiHost:
+    """The stand-in's Web API served at an address of its own, as Slack's (https://slack.com/api/) is apart from
+    the response_urls (https://hooks.slack.com/…): point the bot's SLACK_API_URL at `api_url`, and within
+    `unreachable()` nothing listens there, so every connection to it is refused and no Web API call is sent, while
+    response_urls still answer. The stand-in itself cannot refuse a connection: a request it sees has been sent."""
+
+    def __init__(self, standin: SlackStandIn) -> None:
+        self._app = standin.app
+        # Below the ephemeral range (`free_port`): while the host is unreachable, no outgoing connection is given
+        # its port, so it can listen there again.
+        self._port = free_port()
+        self.api_url = f"http://127.0.0.1:{self._port}/api/"
+        self._serving = ExitStack()
+
+    def __enter__(self) -> WebApiHost:
+        self._listen()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._serving.close()
+
+    def _listen(self) -> None:
+        self._serving.enter_context(serve_asgi(self._app, sock=bind_loopback(port=self._port)))
+
+    @contextmanager
+    def unreachable(self) -> Iterator[None]:
+        self._serving.close()  # the server stops and closes its socket: connections are refused
+        try:
+            yield
+        finally:
+            self._listen()
 
 
 def link_shared(slack: SlackStandIn, url: str, *, actor: Actor) -> dict[str, Any]:
