@@ -1,11 +1,13 @@
 """Acks under load, against the least a bolt app can do: `wrk` against two server processes, side by side.
 
-    .venv/bin/python -m bench.ack_wrk [--seconds 5] [--connections 50] [--text help --text "branch list shop"]
+    .venv/bin/python -m bench.ack_wrk [--seconds 5] [--connections 50] [--rounds 3]
+                                      [--text help --text "branch list shop"] [--no-clicks]
 
 Starts `pscale-bot serve` (SQLite, against the Slack and PlanetScale stand-ins served by this program, Alice
 linked to the demo organization) and `bench/bare_bolt.py`, each in its own process. For each command text, one
 signed request body is sent over and over by `wrk` (https://github.com/wg/wrk): once on 1 connection (latency),
-once on `--connections` connections (throughput), at the bare app and then at the bot. The signature covers a
+once on `--connections` connections (throughput), at the bare app and then at the bot, `--rounds` times over; the
+table compares medians and shows each round's ratio. The signature covers a
 timestamp taken just before each run, which Slack's 5-minute window (docs/reference) accepts for the whole run.
 
 Commands that need PlanetScale answer through `response_url` after the ack; the bot's process does that work while
@@ -25,13 +27,14 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -170,6 +173,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="bare bolt then the bot, this many times over for each command (medians are compared)")
     parser.add_argument("--text", action="append", help="command texts (default: help, branch list shop)")
     parser.add_argument("--no-clicks", action="store_true", help="skip the card clicks (dr_deploy, dr_refresh)")
     args = parser.parse_args()
@@ -181,7 +186,7 @@ def main() -> None:
     texts = args.text or ["help", "branch list shop"]
     world = World()
     demo = seed_demo(world)
-    table: list[tuple[str, str, WrkRun, WrkRun]] = []
+    table: list[Rounds] = []
     paced: list[str] = []
     with tempfile.TemporaryDirectory() as scratch, serve_slack_standin(audited=False) as slack:
         folder = Path(scratch)
@@ -192,38 +197,65 @@ def main() -> None:
             servers = (("bare bolt", bare_url, bare_pid), ("pscale-bot serve", f"{bot.url}/slack/events",
                                                            bot.process.pid))
             for text in texts:
-                response_url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
-                for name, url, pid in servers:
-                    runs = []
-                    for connections in (1, args.connections):
-                        signed = slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url,
-                                               actor=ALICE)
-                        # An ack with no body means the answer follows through response_url: wait for those.
-                        replies_follow = name != "bare bolt" and not httpx.post(
-                            url, content=signed.body, headers=signed.headers, timeout=10).content
-                        if replies_follow:  # and for that one's reply, so that the runs start with no queue
-                            wait_for_replies(slack, before=len(slack.response_posts) - 1, expected=1)
-                        for seconds in (1, args.seconds):  # a warm-up run, then the measured one
-                            before, answered_at_once = len(slack.response_posts), backlogged(bot.url)
-                            run = run_wrk_measured(wrk, url, signed, pid=pid, connections=connections,
-                                                   seconds=seconds, folder=folder)
-                            if replies_follow:
-                                at_once = backlogged(bot.url) - answered_at_once
-                                waited = wait_for_replies(slack, before=before, expected=run.requests - at_once)
-                                print(f"  {text!r} x{run.requests} on {connections} connection(s): "
-                                      f"{run.requests - at_once} queued for PlanetScale, every reply delivered "
-                                      f"{waited:.1f} s after the run; {at_once} answered in the ack as backlogged",
-                                      file=sys.stderr)
-                        runs.append(run)
-                    table.append((text, name, runs[0], runs[1]))
-                    if replies_follow:
-                        paced.append(measure_paced(wrk, text, servers, slack, bot, seconds=2 * args.seconds,
-                                                   folder=folder))
+                rounds = Rounds(text)
+                # Bare bolt and the bot in turn, round after round: a machine that slows down or speeds up for a
+                # while (other work, its CPU's clock) then weighs on both sides of a ratio, not on one.
+                for _ in range(args.rounds):
+                    for name, url, pid in servers:
+                        rounds.add(name, measure_server(wrk, text, name, url, pid, slack=slack, bot=bot,
+                                                        connections=args.connections, seconds=args.seconds,
+                                                        folder=folder))
+                table.append(rounds)
+                if rounds.replies_follow:
+                    paced.append(measure_paced(wrk, text, servers, slack, bot, seconds=2 * args.seconds,
+                                               folder=folder))
             clicks = [] if args.no_clicks else measure_clicks(
                 wrk, group, bot, world, demo, bare_url=bare_url, seconds=args.seconds, folder=folder)
     _print_table(table, connections=args.connections, seconds=args.seconds)
     for line in paced + clicks:
         print(line)
+
+
+@dataclass
+class Rounds:
+    """One command's runs: per app, each round's 1-connection run and many-connection run."""
+
+    text: str
+    runs: dict[str, list[tuple[WrkRun, WrkRun]]] = field(default_factory=dict)
+    replies_follow: bool = False
+
+    def add(self, name: str, measured: tuple[WrkRun, WrkRun, bool]) -> None:
+        one, many, replies_follow = measured
+        self.runs.setdefault(name, []).append((one, many))
+        self.replies_follow = self.replies_follow or replies_follow
+
+
+def measure_server(wrk: str, text: str, name: str, url: str, pid: int, *, slack: SlackStandIn, bot: Replica,
+                   connections: int, seconds: float, folder: Path) -> tuple[WrkRun, WrkRun, bool]:
+    """One round against one server: on 1 connection, then on `connections`, each after a 1 s warm-up run; and
+    whether the command's answers follow through response_url (every one of which is awaited after each run)."""
+    response_url = slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
+    runs = []
+    replies_follow = False
+    for count in (1, connections):
+        signed = slash_command(signing_secret=SIGNING_SECRET, text=text, response_url=response_url, actor=ALICE)
+        # An ack with no body means the answer follows through response_url: wait for those.
+        replies_follow = name != "bare bolt" and not httpx.post(
+            url, content=signed.body, headers=signed.headers, timeout=10).content
+        if replies_follow:  # and for that one's reply, so that the runs start with no queue
+            wait_for_replies(slack, before=len(slack.response_posts) - 1, expected=1)
+        for run_seconds in (1, seconds):  # a warm-up run, then the measured one
+            before, answered_at_once = len(slack.response_posts), backlogged(bot.url)
+            run = run_wrk_measured(wrk, url, signed, pid=pid, connections=count, seconds=run_seconds,
+                                   folder=folder)
+            if replies_follow:
+                at_once = backlogged(bot.url) - answered_at_once
+                waited = wait_for_replies(slack, before=before, expected=run.requests - at_once)
+                print(f"  {text!r} x{run.requests} on {count} connection(s): {run.requests - at_once} queued for "
+                      f"PlanetScale, every reply delivered {waited:.1f} s after the run; {at_once} answered in the "
+                      "ack as backlogged", file=sys.stderr)
+        runs.append(run)
+    return runs[0], runs[1], replies_follow
 
 
 def measure_paced(wrk: str, text: str, servers: Sequence[tuple[str, str, int]], slack: SlackStandIn, bot: Replica, *,
@@ -285,23 +317,40 @@ def measure_clicks(wrk: str, group: Replicas, bot: Replica, world: World, demo: 
     return lines
 
 
-def _print_table(table: list[tuple[str, str, WrkRun, WrkRun]], *, connections: int, seconds: float) -> None:
+def _print_table(table: list[Rounds], *, connections: int, seconds: float) -> None:
+    rounds = len(next(iter(table[0].runs.values()))) if table else 0
     print(f"wrk, {seconds:g} s per run, one signed body per command, separate server processes "
-          f"({os.cpu_count()} cores shared with wrk and the stand-ins)")
-    print(f"{'command':<18} {'app':<17} {'1 conn p50':>10} {'p99':>8} {'× bare':>7}   "
-          f"{connections} conns p99 {'req/s':>8} {'× bare':>7}   CPU ms/request (1 conn, {connections} conns)")
-    bare: dict[str, tuple[WrkRun, WrkRun]] = {}
-    for text, name, one, many in table:
-        if name == "bare bolt":
-            bare[text] = (one, many)
-            ratios = ("", "")
-        else:
-            base_one, base_many = bare[text]
-            ratios = (f"{one.p50_ms / base_one.p50_ms:.2f}", f"{many.per_second / base_many.per_second:.2f}")
-        print(f"{text:<18} {name:<17} {one.p50_ms:>7.2f} ms {one.p99_ms:>5.2f} ms {ratios[0]:>7}   "
-              f"{many.p99_ms:>9.1f} ms {many.per_second:>8.0f} {ratios[1]:>7}   "
-              f"{one.cpu_ms_per_request:.2f}, {many.cpu_ms_per_request:.2f}")
+          f"({os.cpu_count()} cores shared with wrk and the stand-ins); {rounds} rounds of bare bolt then the bot: "
+          "medians, each round's ratio in brackets")
+    print(f"{'command':<18} {'app':<17} {'1 conn p50':>10} {'p99':>8}  {'× bare':<24} "
+          f"{connections} conns p99 {'req/s':>8}  {'× bare':<24} CPU ms/request (1 conn, {connections} conns)")
+    for command in table:
+        bare = command.runs["bare bolt"]
+        for name, runs in command.runs.items():
+            ones = [one for one, _ in runs]
+            manys = [many for _, many in runs]
+            if name == "bare bolt":
+                latency_ratio = throughput_ratio = ""
+            else:
+                latency_ratio = _ratios([one.p50_ms / base.p50_ms for (one, _), (base, _) in zip(runs, bare,
+                                                                                              strict=True)])
+                throughput_ratio = _ratios([many.per_second / base.per_second for (_, many), (_, base)
+                                            in zip(runs, bare, strict=True)])
+            print(f"{command.text:<18} {name:<17} {_median(r.p50_ms for r in ones):>7.2f} ms "
+                  f"{_median(r.p99_ms for r in ones):>5.2f} ms  {latency_ratio:<24} "
+                  f"{_median(r.p99_ms for r in manys):>9.1f} ms {_median(r.per_second for r in manys):>8.0f}  "
+                  f"{throughput_ratio:<24} {_median(r.cpu_ms_per_request for r in ones):.2f}, "
+                  f"{_median(r.cpu_ms_per_request for r in manys):.2f}")
     print("targets: 1-connection p50 ≤ 1.2× bare bolt; throughput ≥ 0.8× bare bolt")
+
+
+def _median(values: Iterable[float]) -> float:
+    return statistics.median(values)
+
+
+def _ratios(values: list[float]) -> str:
+    """The median ratio, then each round's: `1.12 (1.10 1.15 1.12)`."""
+    return f"{_median(values):.2f} ({' '.join(f'{value:.2f}' for value in values)})"
 
 
 if __name__ == "__main__":
