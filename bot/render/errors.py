@@ -233,5 +233,14 @@ def slack_unreachable() -> Message:
     )
 
 
+def slack_unconfirmed() -> Message:
+    """For a command or click whose Slack call was sent but never answered (the connection broke after it): Slack may
+    have carried it out, so it is told as neither done nor failed."""
+    return Message(
+        text=":grey_question: Slack did not confirm that it did that, so it may or may not have happened. Check "
+        "before trying again."
+    )
+
+
 def slack_refused(code: str, *, method: str, needed: str | None = None) -> Message:
     return Message(text=f":no_entry: {slack_refusal(code, method=method, needed=needed)}")

@@ -12,8 +12,8 @@ from slack_bolt.response import BoltResponse
 
 from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
-from bot.ports import SlackNotReached, SlackRefused
-from bot.render.errors import slack_refused, slack_unreachable, too_slow, unexpected_error
+from bot.ports import SlackAnswerLost, SlackNotReached, SlackRefused, unconfirmed
+from bot.render.errors import slack_refused, slack_unconfirmed, slack_unreachable, too_slow, unexpected_error
 from bot.render.message import Message
 from bot.slack.replies import Deliver, ResponseUrlReplies
 from bot.slack.sender import sender
@@ -71,6 +71,11 @@ async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
         # Slack's Web API was out of reach (a click's modal, say): the call never left, so nothing happened there.
         log.warning("follow-up stopped: %s", unreached)
         message = slack_unreachable()
+    except SlackAnswerLost as lost:
+        # Sent, and then the connection broke: Slack may have done it (the modal may be open), so neither "failed"
+        # nor a fault of ours.
+        log.warning("follow-up stopped: %s", unconfirmed(lost))
+        message = slack_unconfirmed()
     except Exception:
         reference = secrets.token_hex(4)
         log.exception("command follow-up failed (reference %s)", reference)
