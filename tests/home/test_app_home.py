@@ -227,5 +227,5 @@ async def test_show_diff_on_the_home_whose_modal_slack_did_not_confirm_gets_a_pl
     after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_diff", f"/shop/{number}"))
     assert "Slack did not confirm that it did that" in home_text(after), home_text(after)
     assert [call.method for call in demo_bot.slack.calls[since:]] == ["views.open", "views.publish"]
-    await until(lambda: "may not have been published" in caplog.text, timeout=10)
+    await until(lambda: "could not publish the App Home of" in caplog.text, timeout=10)
     assert tracebacks(caplog) == []
