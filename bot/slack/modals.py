@@ -100,7 +100,7 @@ def register_modals(
         if accepted.ack is not None:
             tasks.spawn(to_the_person(accepted.ack), name=f"form {callback_id}")
         if accepted.followup is not None:
-            tasks.spawn(run_followup(accepted.followup, to_the_person), name=f"form {callback_id}")
+            tasks.spawn(run_followup(accepted.followup, to_the_person, asked="form"), name=f"form {callback_id}")
 
     for callback_id in (views.BRANCH_CREATE, views.DR_CREATE):
         routes.view_submission(callback_id)(submitted)
