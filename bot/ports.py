@@ -85,6 +85,15 @@ def unconfirmed(failure: BaseException) -> str:
     return f"the connection to Slack broke after the request was sent ({failure})"
 
 
+def slack_failure(failure: BaseException) -> str:
+    """For the log's one line on a Slack call that failed with one of `SLACK_CALL_FAILURES` where nothing hangs on
+    which (a view that is published whole again next time, say): what happened, saying so when Slack may have done
+    it all the same."""
+    if isinstance(failure, SLACK_MAY_HAVE_ACTED):
+        return f"it may have been done, but {unconfirmed(failure)}"
+    return str(failure)
+
+
 class SlackPort(Protocol):
     """The Slack actions the bot's features need. Those that act raise `SlackRefused` when Slack says no,
     `SlackNotReached` or `SlackAnswerLost` when the connection failed, and `TimeoutError` when Slack did not answer

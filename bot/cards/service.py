@@ -40,6 +40,7 @@ from bot.ports import (
     SlackNotReached,
     SlackPort,
     SlackRefused,
+    slack_failure,
     unconfirmed,
 )
 from bot.render import card as render
@@ -203,14 +204,24 @@ class CardService:
     async def _offer_link(self, *, team_id: str, channel_id: str, user_id: str) -> None:
         """Tell someone unlinked, only them and at most once a day, that their links could be live cards."""
         today = self._now().date().isoformat()
-        if not await self._idempotency_keys.claim_once(f"unfurl-link-offer:{team_id}:{user_id}:{today}"):
+        key = f"unfurl-link-offer:{team_id}:{user_id}:{today}"
+        if not await self._idempotency_keys.claim_once(key):
             return
+        # An offer that does not arrive costs nothing; the link still shows as Slack draws it. Slack's failures are
+        # expected, so one line each; anything else is ours, with its traceback.
         try:
             await self._slack.post_ephemeral(
                 channel=channel_id, user=user_id, message=await self._link_prompt(team_id, user_id)
             )
-        except Exception:  # an offer that does not arrive costs nothing; the link still shows as Slack draws it
-            log.info("could not offer %s a PlanetScale link", user_id, exc_info=True)
+        except SlackNotReached as unreached:
+            # Certainly not shown: the next link they share today may offer it. (A refusal would only come again,
+            # and one Slack may have shown is not shown twice: those keep the day's claim.)
+            await self._idempotency_keys.release(key)
+            log.info("could not offer %s a PlanetScale link: %s", user_id, unreached)
+        except SLACK_CALL_FAILURES as failure:
+            log.info("could not offer %s a PlanetScale link: %s", user_id, slack_failure(failure))
+        except Exception:
+            log.warning("could not offer %s a PlanetScale link", user_id, exc_info=True)
 
     # --- clicks ----------------------------------------------------------------------------------------------------
 

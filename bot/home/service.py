@@ -22,7 +22,7 @@ from bot.digests.store import Subscriptions
 from bot.notify.store import MINE, NotificationSettings
 from bot.planetscale import PlanetScaleAPI, PlanetScaleClient, PlanetScaleError, Unauthorized
 from bot.planetscale.models import Database
-from bot.ports import Accounts, SlackPort, SlackRefused
+from bot.ports import SLACK_CALL_FAILURES, Accounts, SlackPort, slack_failure
 from bot.render import home as render
 from bot.render import notify as render_notify
 from bot.render.home import HomeDigest, HomeItem, HomeView, HomeWatch
@@ -73,9 +73,15 @@ class HomeService:
         a Home that cannot be published now is published the next time it is opened."""
         try:
             view = dataclasses.replace(await self.view_for(team_id, user_id), notice=notice)
+        except Exception:
+            log.warning("could not draw the App Home of %s", user_id, exc_info=True)
+            return
+        try:
             await self._slack.publish_home(user_id=user_id, view=render.home(view))
-        except SlackRefused as refused:  # Slack said no (rate limited, say): one line, as for any refusal
-            log.warning("could not publish the App Home of %s: %s", user_id, refused.code)
+        except SLACK_CALL_FAILURES as failure:
+            # Slack's to answer for (a rate limit, out of reach, no answer), not a fault of the bot: one line. Nothing
+            # to undo or keep for one Slack may have carried out: a Home published again replaces it whole.
+            log.warning("could not publish the App Home of %s: %s", user_id, slack_failure(failure))
         except Exception:
             log.warning("could not publish the App Home of %s", user_id, exc_info=True)
 

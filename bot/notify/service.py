@@ -145,6 +145,8 @@ class DirectMessages:
                     RequestNews(happened=happened, org=org, database=database, request=after, by=by)
                 )
                 await self._send(SentKey(team_id, author, org, database, after.number, event), message)
+        except (SlackRefused, SlackNotReached) as failure:  # given back by `_send`: expected, so one line
+            log.warning("could not tell the author of %s #%d: %s", database, after.number, failure)
         except Exception:  # a lost DM must never break the card, click or delivery that saw the change
             log.warning("could not tell the author of %s #%d", database, after.number, exc_info=True)
 
@@ -163,6 +165,8 @@ class DirectMessages:
                 if reviewer == author or not await self._accounts.has_active_grant(team_id, reviewer):
                     continue  # their own; or unlinked since: nothing more
                 await self._send(SentKey(team_id, reviewer, org, database, request.number, OPENED), message)
+        except (SlackRefused, SlackNotReached) as failure:
+            log.warning("could not tell the reviewers of %s #%d: %s", database, request.number, failure)
         except Exception:
             log.warning("could not tell the reviewers of %s #%d", database, request.number, exc_info=True)
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
+from typing import Literal
 
 from bot.planetscale import (
     AccessUnavailable,
@@ -37,10 +38,15 @@ _READ_SCOPE_BY_SEGMENT = (
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def unexpected_error(reference: str) -> Message:
+# What the person did that a reply answers, in its words ("that click"): a slash command, a click on a button, or a
+# form they submitted.
+Asked = Literal["command", "click", "form"]
+
+
+def unexpected_error(reference: str, *, asked: Asked) -> Message:
     return Message(
         text=(
-            ":warning: Something went wrong on our side while handling that command, and it may not have finished. "
+            f":warning: Something went wrong on our side while handling that {asked}, and it may not have finished. "
             f"Check its result before trying again. (Reference: `{reference}`; give it to whoever runs this bot.)"
         )
     )
@@ -230,6 +236,15 @@ def slack_unreachable() -> Message:
     it (`watch`), so this reply never hides a change."""
     return Message(
         text=":electric_plug: Slack could not be reached, so that was not done. Give it a moment, then try again."
+    )
+
+
+def slack_unconfirmed() -> Message:
+    """For a command or click whose Slack call was sent but never answered (the connection broke after it): Slack may
+    have carried it out, so it is told as neither done nor failed."""
+    return Message(
+        text=":grey_question: Slack did not confirm that it did that, so it may or may not have happened. Check "
+        "before trying again."
     )
 
 

@@ -37,7 +37,10 @@ def register_command_actions(
                         name="confirm refusal")
         if accepted.followup is not None:
             tasks.spawn(
-                run_followup(accepted.followup, replies.to(respond.response_url, replace_original=True)),
+                # The command they typed runs now that they confirmed it: its reply answers the command.
+                run_followup(
+                    accepted.followup, replies.to(respond.response_url, replace_original=True), asked="command"
+                ),
                 name=f"confirmed {accepted.command}",
             )
 

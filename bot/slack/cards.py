@@ -65,10 +65,12 @@ def register_card_actions(
                     home.forget(team_id, user_id)
                     await home.publish(team_id, user_id, notice=message.text)
 
-                tasks.spawn(run_followup(followup, republish), name=f"home {action_id}")
+                tasks.spawn(run_followup(followup, republish, asked="click"), name=f"home {action_id}")
             else:
-                tasks.spawn(run_followup(followup, replies.to(respond.response_url, replace_original=False)),
-                            name=f"card {action_id}")
+                tasks.spawn(
+                    run_followup(followup, replies.to(respond.response_url, replace_original=False), asked="click"),
+                    name=f"card {action_id}",
+                )
 
     def acting(action: Action) -> _Work:
         async def act(click: Click, _where: _Where) -> Message | None:

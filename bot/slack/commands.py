@@ -12,8 +12,15 @@ from slack_bolt.response import BoltResponse
 
 from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
-from bot.ports import SlackNotReached, SlackRefused
-from bot.render.errors import slack_refused, slack_unreachable, too_slow, unexpected_error
+from bot.ports import SlackAnswerLost, SlackNotReached, SlackRefused, unconfirmed
+from bot.render.errors import (
+    Asked,
+    slack_refused,
+    slack_unconfirmed,
+    slack_unreachable,
+    too_slow,
+    unexpected_error,
+)
 from bot.render.message import Message
 from bot.slack.replies import Deliver, ResponseUrlReplies
 from bot.slack.sender import sender
@@ -42,7 +49,7 @@ def register_commands(
         accepted = await dispatcher.accept(request)
         metrics.count_command(accepted.command, accepted.outcome)
         if accepted.followup is not None:
-            tasks.spawn(run_followup(accepted.followup, replies.to(respond.response_url)),
+            tasks.spawn(run_followup(accepted.followup, replies.to(respond.response_url), asked="command"),
                         name=f"command {accepted.command}")
         return ack_response(accepted.ack)
 
@@ -55,8 +62,9 @@ def ack_response(message: Message | None) -> BoltResponse:
     return BoltResponse(status=200, body=message.response_json, headers={"content-type": JSON_CONTENT_TYPE})
 
 
-async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
-    """Run slow work after the ack and deliver its reply; a failure or the deadline still gets a plain reply."""
+async def run_followup(followup: FollowUp, deliver: Deliver, *, asked: Asked) -> None:
+    """Run slow work after the ack and deliver its reply; a failure or the deadline still gets a plain reply, which
+    names what the person did (`asked`)."""
     try:
         async with asyncio.timeout(FINAL_REPLY_SECONDS):
             message = await followup()
@@ -71,9 +79,14 @@ async def run_followup(followup: FollowUp, deliver: Deliver) -> None:
         # Slack's Web API was out of reach (a click's modal, say): the call never left, so nothing happened there.
         log.warning("follow-up stopped: %s", unreached)
         message = slack_unreachable()
+    except SlackAnswerLost as lost:
+        # Sent, and then the connection broke: Slack may have done it (the modal may be open), so neither "failed"
+        # nor a fault of ours.
+        log.warning("follow-up stopped: %s", unconfirmed(lost))
+        message = slack_unconfirmed()
     except Exception:
         reference = secrets.token_hex(4)
-        log.exception("command follow-up failed (reference %s)", reference)
-        message = unexpected_error(reference)
+        log.exception("%s follow-up failed (reference %s)", asked, reference)
+        message = unexpected_error(reference, asked=asked)
     if message is not None:
         await deliver(message)

@@ -56,7 +56,7 @@ def register_home(
                 if accepted.ack is not None:
                     await publish(accepted.ack)
                 if accepted.followup is not None:
-                    await run_followup(accepted.followup, publish)
+                    await run_followup(accepted.followup, publish, asked="click")
 
             tasks.spawn(answer_on_home(), name=f"app home {action_id}")
 

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncAck
 
 from bot.commands import forms
 from bot.commands.dispatch import CommandDispatcher
-from bot.ports import Caller, SlackRefused
+from bot.ports import SLACK_CALL_FAILURES, Caller, slack_failure
 from bot.render import forms as views
 from bot.render.message import Message
 from bot.slack.commands import run_followup
@@ -100,7 +100,7 @@ def register_modals(
         if accepted.ack is not None:
             tasks.spawn(to_the_person(accepted.ack), name=f"form {callback_id}")
         if accepted.followup is not None:
-            tasks.spawn(run_followup(accepted.followup, to_the_person), name=f"form {callback_id}")
+            tasks.spawn(run_followup(accepted.followup, to_the_person, asked="form"), name=f"form {callback_id}")
 
     for callback_id in (views.BRANCH_CREATE, views.DR_CREATE):
         routes.view_submission(callback_id)(submitted)
@@ -136,8 +136,11 @@ def register_modals(
     async def redraw(view_id: str, redrawn: dict[str, Any]) -> None:
         try:
             await slack.update_modal(view_id=view_id, view=redrawn)
-        except SlackRefused as refused:  # the form was closed meanwhile, or is not one Slack knows (not_found)
-            log.warning("could not redraw form %s: %s", view_id, refused.code)
+        except SLACK_CALL_FAILURES as failure:
+            # Slack's to answer for, not a fault of ours: one line. A refusal: the form was closed meanwhile, or is
+            # not one Slack knows (not_found). Whatever became of it, the form is still there as it was drawn last,
+            # and choosing again redraws it.
+            log.warning("could not redraw form %s: %s", view_id, slack_failure(failure))
 
     for action_id in _DATABASE_PICKERS:
         routes.block_action(action_id)(database_chosen)

@@ -27,6 +27,10 @@ class IdempotencyKeys:
         )
         return changed == 1
 
+    async def release(self, key: str) -> None:
+        """Give a claimed key back: what it stood for was certainly not done, so the next caller with it may do it."""
+        await self._database.execute("DELETE FROM idempotency_keys WHERE key = ?", (key,))
+
     async def prune_older_than(self, seconds: float) -> int:
         """Delete keys claimed more than `seconds` ago (past any retry window); returns how many went."""
         if seconds < 0:

@@ -24,7 +24,7 @@ from bot.cards.service import CardService
 from bot.deploy_requests.summary import summarize
 from bot.notify.service import DirectMessages
 from bot.planetscale.models import DeployRequest
-from bot.ports import SlackPort
+from bot.ports import SLACK_MAY_HAVE_ACTED, SlackNotReached, SlackPort, SlackRefused, unconfirmed
 from bot.render import watch as render
 from bot.render.message import Message
 from bot.render.watch import DeliveryView
@@ -129,14 +129,27 @@ def create_webhook_routes(
         if delivery.event == "deploy_request.opened":
             await news.opened(team_id=watch.team_id, org=watch.org, database=watch.database, request=request)
 
-    async def show(watch: Watch, delivery: Delivery, request: DeliveredRequest, message: Message) -> None:
+    async def show(watch: Watch, delivery: Delivery, request: DeliveredRequest, message: Message, key: str) -> None:
+        """The delivery's work, after PlanetScale has had its 2xx. Slack's failures end here, each in one log line:
+        the answer is long sent, and a traceback would blame the bot for Slack being away."""
         await tell(watch, delivery)
         with_cards = await cards.request_changed(
             team_id=watch.team_id, org=watch.org, database=watch.database, number=request.number,
             updated_at=updated_at_of(request.updated_at),
         )
-        if watch.channel_id not in with_cards:
+        if watch.channel_id in with_cards:
+            return
+        try:
             await slack.post_message(channel=watch.channel_id, message=message)
+        except (SlackRefused, SlackNotReached) as failure:
+            # Slack certainly posted nothing: the key goes back, so this delivery sent again posts its notice (its
+            # direct messages and card redraw have keys of their own and are not repeated).
+            await idempotency_keys.release(key)
+            log.warning("the notice of webhook delivery %s was not posted: %s", delivery.event, failure)
+        except SLACK_MAY_HAVE_ACTED as failure:
+            # Slack may have posted it: the key stays, so this delivery sent again posts no second notice.
+            log.warning("the notice of webhook delivery %s counted as posted, since %s", delivery.event,
+                        unconfirmed(failure))
 
     async def deliver(request: Request) -> Response:
         found = await watches.by_hook(request.path_params["hook_id"])
@@ -161,7 +174,12 @@ def create_webhook_routes(
             return JSONResponse({"ok": True})
         key = f"webhook:{watch.hook_id}:{delivery.event}:{deploy_request.number}:{deploy_request.updated_at}"
         if await idempotency_keys.claim_once(key):  # a replayed delivery posts nothing twice
-            tasks.spawn(show(watch, delivery, deploy_request, render.delivery(view)), name="webhook delivery")
+            tasks.spawn(show(watch, delivery, deploy_request, render.delivery(view), key), name="webhook delivery")
+        # 2xx whatever becomes of the Slack work, which runs after this answer: PlanetScale waits at most 2 s, marks a
+        # webhook whose receiver answers otherwise as failed, disables one that "repeatedly fail[s]", and documents no
+        # retry (https://planetscale.com/docs/api/webhooks; docs/reference/planetscale-api.md, section 6). A non-2xx
+        # for Slack being away would not bring the delivery back, and could cost the watch its webhook. What the key
+        # does instead: a delivery sent again finds it given back when Slack certainly did nothing (`show`).
         return JSONResponse({"ok": True})
 
     return [Route("/webhooks/planetscale/{hook_id}", deliver, methods=["POST"])]

@@ -452,6 +452,17 @@ async def test_show_diff_where_slack_cannot_be_reached_says_so(
     assert tracebacks(caplog) == []
 
 
+async def test_a_click_that_fails_on_our_side_is_told_as_a_click(demo_bot: RunningBot) -> None:
+    """The reply for a failure of ours names what the person did: they clicked, where it had said "while handling
+    that command"."""
+    card = await post_card(demo_bot, "dr post shop 1")
+    demo_bot.run(demo_bot.runtime.database.close())  # the click's read of its card now raises
+    since = len(demo_bot.slack.response_posts)
+    click(demo_bot, card, "dr_refresh", actor=ALICE)
+    told = await _ephemeral(demo_bot, since)
+    assert "Something went wrong on our side while handling that click" in told, told
+
+
 async def test_a_click_done_while_slack_cannot_be_reached_logs_no_traceback(
     apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
 ) -> None:

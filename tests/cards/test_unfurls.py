@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
+
+import pytest
 
 from bot.sandbox.slack.workspace import SlackUser, StoredMessage
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, validate_blocks
-from tests.support.slack import BOB_ACTOR, Actor, block_actions_payload, button_action, event_callback, interaction
+from tests.support.replies import tracebacks
+from tests.support.slack import (
+    BOB_ACTOR,
+    Actor,
+    WebApiHost,
+    block_actions_payload,
+    button_action,
+    event_callback,
+    interaction,
+)
+from tests.support.webhooks import until
 
 BOB = BOB_ACTOR.user_id
 
@@ -86,3 +99,20 @@ async def test_links_an_unlinked_person_shares_or_cannot_read_stay_as_they_are(d
     assert len([call for call in demo_bot.slack.calls if call.method == "chat.postEphemeral"]) == 1
     globex = [r for r in demo_bot.planetscale.world.requests if "/globex/" in r.path]
     assert globex  # the link to another org was tried with Alice's grant, and PlanetScale said no
+
+
+async def test_a_link_offer_slack_could_not_be_reached_for_is_one_log_line_and_made_with_the_next_link(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Dave, unlinked, shares a link while Slack's Web API is out of reach: the offer to link is one log line (it had
+    been a traceback), and since Slack certainly showed him nothing, the next link he shares that day brings it."""
+    caplog.set_level(logging.INFO)
+    apart_bot.slack.add_user(DAVE)
+    dave = Actor(user_id=DAVE.id, user_name=DAVE.name)
+    with web_api_host.unreachable():
+        _share(apart_bot, f"<{LINK}>", actor=dave)
+        await until(lambda: "could not offer" in caplog.text, timeout=10)
+    assert tracebacks(caplog) == []
+    _share(apart_bot, f"<{LINK}>", actor=dave)
+    offer = await apart_bot.slack.wait_call("chat.postEphemeral", where=lambda call: call.args.get("user") == DAVE.id)
+    assert "link_account" in str(offer.args.get("blocks"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -12,9 +13,10 @@ from bot.render.forms import BRANCH_DATABASE_PICKER, BRANCH_NAME_INPUT, BRANCH_P
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
 from tests.support.bot import SIGNING_SECRET, RunningBot
-from tests.support.forms import choose_database, open_form, options_offered, picked, submit, typed
-from tests.support.replies import ALICE, everything, reply, validate_view
-from tests.support.slack import slash_command
+from tests.support.forms import choose_database, open_form, options_offered, pick_database, picked, submit, typed
+from tests.support.replies import ALICE, everything, reply, tracebacks, validate_view
+from tests.support.slack import WebApiHost, slash_command
+from tests.support.webhooks import until
 
 
 def _state(database: str, branch: str, parent: str | None = None) -> dict[str, Any]:
@@ -133,3 +135,27 @@ async def test_a_slow_planetscale_yields_no_options_within_the_budget(
         demo_bot.planetscale.world.faults.release()
     assert options == []
     assert time.monotonic() - started < 2.5  # inside Slack's 3 s for the options ack
+
+
+@pytest.mark.parametrize("slack", ["out of reach", "answer lost"])
+async def test_a_redraw_slack_could_not_take_or_did_not_confirm_is_one_log_line(
+    apart_bot: RunningBot, slack_standin: SlackStandIn, web_api_host: WebApiHost, slack: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Choosing a database redraws the form; with Slack's Web API out of reach, or its answer to `views.update`
+    lost, that is one warning line, where only Slack's refusals had been (the rest ended as "background task form
+    redraw failed" with a traceback). The form stays as it was drawn, and choosing again redraws it."""
+    caplog.set_level(logging.INFO)
+    view = await open_form(apart_bot, slack_standin, text="branch create", callback_id="branch_create")
+    if slack == "out of reach":
+        with web_api_host.unreachable():
+            pick_database(apart_bot, view, "shop", action_id=BRANCH_DATABASE_PICKER)
+            await until(lambda: "could not redraw form" in caplog.text, timeout=10)
+    else:
+        slack_standin.drop_answer("views.update")
+        pick_database(apart_bot, view, "shop", action_id=BRANCH_DATABASE_PICKER)
+        await until(lambda: "could not redraw form" in caplog.text, timeout=10)
+        assert "it may have been done" in caplog.text
+    assert tracebacks(caplog) == []
+    view = await choose_database(apart_bot, slack_standin, view, "shop", action_id=BRANCH_DATABASE_PICKER)
+    assert "from" in [block.get("block_id") for block in view["blocks"]]

@@ -22,7 +22,9 @@ from tests.support.home import (
     open_home,
     wait_direct_message,
 )
-from tests.support.slack import BOB_ACTOR, Actor
+from tests.support.replies import tracebacks
+from tests.support.slack import BOB_ACTOR, Actor, WebApiHost
+from tests.support.webhooks import until
 
 DAVE = SlackUser(id="U0DAVE00001", name="dave", real_name="Dave Unlinked")
 DAVE_ACTOR = Actor(user_id=DAVE.id, user_name=DAVE.name)
@@ -192,3 +194,38 @@ async def test_a_home_slack_will_not_take_now_is_one_log_line_and_published_when
     assert line.getMessage().endswith("ratelimited")
     assert line.exc_info is None
     assert home_buttons(await open_home(demo_bot, DAVE_ACTOR), "link_account")
+
+
+async def test_a_home_slack_cannot_be_reached_for_is_one_log_line(
+    apart_bot: RunningBot, web_api_host: WebApiHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Alice opens her Home while Slack's Web API is out of reach: one warning line where there had been a
+    traceback, as for a refusal; the next opening publishes it."""
+    caplog.set_level(logging.INFO)
+    with web_api_host.unreachable():
+        response = apart_bot.post_events(
+            event_callback(signing_secret=SIGNING_SECRET, event=home_opened_event(user=ALICE.user_id))
+        )
+        assert response.status_code == 200
+        await until(lambda: "could not publish the App Home" in caplog.text, timeout=10)
+    assert tracebacks(caplog) == []
+    assert "Waiting for your review" in home_text(await open_home(apart_bot, ALICE))
+
+
+async def test_show_diff_on_the_home_whose_modal_slack_did_not_confirm_gets_a_plain_answer(
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack opens the diff modal but the connection breaks before its answer: the Home's answer says Slack did not
+    confirm it, where it had said "Something went wrong on our side" (and logged a traceback); its Home published
+    with a lost answer too is one line."""
+    caplog.set_level(logging.INFO)
+    number = bobs_deploy_request(demo_bot)
+    home = await open_home(demo_bot, ALICE)
+    demo_bot.slack.drop_answer("views.open")
+    demo_bot.slack.drop_answer("views.publish")
+    since = len(demo_bot.slack.calls)
+    after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_diff", f"/shop/{number}"))
+    assert "Slack did not confirm that it did that" in home_text(after), home_text(after)
+    assert [call.method for call in demo_bot.slack.calls[since:]] == ["views.open", "views.publish"]
+    await until(lambda: "could not publish the App Home of" in caplog.text, timeout=10)
+    assert tracebacks(caplog) == []

@@ -57,6 +57,16 @@ async def choose_database(
 ) -> dict[str, Any]:
     """Pick `name` in the form's database menu; returns the form as Slack shows it once the bot has redrawn it."""
     since = len(slack.calls)
+    pick_database(bot, view, name, action_id=action_id)
+    updated = await slack.wait_call("views.update", since=since)
+    assert updated.response["ok"], updated.response
+    validate_view(updated.args["view"])
+    redrawn: dict[str, Any] = updated.response["view"]
+    return redrawn
+
+
+def pick_database(bot: RunningBot, view: dict[str, Any], name: str, *, action_id: str) -> None:
+    """Alice picks `name` in the form's database menu (the click Slack sends); the bot redraws the form after."""
     payload = {
         "type": "block_actions", "user": ALICE.user, "team": ALICE.team, "api_app_id": ALICE.api_app_id,
         "container": {"type": "view", "view_id": view["id"]}, "view": view, "trigger_id": "1.2.3",
@@ -64,11 +74,6 @@ async def choose_database(
                      "selected_option": _option(name), "action_ts": "1.2"}],
     }
     assert bot.post_events(interaction(payload, signing_secret=SIGNING_SECRET)).status_code == 200
-    updated = await slack.wait_call("views.update", since=since)
-    assert updated.response["ok"], updated.response
-    validate_view(updated.args["view"])
-    redrawn: dict[str, Any] = updated.response["view"]
-    return redrawn
 
 
 def _option(value: str) -> dict[str, Any]:
