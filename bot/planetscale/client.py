@@ -120,6 +120,29 @@ def fill_path(template: str, values: Mapping[str, str | int]) -> str:
     return template.format_map(encoded)
 
 
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing it is given."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _BearerOnlyClient(httpx.AsyncClient):
+    """An httpx client without httpx's cookie jar, which keeps every `Set-Cookie` answered and sends it with every
+    later request to that host. PlanetScale's API knows a caller by the bearer token alone, and one client carries
+    every linked person's requests: a cookie set in one person's answer would go out with the next person's request.
+    (Reading each answer for cookies also cost 26 µs.) The transport keeps none either (bot/planetscale/transport.py).
+    """
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NoCookies()
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:  # httpx's __init__ sets the jar it was given (none)
+        pass
+
+
 # httpx parses and percent-encodes a URL in Python: 80 µs of the 120 µs `build_request` took for a page of branches,
 # measured in-process. Commands, card redraws and the reconciler ask for the same few URLs over and over, and an
 # `httpx.URL` is immutable, so each is built once (tests/planetscale/test_request_urls.py holds it to httpx's own).
@@ -202,7 +225,7 @@ class PlanetScaleClient:
         if self._given_http is not None:
             return self._given_http
         if self._made_http is None:
-            self._made_http = httpx.AsyncClient(
+            self._made_http = _BearerOnlyClient(
                 timeout=self.timeout,
                 limits=self._limits,
                 transport=self._transport or AiohttpTransport(limits=self._limits),

@@ -34,8 +34,21 @@ async def organizations(request: Request) -> JSONResponse:
     return JSONResponse(ORGANIZATIONS)
 
 
+COOKIES_SEEN: list[str | None] = []
+
+
+async def organizations_with_a_session_cookie(request: Request) -> JSONResponse:
+    COOKIES_SEEN.append(request.headers.get("cookie"))
+    answer = JSONResponse(ORGANIZATIONS)
+    answer.set_cookie("session", request.headers["authorization"].removeprefix("Bearer "))
+    return answer
+
+
 APP = Starlette(
-    routes=[Route("/echo", echo, methods=["GET", "POST"]), Route("/organizations", organizations)],
+    routes=[
+        Route("/echo", echo, methods=["GET", "POST"]), Route("/organizations", organizations),
+        Route("/cookie/v1/organizations", organizations_with_a_session_cookie),
+    ],
     middleware=[Middleware(GZipMiddleware, minimum_size=100)],
 )
 
@@ -71,3 +84,16 @@ async def test_nothing_listening_is_a_request_never_sent() -> None:
         with pytest.raises(ConnectionFailed) as raised:
             await client.as_user(Tokens("t")).branches.create("acme", "shop", "feat")
     assert not raised.value.request_sent
+
+
+async def test_a_cookie_set_in_one_persons_answer_is_never_sent_with_anyones_request() -> None:
+    """One client carries every linked person's requests: a cookie kept from Alice's answer would go out with Bob's
+    (httpx's jar and aiohttp's would each keep it)."""
+    COOKIES_SEEN.clear()
+    with serve_asgi(APP) as base_url:
+        # By name: aiohttp's jar keeps no cookie from a bare IP address.
+        by_name = base_url.replace("127.0.0.1", "localhost")
+        async with PlanetScaleClient(base_url=f"{by_name}/cookie/v1", pacer=unpaced()) as client:
+            for token in ("alice-token", "bob-token", "alice-token"):
+                await client.as_user(Tokens(token)).organizations.list()
+    assert COOKIES_SEEN == [None, None, None]
