@@ -8,7 +8,9 @@ so a double click or two people clicking at once make one PlanetScale call. The 
 acts: a process killed mid-call leaves a claim that lapses, and the next click takes it over after reading the
 deploy request again, so it acts only if the first call never did. Approvals are keyed by approver instead, since
 two admins approving is not a duplicate. After every click or observed change the same message is
-redrawn (through the shared `chat.update` budget) and the history goes in the card's thread.
+redrawn (through the shared `chat.update` budget) and the history goes in the card's thread. A drawing counts as
+shown only once Slack has confirmed it: until then the card's record says it is unconfirmed, and the reconciler (or a
+delivery about it) draws it again from what was read, without reading again, as often as Slack allows.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.cards.store import CardRecord, Cards, Claim
-from bot.cards.updates import CardUpdates
+from bot.cards.store import MAX_REDRAW_FAILURES, CardRecord, Cards, Claim
+from bot.cards.updates import BURST, CardUpdates
 from bot.deploy_requests import lifecycle
 from bot.deploy_requests.actions import Action, perform
 from bot.deploy_requests.summary import Person, Snapshot, read_snapshot, schema_changes
@@ -61,6 +63,8 @@ log = logging.getLogger(__name__)
 # wait 8 s and 16 s and their last calls give up. A full pass is followed by the next at once, so the size of a pass
 # does not slow a catch-up: the share does.
 REFRESH_BATCH = 5
+# Cards whose drawing Slack has not confirmed, drawn again in one pass at most: the chat.update budget's burst.
+REDRAW_BATCH = BURST
 # A read of one deploy request with one person's grant: (team, Slack user, organization, database, number).
 _ReadKey = tuple[str, str, str, str, int]
 RETRY_READ_SECONDS = 60.0
@@ -196,10 +200,7 @@ class CardService:
         except PlanetScaleError as error:
             log.info("not unfurling a deploy-request link: %s", error)
             return
-        self._updates.submit(
-            channel=channel_id, ts=message_ts, message=render.card(await self._drawing(card)), state_change=True,
-            unfurl_url=url,
-        )
+        await self._submit(card, card.snapshot, version=card.version, stale=card.stale, state_change=True)
 
     async def _offer_link(self, *, team_id: str, channel_id: str, user_id: str) -> None:
         """Tell someone unlinked, only them and at most once a day, that their links could be live cards."""
@@ -565,22 +566,20 @@ class CardService:
     async def _redraw(self, card: CardRecord, snapshot: Snapshot, *, reader_id: str | None, announce: bool) -> None:
         stale = reader_id is None
         if dataclasses.replace(snapshot, as_of=card.snapshot.as_of) == card.snapshot and stale == card.stale:
-            snapshot = card.snapshot  # nothing to show: keep "Updated …" truthful and spend none of the update budget
+            snapshot = card.snapshot  # nothing new: keep "Updated …" truthful and spend none of the update budget
             unchanged = True
         else:
             unchanged = False
+        # Drawn again unchanged only when Slack never confirmed the drawing stored: what it shows may be older.
+        drawing = card.ts is not None and (card.undrawn or not unchanged)
         version, changed = await self._cards.save(
-            card, snapshot, refresh_in=lifecycle.refresh_seconds(snapshot), reader_id=reader_id
+            card, snapshot, refresh_in=lifecycle.refresh_seconds(snapshot), reader_id=reader_id, drawing=drawing
         )
         if set(card.snapshot.approvers) - set(snapshot.approvers):
             # PlanetScale dismissed approvals (the branch's schema changed): their approvers may approve again.
             await self._cards.release_approvals(_approvals_of(card))
-        if card.ts is not None and not unchanged:
-            drawn = await self._view(card, snapshot, version=version, stale=stale)
-            self._updates.submit(
-                channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=changed,
-                unfurl_url=card.unfurl_url,
-            )
+        if drawing:
+            await self._submit(card, snapshot, version=version, stale=stale, state_change=changed)
         moved = snapshot.deployment_state != card.snapshot.deployment_state or snapshot.state != card.snapshot.state
         if announce and moved and lifecycle.is_notable(snapshot):
             await self._thread_note(card, render.state_note(snapshot))
@@ -589,6 +588,44 @@ class CardService:
                 team_id=card.team_id, org=card.org, database=card.database, before=card.snapshot, after=snapshot,
                 new_approvers=approvals(card.snapshot.approvers, snapshot.approvers),
             )
+
+    async def _submit(
+        self, card: CardRecord, snapshot: Snapshot, *, version: int, stale: bool, state_change: bool
+    ) -> None:
+        """Queue the drawing of `snapshot` (stored as unconfirmed just before) for the card's message; Slack's answer
+        confirms it, or puts its next try off."""
+        if card.ts is None:  # for the type checker: only cards with a message are drawn
+            return
+        drawn = await self._view(card, snapshot, version=version, stale=stale)
+
+        async def done(failure: Exception | None) -> None:
+            if failure is None:
+                await self._cards.drawn(card.card_id, snapshot, stale=stale)
+                return
+            retry_after = failure.retry_after if isinstance(failure, SlackRefused) else None
+            if await self._cards.redraw_failed(card.card_id, snapshot, stale=stale, retry_after=retry_after):
+                log.warning(
+                    "card %s of %s #%d: Slack took none of %d tries to draw it; it is drawn again when next read",
+                    card.card_id, card.database, card.number, MAX_REDRAW_FAILURES,
+                )
+
+        self._updates.submit(
+            channel=card.channel_id, ts=card.ts, message=render.card(drawn), state_change=state_change,
+            unfurl_url=card.unfurl_url, on_done=done,
+        )
+
+    async def _draw_again(self, card: CardRecord) -> None:
+        """Send the card's stored drawing again, Slack having not confirmed it: nothing is read from PlanetScale,
+        since nothing new was asked for, only what was read before to be shown."""
+        async with self._held(card.card_id):
+            stored = await self._cards.get(card.card_id)
+            await self._cards.redrawing(card.card_id)
+            if stored is not None and stored.undrawn:  # not confirmed meanwhile (or redrawn by a read)
+                await self._submit(
+                    stored, stored.snapshot, version=stored.version, stale=stored.stale,
+                    # A catch-up: what changes now is drawn first.
+                    state_change=False,
+                )
 
     async def _drawing(self, card: CardRecord) -> render.CardView:
         return await self._view(card, card.snapshot, version=card.version, stale=card.stale)
@@ -608,9 +645,14 @@ class CardService:
         minute) is spent per deploy request however many channels show it. The deploy requests are read side by
         side, as background reads: the PlanetScale pacer holds them to its background share, half of that budget,
         so a backlog of due cards never leaves people's commands waiting behind it. The cards are leased to this
-        process while it reads, so replicas never read one card at the same time. Returns how many deploy requests
-        were read."""
+        process while it reads, so replicas never read one card at the same time. Cards whose drawing Slack has not
+        confirmed and whose next try has come are drawn again from what they show, without a read, as many as the
+        chat.update queue has room for. Returns how many deploy requests were read."""
         held = await self._cards.claim_due(holder=self._holder, limit=limit)
+        # Cards whose drawing Slack has not confirmed, as many as the chat.update queue has room for: its budget, not
+        # PlanetScale's, paces these, and a drawing waiting in the queue needs no second copy.
+        room = max(0, REDRAW_BATCH - self._updates.waiting)
+        undrawn = await self._cards.claim_undrawn(holder=self._holder, limit=room)
         by_read: dict[tuple[str, str | None, str, str, int], list[CardRecord]] = {}
         for card in held:
             by_read.setdefault((card.team_id, card.reader_id, card.org, card.database, card.number), []).append(card)
@@ -620,7 +662,7 @@ class CardService:
             for card in cards:
                 await self.refresh(card, reads=reads, background=True)
 
-        await asyncio.gather(*(redraw(cards) for cards in by_read.values()))
+        await asyncio.gather(*(redraw(cards) for cards in by_read.values()), *map(self._draw_again, undrawn))
         return len(by_read)
 
     async def request_changed(
@@ -643,6 +685,8 @@ class CardService:
                 continue
             shown = card.snapshot.updated_at
             if updated_at is not None and shown is not None and updated_at <= shown:
+                if card.undrawn:  # read already, but maybe never shown: show it, without reading again
+                    await self._draw_again(card)
                 continue
             await self.refresh(card)
         return channels

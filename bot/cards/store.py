@@ -38,6 +38,8 @@ class CardRecord:
     version: int
     refreshed_at: int
     snapshot: Snapshot
+    # Slack has not confirmed that the card shows `snapshot` (its chat.update is on its way, failed, or unanswered).
+    undrawn: bool = False
 
     @property
     def stale(self) -> bool:
@@ -56,13 +58,14 @@ def fingerprint(snapshot: Snapshot, *, stale: bool) -> str:
 
 
 _COLUMNS = (
-    "card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id, version, refreshed_at, snapshot"
+    "card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id, version, refreshed_at,"
+    " redraw_at IS NOT NULL OR redraw_failures > 0, snapshot"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM cards"  # noqa: S608 - constant column names
 
 
 def _record(row: tuple[object, ...]) -> CardRecord:
-    *head, snapshot = row
+    *head, undrawn, snapshot = row
     card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id, version, refreshed_at = head
     return CardRecord(
         card_id=str(card_id),
@@ -77,6 +80,7 @@ def _record(row: tuple[object, ...]) -> CardRecord:
         version=int(str(version)),
         refreshed_at=int(str(refreshed_at)),
         snapshot=_read_snapshot(str(snapshot)),
+        undrawn=bool(undrawn),
     )
 
 
@@ -93,6 +97,15 @@ def _read_snapshot(stored: str) -> Snapshot:
 CLICK_LEASE_SECONDS = 60
 # Long enough for one reading of a deploy request; a card held by a replica that died is read by another after it.
 REFRESH_LEASE_SECONDS = 30
+# How long a drawing may wait for Slack's answer (queued behind the chat.update budget, then the call itself) before
+# the reconciler draws it again: one whose process died before sending it is not lost.
+UNCONFIRMED_SECONDS = 120
+# A drawing Slack failed to take is tried again after 5 s (about two reconciler passes), then twice as long each time
+# up to 15 minutes, or after Slack's Retry-After if that is longer; after 12 failures (about an hour) the reconciler
+# stops trying, and the card waits for its next read, delivery or click.
+REDRAW_RETRY_SECONDS = 5
+REDRAW_RETRY_MAX_SECONDS = 900
+MAX_REDRAW_FAILURES = 12
 _COMPARE_AND_SWAP_ATTEMPTS = 10
 
 
@@ -118,17 +131,18 @@ class Cards:
         refresh_in: float | None, unfurl: tuple[str, str] | None = None,
     ) -> CardRecord:
         """A new card, at version 1; `unfurl` is (message ts, url) when it is drawn as the unfurl of a link in that
-        message."""
+        message. An unfurl is drawn by a `chat.unfurl` still to be sent, so it is stored unconfirmed; a posted card's
+        first drawing is its post, whose answer the poster waits for."""
         card_id = secrets.token_hex(8)
         ts, unfurl_url = unfurl if unfurl is not None else (None, None)
         now = int(self._clock())
         row = await self._database.fetchone(
             "INSERT INTO cards (card_id, team_id, channel_id, ts, unfurl_url, org, database, number, reader_id,"  # noqa: S608 - constant SQL
-            " version, next_refresh_at, refreshed_at, snapshot, fingerprint, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
+            " version, next_refresh_at, refreshed_at, snapshot, fingerprint, created_at, redraw_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
             (card_id, team_id, channel_id, ts, unfurl_url, org, snapshot.database, snapshot.number, reader_id,
              self._due(refresh_in), now, _SNAPSHOT.dump_json(snapshot).decode(),
-             fingerprint(snapshot, stale=False), now),
+             fingerprint(snapshot, stale=False), now, self._due(UNCONFIRMED_SECONDS) if unfurl else None),
         )
         if row is None:  # pragma: no cover - RETURNING of a plain INSERT always has its row
             raise RuntimeError("card vanished after insert")
@@ -183,13 +197,17 @@ class Cards:
         return sorted(cards, key=lambda card: (card.team_id, card.org, card.database, card.number, card.card_id))
 
     async def save(
-        self, card: CardRecord, snapshot: Snapshot, *, refresh_in: float | None, reader_id: str | None
+        self, card: CardRecord, snapshot: Snapshot, *, refresh_in: float | None, reader_id: str | None,
+        drawing: bool = False,
     ) -> tuple[int, bool]:
         """Store what the card shows now, read with `reader_id`'s grant (None: nobody's is left), and end any
         refresh lease on it. Returns (version, changed): the version goes up when the state shown (its fingerprint)
         differs from what was stored, so clicks on the older drawing are recognised. Compare-and-swap: a concurrent
-        save (another replica, a click) makes this one read again, never lose a version."""
+        save (another replica, a click) makes this one read again, never lose a version. `drawing`: its drawing is
+        about to be sent, so it is unconfirmed until `drawn` (a new snapshot starts its count of failures afresh);
+        otherwise whether Slack shows the card is left as it was."""
         shown = fingerprint(snapshot, stale=reader_id is None)
+        stored_snapshot = _SNAPSHOT.dump_json(snapshot).decode()
         for _ in range(_COMPARE_AND_SWAP_ATTEMPTS):
             row = await self._database.fetchone(
                 "SELECT version, fingerprint FROM cards WHERE card_id = ?", (card.card_id,)
@@ -199,16 +217,77 @@ class Cards:
             stored_version, stored = int(row[0]), str(row[1])
             changed = stored != shown
             version = stored_version + 1 if changed else stored_version
+            # The right-hand sides read the row as it was: the failures are kept only for the same snapshot.
             swapped = await self._database.execute(
                 "UPDATE cards SET version = ?, fingerprint = ?, next_refresh_at = ?, snapshot = ?, reader_id = ?,"
-                " refreshed_at = ?, lease_holder = NULL, lease_until = NULL"
+                " refreshed_at = ?, lease_holder = NULL, lease_until = NULL,"
+                " redraw_at = CASE WHEN ? THEN ? ELSE redraw_at END,"
+                " redraw_failures = CASE WHEN ? AND snapshot <> ? THEN 0 ELSE redraw_failures END"
                 " WHERE card_id = ? AND version = ? AND fingerprint = ?",
-                (version, shown, self._due(refresh_in), _SNAPSHOT.dump_json(snapshot).decode(), reader_id,
-                 int(self._clock()), card.card_id, stored_version, stored),
+                (version, shown, self._due(refresh_in), stored_snapshot, reader_id, int(self._clock()),
+                 drawing, self._due(UNCONFIRMED_SECONDS), drawing, stored_snapshot,
+                 card.card_id, stored_version, stored),
             )
             if swapped:
                 return version, changed
         raise RuntimeError(f"card {card.card_id} kept changing while it was saved")  # pragma: no cover
+
+    async def claim_undrawn(
+        self, *, holder: str, limit: int, lease_seconds: int = REFRESH_LEASE_SECONDS
+    ) -> list[CardRecord]:
+        """Take the refresh lease of up to `limit` posted cards whose drawing Slack has not confirmed and whose
+        `redraw_at` has come, longest waiting first: they are drawn again from what was last read. `redrawing` ends
+        the lease."""
+        now = int(self._clock())
+        rows = await self._database.fetchall(
+            "UPDATE cards SET lease_holder = ?, lease_until = ? WHERE card_id IN ("  # noqa: S608 - constant SQL
+            "SELECT card_id FROM cards WHERE redraw_at <= ? AND ts IS NOT NULL"
+            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY redraw_at LIMIT ?"
+            f"{self._database.skip_locked}) RETURNING " + _COLUMNS,
+            (holder, now + lease_seconds, now, now, limit),
+        )
+        return [_record(row) for row in rows]
+
+    async def redrawing(self, card_id: str) -> None:
+        """The card's drawing is sent again (or was confirmed meanwhile): end its lease, and wait for Slack's answer
+        as long as for any drawing. Called before the drawing is queued, so a failure it meets is not overwritten."""
+        await self._database.execute(
+            "UPDATE cards SET redraw_at = CASE WHEN redraw_at IS NULL THEN NULL ELSE ? END,"
+            " lease_holder = NULL, lease_until = NULL WHERE card_id = ?",
+            (self._due(UNCONFIRMED_SECONDS), card_id),
+        )
+
+    async def drawn(self, card_id: str, snapshot: Snapshot, *, stale: bool) -> None:
+        """Slack confirmed the drawing of `snapshot`: unless a newer one has been stored since, the card shows it."""
+        await self._database.execute(
+            "UPDATE cards SET redraw_at = NULL, redraw_failures = 0"
+            " WHERE card_id = ? AND snapshot = ? AND fingerprint = ?",
+            (card_id, _SNAPSHOT.dump_json(snapshot).decode(), fingerprint(snapshot, stale=stale)),
+        )
+
+    async def redraw_failed(
+        self, card_id: str, snapshot: Snapshot, *, stale: bool, retry_after: float | None
+    ) -> bool:
+        """Slack did not take (or did not confirm) the drawing of `snapshot`: unless a newer one has been stored
+        since, draw it again later, backing off and no sooner than Slack's `retry_after`. Returns True when this
+        was the last try (the reconciler gives up on it)."""
+        drawing = (card_id, _SNAPSHOT.dump_json(snapshot).decode(), fingerprint(snapshot, stale=stale))
+        for _ in range(_COMPARE_AND_SWAP_ATTEMPTS):
+            row = await self._database.fetchone(
+                "SELECT redraw_failures FROM cards WHERE card_id = ? AND snapshot = ? AND fingerprint = ?", drawing
+            )
+            if row is None:
+                return False  # a newer drawing (or none: the card is gone) has its own outcome
+            failures = int(row[0]) + 1
+            backoff = min(REDRAW_RETRY_SECONDS * 2 ** (failures - 1), REDRAW_RETRY_MAX_SECONDS)
+            again_at = None if failures >= MAX_REDRAW_FAILURES else self._due(max(backoff, retry_after or 0))
+            if await self._database.execute(
+                "UPDATE cards SET redraw_failures = ?, redraw_at = ?"
+                " WHERE card_id = ? AND snapshot = ? AND fingerprint = ? AND redraw_failures = ?",
+                (failures, again_at, *drawing, failures - 1),
+            ):
+                return again_at is None
+        raise RuntimeError(f"card {card_id} kept failing while its failure was counted")  # pragma: no cover
 
     async def postpone(self, card_id: str, *, seconds: float) -> None:
         """Reading failed: leave the card as drawn and try again later, not on every reconciler pass."""

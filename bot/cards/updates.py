@@ -8,6 +8,9 @@ cosmetic ones, and a token bucket paces the calls.
 Replicas share the workspace's allowance: given the storage's `RateBudgets`, each call also takes a token from one
 bucket in the database (one bot token is one workspace), so two replicas together stay at 50 a minute. If the
 database cannot be asked, the update goes out on this process's own bucket: a card must not freeze for that.
+
+Each drawing may come with `on_done`, told how its call ended (None: Slack confirmed it), so the card's record knows
+what Slack shows; a drawing replaced by a newer one before it was sent is never told, the newer one is.
 """
 
 from __future__ import annotations
@@ -40,11 +43,16 @@ class MessageUpdater(Protocol):
     async def unfurl(self, *, channel: str, ts: str, url: str, message: Message) -> None: ...
 
 
+# How a drawing's call ended: None when Slack confirmed it, else the refusal or the connection's failure.
+Outcome = Callable[[Exception | None], Awaitable[None]]
+
+
 @dataclass
 class _Pending:
     state_change: bool
     order: int
     message: Message
+    on_done: Outcome | None
 
 
 class CardUpdates:
@@ -82,16 +90,18 @@ class CardUpdates:
         return len(self._pending)
 
     def submit(
-        self, *, channel: str, ts: str, message: Message, state_change: bool, unfurl_url: str | None = None
+        self, *, channel: str, ts: str, message: Message, state_change: bool, unfurl_url: str | None = None,
+        on_done: Outcome | None = None,
     ) -> None:
         """Queue the newest drawing of a card. Returns at once; the call (`chat.update`, or `chat.unfurl` for the
-        unfurl of `unfurl_url`) happens when the budget allows."""
+        unfurl of `unfurl_url`) happens when the budget allows, and then `on_done` hears how it ended."""
         key = (channel, ts, unfurl_url or "")
         earlier = self._pending.get(key)
         self._pending[key] = _Pending(
             state_change=state_change or (earlier is not None and earlier.state_change),
             order=earlier.order if earlier is not None else next(self._order),
             message=message,
+            on_done=on_done,
         )
         if self._drainer is None or self._drainer.done():
             self._drainer = self._tasks.spawn(self._drain(), name="card updates")
@@ -103,6 +113,7 @@ class CardUpdates:
             key = min(self._pending, key=lambda k: (not self._pending[k].state_change, self._pending[k].order))
             pending = self._pending.pop(key)
             channel, ts, unfurl_url = key
+            failure: Exception | None = None
             try:
                 if unfurl_url:
                     await self._slack.unfurl(channel=channel, ts=ts, url=unfurl_url, message=pending.message)
@@ -113,8 +124,17 @@ class CardUpdates:
                 log.warning("updating a card failed: %s", refused.code)
                 if refused.code in GONE and self._on_gone is not None:
                     await self._on_gone(channel, ts)
-            except OSError as error:
+                    continue  # nothing is left to draw
+                failure = refused
+            except OSError as error:  # out of reach, or its answer lost or late (TimeoutError is an OSError)
                 log.warning("updating a card failed: %s", type(error).__name__)
+                failure = error
+            if pending.on_done is not None:
+                try:
+                    await pending.on_done(failure)
+                except Exception:
+                    # Not recorded: the drawing stays unconfirmed, so the reconciler draws it again. The queue goes on.
+                    log.warning("recording how a card's update ended failed", exc_info=True)
 
     async def _take_token(self) -> None:
         while True:

@@ -273,6 +273,19 @@ CREATE TABLE notifications_sent (
 ) STRICT;
 """
 
+_UNDRAWN_CARDS = """
+-- What Slack has shown of a card, as far as the bot knows. The newest drawing of `snapshot` is stored before it is
+-- sent, so until Slack confirms it (`chat.update` answered ok) it is unconfirmed: `redraw_at` says when the reconciler
+-- draws it again from `snapshot` (no PlanetScale read), should no answer come first. A refusal, Slack out of reach or
+-- an answer lost counts in `redraw_failures` and puts `redraw_at` off (backing off, or Slack's Retry-After); after
+-- too many `redraw_at` is NULL with `redraw_failures` left above 0, so the next read or delivery still draws it.
+-- Both are back to NULL and 0 once Slack confirmed the drawing. Cards stored before this were drawn, as far as
+-- anyone can tell.
+ALTER TABLE cards ADD COLUMN redraw_at INTEGER;
+ALTER TABLE cards ADD COLUMN redraw_failures INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX cards_undrawn ON cards (redraw_at) WHERE redraw_at IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "preferences and idempotency keys", _FOUNDATION),
     Migration(2, "audit log and pending confirmations", _AUDIT_AND_CONFIRMATIONS),
@@ -282,6 +295,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "deploy-request cards and their clicks", _CARDS),
     Migration(7, "leases on clicks and card refreshes, shared rate budgets", _LEASES_AND_BUDGETS),
     Migration(8, "direct-message settings and the messages sent", _NOTIFICATIONS),
+    Migration(9, "cards whose drawing Slack has not confirmed", _UNDRAWN_CARDS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

@@ -6,7 +6,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from bot.cards.store import CLICK_LEASE_SECONDS, REFRESH_LEASE_SECONDS, Cards
+from bot.cards.store import (
+    CLICK_LEASE_SECONDS,
+    MAX_REDRAW_FAILURES,
+    REFRESH_LEASE_SECONDS,
+    UNCONFIRMED_SECONDS,
+    Cards,
+)
 from bot.deploy_requests.summary import Person
 from bot.storage import Database, open_database
 from tests.support.deploy_requests import SNAPSHOT
@@ -187,6 +193,58 @@ async def test_a_card_stored_in_the_older_shape_reads_and_keeps_its_version(db: 
     card = await cards.get("c0ffee")
     assert card is not None
     assert card.snapshot == dataclasses.replace(SNAPSHOT, approvers=(Person(None, "Bob"),))
-    assert (card.version, card.stale) == (3, True)
+    assert (card.version, card.stale, card.undrawn) == (3, True, False)  # drawn, as far as anyone can tell
     # The state it shows is what was stored: saving it again is no change, so clicks on its drawing still count.
     assert await cards.save(card, card.snapshot, refresh_in=None, reader_id=None) == (3, False)
+
+
+async def test_a_drawing_slack_did_not_confirm_is_drawn_again_backing_off_until_the_last_try(db: Database) -> None:
+    clock = _Clock()
+    cards = Cards(db, clock=clock)
+    card = await cards.add(SNAPSHOT, team_id="T", channel_id="C", org="acme", reader_id="U", refresh_in=None)
+    await cards.set_ts(card.card_id, "1.0")
+
+    async def undrawn() -> bool:
+        stored = await cards.get(card.card_id)
+        assert stored is not None
+        return stored.undrawn
+
+    async def drawn_again_after(seconds: float) -> None:
+        """The reconciler takes the card to draw it again `seconds` from now, not a second sooner."""
+        clock.now += seconds - 1
+        assert await cards.claim_undrawn(holder="A", limit=10) == []
+        clock.now += 1
+        assert [taken.card_id for taken in await cards.claim_undrawn(holder="A", limit=10)] == [card.card_id]
+        await cards.redrawing(card.card_id)  # sent again: its answer is awaited as any drawing's
+
+    assert not await undrawn()  # its post was its drawing, and Slack answered it
+    approved = dataclasses.replace(SNAPSHOT, approved=True)
+    await cards.save(card, approved, refresh_in=None, reader_id="U", drawing=True)
+    assert await undrawn()
+    await drawn_again_after(UNCONFIRMED_SECONDS)  # no answer came: drawn again, in case none will
+    assert await cards.claim_undrawn(holder="B", limit=10) == []  # drawn already; it waits for the answer
+
+    # Slack refuses again and again: Retry-After when it names one, else twice as long each time, up to a cap.
+    waits = [60, 10, 20, 40, 80, 160, 320, 640, 900, 900, 900]
+    assert len(waits) == MAX_REDRAW_FAILURES - 1
+    for failure, wait in enumerate(waits, start=1):
+        retry_after = 60 if failure == 1 else None
+        assert not await cards.redraw_failed(card.card_id, approved, stale=False, retry_after=retry_after)
+        await drawn_again_after(wait)
+    assert await cards.redraw_failed(card.card_id, approved, stale=False, retry_after=None)  # the last try
+    clock.now += 1_000_000
+    assert await cards.claim_undrawn(holder="A", limit=10) == []
+    assert await undrawn()  # so the next read draws it even when nothing changed
+
+    # An answer about an older drawing says nothing of the newer one; a new drawing counts its failures afresh.
+    dismissed = dataclasses.replace(approved, approved=False)
+    await cards.save(card, dismissed, refresh_in=None, reader_id="U", drawing=True)
+    await cards.drawn(card.card_id, approved, stale=False)
+    assert not await cards.redraw_failed(card.card_id, approved, stale=False, retry_after=None)
+    await drawn_again_after(UNCONFIRMED_SECONDS)
+    assert not await cards.redraw_failed(card.card_id, dismissed, stale=False, retry_after=None)
+    await drawn_again_after(5)
+    await cards.drawn(card.card_id, dismissed, stale=False)
+    assert not await undrawn()
+    clock.now += 1_000_000
+    assert await cards.claim_undrawn(holder="A", limit=10) == []
