@@ -39,13 +39,18 @@ class TaskTracker:
         return len(self._tasks)
 
     async def drain(self, *, grace_seconds: float) -> None:
-        """Wait up to `grace_seconds` for running work, then cancel what is left."""
-        if not self._tasks:
-            return
-        pending = set(self._tasks)
-        _done, still_running = await asyncio.wait(pending, timeout=grace_seconds)
-        for task in still_running:
-            log.warning("cancelling background task %s at shutdown", task.get_name())
-            task.cancel()
-        if still_running:
-            await asyncio.gather(*still_running, return_exceptions=True)
+        """Wait up to `grace_seconds` for running work, then cancel what is left. Work started meanwhile counts too
+        (a card's drawing queued by a task that was finishing): left out, it would still be pending when the loop
+        closes, and its coroutine closed then (as the test suite saw a `chat.update` call's)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        while self._tasks:
+            pending = set(self._tasks)
+            remaining = deadline - loop.time()
+            if remaining > 0:
+                await asyncio.wait(pending, timeout=remaining)
+                continue
+            for task in pending:
+                log.warning("cancelling background task %s at shutdown", task.get_name())
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
