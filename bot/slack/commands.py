@@ -65,11 +65,19 @@ def ack_response(message: Message | None) -> BoltResponse:
 async def run_followup(followup: FollowUp, deliver: Deliver, *, asked: Asked) -> None:
     """Run slow work after the ack and deliver its reply; a failure or the deadline still gets a plain reply, which
     names what the person did (`asked`)."""
+    deadline = asyncio.timeout(FINAL_REPLY_SECONDS)
     try:
-        async with asyncio.timeout(FINAL_REPLY_SECONDS):
+        async with deadline:
             message = await followup()
-    except TimeoutError:
-        message = too_slow(FINAL_REPLY_SECONDS)
+    except TimeoutError as timed_out:
+        if deadline.expired():
+            message = too_slow(FINAL_REPLY_SECONDS)
+        else:
+            # Not the reply's deadline but a call's own: the Slack port lets a Web API call that got no answer in
+            # time end as TimeoutError (PlanetScale's calls end as their own `Timeout`). Slack may have done it all
+            # the same, so it is told as unconfirmed, not as too slow.
+            log.warning("follow-up stopped: %s", unconfirmed(timed_out))
+            message = slack_unconfirmed()
     except SlackRefused as refused:
         # Slack said no to something the work needed (an expired trigger id, a rate limit): the person is told why
         # in plain words. Not a fault of ours, so no traceback.

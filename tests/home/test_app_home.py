@@ -11,6 +11,7 @@ import pytest
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack.payloads import event_callback, home_opened_event
 from bot.sandbox.slack.workspace import SlackUser
+from bot.slack.app import WEB_API_TIMEOUT_SECONDS
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, post_card, wait_card
 from tests.support.home import (
@@ -212,19 +213,25 @@ async def test_a_home_slack_cannot_be_reached_for_is_one_log_line(
     assert "Waiting for your review" in home_text(await open_home(apart_bot, ALICE))
 
 
+@pytest.mark.parametrize("answer", ["lost", "too late"])
 async def test_show_diff_on_the_home_whose_modal_slack_did_not_confirm_gets_a_plain_answer(
-    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture, answer: str
 ) -> None:
-    """Slack opens the diff modal but the connection breaks before its answer: the Home's answer says Slack did not
-    confirm it, where it had said "Something went wrong on our side" (and logged a traceback); its Home published
+    """Slack opens the diff modal but the connection breaks before its answer, or the answer comes after the bot
+    stopped waiting: the Home's answer says Slack did not confirm it, where it had said "Something went wrong on our
+    side" (and logged a traceback), or "That took longer than 14 seconds" (it was Slack's 10); its Home published
     with a lost answer too is one line."""
     caplog.set_level(logging.INFO)
     number = bobs_deploy_request(demo_bot)
     home = await open_home(demo_bot, ALICE)
-    demo_bot.slack.drop_answer("views.open")
+    if answer == "lost":
+        demo_bot.slack.drop_answer("views.open")
+    else:
+        demo_bot.slack.answer_late("views.open", seconds=WEB_API_TIMEOUT_SECONDS + 2)
     demo_bot.slack.drop_answer("views.publish")
     since = len(demo_bot.slack.calls)
-    after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_diff", f"/shop/{number}"))
+    after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_diff", f"/shop/{number}"),
+                             timeout=WEB_API_TIMEOUT_SECONDS + 5)
     assert "Slack did not confirm that it did that" in home_text(after), home_text(after)
     assert [call.method for call in demo_bot.slack.calls[since:]] == ["views.open", "views.publish"]
     await until(lambda: "could not publish the App Home of" in caplog.text, timeout=10)
