@@ -122,27 +122,40 @@ def loopback_client(**options: Any) -> httpx.Client:
 # A port for a child process to listen on must stay free between our choosing it and the child binding it. A port
 # the kernel handed out with bind(("", 0)) does not: it is in the ephemeral range, which the kernel hands out again,
 # to the next bind(0) of another xdist worker or as the local port of any outgoing connection (CI saw a replica find
-# its port taken that way). So ports for children come from below the ephemeral range (Linux's default starts at
-# 32768, /proc/sys/net/ipv4/ip_local_port_range), each xdist worker from its own slice, each in turn, from a random
-# place in it: another test session or a benchmark on the same machine walks the same slices.
+# its port taken that way). So ports for children come from outside the ephemeral range (Linux's default is
+# 32768-60999, /proc/sys/net/ipv4/ip_local_port_range), each xdist worker from its own slice, each in turn, from a
+# random place in it: another test session or a benchmark on the same machine walks the same slices.
 _CHILD_PORTS_START = 10_000
+_LAST_PORT = 65_535
 _child_ports = itertools.count(random.randrange(1 << 20))
 
 
-def _ephemeral_start() -> int:
+def _ephemeral_range() -> tuple[int, int]:
     try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32_768
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32_768, 60_999  # Linux's default
+
+
+def _child_port_range() -> range:
+    """The ports outside the ephemeral range for child servers: below it (Linux's default), or above it on a machine
+    whose range starts low, whichever is wider."""
+    low, high = _ephemeral_range()
+    below, above = range(_CHILD_PORTS_START, low), range(high + 1, _LAST_PORT + 1)
+    return below if len(below) >= len(above) else above
 
 
 def free_port() -> int:
     """A loopback port free now, that neither this process, another xdist worker nor an outgoing connection will be
     given meanwhile: for a server started in a child process, which must be told its port before it binds."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    workers = max(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), 1)
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    slice_size = (_ephemeral_start() - _CHILD_PORTS_START) // max(workers, 1)
-    first = _CHILD_PORTS_START + worker * slice_size
+    ports = _child_port_range()
+    slice_size = len(ports) // workers
+    if slice_size < 1:
+        raise AssertionError(f"no ports outside the ephemeral range {_ephemeral_range()} for {workers} workers")
+    first = ports.start + worker * slice_size
     for _ in range(slice_size):
         port = first + next(_child_ports) % slice_size
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -151,7 +164,7 @@ def free_port() -> int:
             except OSError:  # another program's, or a child of ours not yet gone
                 continue
             return port
-    raise AssertionError(f"no free port in {first}-{first + slice_size - 1}, below the ephemeral range")
+    raise AssertionError(f"no free port in {first}-{first + slice_size - 1}, outside the ephemeral range")
 
 
 def resident_memory_bytes() -> int:
