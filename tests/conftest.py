@@ -42,6 +42,8 @@ hypothesis_settings.register_profile("pscale-bot", deadline=None, suppress_healt
 hypothesis_settings.load_profile("pscale-bot")
 
 _BYTECODE_FOLDER = "PSCALE_BOT_TEST_BYTECODE"  # the folder this run made, for pytest_unconfigure to remove
+# What the bots that may create webhooks ask for: `/pscale watch` needs `organization:write_databases`.
+WATCHING_SCOPES = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -140,9 +142,8 @@ def apart_bot(
 ) -> Iterator[RunningBot]:
     """`watching_bot` whose Web API calls go to `web_api_host`: with `web_api_host.unreachable()`, Slack's Web API
     cannot be reached while the commands' response_urls still work."""
-    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
     with _demo_bot(
-        slack_standin, tmp_path, planetscale_scopes=scopes, bot_database=bot_database,
+        slack_standin, tmp_path, planetscale_scopes=WATCHING_SCOPES, bot_database=bot_database,
         slack_api_url=web_api_host.api_url,
     ) as running:
         yield running
@@ -151,16 +152,14 @@ def apart_bot(
 @pytest.fixture
 def watching_bot(slack_standin: SlackStandIn, tmp_path: Path, bot_database: str) -> Iterator[RunningBot]:
     """`demo_bot` whose links may also create webhooks (`/pscale watch` needs `organization:write_databases`)."""
-    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
-    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=scopes, bot_database=bot_database) as running:
+    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=WATCHING_SCOPES, bot_database=bot_database) as running:
         yield running
 
 
 @pytest.fixture
 def webhook_only_bot(slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
     """`watching_bot` without the reconciler: its cards move only with clicks, commands and webhook deliveries."""
-    scopes = DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases"
-    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=scopes, reconcile=False) as running:
+    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=WATCHING_SCOPES, reconcile=False) as running:
         yield running
 
 
@@ -172,7 +171,7 @@ def restartable_bot(
     same database and encryption keys, PlanetScale world and Slack workspace (Alice and Bob linked the first time)."""
     world, demo = _seeded_world()
     settings = {
-        "planetscale_scopes": DEFAULT_PLANETSCALE_SCOPES + " organization:write_databases",
+        "planetscale_scopes": WATCHING_SCOPES,
         "bot_database": bot_database, "bot_encryption_keys": Fernet.generate_key().decode(),
     }
     started: list[bool] = []

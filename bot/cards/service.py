@@ -425,7 +425,7 @@ class CardService:
         try:
             await self._slack.post_message(channel=card.channel_id, message=message, thread_ts=card.ts)
         except SLACK_CALL_FAILURES as failure:
-            log.warning("could not post to the thread of card %s: %s", card.card_id, failure or type(failure).__name__)
+            log.warning("could not post to the thread of card %s: %s", card.card_id, slack_failure(failure))
         except Exception:
             log.warning("could not post to the thread of card %s", card.card_id, exc_info=True)
 

@@ -92,6 +92,12 @@ def _read_snapshot(stored: str) -> Snapshot:
     return _SNAPSHOT.validate_python(fields)
 
 
+def _drawing(card_id: str, snapshot: Snapshot, *, stale: bool) -> tuple[str, str, str]:
+    """(card_id, snapshot, fingerprint) as stored for one drawing of the card: what Slack's answer about that drawing
+    is matched against, so it never lands on a newer one."""
+    return card_id, _SNAPSHOT.dump_json(snapshot).decode(), fingerprint(snapshot, stale=stale)
+
+
 # Long enough for the PlanetScale call a click makes (its timeouts, a wait for the pacer), so a live holder is never
 # overtaken; short enough that a click whose process died can be made again soon.
 CLICK_LEASE_SECONDS = 60
@@ -262,7 +268,7 @@ class Cards:
         await self._database.execute(
             "UPDATE cards SET redraw_at = NULL, redraw_failures = 0"
             " WHERE card_id = ? AND snapshot = ? AND fingerprint = ?",
-            (card_id, _SNAPSHOT.dump_json(snapshot).decode(), fingerprint(snapshot, stale=stale)),
+            _drawing(card_id, snapshot, stale=stale),
         )
 
     async def redraw_failed(
@@ -271,7 +277,7 @@ class Cards:
         """Slack did not take (or did not confirm) the drawing of `snapshot`: unless a newer one has been stored
         since, draw it again later, backing off and no sooner than Slack's `retry_after`. Returns True when this
         was the last try (the reconciler gives up on it)."""
-        drawing = (card_id, _SNAPSHOT.dump_json(snapshot).decode(), fingerprint(snapshot, stale=stale))
+        drawing = _drawing(card_id, snapshot, stale=stale)
         for _ in range(_COMPARE_AND_SWAP_ATTEMPTS):
             row = await self._database.fetchone(
                 "SELECT redraw_failures FROM cards WHERE card_id = ? AND snapshot = ? AND fingerprint = ?", drawing

@@ -389,7 +389,7 @@ async def test_a_card_whose_post_slack_did_not_answer_is_still_carried_out_when_
     # The command's reply: by then the bot has given up on Slack's answer, and done what it does with the card.
     told = str((await demo_bot.slack.wait_response(since=replies, timeout=WEB_API_TIMEOUT_SECONDS + 10)).body["text"])
     assert "Slack did not confirm that it posted the card of `shop` #1" in told, told  # not "post it again" outright
-    assert [record.getMessage() for record in caplog.records if record.exc_info] == []
+    assert tracebacks(caplog) == []
     await _approved_elsewhere_then_refreshed(demo_bot, card, since=since)
 
 
@@ -401,7 +401,7 @@ async def test_a_created_deploy_request_whose_card_slack_did_not_answer_is_told_
     told = everything(await reply(demo_bot, "dr create shop add-wishlist"))
     assert "Opened `shop` #" in told, told
     assert "Slack did not confirm that it posted its card here" in told, told
-    assert [record.getMessage() for record in caplog.records if record.exc_info] == []
+    assert tracebacks(caplog) == []
     cards = [m for m in demo_bot.slack.messages(ALICE.channel_id) if "add-wishlist" in m.text and not m.thread_ts]
     assert len(cards) == 1
 

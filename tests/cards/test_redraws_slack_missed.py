@@ -16,9 +16,8 @@ from bot.sandbox.slack import ApiCall
 from tests.support.bot import RunningBot
 from tests.support.cards import ALICE, message, post_card, wait_card
 from tests.support.slack import BOB_ACTOR, WebApiHost
-from tests.support.webhooks import signed_delivery, until, watched_hook
+from tests.support.webhooks import reconciler_passes, signed_delivery, until, watched_hook
 
-RECONCILER_PASSES = "pscale_bot_reconciler_passes_total"
 APPROVED = f"Approved by <@{BOB_ACTOR.user_id}>"
 
 
@@ -37,11 +36,6 @@ def _reads(bot: RunningBot) -> int:
 
 def _updates(bot: RunningBot, ts: str) -> list[ApiCall]:
     return [call for call in bot.slack.calls if call.method == "chat.update" and call.args.get("ts") == ts]
-
-
-async def _passes(bot: RunningBot, count: int) -> None:
-    passes = bot.metric(RECONCILER_PASSES)
-    await until(lambda: bot.metric(RECONCILER_PASSES) >= passes + count)
 
 
 async def test_a_redraw_slack_could_not_be_reached_for_is_drawn_by_the_reconciler_without_a_read(
@@ -66,7 +60,7 @@ async def test_a_redraw_whose_answer_was_lost_is_drawn_once_more_then_left_alone
     await demo_bot.slack.wait_call(
         "chat.update", where=lambda call: call.args.get("ts") == card.ts and call.ok, since=since, timeout=20
     )
-    await _passes(demo_bot, 3)  # confirmed now: no pass draws it again
+    await reconciler_passes(demo_bot, 3)  # confirmed now: no pass draws it again
     assert [APPROVED in str(call.args["blocks"]) for call in _updates(demo_bot, card.ts)] == [True, True]
     assert _reads(demo_bot) == reads
 

@@ -17,10 +17,9 @@ from tests.support.cards import ALICE, click, post_card, wait_card
 from tests.support.home import direct_messages, wait_direct_message
 from tests.support.replies import everything, reply
 from tests.support.slack import BOB_ACTOR
-from tests.support.webhooks import signed_delivery, start_watching, until
+from tests.support.webhooks import reconciler_passes, signed_delivery, start_watching, until
 
 Restartable = Callable[[], AbstractContextManager[RunningBot]]
-RECONCILER_PASSES = "pscale_bot_reconciler_passes_total"
 
 
 def _told_bob(bot: RunningBot, about: str) -> int:
@@ -31,8 +30,7 @@ async def _settled(bot: RunningBot) -> None:
     """Every delivery handled and two more reconciler passes made (the first may have begun before): whatever else
     would be sent has been."""
     await until(lambda: bot.runtime.tasks.running == 0)
-    passes = bot.metric(RECONCILER_PASSES)
-    await until(lambda: bot.metric(RECONCILER_PASSES) >= passes + 2)
+    await reconciler_passes(bot, 2)
     await until(lambda: bot.runtime.tasks.running == 0)
 
 

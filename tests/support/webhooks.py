@@ -97,6 +97,15 @@ async def until(condition: Callable[[], bool], *, timeout: float = 20.0) -> None
     raise AssertionError(f"not within {timeout} s")
 
 
+RECONCILER_PASSES = "pscale_bot_reconciler_passes_total"
+
+
+async def reconciler_passes(bot: RunningBot, count: int) -> None:
+    """Wait for the bot's reconciler to finish `count` more passes (the first may have begun before this)."""
+    passes = bot.metric(RECONCILER_PASSES)
+    await until(lambda: bot.metric(RECONCILER_PASSES) >= passes + count)
+
+
 async def start_watching(bot: RunningBot, database: str) -> None:
     """`/pscale watch DATABASE` as Alice, in #general."""
     since = len(bot.slack.response_posts)

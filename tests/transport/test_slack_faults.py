@@ -14,6 +14,7 @@ from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.workspace import TRIGGER_LIFETIME_SECONDS
 from tests.support.bot import RunningBot
 from tests.support.cards import ALICE, click_request, post_card
+from tests.support.replies import tracebacks
 from tests.support.slack import populated_standin, serve_slack_standin
 
 
@@ -39,10 +40,6 @@ def slack_standin(slack_clock: SlackClock) -> Iterator[SlackStandIn]:
         yield standin
 
 
-def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [record.getMessage() for record in caplog.records if record.exc_info]
-
-
 async def test_show_diff_with_an_expired_trigger_id_says_so_plainly(
     demo_bot: RunningBot, slack_clock: SlackClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -55,7 +52,7 @@ async def test_show_diff_with_an_expired_trigger_id_says_so_plainly(
     told = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"])
     assert "could not open in time" in told, told
     assert "Something went wrong" not in told
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
 
 
 async def test_a_retry_after_slack_cannot_mean_is_waited_like_a_missing_one(
@@ -68,7 +65,7 @@ async def test_a_retry_after_slack_cannot_mean_is_waited_like_a_missing_one(
     told = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"])
     assert "Posted `shop` #1" in told, told  # the second try went through
     assert [call.status for call in demo_bot.slack.calls if call.method == "chat.postMessage"][-2:] == [429, 200]
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
 
 
 async def test_an_hour_long_retry_after_is_not_waited_out_and_the_person_is_told(
@@ -80,4 +77,4 @@ async def test_an_hour_long_retry_after_is_not_waited_out_and_the_person_is_told
     assert demo_bot.command("dr post shop 1 --org acme").status_code == 200
     told = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"])
     assert "Slack is limiting how fast I may do that" in told, told
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
