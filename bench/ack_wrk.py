@@ -27,15 +27,15 @@ import argparse
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from statistics import median
 
 import httpx
 
@@ -336,21 +336,17 @@ def _print_table(table: list[Rounds], *, connections: int, seconds: float) -> No
                                                                                               strict=True)])
                 throughput_ratio = _ratios([many.per_second / base.per_second for (_, many), (_, base)
                                             in zip(runs, bare, strict=True)])
-            print(f"{command.text:<18} {name:<17} {_median(r.p50_ms for r in ones):>7.2f} ms "
-                  f"{_median(r.p99_ms for r in ones):>5.2f} ms  {latency_ratio:<24} "
-                  f"{_median(r.p99_ms for r in manys):>9.1f} ms {_median(r.per_second for r in manys):>8.0f}  "
-                  f"{throughput_ratio:<24} {_median(r.cpu_ms_per_request for r in ones):.2f}, "
-                  f"{_median(r.cpu_ms_per_request for r in manys):.2f}")
+            print(f"{command.text:<18} {name:<17} {median(r.p50_ms for r in ones):>7.2f} ms "
+                  f"{median(r.p99_ms for r in ones):>5.2f} ms  {latency_ratio:<24} "
+                  f"{median(r.p99_ms for r in manys):>9.1f} ms {median(r.per_second for r in manys):>8.0f}  "
+                  f"{throughput_ratio:<24} {median(r.cpu_ms_per_request for r in ones):.2f}, "
+                  f"{median(r.cpu_ms_per_request for r in manys):.2f}")
     print("targets: 1-connection p50 ≤ 1.2× bare bolt; throughput ≥ 0.8× bare bolt")
-
-
-def _median(values: Iterable[float]) -> float:
-    return statistics.median(values)
 
 
 def _ratios(values: list[float]) -> str:
     """The median ratio, then each round's: `1.12 (1.10 1.15 1.12)`."""
-    return f"{_median(values):.2f} ({' '.join(f'{value:.2f}' for value in values)})"
+    return f"{median(values):.2f} ({' '.join(f'{value:.2f}' for value in values)})"
 
 
 if __name__ == "__main__":
