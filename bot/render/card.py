@@ -31,7 +31,7 @@ from bot.render.budget import SECTION_TEXT, Budget
 from bot.render.errors import slack_not_reached
 from bot.render.message import Message
 from bot.render.mrkdwn import code_block, escape, slack_ago, slack_date
-from bot.render.resources import diff, state_emoji, state_label
+from bot.render.resources import diff, post_command, state_emoji, state_label
 
 DDL_ON_CARD = 400  # characters of each operation's DDL on the card; Show diff has all of it
 DDL_LINES_ON_CARD = 6
@@ -448,7 +448,7 @@ def posted(*, database: str, number: int, link: str | None) -> Message:
 
 def post_not_reached(*, database: str, number: int) -> Message:
     """Slack's Web API could not be reached for the card's post: it is certainly not in the channel."""
-    again = slack_not_reached(retry=f"try `/pscale dr post {escape(database)} {number}` again")
+    again = slack_not_reached(retry=f"try {post_command(database, number)} again")
     return Message(text=f":electric_plug: The card of `{escape(database)}` #{number} is not posted: {again}")
 
 
@@ -457,7 +457,7 @@ def post_unconfirmed(*, database: str, number: int) -> Message:
     be in the channel, and works there if it is."""
     return Message(
         text=f":hourglass: Slack did not confirm that it posted the card of `{escape(database)}` #{number}. If it is "
-        f"in this channel, it works as any card; if not, `/pscale dr post {escape(database)} {number}` posts it."
+        f"in this channel, it works as any card; if not, {post_command(database, number)} posts it."
     )
 
 

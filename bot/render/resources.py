@@ -158,8 +158,14 @@ def _opened_but(db: str, item: Summary, rest: str) -> Message:
     )
 
 
+def post_command(db: str, number: int) -> str:
+    """The command that posts a deploy request's card, as the replies whose card did not (or may not) get posted
+    quote it."""
+    return f"`/pscale dr post {escape(db)} {number}`"
+
+
 def _post_its_card(db: str, item: Summary) -> str:
-    return f"`/pscale dr post {escape(db)} {item.number}` posts its card"
+    return f"{post_command(db, item.number)} posts its card"
 
 
 def opened_card_not_posted(*, db: str, item: Summary, why: str, method: str, needed: str | None) -> Message:
@@ -182,7 +188,7 @@ def opened_card_unconfirmed(*, db: str, item: Summary) -> Message:
     or the connection broke after the post was sent): the card may be in the channel."""
     return _opened_but(
         db, item, "Slack did not confirm that it posted its card here. If the card is not in this channel, "
-        f"`/pscale dr post {escape(db)} {item.number}` posts it."
+        f"{post_command(db, item.number)} posts it."
     )
 
 

@@ -12,7 +12,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
 from bot.metrics import Metrics
-from bot.ports import SlackAnswerLost, SlackNotReached, SlackRefused, unconfirmed
+from bot.ports import SLACK_MAY_HAVE_ACTED, SlackNotReached, SlackRefused, unconfirmed
 from bot.render.errors import (
     Asked,
     slack_refused,
@@ -69,14 +69,15 @@ async def run_followup(followup: FollowUp, deliver: Deliver, *, asked: Asked) ->
     try:
         async with deadline:
             message = await followup()
-    except TimeoutError as timed_out:
+    except SLACK_MAY_HAVE_ACTED as failure:
         if deadline.expired():
             message = too_slow(FINAL_REPLY_SECONDS)
         else:
-            # Not the reply's deadline but a call's own: the Slack port lets a Web API call that got no answer in
-            # time end as TimeoutError (PlanetScale's calls end as their own `Timeout`). Slack may have done it all
-            # the same, so it is told as unconfirmed, not as too slow.
-            log.warning("follow-up stopped: %s", unconfirmed(timed_out))
+            # Not the reply's deadline but a Slack call's: sent, and then no answer in time (the Slack port lets that
+            # end as TimeoutError; PlanetScale's calls end as their own `Timeout`) or the connection broke. Slack may
+            # have done it all the same (the modal may be open), so it is told as unconfirmed: neither "failed", nor
+            # too slow, nor a fault of ours.
+            log.warning("follow-up stopped: %s", unconfirmed(failure))
             message = slack_unconfirmed()
     except SlackRefused as refused:
         # Slack said no to something the work needed (an expired trigger id, a rate limit): the person is told why
@@ -87,11 +88,6 @@ async def run_followup(followup: FollowUp, deliver: Deliver, *, asked: Asked) ->
         # Slack's Web API was out of reach (a click's modal, say): the call never left, so nothing happened there.
         log.warning("follow-up stopped: %s", unreached)
         message = slack_unreachable()
-    except SlackAnswerLost as lost:
-        # Sent, and then the connection broke: Slack may have done it (the modal may be open), so neither "failed"
-        # nor a fault of ours.
-        log.warning("follow-up stopped: %s", unconfirmed(lost))
-        message = slack_unconfirmed()
     except Exception:
         reference = secrets.token_hex(4)
         log.exception("%s follow-up failed (reference %s)", asked, reference)

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.planetscale.errors import parse_retry_after
-from bot.ports import SlackAnswerLost, SlackNotReached, SlackPerson, SlackRefused
+from bot.ports import SLACK_CALL_FAILURES, SlackAnswerLost, SlackNotReached, SlackPerson, SlackRefused
 from bot.render import linking
 from bot.render.message import Message
 from bot.unsent import never_sent
@@ -45,15 +45,10 @@ def _refusals(method: str) -> Iterator[None]:
         raise SlackAnswerLost(reason) from error
 
 
-# How a question to Slack goes unanswered: refused, out of reach, its connection broken, or no answer in time. The
-# questions (`person`, `user_time_zone`) then answer what they can instead, as `SlackPort` says.
-_UNANSWERED = (SlackApiError, aiohttp.ClientError, TimeoutError)
-
-
-def _not_answered(method: str, error: Exception) -> None:
-    """One log line for a question Slack did not answer: its refusal code, or what became of the connection."""
-    why = error.response.get("error", "unknown") if isinstance(error, SlackApiError) else error or type(error).__name__
-    log.warning("%s failed: %s", method, why)
+def _not_answered(method: str, failure: Exception) -> None:
+    """One log line for a question Slack did not answer (`person`, `user_time_zone`), which then answers what it can
+    instead, as `SlackPort` says: refused, out of reach, its connection broken, or no answer in time."""
+    log.warning("%s", f"Slack {method}: no answer in time" if isinstance(failure, TimeoutError) else failure)
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:
@@ -129,11 +124,12 @@ class WebApiSlackPort:
         """`users.info` (`users:read`; the profile email only with `users:read.email`), and the workspace's name from
         `auth.test` once: the bot token belongs to one workspace."""
         try:
-            user = (await self._client.users_info(user=user_id)).get("user") or {}
-            if self._workspace is None:
-                self._workspace = str((await self._client.auth_test()).get("team") or team_id)
-        except _UNANSWERED as error:
-            _not_answered("users.info", error)
+            with _refusals("users.info"):
+                user = (await self._client.users_info(user=user_id)).get("user") or {}
+                if self._workspace is None:
+                    self._workspace = str((await self._client.auth_test()).get("team") or team_id)
+        except SLACK_CALL_FAILURES as failure:
+            _not_answered("users.info", failure)
             return None
         profile = user.get("profile") or {}
         email = profile.get("email")
@@ -145,9 +141,10 @@ class WebApiSlackPort:
 
     async def user_time_zone(self, user_id: str) -> str | None:
         try:
-            response = await self._client.users_info(user=user_id)
-        except _UNANSWERED as error:
-            _not_answered("users.info", error)
+            with _refusals("users.info"):
+                response = await self._client.users_info(user=user_id)
+        except SLACK_CALL_FAILURES as failure:
+            _not_answered("users.info", failure)
             return None
         tz = (response.get("user") or {}).get("tz")
         return str(tz) if tz else None

@@ -10,6 +10,7 @@ from bot.render.message import Message
 from bot.sandbox.slack import SlackChannel, SlackStandIn
 from bot.slack.app import build_web_client
 from bot.slack.port import WebApiSlackPort
+from tests.support.replies import tracebacks
 from tests.support.slack import ALICE, GENERAL, MANIFEST_SCOPES
 
 
@@ -60,3 +61,23 @@ async def test_something_private_goes_by_direct_message_where_slack_takes_no_eph
     assert [m.text for m in slack_standin.messages(GENERAL.id, viewer=ALICE.id)] == ["in the channel"]
     assert [m.text for m in slack_standin.messages("D" + ALICE.id.removeprefix("U"))] == ["in private"]
     assert slack_standin.messages("C0RANDOM001", viewer=ALICE.id) == []
+
+
+@pytest.mark.parametrize("answer", ["refused", "lost"])
+async def test_a_question_slack_does_not_answer_is_answered_without_it_in_one_line(
+    slack_standin: SlackStandIn, caplog: pytest.LogCaptureFixture, answer: str
+) -> None:
+    """`person` and `user_time_zone` answer None where Slack refuses (an unknown user) or its answer is lost: one
+    warning each, naming the call, and no traceback."""
+    slack = port(slack_standin)
+    user_id = "U0NOBODY001" if answer == "refused" else ALICE.id
+    if answer == "lost":
+        # Each question's request is sent a second time after a reset (a GET, which the HTTP client may repeat; a
+        # read, so harmless): both are lost.
+        slack_standin.drop_answer("users.info", times=4)
+    assert await slack.person(team_id=slack_standin.team_id, user_id=user_id) is None
+    assert await slack.user_time_zone(user_id) is None
+    warnings = [record for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warnings) == 2, [record.getMessage() for record in warnings]
+    assert all("users.info" in record.getMessage() for record in warnings)
+    assert tracebacks(caplog) == []
