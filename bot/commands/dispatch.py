@@ -17,7 +17,7 @@ from bot.commands.context import CommandContext, CommandHandler, CommandRefused
 from bot.commands.grammar import Invocation, ParseFailure, default_database_could_apply, parse
 from bot.commands.help import help_reply, usage_view
 from bot.planetscale import PlanetScaleClient, PlanetScaleError, Unauthorized
-from bot.ports import Accounts, Caller, SlackNotReached, SlackPort, SlackRefused
+from bot.ports import SLACK_MAY_HAVE_ACTED, Accounts, Caller, SlackNotReached, SlackPort, SlackRefused, unconfirmed
 from bot.render import linking as render_linking
 from bot.render.confirm import cancelled, confirmation_prompt, expired, not_yours
 from bot.render.errors import (
@@ -25,6 +25,7 @@ from bot.render.errors import (
     planetscale_backlog,
     planetscale_failure,
     slack_refused,
+    slack_unconfirmed,
     slack_unreachable,
 )
 from bot.render.help import render_usage_error
@@ -272,6 +273,13 @@ class CommandDispatcher:
             log.warning("command %s: %s", invocation.key, unreached)
             await audit.end(result="failed: Slack could not be reached")
             return slack_unreachable()
+        except SLACK_MAY_HAVE_ACTED as lost:
+            # Sent, and Slack's answer never came (or came too late): Slack may have done it (the form may be open), so
+            # neither the audit nor the reply calls it failed. (The reply's own deadline reaches this frame as
+            # CancelledError, below: a TimeoutError here is a call's own.)
+            log.warning("command %s: %s", invocation.key, unconfirmed(lost))
+            await audit.end(result="unconfirmed: Slack did not answer")
+            return slack_unconfirmed()
         except asyncio.CancelledError:
             # The reply deadline (or shutdown) cut it off: what was sent to PlanetScale may have acted.
             await audit.end(result=CUT_OFF)
