@@ -108,7 +108,8 @@ REFRESH_LEASE_SECONDS = 30
 UNCONFIRMED_SECONDS = 120
 # A drawing Slack failed to take is tried again after 5 s (about two reconciler passes), then twice as long each time
 # up to 15 minutes, or after Slack's Retry-After if that is longer; after 12 failures (about an hour) the reconciler
-# stops trying, and the card waits for its next read, delivery or click.
+# stops trying, and the card waits for its next read, delivery or click. A refusal Slack will repeat however often it
+# is asked (`SlackRefused.final`) is given up on at once, as after the last failure.
 REDRAW_RETRY_SECONDS = 5
 REDRAW_RETRY_MAX_SECONDS = 900
 MAX_REDRAW_FAILURES = 12
