@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 PER_MINUTE = 50
 BURST = 10
 SHARED_BUDGET = "slack:chat.update"
+# The longest one Retry-After holds every card: Slack's tiers are counted per minute, so a longer one (or an
+# unreadable one taken at its word) would only stop live cards for nothing.
+MAX_HOLD_SECONDS = 60.0
 # Refusals that mean the card's place will never take a drawing again, so its card is forgotten: for chat.update, the
 # message is deleted, not the bot's, or its channel is gone or archived (`is_archived` in older answers, `is_inactive`
 # now: https://api.slack.com/methods/chat.update#errors); for chat.unfurl, the message or its channel is gone, or the
@@ -153,7 +156,8 @@ class CardUpdates:
 
     async def _hold(self, seconds: float) -> None:
         """Send nothing for `seconds`: this process's bucket is emptied and refills so that its next token comes just
-        then (see `_take_token`), and so is the replicas' shared one."""
+        then (see `_take_token`), and so is the replicas' shared one. At most `MAX_HOLD_SECONDS`."""
+        seconds = min(seconds, MAX_HOLD_SECONDS)
         self._tokens = 0
         self._refilled_at = max(self._refilled_at, self._clock() + seconds - 1 / self._rate)
         if self._shared is not None:
