@@ -41,19 +41,50 @@ class SlackDirectory(Protocol):
         ...
 
 
+# Slack's error codes that mean "not now" rather than "not this": the same call may go through later. Each is so
+# described on the pages of the methods the bot retries (https://api.slack.com/methods/chat.update#errors,
+# https://api.slack.com/methods/chat.unfurl#errors; the same words at https://docs.slack.dev/reference/methods/…):
+# `ratelimited` ("Refer to the Retry-After header for when to retry"), `internal_error` ("likely due to a transient
+# issue on our end"), `fatal_error`, `service_unavailable` ("temporarily unavailable"), `request_timeout` (the POST
+# data arrived "missing or truncated"), `team_added_to_org` and `org_login_required` (a migration, "unavailable until
+# [it] is complete"), and chat.update's `update_failed` ("Internal update failure") and `external_channel_migrating`
+# ("cannot be updated at this time"). Every other code on those pages refuses the call as it was made: its target
+# (`message_not_found`, `channel_not_found`, `is_inactive`, `cannot_find_message`, `cannot_unfurl_url`,
+# `cannot_unfurl_message`, …), its content (`msg_too_long`, `invalid_blocks`, …) or its token and the app's rights
+# (`token_revoked`, `account_inactive`, `invalid_auth`, `missing_scope`, `not_in_channel`, …), and sending it again
+# unchanged only earns the same answer.
+SLACK_LATER = frozenset({
+    "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org",
+    "org_login_required", "update_failed", "external_channel_migrating",
+})
+# The code of a refusal whose answer named none (not one of Slack's JSON answers).
+UNKNOWN_REFUSAL = "unknown"
+
+
 class SlackRefused(Exception):
     """Slack answered a Web API call with an error (`ok: false`); `code` is Slack's, e.g. `channel_not_found`, and
     for `missing_scope`, `needed` names the scope the app lacks. For `ratelimited`, `retry_after` is the seconds
-    Slack's `Retry-After` asked for (None when it named none that can be read)."""
+    Slack's `Retry-After` asked for (None when it named none that can be read). `status` is the answer's HTTP status
+    (None where not known): a 5xx is an outage, whatever its body says."""
 
     def __init__(
-        self, method: str, code: str, *, needed: str | None = None, retry_after: float | None = None
+        self, method: str, code: str, *, needed: str | None = None, retry_after: float | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(f"Slack {method}: {code}")
         self.method = method
         self.code = code
         self.needed = needed
         self.retry_after = retry_after
+        self.status = status
+
+    @property
+    def final(self) -> bool:
+        """Slack will refuse this call as it is however often it is sent again (`SLACK_LATER` says why). An answer
+        with no code of Slack's (`unknown`: a proxy's error page, say) or a 5xx is not Slack's word on the call, so
+        it is not final either."""
+        outage = self.status is not None and self.status >= 500
+        return not (outage or self.code in SLACK_LATER or self.code == UNKNOWN_REFUSAL)
 
 
 class SlackNotReached(OSError):

@@ -602,8 +602,13 @@ class CardService:
             if failure is None:
                 await self._cards.drawn(card.card_id, snapshot, stale=stale)
                 return
-            retry_after = failure.retry_after if isinstance(failure, SlackRefused) else None
-            if await self._cards.redraw_failed(card.card_id, snapshot, stale=stale, retry_after=retry_after):
+            refused = failure if isinstance(failure, SlackRefused) else None
+            # A final refusal was logged as it came (bot/cards/updates.py) and is given up on at once.
+            final = refused is not None and refused.final
+            given_up = await self._cards.redraw_failed(
+                card.card_id, snapshot, stale=stale, retry_after=refused.retry_after if refused else None, final=final
+            )
+            if given_up and not final:
                 log.warning(
                     "card %s of %s #%d: Slack took none of %d tries to draw it; it is drawn again when next read",
                     card.card_id, card.database, card.number, MAX_REDRAW_FAILURES,

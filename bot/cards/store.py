@@ -108,7 +108,8 @@ REFRESH_LEASE_SECONDS = 30
 UNCONFIRMED_SECONDS = 120
 # A drawing Slack failed to take is tried again after 5 s (about two reconciler passes), then twice as long each time
 # up to 15 minutes, or after Slack's Retry-After if that is longer; after 12 failures (about an hour) the reconciler
-# stops trying, and the card waits for its next read, delivery or click.
+# stops trying, and the card waits for its next read, delivery or click. A refusal Slack will repeat however often it
+# is asked (`SlackRefused.final`) is given up on at once, as after the last failure.
 REDRAW_RETRY_SECONDS = 5
 REDRAW_RETRY_MAX_SECONDS = 900
 MAX_REDRAW_FAILURES = 12
@@ -157,9 +158,15 @@ class Cards:
     async def set_ts(self, card_id: str, ts: str) -> None:
         await self._database.execute("UPDATE cards SET ts = ? WHERE card_id = ?", (ts, card_id))
 
-    async def forget_message(self, channel_id: str, ts: str) -> None:
-        """The card's message was deleted (or its channel archived): nothing is left to keep current."""
-        await self._database.execute("DELETE FROM cards WHERE channel_id = ? AND ts = ?", (channel_id, ts))
+    async def forget_message(self, channel_id: str, ts: str, unfurl_url: str | None = None) -> None:
+        """The card's message was deleted (or its channel archived), or for the unfurl of `unfurl_url` the link left
+        its message: nothing is left to keep current."""
+        if unfurl_url is None:
+            await self._database.execute("DELETE FROM cards WHERE channel_id = ? AND ts = ?", (channel_id, ts))
+        else:
+            await self._database.execute(
+                "DELETE FROM cards WHERE channel_id = ? AND ts = ? AND unfurl_url = ?", (channel_id, ts, unfurl_url)
+            )
 
     async def remove(self, card_id: str) -> None:
         await self._database.execute("DELETE FROM cards WHERE card_id = ?", (card_id,))
@@ -272,11 +279,12 @@ class Cards:
         )
 
     async def redraw_failed(
-        self, card_id: str, snapshot: Snapshot, *, stale: bool, retry_after: float | None
+        self, card_id: str, snapshot: Snapshot, *, stale: bool, retry_after: float | None, final: bool = False
     ) -> bool:
         """Slack did not take (or did not confirm) the drawing of `snapshot`: unless a newer one has been stored
-        since, draw it again later, backing off and no sooner than Slack's `retry_after`. Returns True when this
-        was the last try (the reconciler gives up on it)."""
+        since, draw it again later, backing off and no sooner than Slack's `retry_after`. `final`: Slack will refuse
+        it again however often it is sent, so the reconciler gives up at once, as after its last try. Returns True
+        when this was the last try (the reconciler gives up on it)."""
         drawing = _drawing(card_id, snapshot, stale=stale)
         for _ in range(_COMPARE_AND_SWAP_ATTEMPTS):
             row = await self._database.fetchone(
@@ -284,13 +292,13 @@ class Cards:
             )
             if row is None:
                 return False  # a newer drawing (or none: the card is gone) has its own outcome
-            failures = int(row[0]) + 1
+            failures = MAX_REDRAW_FAILURES if final else int(row[0]) + 1
             backoff = min(REDRAW_RETRY_SECONDS * 2 ** (failures - 1), REDRAW_RETRY_MAX_SECONDS)
             again_at = None if failures >= MAX_REDRAW_FAILURES else self._due(max(backoff, retry_after or 0))
             if await self._database.execute(
                 "UPDATE cards SET redraw_failures = ?, redraw_at = ?"
                 " WHERE card_id = ? AND snapshot = ? AND fingerprint = ? AND redraw_failures = ?",
-                (failures, again_at, *drawing, failures - 1),
+                (failures, again_at, *drawing, int(row[0])),
             ):
                 return again_at is None
         raise RuntimeError(f"card {card_id} kept failing while its failure was counted")  # pragma: no cover

@@ -11,6 +11,11 @@ database cannot be asked, the update goes out on this process's own bucket: a ca
 
 Each drawing may come with `on_done`, told how its call ended (None: Slack confirmed it), so the card's record knows
 what Slack shows; a drawing replaced by a newer one before it was sent is never told, the newer one is.
+
+A 429 holds the whole budget, in this process and in the database, until its `Retry-After` has passed: Slack limits
+`chat.update` per method and workspace, not per message (https://api.slack.com/docs/rate-limits: "Your app's
+requests to the Web API are evaluated per method, per workspace"; docs/reference/slack.md §1.5), so any card's call
+sent sooner, a click's or a webhook delivery's redraw included, would only be refused again.
 """
 
 from __future__ import annotations
@@ -33,8 +38,17 @@ log = logging.getLogger(__name__)
 PER_MINUTE = 50
 BURST = 10
 SHARED_BUDGET = "slack:chat.update"
-# chat.update errors that mean the message will never take an update again (deleted, or its channel gone).
-GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived"})
+# The longest one Retry-After holds every card: Slack's tiers are counted per minute, so a longer one (or an
+# unreadable one taken at its word) would only stop live cards for nothing.
+MAX_HOLD_SECONDS = 60.0
+# Refusals that mean the card's place will never take a drawing again, so its card is forgotten: for chat.update, the
+# message is deleted, not the bot's, or its channel is gone or archived (`is_archived` in older answers, `is_inactive`
+# now: https://api.slack.com/methods/chat.update#errors); for chat.unfurl, the message or its channel is gone, or the
+# link is no longer in it (https://api.slack.com/methods/chat.unfurl#errors). Each is final (`SlackRefused.final`).
+GONE = frozenset({
+    "message_not_found", "channel_not_found", "cant_update_message", "is_archived", "is_inactive",
+    "cannot_find_message", "cannot_find_channel", "cannot_unfurl_message",
+})
 
 
 class MessageUpdater(Protocol):
@@ -65,10 +79,11 @@ class CardUpdates:
         burst: float = BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        on_gone: Callable[[str, str], Awaitable[None]] | None = None,
+        on_gone: Callable[[str, str, str | None], Awaitable[None]] | None = None,
         shared: RateBudgets | None = None,
     ) -> None:
-        """`on_gone(channel, ts)` hears of a message that can no longer be updated, so its card can be dropped."""
+        """`on_gone(channel, ts, unfurl_url)` hears of a message (or the unfurl of `unfurl_url` in it) that can no
+        longer be drawn, so its card can be dropped."""
         self._slack = slack
         self._on_gone = on_gone
         self._shared = shared
@@ -121,9 +136,12 @@ class CardUpdates:
                     await self._slack.update_message(channel=channel, ts=ts, message=pending.message)
                 self.sent += 1
             except SlackRefused as refused:
-                log.warning("updating a card failed: %s", refused.code)
+                # One line per call, so a final refusal (never sent again) is one line; `refused` names no token.
+                log.warning("updating a card failed: %s%s", refused, "; Slack will refuse it again" * refused.final)
+                if refused.retry_after:
+                    await self._hold(refused.retry_after)
                 if refused.code in GONE and self._on_gone is not None:
-                    await self._on_gone(channel, ts)
+                    await self._on_gone(channel, ts, unfurl_url or None)
                     continue  # nothing is left to draw
                 failure = refused
             except OSError as error:  # out of reach, or its answer lost or late (TimeoutError is an OSError)
@@ -135,6 +153,15 @@ class CardUpdates:
                 except Exception:
                     # Not recorded: the drawing stays unconfirmed, so the reconciler draws it again. The queue goes on.
                     log.warning("recording how a card's update ended failed", exc_info=True)
+
+    async def _hold(self, seconds: float) -> None:
+        """Send nothing for `seconds`: this process's bucket is emptied and refills so that its next token comes just
+        then (see `_take_token`), and so is the replicas' shared one. At most `MAX_HOLD_SECONDS`."""
+        seconds = min(seconds, MAX_HOLD_SECONDS)
+        self._tokens = 0
+        self._refilled_at = max(self._refilled_at, self._clock() + seconds - 1 / self._rate)
+        if self._shared is not None:
+            await self._shared.hold(SHARED_BUDGET, seconds=seconds, per_second=self._rate)
 
     async def _take_token(self) -> None:
         while True:

@@ -17,7 +17,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.planetscale.errors import parse_retry_after
-from bot.ports import SLACK_CALL_FAILURES, SlackAnswerLost, SlackNotReached, SlackPerson, SlackRefused
+from bot.ports import (
+    SLACK_CALL_FAILURES,
+    UNKNOWN_REFUSAL,
+    SlackAnswerLost,
+    SlackNotReached,
+    SlackPerson,
+    SlackRefused,
+)
 from bot.render import linking
 from bot.render.message import Message
 from bot.unsent import never_sent
@@ -33,8 +40,9 @@ def _refusals(method: str) -> Iterator[None]:
     except SlackApiError as error:
         needed = error.response.get("needed")
         raise SlackRefused(
-            method, str(error.response.get("error", "unknown")), needed=str(needed) if needed else None,
+            method, str(error.response.get("error", UNKNOWN_REFUSAL)), needed=str(needed) if needed else None,
             retry_after=_retry_after(error.response.headers) if error.response.status_code == 429 else None,
+            status=error.response.status_code,
         ) from error
     except aiohttp.ClientError as error:
         reason = f"Slack {method}: {error or type(error).__name__}"

@@ -47,6 +47,21 @@ class RateBudgets:
                 return
             await sleep(wait)
 
+    async def hold(self, name: str, *, seconds: float, per_second: float) -> None:
+        """Let no token of bucket `name` be taken for `seconds` (a 429's `Retry-After`): it is emptied and refills
+        only from a moment chosen so its next token comes when they have passed, for whichever process asks. If the
+        database cannot be asked, nothing is held: the caller's own pacing still holds the process that was told."""
+        until = self._clock() + seconds - 1 / per_second
+        try:
+            await self._database.execute(
+                "UPDATE rate_budgets SET tokens = 0,"
+                " refilled_at = CASE WHEN refilled_at > ? THEN refilled_at ELSE ? END WHERE name = ?",
+                (until, until, name),
+                durable=False,
+            )
+        except Exception:
+            log.warning("the shared budget %s could not be held; holding this process alone", name, exc_info=True)
+
     async def take(self, name: str, *, per_second: float, burst: float) -> float:
         """Take one token from bucket `name` (created full on first use). Returns 0.0 when one was taken, else the
         seconds until one will have refilled; the caller waits that long and asks again."""

@@ -3,14 +3,23 @@ from what the bot last read, by the reconciler or the next delivery, without rea
 
 The issue: the new state was stored as drawn before `chat.update` was sent, so when that call failed neither the
 reconciler (nothing had changed) nor a delivery sent again (`updated_at` no newer) redrew it, and a settled card
-kept showing the old state until someone pressed Refresh."""
+kept showing the old state until someone pressed Refresh.
+
+Then two more: a refusal Slack will repeat however often it is asked (`account_inactive`, `cannot_unfurl_url`, …) was
+tried 12 times over about an hour, and a delivery redrew a card before the `Retry-After` of its rate-limited drawing
+had passed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.cards.store import MAX_REDRAW_FAILURES, REDRAW_RETRY_SECONDS
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import ApiCall
 from tests.support.bot import RunningBot
@@ -88,6 +97,17 @@ async def test_a_delivery_sent_again_draws_a_card_whose_redraw_slack_did_not_con
     bot.slack.drop_answer("chat.update")
     await _approve_as_bob(bot)
     url, secret = await watched_hook(bot, team_id=ALICE.team_id, org="acme", database="shop")
+    reads, since = _reads(bot), len(bot.slack.calls)
+    _deliver_approval(bot, url, secret)
+    await bot.slack.wait_call(
+        "chat.update", where=lambda call: call.args.get("ts") == card.ts and call.ok, since=since
+    )
+    assert _reads(bot) == reads
+
+
+def _deliver_approval(bot: RunningBot, url: str, secret: str) -> None:
+    """PlanetScale's webhook delivery of `shop` #1's approval, as it stands now (no newer than the card's read)."""
+    assert bot.planetscale is not None
     request = bot.planetscale.world.deploy_request_for(bot.planetscale.demo.admin.id, "acme", "shop", 1)
     body = json.dumps({
         "timestamp": int(request.updated_at), "event": "deploy_request.approved", "organization": "acme",
@@ -96,9 +116,59 @@ async def test_a_delivery_sent_again_draws_a_card_whose_redraw_slack_did_not_con
                      "deployment_state": "ready",
                      "updated_at": datetime.fromtimestamp(request.updated_at, tz=UTC).isoformat()},
     }).encode()
-    reads, since = _reads(bot), len(bot.slack.calls)
     assert bot.http.post(url, content=body, headers=signed_delivery(secret, body)).status_code == 200
-    await bot.slack.wait_call(
-        "chat.update", where=lambda call: call.args.get("ts") == card.ts and call.ok, since=since
+
+
+async def test_a_delivery_draws_a_rate_limited_card_no_sooner_than_slack_asked(webhook_only_bot: RunningBot) -> None:
+    """Slack limits chat.update per method and workspace: a delivery's redraw sent within the `Retry-After` of the
+    card's refused drawing would only be refused again. It used to go out at once."""
+    bot = webhook_only_bot
+    card = await post_card(bot, "dr post shop 1")
+    url, secret = await watched_hook(bot, team_id=ALICE.team_id, org="acme", database="shop")
+    bot.slack.rate_limit("chat.update", retry_after=8)  # longer than the client waits out within one call
+    await _approve_as_bob(bot)
+    refused = time.monotonic()  # just after Slack's refusal
+    since = len(bot.slack.calls)
+    _deliver_approval(bot, url, secret)
+    await wait_card(bot, card.ts, APPROVED, timeout=20, since=since)
+    assert time.monotonic() - refused >= 7  # 8 s after the refusal, give or take the second the store counts in
+    assert [call.ok for call in _updates(bot, card.ts)] == [False, True]
+
+
+async def _redraw_state(bot: RunningBot, ts: str) -> tuple[object, ...] | None:
+    """(redraw_at, redraw_failures) of the card with message `ts`."""
+    return await bot.call(
+        bot.runtime.database.fetchone("SELECT redraw_at, redraw_failures FROM cards WHERE ts = ?", (ts,))
     )
-    assert _reads(bot) == reads
+
+
+@pytest.mark.parametrize("code", ["account_inactive", "no_permission"])
+async def test_a_redraw_slack_refuses_for_good_is_given_up_at_once_in_one_log_line(
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture, code: str
+) -> None:
+    """`account_inactive` (the workspace or the bot was deleted) or `no_permission` does not pass by asking again
+    (https://api.slack.com/methods/chat.update#errors): the card is given up on as after its last try, where it used
+    to be drawn 12 times over about an hour, each time a warning."""
+    caplog.set_level(logging.INFO)
+    card = await post_card(demo_bot, "dr post shop 1")
+    demo_bot.slack.refuse("chat.update", code, times=MAX_REDRAW_FAILURES)  # as Slack would answer every try
+    await _approve_as_bob(demo_bot)
+    assert [call.error for call in _updates(demo_bot, card.ts)] == [code]
+    assert await _redraw_state(demo_bot, card.ts) == (None, MAX_REDRAW_FAILURES)
+    await asyncio.sleep(REDRAW_RETRY_SECONDS + 1)  # past when a failure that may pass is drawn again
+    await reconciler_passes(demo_bot, 2)
+    assert [call.error for call in _updates(demo_bot, card.ts)] == [code]
+    told = [record for record in caplog.records if code in record.getMessage()]
+    assert [record.levelno for record in told] == [logging.WARNING], [record.getMessage() for record in told]
+    assert demo_bot.slack.bot_token not in caplog.text
+
+
+async def test_a_redraw_slack_failed_on_its_side_is_drawn_again(demo_bot: RunningBot) -> None:
+    """`internal_error` is "likely due to a transient issue" on Slack's side: unlike a refusal for good, it is
+    tried again."""
+    card = await post_card(demo_bot, "dr post shop 1")
+    demo_bot.slack.refuse("chat.update", "internal_error")
+    await _approve_as_bob(demo_bot)
+    since = len(demo_bot.slack.calls)
+    await wait_card(demo_bot, card.ts, APPROVED, timeout=20, since=since)
+    assert [call.error for call in _updates(demo_bot, card.ts)] == ["internal_error", None]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.cards.store import MAX_REDRAW_FAILURES, REDRAW_RETRY_SECONDS
 from bot.sandbox.slack.workspace import SlackUser, StoredMessage
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, validate_blocks
@@ -21,7 +22,7 @@ from tests.support.slack import (
     event_callback,
     interaction,
 )
-from tests.support.webhooks import until
+from tests.support.webhooks import reconciler_passes, until
 
 BOB = BOB_ACTOR.user_id
 
@@ -116,3 +117,65 @@ async def test_a_link_offer_slack_could_not_be_reached_for_is_one_log_line_and_m
     _share(apart_bot, f"<{LINK}>", actor=dave)
     offer = await apart_bot.slack.wait_call("chat.postEphemeral", where=lambda call: call.args.get("user") == DAVE.id)
     assert "link_account" in str(offer.args.get("blocks"))
+
+
+async def _approve_as_bob(bot: RunningBot) -> None:
+    """`dr review shop 1 --approve` as Bob; returns once its redraw of the unfurl has been tried."""
+    since = len(bot.slack.response_posts)
+    assert bot.command("dr review shop 1 --approve", actor=BOB_ACTOR).status_code == 200
+    assert "Approved" in (await bot.slack.wait_response(since=since, timeout=10)).body["text"]
+    await until(lambda: bot.runtime.tasks.running == 0)
+
+
+def _unfurl_errors(bot: RunningBot, message: StoredMessage) -> list[str | None]:
+    return [call.error for call in bot.slack.calls if call.method == "chat.unfurl" and call.args["ts"] == message.ts]
+
+
+async def _unfurled(bot: RunningBot) -> StoredMessage:
+    message = _share(bot, f"<{LINK}>")
+    await bot.slack.wait_call("chat.unfurl", where=lambda call: call.args.get("ts") == message.ts and call.ok)
+    await until(lambda: bot.runtime.tasks.running == 0)
+    return message
+
+
+async def _no_second_try(bot: RunningBot) -> None:
+    """Past when a failure that may pass is drawn again, and two reconciler passes more."""
+    await asyncio.sleep(REDRAW_RETRY_SECONDS + 1)
+    await reconciler_passes(bot, 2)
+
+
+async def test_an_unfurl_slack_refuses_for_good_is_given_up_at_once_in_one_log_line(
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A workspace admin blocklisted the domain: chat.unfurl answers `cannot_unfurl_url`
+    (https://api.slack.com/methods/chat.unfurl#errors) however often it is asked. The unfurl is given up on as after
+    its last try, where it used to be drawn 12 times over about an hour, each time a warning."""
+    caplog.set_level(logging.INFO)
+    message = await _unfurled(demo_bot)
+    demo_bot.slack.refuse("chat.unfurl", "cannot_unfurl_url", times=MAX_REDRAW_FAILURES)  # as Slack would
+    await _approve_as_bob(demo_bot)
+    assert _unfurl_errors(demo_bot, message) == [None, "cannot_unfurl_url"]
+    state = await demo_bot.call(
+        demo_bot.runtime.database.fetchone("SELECT redraw_at, redraw_failures FROM cards WHERE ts = ?", (message.ts,))
+    )
+    assert state == (None, MAX_REDRAW_FAILURES)
+    await _no_second_try(demo_bot)
+    assert _unfurl_errors(demo_bot, message) == [None, "cannot_unfurl_url"]
+    told = [record for record in caplog.records if "cannot_unfurl_url" in record.getMessage()]
+    assert [record.levelno for record in told] == [logging.WARNING], [record.getMessage() for record in told]
+    assert demo_bot.slack.bot_token not in caplog.text
+
+
+async def test_an_unfurl_whose_link_was_edited_out_is_forgotten(demo_bot: RunningBot) -> None:
+    """Its author edited the link out of the message: chat.unfurl answers `cannot_unfurl_message`, and nothing is
+    left where that card could be drawn."""
+    message = await _unfurled(demo_bot)
+    demo_bot.slack.workspace.replace(message, text="never mind", blocks=None)
+    await _approve_as_bob(demo_bot)
+    assert _unfurl_errors(demo_bot, message) == [None, "cannot_unfurl_message"]
+    cards = await demo_bot.call(
+        demo_bot.runtime.database.fetchall("SELECT card_id FROM cards WHERE ts = ?", (message.ts,))
+    )
+    assert cards == []
+    await _no_second_try(demo_bot)
+    assert _unfurl_errors(demo_bot, message) == [None, "cannot_unfurl_message"]

@@ -117,6 +117,35 @@ async def test_unfurl_attaches_to_the_message(slack_standin: SlackStandIn) -> No
     assert slack_standin.messages(GENERAL.id)[0].unfurls == {url: {"blocks": [SECTION]}}
 
 
+async def test_unfurl_refuses_as_slack_does_where_the_message_or_its_link_is_not(slack_standin: SlackStandIn) -> None:
+    """chat.unfurl's own codes (https://api.slack.com/methods/chat.unfurl#errors), not chat.update's
+    `message_not_found`: the bot must know them to stop drawing an unfurl that can never be drawn."""
+    web = client(slack_standin)
+    url = "https://app.planetscale.com/x"
+    linked = (await web.chat_postMessage(channel=GENERAL.id, text=f"see <{url}>"))["ts"]
+    unlinked = (await web.chat_postMessage(channel=GENERAL.id, text="no link here"))["ts"]
+    deleted = (await web.chat_postMessage(channel=GENERAL.id, text=f"see <{url}>"))["ts"]
+    await web.chat_delete(channel=GENERAL.id, ts=deleted)
+    unfurls = {url: {"blocks": [SECTION]}}
+    for channel, ts, error in ((GENERAL.id, unlinked, "cannot_unfurl_message"),
+                               (GENERAL.id, deleted, "cannot_find_message"),
+                               ("C0NOSUCH001", linked, "cannot_find_channel")):
+        with pytest.raises(SlackApiError) as refused:
+            await web.chat_unfurl(channel=channel, ts=ts, unfurls=unfurls)
+        assert refused.value.response["error"] == error
+    await web.chat_unfurl(channel=GENERAL.id, ts=linked, unfurls=unfurls)
+
+
+async def test_a_scripted_refusal_answers_slacks_error_and_does_nothing(slack_standin: SlackStandIn) -> None:
+    slack_standin.refuse("chat.postMessage", "token_revoked")
+    web = client(slack_standin)
+    with pytest.raises(SlackApiError) as refused:
+        await web.chat_postMessage(channel=GENERAL.id, text="x")
+    assert (refused.value.response.status_code, refused.value.response["error"]) == (200, "token_revoked")
+    assert slack_standin.messages(GENERAL.id) == []
+    assert (await web.chat_postMessage(channel=GENERAL.id, text="y"))["ok"] is True
+
+
 async def test_users_info_reports_zone_and_deletion(slack_standin: SlackStandIn) -> None:
     slack_standin.add_user(SlackUser(id="U0GONE00001", name="gone", real_name="Gone", deleted=True, tz="Asia/Tokyo"))
     alice = (await client(slack_standin).users_info(user=ALICE.id))["user"]

@@ -118,6 +118,26 @@ async def test_a_shared_budget_gives_its_burst_then_paces(db: Database, database
     assert await budget.take("planetscale", per_second=1.0, burst=1) == 0.0  # buckets are independent
 
 
+async def test_a_held_budget_gives_no_token_to_any_process_until_the_hold_has_passed(
+    db: Database, database_url: str
+) -> None:
+    """A 429's Retry-After, told to one process, holds every process spending the bucket (bot/cards/updates.py)."""
+    clock = FakeClock(1_000.0)
+    told = RateBudgets(db, clock=clock)
+    assert await told.take("slack:chat.update", per_second=2.0, burst=5) == 0.0
+    await told.hold("slack:chat.update", seconds=8, per_second=2.0)
+    other = await open_database(database_url)
+    try:
+        replica = RateBudgets(other, clock=clock)
+        for elapsed in (0.0, 4.0, 7.9):
+            clock.now = 1_000.0 + elapsed
+            assert await replica.take("slack:chat.update", per_second=2.0, burst=5) > 0, elapsed
+        clock.now = 1_008.0
+        assert await replica.take("slack:chat.update", per_second=2.0, burst=5) == 0.0
+    finally:
+        await other.close()
+
+
 async def test_a_clock_behind_the_last_writer_refills_nothing(db: Database) -> None:
     ahead, behind = FakeClock(2_000.0), FakeClock(1_990.0)
     assert await RateBudgets(db, clock=ahead).take("b", per_second=1.0, burst=1) == 0.0

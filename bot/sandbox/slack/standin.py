@@ -135,6 +135,7 @@ class SlackStandIn:
         self.socket = SocketModeServer(api_app_id=api_app_id)
         self._response_urls = ResponseUrls(self.workspace)
         self._rate_limits: dict[str, list[_RateLimit]] = {}
+        self._refusals: dict[str, list[str]] = {}
         self._late_answers: dict[str, list[float]] = {}
         self._dropped_answers: dict[str, int] = {}
         self._pacing = Pacing(clock)
@@ -191,6 +192,13 @@ class SlackStandIn:
         it, or any text, for a client that must survive a header it cannot read."""
         with self.workspace.lock:
             self._rate_limits.setdefault(method, []).append(_RateLimit(retry_after, times))
+
+    def refuse(self, method: str, error: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` are answered `{"ok": false, "error": error}` and do nothing: for
+        refusals whose cause lies outside the workspace this stand-in models (a workspace admin's blocklist, an
+        uninstalled app, an outage inside Slack)."""
+        with self.workspace.lock:
+            self._refusals.setdefault(method, []).extend([error] * times)
 
     def answer_late(self, method: str, *, seconds: float, times: int = 1) -> None:
         """The next `times` calls of `method` are carried out at once but answered `seconds` later: Slack acted, and
@@ -312,6 +320,11 @@ class SlackStandIn:
                 self.calls.append(ApiCall(method, args, 429, body))
                 headers = {**self._scope_headers(method, held), "Retry-After": str(retry_after)}
                 return JSONResponse(body, status_code=429, headers=headers)
+            with self.workspace.lock:
+                scripted = self._refusals.get(method)
+                refusal = scripted.pop(0) if scripted else None
+            if refusal is not None:
+                raise SlackError(refusal)
             call = Call(args, held)
             channel = self.workspace.visible_channel(args.get("channel"))
             granted = self._scope_table.grant(method, held, channel.kind if channel else None)

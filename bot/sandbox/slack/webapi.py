@@ -165,8 +165,21 @@ class WebApi:
                 raise SlackError("invalid_unfurls_format")
             if "blocks" in unfurl:
                 check_blocks(unfurl["blocks"], pointer=f"/unfurls/{url}/blocks")
-        channel = _required(call.args, "channel")
-        message = self._workspace.message(channel, _required(call.args, "ts"))
+        # chat.unfurl names its targets' failures its own way (https://api.slack.com/methods/chat.unfurl#errors):
+        # a channel the token cannot see, a ts that matches no message, a URL that is not in the message.
+        channel, ts = call.args.get("channel"), call.args.get("ts")
+        if not channel:
+            raise SlackError("missing_channel")
+        if not ts:
+            raise SlackError("missing_ts")
+        if self._workspace.visible_channel(channel) is None:
+            raise SlackError("cannot_find_channel")
+        try:
+            message = self._workspace.message(str(channel), str(ts))
+        except SlackError:
+            raise SlackError("cannot_find_message") from None
+        if any(url not in message.text for url in unfurls):
+            raise SlackError("cannot_unfurl_message")
         self._workspace.set_unfurls(message, unfurls)
         return {}
 
