@@ -3,19 +3,22 @@ expired on the way), the person gets a plain reply and the log gets no traceback
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack.response_urls import MAX_USES
 from bot.sandbox.slack.workspace import TRIGGER_LIFETIME_SECONDS
-from tests.support.bot import RunningBot
+from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, click_request, post_card
 from tests.support.replies import tracebacks
-from tests.support.slack import populated_standin, serve_slack_standin
+from tests.support.slack import populated_standin, serve_slack_standin, slash_command
 
 
 @dataclass
@@ -77,4 +80,29 @@ async def test_an_hour_long_retry_after_is_not_waited_out_and_the_person_is_told
     assert demo_bot.command("dr post shop 1 --org acme").status_code == 200
     told = str((await demo_bot.slack.wait_response(since=since, timeout=10)).body["text"])
     assert "Slack is limiting how fast I may do that" in told, told
+    assert tracebacks(caplog) == []
+
+
+async def test_a_reply_slack_refuses_is_logged_by_its_code_and_never_by_its_url(
+    demo_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack answers a spent `response_url` with a 404 and `used_url`, which is no exception: the bot still says what
+    happened, and the URL, good for posts in the person's channel, stays out of the log."""
+    caplog.set_level(logging.INFO)
+    response_url = demo_bot.slack.new_response_url(channel=ALICE.channel_id, user=ALICE.user_id)
+    command = slash_command(signing_secret=SIGNING_SECRET, text="branch list shop --org acme", actor=ALICE,
+                            response_url=response_url)
+    for _ in range(MAX_USES):
+        assert httpx.post(response_url, json={"text": "an earlier reply"}).status_code == 200
+    caplog.clear()  # the posts above, logged by this test's own HTTP client
+    since = len(demo_bot.slack.response_posts)
+    assert demo_bot.post_events(command).status_code == 200
+    refused = await demo_bot.slack.wait_response(since=since, timeout=10)
+    assert refused.error == "used_url"
+    deadline = time.monotonic() + 5
+    while "used_url" not in caplog.text and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert "Slack refused a reply through response_url: HTTP 404" in caplog.text
+    assert "used_url" in caplog.text
+    assert response_url not in caplog.text
     assert tracebacks(caplog) == []
