@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.slack import SlackError, SlackStandIn, SlackUser
+from bot.sandbox.slack.webapi import ApiCall
 from tests.support.slack import ALICE, BOB, GENERAL, MANIFEST_SCOPES
 
 
@@ -195,6 +196,26 @@ async def test_a_dropped_answer_is_acted_on_and_its_connection_reset(
     assert [message.text for message in slack_standin.messages(GENERAL.id)] == ["posted, answer dropped"]
     assert (await web.chat_postMessage(channel=GENERAL.id, text="answered"))["ok"] is True
     assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == []
+
+
+async def test_an_answer_dropped_after_a_call_was_seen_is_the_next_ones(
+    slack_standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test waits for a call, then asks for the next answer to be dropped: the call it saw is answered all the same
+    (this ordering once broke a form test now and then, the form's own update losing its answer)."""
+    seen = slack_standin.calls.append
+
+    def drop_the_next_as_soon_as_seen(call: ApiCall) -> None:
+        seen(call)
+        if len(slack_standin.calls) == 1:
+            slack_standin.drop_answer("chat.postMessage")
+
+    monkeypatch.setattr(slack_standin.calls, "append", drop_the_next_as_soon_as_seen)
+    web = client(slack_standin)
+    web.retry_handlers = []
+    assert (await web.chat_postMessage(channel=GENERAL.id, text="seen, then answered"))["ok"] is True
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await web.chat_postMessage(channel=GENERAL.id, text="answer dropped")
 
 
 async def test_modals_open_push_update_with_single_use_triggers(slack_standin: SlackStandIn) -> None:

@@ -335,13 +335,15 @@ class SlackStandIn:
             body = missing.body()
         except SlackError as error:
             body = error.body()
-        self.calls.append(ApiCall(method, args, 200, body, tuple(call.used) if call and body["ok"] else ()))
+        # How this answer goes is settled before the call is recorded: a test that saw the call and then asks for the
+        # next answer to be dropped or late must not reach this one, whose fate was already sealed.
         with self.workspace.lock:
             late = self._late_answers.get(method)
             delay = late.pop(0) if late else None
             dropped = self._dropped_answers.get(method, 0) > 0
             if dropped:
                 self._dropped_answers[method] -= 1
+        self.calls.append(ApiCall(method, args, 200, body, tuple(call.used) if call and body["ok"] else ()))
         if dropped:
             await drop_connection(request.scope[SERVER_SEND], request.receive)
             return Response()  # goes nowhere: the connection is gone
