@@ -11,7 +11,7 @@ import pytest
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.workspace import SlackChannel, SlackUser, StoredMessage
-from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.bot import SIGNING_SECRET, SLOW_SLACK, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
 from tests.support.replies import everything, reply, tracebacks
 from tests.support.servers import loopback_client
@@ -363,6 +363,7 @@ async def test_a_click_on_a_card_before_slack_answered_its_post_is_carried_out(d
     await _approved_elsewhere_then_refreshed(demo_bot, card, since=since)
 
 
+@SLOW_SLACK
 @pytest.mark.parametrize("answer", ["too late", "lost"])
 async def test_a_card_whose_post_slack_did_not_answer_is_still_carried_out_when_clicked(
     demo_bot: RunningBot, answer: str, caplog: pytest.LogCaptureFixture

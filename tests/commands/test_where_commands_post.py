@@ -15,7 +15,7 @@ import pytest
 
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackChannel, SlackStandIn
-from tests.support.bot import RunningBot
+from tests.support.bot import SLOW_SLACK, RunningBot
 from tests.support.replies import ALICE, everything, planetscale_calls, reply, tracebacks, validate_blocks
 from tests.support.slack import Actor, WebApiHost
 
@@ -126,6 +126,7 @@ async def test_where_slack_cannot_be_reached_subscribe_and_watch_say_to_try_agai
     assert tracebacks(caplog) == []
 
 
+@SLOW_SLACK
 @pytest.mark.parametrize("answer", ["lost", "too late"])
 async def test_a_notice_slack_did_not_confirm_is_told_as_such_and_what_it_announced_stands(
     watching_bot: RunningBot, answer: str, caplog: pytest.LogCaptureFixture

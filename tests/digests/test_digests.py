@@ -22,7 +22,7 @@ from bot.sandbox.slack.pacing import POST_BURST
 from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS, build_web_client
 from bot.slack.port import WebApiSlackPort
 from bot.storage import Database, open_database
-from tests.support.bot import RunningBot
+from tests.support.bot import SLOW_SLACK, RunningBot
 from tests.support.servers import bind_loopback
 from tests.support.slack import BOB_ACTOR, Actor, digests_in
 
@@ -213,6 +213,7 @@ async def test_a_busy_channel_gets_each_digest_once_in_order_at_slacks_pace(
     assert delivered.index(quiet) < len(delivered) - 1 - delivered[::-1].index(busy)
 
 
+@SLOW_SLACK
 async def test_a_post_slack_answers_too_late_keeps_its_claim_and_is_not_posted_again(
     demo_bot: RunningBot, slack_standin: SlackStandIn
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack.payloads import event_callback, home_opened_event
 from bot.sandbox.slack.workspace import SlackUser
-from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.bot import SIGNING_SECRET, SLOW_SLACK, RunningBot
 from tests.support.cards import ALICE, post_card, wait_card
 from tests.support.home import (
     button_for,
@@ -212,6 +212,7 @@ async def test_a_home_slack_cannot_be_reached_for_is_one_log_line(
     assert "Waiting for your review" in home_text(await open_home(apart_bot, ALICE))
 
 
+@SLOW_SLACK
 @pytest.mark.parametrize("answer", ["lost", "too late"])
 async def test_show_diff_on_the_home_whose_modal_slack_did_not_confirm_gets_a_plain_answer(
     demo_bot: RunningBot, caplog: pytest.LogCaptureFixture, answer: str
