@@ -322,13 +322,15 @@ class SlackStandIn:
             body = missing.body()
         except SlackError as error:
             body = error.body()
-        self.calls.append(ApiCall(method, args, 200, body, tuple(call.used) if call and body["ok"] else ()))
+        # How it is answered is settled before the call is recorded: a test that waits for this call and then asks
+        # for the next one to be answered late or dropped must not have its fault taken by this one.
         with self.workspace.lock:
             late = self._late_answers.get(method)
             delay = late.pop(0) if late else None
             dropped = self._dropped_answers.get(method, 0) > 0
             if dropped:
                 self._dropped_answers[method] -= 1
+        self.calls.append(ApiCall(method, args, 200, body, tuple(call.used) if call and body["ok"] else ()))
         if dropped:
             await drop_connection(request.scope[SERVER_SEND], request.receive)
             return Response()  # goes nowhere: the connection is gone
