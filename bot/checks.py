@@ -61,7 +61,10 @@ async def _slack(settings: Settings) -> list[Check]:
     if settings.slack_bot_token is None:
         return [Check(False, "slack token", "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token from the "
                                             "app's OAuth & Permissions page")]
-    client = build_web_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    client = build_web_client(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url,
+        timeout=settings.slack_api_timeout,
+    )
     report = await inspect_token(client)
     if report.error is not None:
         return [Check(False, "slack token", f"Slack refused it ({report.error}): copy the Bot User OAuth Token "

@@ -26,9 +26,16 @@ DEFAULT_PLANETSCALE_SCOPES = (
     "organization:deploy_deploy_requests organization:manage_passwords"
 )
 
+DEFAULT_SLACK_API_TIMEOUT = 10  # seconds a Web API call may take before the bot stops waiting for its answer
+
 # Any of these being set means "someone is configuring a real deployment": never fall back to the sandbox then.
 CONFIGURING_PREFIXES = ("SLACK_", "PLANETSCALE_")
 CONFIGURING_NAMES = ("BOT_ENCRYPTION_KEYS",)
+
+# docs/interface.md §4: every command gets its final reply within 15 s; keep a margin for the response_url POST itself.
+# SLACK_API_TIMEOUT stays below it, so a Web API call gives up first and the reply can say Slack did not confirm the
+# call, rather than only that the command took too long.
+FINAL_REPLY_SECONDS = 14
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_team_id: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Whole seconds, as slack_sdk takes them.
+    slack_api_timeout: int = Field(default=DEFAULT_SLACK_API_TIMEOUT, ge=1, lt=FINAL_REPLY_SECONDS)
     planetscale_api_url: str = "https://api.planetscale.com/v1"
     planetscale_authorize_url: str = "https://app.planetscale.com/oauth/authorize"
     planetscale_token_url: str = "https://auth.planetscale.com/oauth/token"  # noqa: S105 (a URL, not a secret)
@@ -163,7 +172,10 @@ def _is_fernet_key(key: str) -> bool:
 
 
 # What a value must look like, for the checks pydantic makes itself (its own wording names Python types).
-_EXPECTED = {"port": "must be a port number from 1 to 65535"}
+_EXPECTED = {
+    "port": "must be a port number from 1 to 65535",
+    "slack_api_timeout": f"must be a whole number of seconds from 1 to {FINAL_REPLY_SECONDS - 1}",
+}
 
 
 def read_settings(**overrides: Any) -> tuple[Settings, tuple[Problem, ...]]:

@@ -187,7 +187,9 @@ def build_runtime(settings: Settings, *, mode: Mode, port: int | None = None) ->
     tasks = TaskTracker()
     channels = ChannelPreferences(database)
     bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    client = build_web_client(token=bot_token, base_url=settings.slack_api_url)
+    client = build_web_client(
+        token=bot_token, base_url=settings.slack_api_url, timeout=settings.slack_api_timeout
+    )
     identity = SlackIdentity(client)
     # Pacing and the chat.update budget are shared with every process on this database (replicas, the cron).
     planetscale = PlanetScaleClient(base_url=settings.planetscale_api_url, pacer=Pacer(shared=budgets))

@@ -121,12 +121,20 @@ def bot_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def demo_bot(slack_standin: SlackStandIn, tmp_path: Path, bot_database: str) -> Iterator[RunningBot]:
+def demo_bot(
+    request: pytest.FixtureRequest, slack_standin: SlackStandIn, tmp_path: Path, bot_database: str
+) -> Iterator[RunningBot]:
     """The bot against the seeded PlanetScale world (`seed_demo`), with two linked Slack users: Alice (Slack
     ALICE, `Actor()`) as PlanetScale admin Alice, and Bob (`BOB_ACTOR`) as admin Bob. Fails the test if the
     PlanetScale stand-in served anything that breaks the spec."""
-    with _demo_bot(slack_standin, tmp_path, bot_database=bot_database) as running:
+    with _demo_bot(slack_standin, tmp_path, bot_database=bot_database, **_marked(request)) as running:
         yield running
+
+
+def _marked(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The settings the test's markers ask of its bot: `slack_api_timeout(seconds)`."""
+    marker = request.node.get_closest_marker("slack_api_timeout")
+    return {"slack_api_timeout": marker.args[0]} if marker else {}
 
 
 @pytest.fixture
@@ -150,9 +158,13 @@ def apart_bot(
 
 
 @pytest.fixture
-def watching_bot(slack_standin: SlackStandIn, tmp_path: Path, bot_database: str) -> Iterator[RunningBot]:
+def watching_bot(
+    request: pytest.FixtureRequest, slack_standin: SlackStandIn, tmp_path: Path, bot_database: str
+) -> Iterator[RunningBot]:
     """`demo_bot` whose links may also create webhooks (`/pscale watch` needs `organization:write_databases`)."""
-    with _demo_bot(slack_standin, tmp_path, planetscale_scopes=WATCHING_SCOPES, bot_database=bot_database) as running:
+    with _demo_bot(
+        slack_standin, tmp_path, planetscale_scopes=WATCHING_SCOPES, bot_database=bot_database, **_marked(request)
+    ) as running:
         yield running
 
 

@@ -61,7 +61,6 @@ log = logging.getLogger(__name__)
 # The longest `Retry-After` waited out inside a call: a reply is due within Slack's 15 s, so a longer wait is not
 # made; the call fails as `ratelimited` and the person is told to wait and try again.
 MAX_SLACK_RETRY_AFTER_SECONDS = 5.0
-WEB_API_TIMEOUT_SECONDS = 10  # how long a Web API call may take before the bot stops waiting for its answer
 # What slack_sdk's own handler waits when Slack names no usable time.
 UNUSABLE_RETRY_AFTER_SECONDS = 1.0
 
@@ -108,8 +107,9 @@ class UnsentRetry(AsyncConnectionErrorRetryHandler):
         return error is not None and never_sent(error)
 
 
-def build_web_client(*, token: str, base_url: str) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=base_url, timeout=WEB_API_TIMEOUT_SECONDS)
+def build_web_client(*, token: str, base_url: str, timeout: int) -> AsyncWebClient:
+    """`timeout`: how long a Web API call may take before the bot stops waiting for its answer (SLACK_API_TIMEOUT)."""
+    client = AsyncWebClient(token=token, base_url=base_url, timeout=timeout)
     # In place of slack_sdk's default connection retry; it retries no 429, and Slack's Retry-After is the pacing
     # signal we must honour.
     client.retry_handlers = [UnsentRetry(), SlackRateLimitRetry(max_retry_count=2)]

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 
 from bot.commands.dispatch import CommandDispatcher, CommandRequest, FollowUp
+from bot.config import FINAL_REPLY_SECONDS
 from bot.metrics import Metrics
 from bot.ports import SLACK_MAY_HAVE_ACTED, SlackNotReached, SlackRefused, unconfirmed
 from bot.render.errors import (
@@ -29,8 +30,6 @@ from bot.tasks import TaskTracker
 log = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPE = "application/json;charset=utf-8"  # what bolt's ack() declares for a JSON body
-# docs/interface.md §4: every command gets its final reply within 15 s; keep a margin for the response_url POST itself.
-FINAL_REPLY_SECONDS = 14
 
 
 def register_commands(

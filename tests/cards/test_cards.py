@@ -11,8 +11,7 @@ import pytest
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.workspace import SlackChannel, SlackUser, StoredMessage
-from bot.slack.app import WEB_API_TIMEOUT_SECONDS
-from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.bot import SIGNING_SECRET, SLOW_SLACK, RunningBot
 from tests.support.cards import ALICE, buttons, click, click_request, message, post_card, thread, wait_card
 from tests.support.replies import everything, reply, tracebacks
 from tests.support.servers import loopback_client
@@ -364,6 +363,7 @@ async def test_a_click_on_a_card_before_slack_answered_its_post_is_carried_out(d
     await _approved_elsewhere_then_refreshed(demo_bot, card, since=since)
 
 
+@SLOW_SLACK
 @pytest.mark.parametrize("answer", ["too late", "lost"])
 async def test_a_card_whose_post_slack_did_not_answer_is_still_carried_out_when_clicked(
     demo_bot: RunningBot, answer: str, caplog: pytest.LogCaptureFixture
@@ -376,7 +376,7 @@ async def test_a_card_whose_post_slack_did_not_answer_is_still_carried_out_when_
     assert served is not None
     assert served.demo is not None
     if answer == "too late":
-        demo_bot.slack.answer_late("chat.postMessage", seconds=WEB_API_TIMEOUT_SECONDS + 2)
+        demo_bot.slack.answer_late("chat.postMessage", seconds=demo_bot.runtime.settings.slack_api_timeout + 2)
     else:
         demo_bot.slack.drop_answer("chat.postMessage")
     since = len(demo_bot.slack.calls)
@@ -387,7 +387,8 @@ async def test_a_card_whose_post_slack_did_not_answer_is_still_carried_out_when_
     )
     card = message(demo_bot, str(posted.response["ts"]))
     # The command's reply: by then the bot has given up on Slack's answer, and done what it does with the card.
-    told = str((await demo_bot.slack.wait_response(since=replies, timeout=WEB_API_TIMEOUT_SECONDS + 10)).body["text"])
+    waited = demo_bot.runtime.settings.slack_api_timeout + 10
+    told = str((await demo_bot.slack.wait_response(since=replies, timeout=waited)).body["text"])
     assert "Slack did not confirm that it posted the card of `shop` #1" in told, told  # not "post it again" outright
     assert tracebacks(caplog) == []
     await _approved_elsewhere_then_refreshed(demo_bot, card, since=since)

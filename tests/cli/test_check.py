@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.config import DEFAULT_SLACK_API_TIMEOUT
 from bot.sandbox.planetscale import World
 from bot.sandbox.planetscale.oauth import AutoApprove, PlanetScaleOAuthServer
 from bot.sandbox.slack import SlackStandIn
@@ -106,12 +107,17 @@ def test_check_says_what_to_fix_for_a_bad_token_bad_client_and_missing_secret(
     assert "wrong" not in result.stdout + result.stderr
 
 
+def _identity(slack: SlackStandIn) -> SlackIdentity:
+    client = build_web_client(token=slack.bot_token, base_url=slack.api_url, timeout=DEFAULT_SLACK_API_TIMEOUT)
+    return SlackIdentity(client)
+
+
 async def test_start_up_warns_once_per_missing_scope_naming_what_breaks(
     slack: SlackStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     slack.scopes = MANIFEST_SCOPES - {"chat:write.public", "users:read"}
     with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
-        await SlackIdentity(build_web_client(token=slack.bot_token, base_url=slack.api_url)).load()
+        await _identity(slack).load()
     warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 2
     assert "`chat:write.public`" in warnings[0]
@@ -123,7 +129,7 @@ async def test_start_up_warns_once_per_missing_scope_naming_what_breaks(
 async def test_start_up_is_quiet_with_the_manifests_scopes(
     slack: SlackStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
-    identity = SlackIdentity(build_web_client(token=slack.bot_token, base_url=slack.api_url))
+    identity = _identity(slack)
     with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
         await identity.load()
     assert identity.bot_user_id == slack.bot_user_id

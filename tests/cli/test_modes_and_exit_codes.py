@@ -134,6 +134,23 @@ def test_mode_rules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert choose_mode(load_settings()).mode is Mode.SANDBOX
 
 
+@pytest.mark.parametrize("value", ["0", "14", "2.5", "soon"])
+def test_a_slack_api_timeout_that_would_not_give_up_before_the_reply_is_due_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SLACK_API_TIMEOUT", value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(_env_file=None)
+    assert str(raised.value) == "SLACK_API_TIMEOUT must be a whole number of seconds from 1 to 13"
+
+
+def test_the_slack_api_timeout_is_10_seconds_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLACK_API_TIMEOUT", raising=False)
+    assert load_settings(_env_file=None).slack_api_timeout == 10
+    monkeypatch.setenv("SLACK_API_TIMEOUT", "13")
+    assert load_settings(_env_file=None).slack_api_timeout == 13
+
+
 def test_serve_port_is_part_of_the_default_public_url(tmp_path: Path) -> None:
     settings = load_settings(
         _env_file=None, **{name.lower(): value for name, value in FULL_HTTP.items()},

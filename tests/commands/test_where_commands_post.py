@@ -15,8 +15,7 @@ import pytest
 
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackChannel, SlackStandIn
-from bot.slack.app import WEB_API_TIMEOUT_SECONDS
-from tests.support.bot import RunningBot
+from tests.support.bot import SLOW_SLACK, RunningBot
 from tests.support.replies import ALICE, everything, planetscale_calls, reply, tracebacks, validate_blocks
 from tests.support.slack import Actor, WebApiHost
 
@@ -127,6 +126,7 @@ async def test_where_slack_cannot_be_reached_subscribe_and_watch_say_to_try_agai
     assert tracebacks(caplog) == []
 
 
+@SLOW_SLACK
 @pytest.mark.parametrize("answer", ["lost", "too late"])
 async def test_a_notice_slack_did_not_confirm_is_told_as_such_and_what_it_announced_stands(
     watching_bot: RunningBot, answer: str, caplog: pytest.LogCaptureFixture
@@ -136,10 +136,11 @@ async def test_a_notice_slack_did_not_confirm_is_told_as_such_and_what_it_announ
     and both it and `watch` answered "Something went wrong" (or "That took longer than 14 seconds")."""
     caplog.set_level(logging.INFO)
     bot = watching_bot
+    slack_api_timeout = bot.runtime.settings.slack_api_timeout
     if answer == "lost":
         bot.slack.drop_answer("chat.postMessage", times=2)
     else:
-        bot.slack.answer_late("chat.postMessage", seconds=WEB_API_TIMEOUT_SECONDS + 2, times=2)
+        bot.slack.answer_late("chat.postMessage", seconds=slack_api_timeout + 2, times=2)
     # Both at once: each waits out the Web API client's timeout, which need not be waited out twice over.
     since = len(bot.slack.response_posts)
     for command in ("digest subscribe shop", "watch shop"):
@@ -148,7 +149,7 @@ async def test_a_notice_slack_did_not_confirm_is_told_as_such_and_what_it_announ
     for command, words in (("digest subscribe shop", "Subscribed"), ("watch shop", "Watching `shop`")):
         post = await bot.slack.wait_response(
             where=lambda post, words=words: words in everything(post.body or {}), since=since,
-            timeout=WEB_API_TIMEOUT_SECONDS + 5,
+            timeout=slack_api_timeout + 5,
         )
         assert post.body is not None
         validate_blocks(post.body.get("blocks", []))

@@ -19,10 +19,10 @@ from bot.planetscale import PlanetScaleClient
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack import SlackChannel, SlackStandIn
 from bot.sandbox.slack.pacing import POST_BURST
-from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS, WEB_API_TIMEOUT_SECONDS, build_web_client
+from bot.slack.app import MAX_SLACK_RETRY_AFTER_SECONDS, build_web_client
 from bot.slack.port import WebApiSlackPort
 from bot.storage import Database, open_database
-from tests.support.bot import RunningBot
+from tests.support.bot import SLOW_SLACK, RunningBot
 from tests.support.servers import bind_loopback
 from tests.support.slack import BOB_ACTOR, Actor, digests_in
 
@@ -53,7 +53,8 @@ async def service(
     assert settings.slack_bot_token is not None
     async with PlanetScaleClient(base_url=settings.planetscale_api_url) as planetscale, own_database(bot) as database:
         slack = WebApiSlackPort(build_web_client(
-            token=settings.slack_bot_token.get_secret_value(), base_url=slack_api_url or settings.slack_api_url
+            token=settings.slack_bot_token.get_secret_value(), base_url=slack_api_url or settings.slack_api_url,
+            timeout=settings.slack_api_timeout,
         ))
         accounts = AccountLinking.build(
             database=database, keys=settings.encryption_keys(), app=oauth_app(settings), planetscale=planetscale,
@@ -212,13 +213,14 @@ async def test_a_busy_channel_gets_each_digest_once_in_order_at_slacks_pace(
     assert delivered.index(quiet) < len(delivered) - 1 - delivered[::-1].index(busy)
 
 
+@SLOW_SLACK
 async def test_a_post_slack_answers_too_late_keeps_its_claim_and_is_not_posted_again(
     demo_bot: RunningBot, slack_standin: SlackStandIn
 ) -> None:
     """The issue: Slack posted the digest but answered after the Web API client stopped waiting; the run gave the
     slot back as if nothing had been posted, and the next run posted the digest a second time."""
     subscribe(demo_bot, ALICE.channel_id)
-    slack_standin.answer_late("chat.postMessage", seconds=WEB_API_TIMEOUT_SECONDS + 2)
+    slack_standin.answer_late("chat.postMessage", seconds=demo_bot.runtime.settings.slack_api_timeout + 2)
     async with service(demo_bot, lambda: DUE) as runner:
         report = await runner.run()
         again = await runner.run()

@@ -11,8 +11,7 @@ import pytest
 from bot.sandbox.planetscale import paths
 from bot.sandbox.slack.payloads import event_callback, home_opened_event
 from bot.sandbox.slack.workspace import SlackUser
-from bot.slack.app import WEB_API_TIMEOUT_SECONDS
-from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.bot import SIGNING_SECRET, SLOW_SLACK, RunningBot
 from tests.support.cards import ALICE, post_card, wait_card
 from tests.support.home import (
     button_for,
@@ -213,6 +212,7 @@ async def test_a_home_slack_cannot_be_reached_for_is_one_log_line(
     assert "Waiting for your review" in home_text(await open_home(apart_bot, ALICE))
 
 
+@SLOW_SLACK
 @pytest.mark.parametrize("answer", ["lost", "too late"])
 async def test_show_diff_on_the_home_whose_modal_slack_did_not_confirm_gets_a_plain_answer(
     demo_bot: RunningBot, caplog: pytest.LogCaptureFixture, answer: str
@@ -224,14 +224,15 @@ async def test_show_diff_on_the_home_whose_modal_slack_did_not_confirm_gets_a_pl
     caplog.set_level(logging.INFO)
     number = bobs_deploy_request(demo_bot)
     home = await open_home(demo_bot, ALICE)
+    slack_api_timeout = demo_bot.runtime.settings.slack_api_timeout
     if answer == "lost":
         demo_bot.slack.drop_answer("views.open")
     else:
-        demo_bot.slack.answer_late("views.open", seconds=WEB_API_TIMEOUT_SECONDS + 2)
+        demo_bot.slack.answer_late("views.open", seconds=slack_api_timeout + 2)
     demo_bot.slack.drop_answer("views.publish")
     since = len(demo_bot.slack.calls)
     after = await click_home(demo_bot, ALICE, home, button_for(home, "dr_diff", f"/shop/{number}"),
-                             timeout=WEB_API_TIMEOUT_SECONDS + 5)
+                             timeout=slack_api_timeout + 5)
     assert "Slack did not confirm that it did that" in home_text(after), home_text(after)
     assert [call.method for call in demo_bot.slack.calls[since:]] == ["views.open", "views.publish"]
     await until(lambda: "could not publish the App Home of" in caplog.text, timeout=10)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 
 from bot.config import Mode, Settings
@@ -31,6 +32,9 @@ from tests.support.servers import bind_loopback, loopback_client, serve_asgi, se
 from tests.support.slack import Actor, SignedRequest, slash_command
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+# For a test that waits out the bot's SLACK_API_TIMEOUT (a Slack answer that comes too late): 3 s, where the
+# default 10 s would add 7 s to each such test, and still room for Slack's on-time answers on a loaded machine.
+SLOW_SLACK = pytest.mark.slack_api_timeout(3)
 T = TypeVar("T")
 
 

@@ -39,6 +39,24 @@ class _Server(uvicorn.Server):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_requested.wait(), 0.1)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's shutdown without its fixed pauses: it sleeps 0.1 s after asking the connections to close, even
+        when there are none, and then looks again only every 0.1 s, so the three or four servers of a test took
+        0.4 s to stop, over a thousand times a run. This waits for the same things in the same order (new
+        connections refused, idle ones closed, requests in flight answered and their tasks done, then the app's
+        lifespan shutdown), looking every 5 ms."""
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        while self.server_state.connections or self.server_state.tasks:
+            await asyncio.sleep(0.005)
+        for server in self.servers:
+            await server.wait_closed()
+        await self.lifespan.shutdown()
+
     def stop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Ask the server serving in `loop` (another thread's) to shut down as uvicorn does on SIGTERM."""
         self.should_exit = True

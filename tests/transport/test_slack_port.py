@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import DEFAULT_SLACK_API_TIMEOUT
 from bot.ports import SlackRefused
 from bot.render.message import Message
 from bot.sandbox.slack import SlackChannel, SlackStandIn
@@ -15,7 +16,9 @@ from tests.support.slack import ALICE, GENERAL, MANIFEST_SCOPES
 
 
 def port(standin: SlackStandIn) -> WebApiSlackPort:
-    return WebApiSlackPort(build_web_client(token=standin.bot_token, base_url=standin.api_url))
+    return WebApiSlackPort(
+        build_web_client(token=standin.bot_token, base_url=standin.api_url, timeout=DEFAULT_SLACK_API_TIMEOUT)
+    )
 
 
 async def test_a_refusal_is_a_slack_refused_with_slacks_code(slack_standin: SlackStandIn) -> None:
