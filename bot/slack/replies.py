@@ -54,11 +54,15 @@ class ResponseUrlReplies:
         timeout = aiohttp.ClientTimeout(total=RESPONSE_URL_TIMEOUT_SECONDS)
         try:
             async with self._open().post(response_url, data=body, headers=JSON_HEADERS, timeout=timeout) as answer:
-                if answer.status != 200:
-                    refusal = (await answer.text(errors="replace"))[:REFUSAL_SHOWN_CHARACTERS]
-                    log.warning("Slack refused a reply through response_url: HTTP %s %r", answer.status, refusal)
+                # Read to its end even when it says nothing we need: an answer left unread when it is released
+                # closes its connection rather than handing it back to the session for the next reply.
+                said = await answer.text(errors="replace")
         except Exception as error:  # unreachable or timed out: a reply task must end quietly, not crash
             log.warning("could not deliver a reply through response_url: %s", type(error).__name__)
+            return
+        refusal = _refusal(answer.status, said)
+        if refusal is not None:
+            log.warning("Slack refused a reply through response_url: HTTP %s %r", answer.status, refusal)
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -70,3 +74,16 @@ class ResponseUrlReplies:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _refusal(status: int, said: str) -> str | None:
+    """What Slack said when it did not take a reply (its code where it named one), or None when it took it. A reply
+    taken is answered 200 with `ok` or `{"ok": true}`; an answer whose JSON says `"ok": false` took nothing, whatever
+    its status, as with every other answer of Slack's."""
+    try:
+        answer = json.loads(said)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and answer.get("ok") is False:
+        return str(answer.get("error", said))[:REFUSAL_SHOWN_CHARACTERS]
+    return None if status == 200 else said[:REFUSAL_SHOWN_CHARACTERS]

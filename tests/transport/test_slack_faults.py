@@ -6,18 +6,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
 
+from bot.render.message import Message
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.response_urls import MAX_USES
 from bot.sandbox.slack.workspace import TRIGGER_LIFETIME_SECONDS
+from bot.slack.replies import ResponseUrlReplies
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, click_request, post_card
 from tests.support.replies import tracebacks
+from tests.support.servers import serve_asgi
 from tests.support.slack import populated_standin, serve_slack_standin, slash_command
 
 
@@ -106,3 +113,47 @@ async def test_a_reply_slack_refuses_is_logged_by_its_code_and_never_by_its_url(
     assert "used_url" in caplog.text
     assert response_url not in caplog.text
     assert tracebacks(caplog) == []
+
+
+async def test_a_reply_answered_200_with_ok_false_is_logged_as_refused(caplog: pytest.LogCaptureFixture) -> None:
+    """An answer whose JSON says `"ok": false` took nothing, though its status is 200: it is logged by its code like
+    a 404's, and the URL stays out of the log."""
+
+    async def refuse(request: Request) -> Response:
+        return JSONResponse({"ok": False, "error": "invalid_blocks"})
+
+    replies = ResponseUrlReplies()
+    with serve_asgi(Starlette(routes=[Route("/hooks/{key}", refuse, methods=["POST"])])) as base_url:
+        response_url = f"{base_url}/hooks/secret-key"
+        try:
+            await replies.send(response_url, Message("a reply"))
+        finally:
+            await replies.aclose()
+    assert "Slack refused a reply through response_url: HTTP 200 'invalid_blocks'" in caplog.text
+    assert "secret-key" not in caplog.text
+
+
+async def test_replies_share_one_connection_even_when_their_answer_comes_in_pieces() -> None:
+    """The answer is read to its end: one released unread (its body still on the way) closes its connection, and
+    every reply would pay for a new one, which the shared session is there to save."""
+    client_ports: list[int] = []
+
+    async def slowly(request: Request) -> Response:
+        assert request.client is not None
+        client_ports.append(request.client.port)
+
+        async def pieces() -> AsyncIterator[bytes]:
+            await asyncio.sleep(0.05)  # after the status and headers have gone out
+            yield b'{"ok": true}'
+
+        return StreamingResponse(pieces(), media_type="application/json")
+
+    replies = ResponseUrlReplies()
+    with serve_asgi(Starlette(routes=[Route("/hooks/{key}", slowly, methods=["POST"])])) as base_url:
+        try:
+            for text in ("first", "second"):
+                await replies.send(f"{base_url}/hooks/key", Message(text))
+        finally:
+            await replies.aclose()
+    assert len(client_ports) == 2
+    assert client_ports[0] == client_ports[1], client_ports
