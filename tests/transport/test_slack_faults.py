@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -100,7 +99,7 @@ async def test_a_reply_slack_refuses_is_logged_by_its_code_and_never_by_its_url(
     command = slash_command(signing_secret=SIGNING_SECRET, text="branch list shop --org acme", actor=ALICE,
                             response_url=response_url)
     for _ in range(MAX_USES):
-        assert httpx.post(response_url, json={"text": "an earlier reply"}).status_code == 200
+        assert demo_bot.http.post(response_url, json={"text": "an earlier reply"}).status_code == 200
     caplog.clear()  # the posts above, logged by this test's own HTTP client
     since = len(demo_bot.slack.response_posts)
     assert demo_bot.post_events(command).status_code == 200
