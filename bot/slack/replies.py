@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 
 from bot.render.message import Message
 
@@ -34,6 +35,10 @@ REFUSAL_SHOWN_CHARACTERS = 100
 class ResponseUrlReplies:
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
+        # The proxy slack_sdk's clients read from the environment (HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy):
+        # the Web API calls go through it, and so did the replies while its webhook client sent them; where it is the
+        # only way out, a reply sent around it would never arrive.
+        self._proxy = load_http_proxy_from_env()
 
     def to(self, response_url: str | None, *, replace_original: bool | None = None) -> Deliver:
         """Where a follow-up's message goes: the interaction's `response_url`."""
@@ -53,7 +58,9 @@ class ResponseUrlReplies:
             body = json.dumps({**message.to_response(), "replace_original": replace_original})
         timeout = aiohttp.ClientTimeout(total=RESPONSE_URL_TIMEOUT_SECONDS)
         try:
-            async with self._open().post(response_url, data=body, headers=JSON_HEADERS, timeout=timeout) as answer:
+            async with self._open().post(
+                response_url, data=body, headers=JSON_HEADERS, timeout=timeout, proxy=self._proxy
+            ) as answer:
                 # Read to its end even when it says nothing we need: an answer left unread when it is released
                 # closes its connection rather than handing it back to the session for the next reply.
                 said = await answer.text(errors="replace")

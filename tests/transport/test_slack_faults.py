@@ -156,3 +156,24 @@ async def test_replies_share_one_connection_even_when_their_answer_comes_in_piec
             await replies.aclose()
     assert len(client_ports) == 2
     assert client_ports[0] == client_ports[1], client_ports
+
+
+async def test_replies_go_through_the_proxy_the_web_api_client_goes_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the only way out is a proxy named in HTTPS_PROXY (or https_proxy, HTTP_PROXY, http_proxy), slack_sdk's
+    Web API client goes through it, and so did its webhook client, which used to send the replies: so must they."""
+    received: list[str] = []
+
+    async def forward(request: Request) -> Response:
+        received.append(str(request.url))  # a proxy is asked for the whole URL, Slack's host included
+        return JSONResponse({"ok": True})
+
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with serve_asgi(Starlette(routes=[Route("/hooks/{key}", forward, methods=["POST"])])) as proxy_url:
+        monkeypatch.setenv("HTTPS_PROXY", proxy_url)
+        replies = ResponseUrlReplies()
+        try:
+            await replies.send("http://hooks.slack.invalid/hooks/key", Message("through the proxy"))
+        finally:
+            await replies.aclose()
+    assert received == ["http://hooks.slack.invalid/hooks/key"]
