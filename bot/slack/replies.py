@@ -14,6 +14,7 @@ credential for five posts.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ import aiohttp
 from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 
 from bot.render.message import Message
+from bot.unsent import never_sent
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,15 @@ RESPONSE_URL_TIMEOUT_SECONDS = 30  # slack_sdk's default for webhook clients, wh
 JSON_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
 # Enough of a refusal's body to name Slack's code ("used_url"), not a whole error page from a proxy.
 REFUSAL_SHOWN_CHARACTERS = 100
+# A reply whose connection was never made is sent once more after this pause, as slack_sdk's webhook client did (its
+# first retry waited 0.5 s); one that may have reached Slack is not, as for the Web API (UnsentRetry, bot/slack/app.py).
+UNSENT_RETRY_SECONDS = 0.5
 
 
 class ResponseUrlReplies:
-    def __init__(self) -> None:
+    def __init__(self, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._sleep = sleep
         # The proxy slack_sdk's clients read from the environment (HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy):
         # the Web API calls go through it, and so did the replies while its webhook client sent them; where it is the
         # only way out, a reply sent around it would never arrive.
@@ -56,20 +62,30 @@ class ResponseUrlReplies:
             body = message.response_json
         else:
             body = json.dumps({**message.to_response(), "replace_original": replace_original})
-        timeout = aiohttp.ClientTimeout(total=RESPONSE_URL_TIMEOUT_SECONDS)
         try:
-            async with self._open().post(
-                response_url, data=body, headers=JSON_HEADERS, timeout=timeout, proxy=self._proxy
-            ) as answer:
-                # Read to its end even when it says nothing we need: an answer left unread when it is released
-                # closes its connection rather than handing it back to the session for the next reply.
-                said = await answer.text(errors="replace")
+            try:
+                status, said = await self._post(response_url, body)
+            except aiohttp.ClientError as error:
+                if not never_sent(error):
+                    raise
+                await self._sleep(UNSENT_RETRY_SECONDS)
+                status, said = await self._post(response_url, body)
         except Exception as error:  # unreachable or timed out: a reply task must end quietly, not crash
             log.warning("could not deliver a reply through response_url: %s", type(error).__name__)
             return
-        refusal = _refusal(answer.status, said)
+        refusal = _refusal(status, said)
         if refusal is not None:
-            log.warning("Slack refused a reply through response_url: HTTP %s %r", answer.status, refusal)
+            log.warning("Slack refused a reply through response_url: HTTP %s %r", status, refusal)
+
+    async def _post(self, response_url: str, body: str) -> tuple[int, str]:
+        """POST `body` as JSON; returns the answer's status and body."""
+        timeout = aiohttp.ClientTimeout(total=RESPONSE_URL_TIMEOUT_SECONDS)
+        async with self._open().post(
+            response_url, data=body, headers=JSON_HEADERS, timeout=timeout, proxy=self._proxy
+        ) as answer:
+            # Read to its end even when it says nothing we need: an answer left unread when it is released closes
+            # its connection rather than handing it back to the session for the next reply.
+            return answer.status, await answer.text(errors="replace")
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

@@ -4,6 +4,8 @@ expired on the way), the person gets a plain reply and the log gets no traceback
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,7 +25,7 @@ from bot.slack.replies import ResponseUrlReplies
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.cards import ALICE, click_request, post_card
 from tests.support.replies import tracebacks
-from tests.support.servers import serve_asgi
+from tests.support.servers import bind_loopback, serve_asgi
 from tests.support.slack import populated_standin, serve_slack_standin, slash_command
 
 
@@ -177,3 +179,49 @@ async def test_replies_go_through_the_proxy_the_web_api_client_goes_through(monk
         finally:
             await replies.aclose()
     assert received == ["http://hooks.slack.invalid/hooks/key"]
+
+
+async def test_a_reply_whose_connection_was_never_made_is_sent_once_more() -> None:
+    """Refused at connect, the reply never left, so sending it again cannot post it twice: it is sent once more, as
+    slack_sdk's webhook client did, after a pause in which (here) the server starts listening."""
+    bodies: list[str] = []
+
+    async def take(request: Request) -> Response:
+        bodies.append((await request.body()).decode())
+        return JSONResponse({"ok": True})
+
+    sock = bind_loopback()  # bound but not listening: a connection to it is refused
+    host, port = sock.getsockname()[:2]
+    with contextlib.ExitStack() as servers:
+
+        async def pause(seconds: float) -> None:
+            app = Starlette(routes=[Route("/hooks/{key}", take, methods=["POST"])])
+            servers.enter_context(serve_asgi(app, sock=sock))
+
+        replies = ResponseUrlReplies(sleep=pause)
+        try:
+            await replies.send(f"http://{host}:{port}/hooks/key", Message("sent on the second try"))
+        finally:
+            await replies.aclose()
+    assert [json.loads(body)["text"] for body in bodies] == ["sent on the second try"]
+
+
+async def test_a_reply_whose_answer_was_lost_is_not_sent_again(caplog: pytest.LogCaptureFixture) -> None:
+    """The connection closed after the reply was written: Slack may have posted it, so it is not sent a second time."""
+    received: list[bytes] = []
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    host, port = server.sockets[0].getsockname()[:2]
+    replies = ResponseUrlReplies()
+    try:
+        await replies.send(f"http://{host}:{port}/hooks/key", Message("posted, perhaps"))
+    finally:
+        await replies.aclose()
+        server.close()
+        await server.wait_closed()
+    assert len(received) == 1
+    assert "could not deliver a reply through response_url: ServerDisconnectedError" in caplog.text
