@@ -48,14 +48,16 @@ class SlackDirectory(Protocol):
 # issue on our end"), `fatal_error`, `service_unavailable` ("temporarily unavailable"), `request_timeout` (the POST
 # data arrived "missing or truncated"), `team_added_to_org` and `org_login_required` (a migration, "unavailable until
 # [it] is complete"), and chat.update's `update_failed` ("Internal update failure") and `external_channel_migrating`
-# ("cannot be updated at this time"). Every other code on those pages refuses the call as it was made: its target
-# (`message_not_found`, `channel_not_found`, `is_inactive`, `cannot_find_message`, `cannot_unfurl_url`,
-# `cannot_unfurl_message`, …), its content (`msg_too_long`, `invalid_blocks`, …) or its token and the app's rights
-# (`token_revoked`, `account_inactive`, `invalid_auth`, `missing_scope`, `not_in_channel`, …), and sending it again
-# unchanged only earns the same answer.
+# ("cannot be updated at this time"), and `rate_limited`, which Slack's own description of chat.update still lists
+# beside `ratelimited` (https://github.com/slackapi/slack-api-specs, web-api/slack_web_openapi_v2.json; "Application
+# has posted too many messages" on chat.postMessage's page): a rate limit, spelt the older way. Every other code on
+# those pages refuses the call as it was made: its target (`message_not_found`, `channel_not_found`, `is_inactive`,
+# `cannot_find_message`, `cannot_unfurl_url`, `cannot_unfurl_message`, …), its content (`msg_too_long`,
+# `invalid_blocks`, …) or its token and the app's rights (`token_revoked`, `account_inactive`, `invalid_auth`,
+# `missing_scope`, `not_in_channel`, …), and sending it again unchanged only earns the same answer.
 SLACK_LATER = frozenset({
     "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org",
-    "org_login_required", "update_failed", "external_channel_migrating",
+    "org_login_required", "update_failed", "external_channel_migrating", "rate_limited",
 })
 # The code of a refusal whose answer named none (not one of Slack's JSON answers).
 UNKNOWN_REFUSAL = "unknown"

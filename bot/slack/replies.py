@@ -14,13 +14,16 @@ credential for five posts.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 
 from bot.render.message import Message
+from bot.unsent import never_sent
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +32,19 @@ RESPONSE_URL_TIMEOUT_SECONDS = 30  # slack_sdk's default for webhook clients, wh
 JSON_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
 # Enough of a refusal's body to name Slack's code ("used_url"), not a whole error page from a proxy.
 REFUSAL_SHOWN_CHARACTERS = 100
+# A reply whose connection was never made is sent once more after this pause, as slack_sdk's webhook client did (its
+# first retry waited 0.5 s); one that may have reached Slack is not, as for the Web API (UnsentRetry, bot/slack/app.py).
+UNSENT_RETRY_SECONDS = 0.5
 
 
 class ResponseUrlReplies:
-    def __init__(self) -> None:
+    def __init__(self, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._sleep = sleep
+        # The proxy slack_sdk's clients read from the environment (HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy):
+        # the Web API calls go through it, and so did the replies while its webhook client sent them; where it is the
+        # only way out, a reply sent around it would never arrive.
+        self._proxy = load_http_proxy_from_env()
 
     def to(self, response_url: str | None, *, replace_original: bool | None = None) -> Deliver:
         """Where a follow-up's message goes: the interaction's `response_url`."""
@@ -51,14 +62,30 @@ class ResponseUrlReplies:
             body = message.response_json
         else:
             body = json.dumps({**message.to_response(), "replace_original": replace_original})
-        timeout = aiohttp.ClientTimeout(total=RESPONSE_URL_TIMEOUT_SECONDS)
         try:
-            async with self._open().post(response_url, data=body, headers=JSON_HEADERS, timeout=timeout) as answer:
-                if answer.status != 200:
-                    refusal = (await answer.text(errors="replace"))[:REFUSAL_SHOWN_CHARACTERS]
-                    log.warning("Slack refused a reply through response_url: HTTP %s %r", answer.status, refusal)
+            try:
+                status, said = await self._post(response_url, body)
+            except aiohttp.ClientError as error:
+                if not never_sent(error):
+                    raise
+                await self._sleep(UNSENT_RETRY_SECONDS)
+                status, said = await self._post(response_url, body)
         except Exception as error:  # unreachable or timed out: a reply task must end quietly, not crash
             log.warning("could not deliver a reply through response_url: %s", type(error).__name__)
+            return
+        refusal = _refusal(status, said)
+        if refusal is not None:
+            log.warning("Slack refused a reply through response_url: HTTP %s %r", status, refusal)
+
+    async def _post(self, response_url: str, body: str) -> tuple[int, str]:
+        """POST `body` as JSON; returns the answer's status and body."""
+        timeout = aiohttp.ClientTimeout(total=RESPONSE_URL_TIMEOUT_SECONDS)
+        async with self._open().post(
+            response_url, data=body, headers=JSON_HEADERS, timeout=timeout, proxy=self._proxy
+        ) as answer:
+            # Read to its end even when it says nothing we need: an answer left unread when it is released closes
+            # its connection rather than handing it back to the session for the next reply.
+            return answer.status, await answer.text(errors="replace")
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -70,3 +97,16 @@ class ResponseUrlReplies:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _refusal(status: int, said: str) -> str | None:
+    """What Slack said when it did not take a reply (its code where it named one), or None when it took it. A reply
+    taken is answered 200 with `ok` or `{"ok": true}`; an answer whose JSON says `"ok": false` took nothing, whatever
+    its status, as with every other answer of Slack's."""
+    try:
+        answer = json.loads(said)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and answer.get("ok") is False:
+        return str(answer.get("error", said))[:REFUSAL_SHOWN_CHARACTERS]
+    return None if status == 200 else said[:REFUSAL_SHOWN_CHARACTERS]

@@ -163,12 +163,14 @@ async def test_a_redraw_slack_refuses_for_good_is_given_up_at_once_in_one_log_li
     assert demo_bot.slack.bot_token not in caplog.text
 
 
-async def test_a_redraw_slack_failed_on_its_side_is_drawn_again(demo_bot: RunningBot) -> None:
-    """`internal_error` is "likely due to a transient issue" on Slack's side: unlike a refusal for good, it is
-    tried again."""
+@pytest.mark.parametrize("code", ["internal_error", "rate_limited"])
+async def test_a_redraw_slack_failed_on_its_side_is_drawn_again(demo_bot: RunningBot, code: str) -> None:
+    """`internal_error` is "likely due to a transient issue" on Slack's side, and `rate_limited` (chat.update's
+    older spelling of `ratelimited`, with no Retry-After) passes with time: unlike a refusal for good, each is tried
+    again."""
     card = await post_card(demo_bot, "dr post shop 1")
-    demo_bot.slack.refuse("chat.update", "internal_error")
+    demo_bot.slack.refuse("chat.update", code)
     await _approve_as_bob(demo_bot)
     since = len(demo_bot.slack.calls)
     await wait_card(demo_bot, card.ts, APPROVED, timeout=20, since=since)
-    assert [call.error for call in _updates(demo_bot, card.ts)] == ["internal_error", None]
+    assert [call.error for call in _updates(demo_bot, card.ts)] == [code, None]

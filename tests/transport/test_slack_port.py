@@ -36,6 +36,20 @@ async def test_a_rate_limit_that_outlasts_the_retries_is_refused_as_ratelimited(
     assert refused.value.code == "ratelimited"
 
 
+@pytest.mark.parametrize(("code", "status", "final"), [
+    ("account_inactive", 200, True),
+    ("account_inactive", None, True),  # built with no answer's status: Slack's code alone decides
+    ("ratelimited", 429, False),
+    ("internal_error", 200, False),
+    ("unknown", 403, False),  # no code of Slack's: a proxy's error page, say
+    ("channel_not_found", 503, False),  # a 5xx is an outage, whatever its body says
+])
+def test_a_refusal_is_final_only_when_slack_itself_refused_the_call_as_made(
+    code: str, status: int | None, final: bool
+) -> None:
+    assert SlackRefused("chat.update", code, status=status).final is final
+
+
 async def test_linking_notices_are_direct_messages_in_the_transports_words(slack_standin: SlackStandIn) -> None:
     slack = port(slack_standin)
     await slack.tell_linked(team_id=slack_standin.team_id, user_id=ALICE.id, planetscale_name="Alice <Admin>")
