@@ -18,6 +18,7 @@ from bot.runtime import build_runtime
 from bot.storage import ChannelPreferences, open_database
 from tests.support.cli import unconfigured_env
 from tests.support.postgres import PostgresCluster
+from tests.support.servers import free_port
 
 FULL_HTTP = {
     "SLACK_BOT_TOKEN": "xoxb-1-test",
@@ -30,8 +31,11 @@ FULL_HTTP = {
 
 
 def _bot(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The program with `env`, on a free port unless `env` names one: a check that comes after the port's (the
+    database's) must not meet the developer's own `./dev run` on the default 3000 instead."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", *args], check=False, cwd=cwd, env={"PORT": str(free_port()), **env},
+        capture_output=True, text=True, timeout=60,
     )
 
 
